@@ -1,0 +1,37 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/go/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    // The sans-IO rule (DESIGN.md): protocol cores never read the clock, draw randomness or set timers.
+    files: ['libs/plumtree/src/**/*.ts', 'libs/swim/src/protocol/**/*.ts', 'libs/sim/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Use the injected Rng.' },
+        { object: 'Date', property: 'now', message: 'Use the nowMs argument.' },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Cores are sans-IO: expose a deadline instead.' },
+        { name: 'setInterval', message: 'Cores are sans-IO: expose a deadline instead.' },
+      ],
+    },
+  },
+);
