@@ -1,0 +1,226 @@
+import 'reflect-metadata';
+import { IsInt, IsNumber, Max, Min, validateSync, type ValidationError } from 'class-validator';
+
+/** Names of the configuration presets. */
+export const PLUMTREE_PRESETS = ['default', 'lan', 'wan', 'largeCluster'] as const;
+/** A preset name: `default` (the reference crate's defaults), `lan`, `wan` or `largeCluster`. */
+export type PlumtreePresetName = (typeof PLUMTREE_PRESETS)[number];
+
+/**
+ * Configuration of the Plumtree core. Times are milliseconds, sizes are bytes or counts as named.
+ *
+ * Build one with {@link PlumtreeConfig.preset}, `PlumtreeConfig.lan()` etc., or
+ * {@link resolvePlumtreeConfig} (preset plus overrides, validated). The defaults are those of the
+ * reference crate memberlist-plumtree (`PlumtreeConfig::default()`), with the additions this core
+ * needs named below.
+ */
+export class PlumtreeConfig {
+  /** Peers a node picks as eager (GOSSIP receivers) when it joins a topic. Default 3. */
+  @IsInt() @Min(1) @Max(64) eagerFanout = 3;
+  /**
+   * Peers a node picks as lazy when it joins a topic, and how many lazy peers receive each IHAVE
+   * batch (a random subset of the lazy set). Default 6.
+   */
+  @IsInt() @Min(0) @Max(256) lazyFanout = 6;
+  /** IHAVE batching period: announcements wait at most this long. Default 100 ms. */
+  @IsInt() @Min(1) ihaveIntervalMs = 100;
+  /** Maximum ids in one IHAVE frame; a full batch is flushed at once. Default 16. */
+  @IsInt() @Min(1) @Max(1024) ihaveBatchSize = 16;
+  /** How long a delivered message stays in the cache that answers GRAFTs. Default 60 s. */
+  @IsInt() @Min(1) messageCacheTtlMs = 60_000;
+  /** Maximum cached messages; the oldest is evicted first. Default 10,000. */
+  @IsInt() @Min(1) messageCacheMaxSize = 10_000;
+  /**
+   * Hop-count gain that triggers the paper's optimisation: when an IHAVE offers a path at least
+   * this many hops shorter than the eager path a message came by, the two links are swapped.
+   * Default 3.
+   */
+  @IsInt() @Min(1) @Max(255) optimizationThreshold = 3;
+  /** Wait after the first IHAVE for a missing id before the first GRAFT. Default 500 ms. */
+  @IsInt() @Min(1) graftTimeoutMs = 500;
+  /**
+   * The paper's shorter second timeout: base wait before each GRAFT retry to the next announcer;
+   * retry n waits `min(graftRetryTimeoutMs * 2^(n-1), graftBackoffMaxMs)`. Default 250 ms.
+   */
+  @IsInt() @Min(1) graftRetryTimeoutMs = 250;
+  /** Cap of the retry backoff. Default 4,000 ms (8 x graftTimeoutMs, as the reference caps it). */
+  @IsInt() @Min(1) graftBackoffMaxMs = 4_000;
+  /** GRAFTs sent for one missing id before it is given up (`graftFailed`). Default 5. */
+  @IsInt() @Min(1) @Max(100) graftMaxRetries = 5;
+  /** Largest payload accepted for broadcast or from the network. Default 64 KiB. */
+  @IsInt() @Min(1) @Max(16 * 1024 * 1024) maxMessageSize = 64 * 1024;
+  /** Token-bucket refill rate of GRAFT answers per requesting peer. Default 10/s. */
+  @IsNumber() @Min(0.001) graftRateLimitPerSecond = 10;
+  /** Token-bucket capacity of GRAFT answers per requesting peer. Default 20. */
+  @IsInt() @Min(1) graftRateLimitBurst = 20;
+  /**
+   * How long a delivered id is remembered for deduplication (the delivery contract's "while the
+   * id is remembered"). Default 120 s (2 x the cache TTL, so no GRAFT answer can be redelivered).
+   */
+  @IsInt() @Min(1) seenTtlMs = 120_000;
+  /** Seen-set size above which maintenance evicts the oldest ids. Default 100,000. */
+  @IsInt() @Min(1) seenSoftCap = 100_000;
+  /** Seen-set size that is never exceeded: inserting evicts the oldest at once. Default 150,000. */
+  @IsInt() @Min(1) seenHardCap = 150_000;
+  /** Period of cache and seen-set expiry. Default 2 s. */
+  @IsInt() @Min(1) maintenanceIntervalMs = 2_000;
+  /** Upper bound of a topic's eager set; a link request beyond it is answered with PRUNE. Default 64. */
+  @IsInt() @Min(1) maxEagerPeers = 64;
+  /** Upper bound of a topic's lazy set. Default 128. */
+  @IsInt() @Min(0) maxLazyPeers = 128;
+
+  /** The reference crate's defaults. */
+  static default(): PlumtreeConfig {
+    return new PlumtreeConfig();
+  }
+
+  /** Low latency, high bandwidth: faster IHAVE and GRAFT, smaller threshold (reference `lan()`). */
+  static lan(): PlumtreeConfig {
+    return Object.assign(new PlumtreeConfig(), {
+      ihaveIntervalMs: 50,
+      messageCacheTtlMs: 30_000,
+      optimizationThreshold: 2,
+      ihaveBatchSize: 8,
+      graftTimeoutMs: 200,
+      graftRetryTimeoutMs: 100,
+      graftBackoffMaxMs: 1_600,
+      graftRateLimitPerSecond: 20,
+      graftRateLimitBurst: 40,
+      graftMaxRetries: 3,
+      seenTtlMs: 60_000,
+      maintenanceIntervalMs: 1_000,
+    } satisfies Partial<PlumtreeConfig>);
+  }
+
+  /** High latency links: more fanout, longer timeouts (reference `wan()`). */
+  static wan(): PlumtreeConfig {
+    return Object.assign(new PlumtreeConfig(), {
+      eagerFanout: 4,
+      lazyFanout: 8,
+      ihaveIntervalMs: 200,
+      messageCacheTtlMs: 120_000,
+      optimizationThreshold: 4,
+      graftTimeoutMs: 1_000,
+      graftRetryTimeoutMs: 500,
+      graftBackoffMaxMs: 8_000,
+      graftRateLimitPerSecond: 5,
+      graftRateLimitBurst: 15,
+      graftMaxRetries: 7,
+      seenTtlMs: 240_000,
+      maintenanceIntervalMs: 5_000,
+    } satisfies Partial<PlumtreeConfig>);
+  }
+
+  /** 1,000+ nodes: wider trees, bigger caches (reference `large_cluster()`). */
+  static largeCluster(): PlumtreeConfig {
+    return Object.assign(new PlumtreeConfig(), {
+      eagerFanout: 5,
+      lazyFanout: 10,
+      ihaveIntervalMs: 150,
+      messageCacheTtlMs: 90_000,
+      messageCacheMaxSize: 50_000,
+      optimizationThreshold: 5,
+      ihaveBatchSize: 32,
+      graftTimeoutMs: 750,
+      graftRetryTimeoutMs: 375,
+      graftBackoffMaxMs: 6_000,
+      graftMaxRetries: 5,
+      seenTtlMs: 180_000,
+      maintenanceIntervalMs: 3_000,
+    } satisfies Partial<PlumtreeConfig>);
+  }
+
+  /** The preset of that name. */
+  static preset(name: PlumtreePresetName): PlumtreeConfig {
+    switch (name) {
+      case 'default':
+        return PlumtreeConfig.default();
+      case 'lan':
+        return PlumtreeConfig.lan();
+      case 'wan':
+        return PlumtreeConfig.wan();
+      case 'largeCluster':
+        return PlumtreeConfig.largeCluster();
+    }
+  }
+}
+
+/** Configuration as a user writes it: an optional preset plus any overrides. */
+export type PlumtreeConfigInput = Partial<Omit<PlumtreeConfig, never>> & {
+  preset?: PlumtreePresetName;
+};
+
+/** One invalid field. */
+export interface ConfigProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Thrown once for an invalid configuration; names every bad field. */
+export class PlumtreeConfigError extends Error {
+  override readonly name = 'PlumtreeConfigError';
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `Invalid Plumtree configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}): ` +
+        problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+    );
+  }
+}
+
+const KNOWN_FIELDS = new Set(Object.keys(new PlumtreeConfig()));
+
+/**
+ * Build a validated configuration: start from `input.preset` (default `default`), apply the
+ * overrides, and check every field. Throws one {@link PlumtreeConfigError} listing every problem:
+ * unknown preset, unknown field, wrong type, out-of-range value, inconsistent pair.
+ */
+export function resolvePlumtreeConfig(
+  input: PlumtreeConfigInput | PlumtreeConfig = {},
+): PlumtreeConfig {
+  const problems: ConfigProblem[] = [];
+  const raw = input as Record<string, unknown>;
+  const presetName = raw['preset'] ?? 'default';
+  let base: PlumtreeConfig;
+  if (
+    typeof presetName === 'string' &&
+    (PLUMTREE_PRESETS as readonly string[]).includes(presetName)
+  ) {
+    base = PlumtreeConfig.preset(presetName as PlumtreePresetName);
+  } else {
+    problems.push({
+      field: 'preset',
+      message: `unknown preset ${JSON.stringify(presetName)} (expected one of ${PLUMTREE_PRESETS.join(', ')})`,
+    });
+    base = PlumtreeConfig.default();
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'preset' || value === undefined) continue;
+    if (!KNOWN_FIELDS.has(key)) {
+      problems.push({ field: key, message: 'unknown option' });
+      continue;
+    }
+    (base as unknown as Record<string, unknown>)[key] = value;
+  }
+  problems.push(...validationProblems(validateSync(base)));
+  if (base.seenHardCap < base.seenSoftCap) {
+    problems.push({ field: 'seenHardCap', message: 'must be at least seenSoftCap' });
+  }
+  if (base.graftBackoffMaxMs < base.graftRetryTimeoutMs) {
+    problems.push({ field: 'graftBackoffMaxMs', message: 'must be at least graftRetryTimeoutMs' });
+  }
+  if (base.maxEagerPeers < base.eagerFanout) {
+    problems.push({ field: 'maxEagerPeers', message: 'must be at least eagerFanout' });
+  }
+  if (base.maxLazyPeers < base.lazyFanout) {
+    problems.push({ field: 'maxLazyPeers', message: 'must be at least lazyFanout' });
+  }
+  if (problems.length > 0) throw new PlumtreeConfigError(problems);
+  return base;
+}
+
+function validationProblems(errors: ValidationError[]): ConfigProblem[] {
+  return errors.map((e) => ({
+    field: e.property,
+    message: Object.values(e.constraints ?? {}).join(', ') || 'invalid',
+  }));
+}

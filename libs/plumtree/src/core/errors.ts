@@ -1,0 +1,23 @@
+/** Base class of errors the Plumtree core throws at its caller (never for peer input). */
+export class PlumtreeError extends Error {
+  override readonly name: string = 'PlumtreeError';
+}
+
+/** `broadcast` with a payload above `maxMessageSize`. */
+export class MessageTooLargeError extends PlumtreeError {
+  override readonly name = 'MessageTooLargeError';
+  constructor(
+    readonly size: number,
+    readonly maxMessageSize: number,
+  ) {
+    super(`payload of ${size} bytes exceeds maxMessageSize (${maxMessageSize} bytes)`);
+  }
+}
+
+/** `broadcast` on a topic this node has not subscribed to (the runtime hands such messages to a subscriber). */
+export class NotSubscribedError extends PlumtreeError {
+  override readonly name = 'NotSubscribedError';
+  constructor(readonly topic: string) {
+    super(`not subscribed to topic ${JSON.stringify(topic)}`);
+  }
+}

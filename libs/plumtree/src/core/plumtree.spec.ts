@@ -1,0 +1,316 @@
+import { describe, expect, it } from '@jest/globals';
+import { createRng } from '../rng.js';
+import { PlumtreeConfig, resolvePlumtreeConfig } from '../config/plumtree-config.js';
+import {
+  FrameType,
+  type PlumtreeEvent,
+  type PlumtreeMessage,
+  type TopicView,
+  type Transmit,
+} from '../types.js';
+import { Plumtree } from './plumtree.js';
+import { MessageTooLargeError, NotSubscribedError } from './errors.js';
+
+function view(peers: string[]): TopicView {
+  const set = new Set(peers);
+  return { size: peers.length, at: (i) => peers[i], has: (p) => set.has(p) };
+}
+
+function drain(core: Plumtree): { tx: Transmit[]; ev: PlumtreeEvent[] } {
+  const tx: Transmit[] = [];
+  const ev: PlumtreeEvent[] = [];
+  for (let t = core.pollTransmit(); t; t = core.pollTransmit()) tx.push(t);
+  for (let e = core.pollEvent(); e; e = core.pollEvent()) ev.push(e);
+  return { tx, ev };
+}
+
+const payload = new Uint8Array([1, 2, 3]);
+const T = 'orders';
+
+/** A node "a" with eager peers and lazy peers set up by hand through link messages. */
+function node(config: Partial<PlumtreeConfig> = {}, peers = ['b', 'c', 'd', 'e']): Plumtree {
+  const core = new Plumtree({
+    self: 'a',
+    epoch: 7,
+    rng: createRng(1),
+    config: resolvePlumtreeConfig({ eagerFanout: 1, lazyFanout: 3, ...config }),
+  });
+  core.subscribe(T, view(peers), 0);
+  drain(core);
+  return core;
+}
+
+function gossip(origin: string, seq: number, hops: number): PlumtreeMessage {
+  return {
+    type: FrameType.Gossip,
+    topic: T,
+    id: { origin, epoch: 1, seq },
+    hops,
+    publishedAtMs: 0,
+    payload,
+  };
+}
+function ihave(origin: string, seq: number, hops: number): PlumtreeMessage {
+  return { type: FrameType.IHave, topic: T, entries: [{ id: { origin, epoch: 1, seq }, hops }] };
+}
+
+describe('Plumtree core', () => {
+  it('subscribing picks eagerFanout eager and lazyFanout lazy peers and tells them', () => {
+    const core = new Plumtree({
+      self: 'a',
+      epoch: 0,
+      rng: createRng(3),
+      config: resolvePlumtreeConfig({ eagerFanout: 2, lazyFanout: 2 }),
+    });
+    core.subscribe(T, view(['b', 'c', 'd', 'e', 'f']), 0);
+    const { tx } = drain(core);
+    const s = core.stats(T)!;
+    expect(s.eager).toBe(2);
+    expect(s.lazy).toBe(2);
+    const grafts = tx
+      .filter((t) => t.message.type === FrameType.Graft)
+      .map((t) => t.to)
+      .sort();
+    const prunes = tx
+      .filter((t) => t.message.type === FrameType.Prune)
+      .map((t) => t.to)
+      .sort();
+    expect(grafts).toEqual([...s.eagerPeers].sort());
+    expect(prunes).toEqual([...s.lazyPeers].sort());
+  });
+
+  it('prefers measured low-RTT peers for the eager set', () => {
+    const peers = ['b', 'c'];
+    const core = new Plumtree({
+      self: 'a',
+      epoch: 0,
+      rng: createRng(5),
+      config: resolvePlumtreeConfig({ eagerFanout: 1, lazyFanout: 1 }),
+    });
+    core.recordRtt('b', 80);
+    core.recordRtt('c', 2);
+    core.subscribe(T, view(peers), 0);
+    expect(core.isEager(T, 'c')).toBe(true);
+    expect(core.isLazy(T, 'b')).toBe(true);
+  });
+
+  it('broadcast delivers locally, gossips to eager peers with hops 1 and announces to lazy peers after ihaveInterval', () => {
+    const core = node({ ihaveIntervalMs: 100 });
+    const eager = core.stats(T)!.eagerPeers;
+    const id = core.broadcast(T, payload, 10);
+    expect(id).toEqual({ origin: 'a', epoch: 7, seq: 1 });
+    const { tx, ev } = drain(core);
+    expect(ev).toContainEqual(expect.objectContaining({ type: 'delivered', hops: 0, from: 'a' }));
+    expect(tx.map((t) => t.to)).toEqual(eager);
+    expect(tx.every((t) => t.message.type === FrameType.Gossip && t.message.hops === 1)).toBe(true);
+    expect(core.pollTimeout()).toBe(110);
+    core.handleTimeout(109);
+    expect(drain(core).tx).toHaveLength(0);
+    core.handleTimeout(110);
+    const flushed = drain(core).tx;
+    expect(flushed.length).toBe(3);
+    for (const t of flushed) {
+      expect(t.message.type).toBe(FrameType.IHave);
+      if (t.message.type === FrameType.IHave) expect(t.message.entries[0]!.hops).toBe(1);
+    }
+  });
+
+  it('forwards a new GOSSIP to eager peers but the sender, with hops + 1, and never delivers twice', () => {
+    const core = node();
+    core.handleMessage('b', { type: FrameType.Graft, topic: T, ids: [] }, 0); // b eager
+    core.handleMessage('c', { type: FrameType.Graft, topic: T, ids: [] }, 0); // c eager
+    drain(core);
+    core.handleMessage('b', gossip('z', 1, 4), 1);
+    const first = drain(core);
+    expect(first.ev.filter((e) => e.type === 'delivered')).toHaveLength(1);
+    const fwd = first.tx.filter((t) => t.message.type === FrameType.Gossip);
+    expect(fwd.map((t) => t.to)).not.toContain('b');
+    expect(fwd.map((t) => t.to)).toContain('c');
+    expect(fwd.every((t) => t.message.type === FrameType.Gossip && t.message.hops === 5)).toBe(
+      true,
+    );
+    // Duplicate from c: PRUNE to c, c becomes lazy, no second delivery.
+    core.handleMessage('c', gossip('z', 1, 2), 2);
+    const dup = drain(core);
+    expect(dup.ev.filter((e) => e.type === 'delivered')).toHaveLength(0);
+    expect(dup.tx).toEqual([{ to: 'c', message: { type: FrameType.Prune, topic: T } }]);
+    expect(dup.ev).toContainEqual({ type: 'lazyDemotion', topic: T, peer: 'c' });
+    expect(core.isLazy(T, 'c')).toBe(true);
+    expect(core.counters.duplicates).toBe(1);
+  });
+
+  it('a PRUNE moves the sender to lazy; a GOSSIP from a non-neighbour makes it eager (symmetric links)', () => {
+    const core = node();
+    core.handleMessage('x', gossip('z', 1, 1), 0);
+    expect(core.isEager(T, 'x')).toBe(true);
+    core.handleMessage('x', { type: FrameType.Prune, topic: T }, 1);
+    expect(core.isLazy(T, 'x')).toBe(true);
+    expect(core.isEager(T, 'x')).toBe(false);
+  });
+
+  it('GRAFTs only after graftTimeout, then retries the next announcer with exponential backoff, then fails', () => {
+    const core = node({
+      graftTimeoutMs: 500,
+      graftRetryTimeoutMs: 100,
+      graftBackoffMaxMs: 1000,
+      graftMaxRetries: 3,
+    });
+    core.handleMessage('c', ihave('z', 9, 3), 1000);
+    core.handleMessage('d', ihave('z', 9, 2), 1100);
+    expect(drain(core).tx).toHaveLength(0);
+    expect(core.pollTimeout()).toBe(1500);
+    core.handleTimeout(1499);
+    expect(drain(core).tx).toHaveLength(0);
+    core.handleTimeout(1500);
+    let out = drain(core);
+    expect(out.tx).toEqual([
+      {
+        to: 'c',
+        message: { type: FrameType.Graft, topic: T, ids: [{ origin: 'z', epoch: 1, seq: 9 }] },
+      },
+    ]);
+    expect(out.ev).toContainEqual({
+      type: 'graftSent',
+      topic: T,
+      peer: 'c',
+      id: { origin: 'z', epoch: 1, seq: 9 },
+    });
+    expect(core.isEager(T, 'c')).toBe(true);
+    // Retry 1 after 100 ms to the next announcer.
+    expect(core.pollTimeout()).toBe(1600);
+    core.handleTimeout(1600);
+    out = drain(core);
+    expect(out.tx.map((t) => t.to)).toEqual(['d']);
+    // Retry 2 after 200 ms (backoff), back to the first announcer.
+    expect(core.pollTimeout()).toBe(1800);
+    core.handleTimeout(1800);
+    expect(drain(core).tx.map((t) => t.to)).toEqual(['c']);
+    // Retries exhausted (3 GRAFTs): given up after the next 400 ms.
+    expect(core.pollTimeout()).toBe(2200);
+    core.handleTimeout(2200);
+    out = drain(core);
+    expect(out.tx).toHaveLength(0);
+    expect(out.ev).toContainEqual({
+      type: 'graftFailed',
+      topic: T,
+      id: { origin: 'z', epoch: 1, seq: 9 },
+    });
+    expect(core.counters.graftsFailed).toBe(1);
+    expect(core.stats(T)!.pendingGrafts).toBe(0);
+  });
+
+  it('cancels the missing timer when the GOSSIP arrives in time', () => {
+    const core = node({ graftTimeoutMs: 500 });
+    core.handleMessage('c', ihave('z', 1, 2), 0);
+    core.handleMessage('b', gossip('z', 1, 3), 200);
+    drain(core);
+    core.handleTimeout(600);
+    expect(drain(core).tx.filter((t) => t.message.type === FrameType.Graft)).toHaveLength(0);
+    expect(core.stats(T)!.pendingGrafts).toBe(0);
+  });
+
+  it('answers a GRAFT from the cache, promotes the requester, and rate-limits per peer', () => {
+    const core = node({ graftRateLimitBurst: 2, graftRateLimitPerSecond: 1 });
+    const ids = [1, 2, 3].map(() => core.broadcast(T, payload, 0));
+    drain(core);
+    core.handleMessage('e', { type: FrameType.Graft, topic: T, ids }, 10);
+    const out = drain(core);
+    expect(core.isEager(T, 'e')).toBe(true);
+    const answers = out.tx.filter((t) => t.to === 'e' && t.message.type === FrameType.Gossip);
+    expect(answers).toHaveLength(2);
+    expect(core.counters.graftsRateLimited).toBe(1);
+    // One token back after one second.
+    core.handleMessage('e', { type: FrameType.Graft, topic: T, ids: [ids[2]!] }, 1010);
+    expect(drain(core).tx.filter((t) => t.message.type === FrameType.Gossip)).toHaveLength(1);
+  });
+
+  it('cache entries expire after messageCacheTtl; GRAFTs for them are counted as missed', () => {
+    const core = node({ messageCacheTtlMs: 1000, maintenanceIntervalMs: 500 });
+    const id = core.broadcast(T, payload, 0);
+    drain(core);
+    core.handleTimeout(1000);
+    core.handleMessage('e', { type: FrameType.Graft, topic: T, ids: [id] }, 1001);
+    expect(drain(core).tx.filter((t) => t.message.type === FrameType.Gossip)).toHaveLength(0);
+    expect(core.counters.graftsMissed).toBe(1);
+    expect(core.sizes().cache).toBe(0);
+  });
+
+  it('optimisation: an IHAVE that arrived first with >= threshold fewer hops swaps the links', () => {
+    const core = node({ optimizationThreshold: 2 });
+    core.handleMessage('b', { type: FrameType.Graft, topic: T, ids: [] }, 0); // b eager
+    drain(core);
+    // Below the threshold: GOSSIP at 5 hops after an IHAVE offering 4: no swap.
+    core.handleMessage('c', ihave('z', 1, 4), 1);
+    core.handleMessage('b', gossip('z', 1, 5), 2);
+    expect(
+      drain(core).tx.filter((t) => t.to === 'c' || t.message.type === FrameType.Prune),
+    ).toHaveLength(0);
+    expect(core.counters.optimizations).toBe(0);
+    // IHAVE first (2 hops via e), then the GOSSIP over a 7-hop eager path from b: swap.
+    core.handleMessage('e', ihave('z', 2, 2), 10);
+    core.handleMessage('b', gossip('z', 2, 7), 20);
+    const out = drain(core);
+    expect(out.tx).toContainEqual({
+      to: 'e',
+      message: { type: FrameType.Graft, topic: T, ids: [] },
+    });
+    expect(out.tx).toContainEqual({ to: 'b', message: { type: FrameType.Prune, topic: T } });
+    // The announcer is not pushed a copy it announced.
+    expect(out.tx.filter((t) => t.to === 'e' && t.message.type === FrameType.Gossip)).toHaveLength(
+      0,
+    );
+    expect(core.isEager(T, 'e')).toBe(true);
+    expect(core.isLazy(T, 'b')).toBe(true);
+    expect(core.counters.optimizations).toBe(1);
+    // An IHAVE after delivery never swaps (the paper acts only when the lazy path was faster).
+    core.handleMessage('d', ihave('z', 2, 1), 30);
+    expect(drain(core).tx).toHaveLength(0);
+    expect(core.counters.optimizations).toBe(1);
+  });
+
+  it('seen set: soft cap evicted by maintenance, hard cap never exceeded', () => {
+    const core = node({
+      seenSoftCap: 5,
+      seenHardCap: 8,
+      messageCacheMaxSize: 100,
+      maintenanceIntervalMs: 100,
+    });
+    for (let i = 1; i <= 12; i++) {
+      core.handleMessage('b', gossip('z', i, 1), i);
+      expect(core.sizes().seen).toBeLessThanOrEqual(8);
+    }
+    drain(core);
+    core.handleTimeout(core.pollTimeout()!);
+    expect(core.sizes().seen).toBe(5);
+    // The newest ids are still remembered: a replay is a duplicate, not a delivery.
+    core.handleMessage('c', gossip('z', 12, 1), 200);
+    expect(drain(core).ev.filter((e) => e.type === 'delivered')).toHaveLength(0);
+  });
+
+  it('peerDown removes the peer everywhere and refills the tree from the view', () => {
+    const core = node({}, ['b', 'c', 'd', 'e', 'f', 'g']);
+    const before = core.stats(T)!;
+    const gone = before.eagerPeers[0]!;
+    core.peerDown(gone, 5);
+    const after = core.stats(T)!;
+    expect(after.eagerPeers).not.toContain(gone);
+    expect(after.lazyPeers).not.toContain(gone);
+    expect(after.eager + after.lazy).toBe(4);
+  });
+
+  it('rejects oversized broadcasts and broadcasts on unsubscribed topics with typed errors; counts oversized input', () => {
+    const core = node({ maxMessageSize: 2 });
+    expect(() => core.broadcast(T, payload, 0)).toThrow(MessageTooLargeError);
+    expect(() => core.broadcast('other', new Uint8Array(1), 0)).toThrow(NotSubscribedError);
+    core.handleMessage('b', gossip('z', 1, 1), 0);
+    expect(core.counters.oversizedDropped).toBe(1);
+    core.handleMessage('b', { type: FrameType.Prune, topic: 'other' }, 0);
+    expect(core.counters.unsubscribedFrames).toBe(1);
+  });
+
+  it('lan/wan/largeCluster presets validate', () => {
+    for (const c of [PlumtreeConfig.lan(), PlumtreeConfig.wan(), PlumtreeConfig.largeCluster()]) {
+      expect(resolvePlumtreeConfig(c)).toBeInstanceOf(PlumtreeConfig);
+    }
+  });
+});

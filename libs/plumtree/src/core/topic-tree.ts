@@ -1,0 +1,55 @@
+import type { MessageId, TopicView } from '../types.js';
+
+/** An id waiting to be announced to lazy peers in the next IHAVE batch. */
+export interface PendingAnnouncement {
+  readonly id: MessageId;
+  /** Hops the receiver would have through this node: this node's distance + 1. */
+  readonly hops: number;
+  /** The peer this node got the message from (it is not told about it again). */
+  readonly from: string;
+}
+
+/** Frame counters of one topic, by frame type and direction. */
+export interface FrameCounters {
+  gossip: number;
+  ihave: number;
+  graft: number;
+  prune: number;
+}
+
+function zeroCounters(): FrameCounters {
+  return { gossip: 0, ihave: 0, graft: 0, prune: 0 };
+}
+
+/**
+ * The state of one topic's tree at one node: its eager and lazy peer sets (drawn from the
+ * topic's view, kept symmetric by the protocol), the IHAVE batch being filled, its sequence
+ * counter and counters. The protocol rules live in `Plumtree`; this holds state and the
+ * neighbour-selection helpers.
+ */
+export class TopicTree {
+  readonly eager = new Set<string>();
+  readonly lazy = new Set<string>();
+  pending: PendingAnnouncement[] = [];
+  /** When the pending IHAVE batch is due, or undefined when nothing is pending. */
+  flushAtMs: number | undefined;
+  /** Sequence number of this node's last broadcast on the topic. */
+  seq = 0;
+  readonly sent: FrameCounters = zeroCounters();
+  readonly received: FrameCounters = zeroCounters();
+  delivered = 0;
+  duplicates = 0;
+
+  constructor(
+    readonly topic: string,
+    public view: TopicView,
+  ) {}
+
+  isNeighbour(peer: string): boolean {
+    return this.eager.has(peer) || this.lazy.has(peer);
+  }
+
+  get degree(): number {
+    return this.eager.size + this.lazy.size;
+  }
+}
