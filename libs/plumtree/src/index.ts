@@ -12,3 +12,4 @@ export {
   type PlumtreeCounters,
 } from './core/plumtree.js';
 export type { FrameCounters } from './core/topic-tree.js';
+export * from './wire/index.js';

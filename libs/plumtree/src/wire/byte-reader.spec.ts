@@ -1,0 +1,73 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { ByteReader } from './byte-reader.js';
+
+const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The reference: WHATWG strict UTF-8 decoding, undefined when it throws. */
+function reference(bytes: Uint8Array): string | undefined {
+  try {
+    return fatal.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+describe('ByteReader.utf8', () => {
+  // Bytes drawn mostly from the lead and continuation ranges, where validity is decided.
+  const utf8ish = fc.array(
+    fc.oneof(
+      fc.integer({ min: 0x80, max: 0xbf }),
+      fc.integer({ min: 0xc0, max: 0xff }),
+      fc.constantFrom(0x00, 0x41, 0xe0, 0xed, 0xef, 0xf0, 0xf4),
+    ),
+    { maxLength: 12 },
+  );
+
+  it('accepts exactly what a fatal TextDecoder accepts, with the same string', () => {
+    fc.assert(
+      fc.property(utf8ish, (arr) => {
+        const bytes = Uint8Array.from(arr);
+        const r = new ByteReader(bytes, 0);
+        const got = r.utf8(bytes.length, 's', 0);
+        const want = reference(bytes);
+        if (got !== want) return false;
+        return want === undefined
+          ? r.error?.reason === 'bad-utf8' && r.pos === 0
+          : r.error === undefined && r.pos === bytes.length;
+      }),
+      { numRuns: 5_000, seed: 11 },
+    );
+  });
+
+  it.each([
+    ['overlong NUL', 'c080', false],
+    ['overlong 3-byte', 'e08080', false],
+    ['surrogate D800', 'eda080', false],
+    ['last scalar U+10FFFF', 'f48fbfbf', true],
+    ['above U+10FFFF', 'f4908080', false],
+    ['BOM kept as data', 'efbbbf41', true],
+    ['noncharacter U+FFFE', 'efbfbe', true],
+    ['lone continuation', '80', false],
+  ])('%s', (_name, hexBytes, valid) => {
+    const bytes = new Uint8Array(Buffer.from(hexBytes, 'hex'));
+    const r = new ByteReader(bytes, 0);
+    const s = r.utf8(bytes.length, 's', 0);
+    expect(s !== undefined).toBe(valid);
+    if (valid) expect(Buffer.from(s!, 'utf8').toString('hex')).toBe(hexBytes);
+  });
+});
+
+describe('ByteReader reads fail without throwing', () => {
+  it('u8, u16, varint and view past the end record "truncated" and return sentinels', () => {
+    const r = new ByteReader(new Uint8Array([0x80]), 0);
+    expect(r.varint('v')).toBe(-1);
+    expect(r.error).toEqual({ reason: 'truncated', offset: 0, detail: 'v' });
+    const r2 = new ByteReader(new Uint8Array([1]), 0);
+    expect(r2.u16('x')).toBe(-1);
+    expect(r2.view(2, 'p', 0)).toBeUndefined();
+    expect(r2.u8('y')).toBe(1);
+    expect(r2.u8('z')).toBe(-1);
+    expect(r2.error?.detail).toBe('x'); // the first failure is kept
+  });
+});

@@ -1,0 +1,144 @@
+import { isUtf8 } from 'node:buffer';
+import type { FrameDecodeError, FrameDecodeReason } from './frame-errors.js';
+
+/**
+ * Decodes strings already validated by `isUtf8` (native, no exception). Validating first matters
+ * for hostile input: a fatal TextDecoder reports bad bytes by throwing, and measured on Node 20 a
+ * rejected string then costs about 18 us instead of 0.3 us. `fatal` stays on as a backstop and
+ * `ignoreBOM` keeps a leading BOM as data, so the string re-encodes to the same bytes.
+ */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A bounds-checked cursor over untrusted bytes. Reads never throw: on failure they record the
+ * first {@link FrameDecodeError} in `error` and return a sentinel (`-1` for numbers, whose valid
+ * values are non-negative; `undefined` otherwise). Every length is checked against the bytes
+ * that remain before anything is sliced, so a lying length costs nothing.
+ */
+export class ByteReader {
+  /** The first failure, if any; later failures are not recorded. */
+  error: FrameDecodeError | undefined = undefined;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    /** Offset of the next byte to read. */
+    public pos: number,
+  ) {}
+
+  /** Bytes left after `pos`. */
+  get remaining(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  /** Record a failure (the first one wins) for the caller to return. */
+  fail(reason: FrameDecodeReason, offset: number, detail: string): void {
+    this.error ??= { reason, offset, detail };
+  }
+
+  /** One byte, or -1. */
+  u8(detail: string): number {
+    if (this.pos >= this.bytes.length) {
+      this.fail('truncated', this.pos, detail);
+      return -1;
+    }
+    return this.bytes[this.pos++]!;
+  }
+
+  /** A big-endian u16, or -1. */
+  u16(detail: string): number {
+    const p = this.pos;
+    if (p + 2 > this.bytes.length) {
+      this.fail('truncated', p, detail);
+      return -1;
+    }
+    this.pos = p + 2;
+    return (this.bytes[p]! << 8) | this.bytes[p + 1]!;
+  }
+
+  /**
+   * An unsigned LEB128 varint in [0, 2^53 - 1], or -1. Canonical only: at most 8 bytes, the 8th
+   * byte at most 0x0f (bits 49..52), and no trailing zero byte (a shorter encoding exists).
+   */
+  varint(detail: string): number {
+    const b = this.bytes;
+    const start = this.pos;
+    let p = start;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (p >= b.length) {
+        this.fail('truncated', start, detail);
+        return -1;
+      }
+      const byte = b[p++]!;
+      if (i === 7 && byte > 0x0f) {
+        this.fail('bad-varint', start, detail);
+        return -1;
+      }
+      // Multiplication, not shifts: values go past 32 bits.
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        if (byte === 0 && i > 0) {
+          this.fail('bad-varint', start, detail);
+          return -1;
+        }
+        this.pos = p;
+        return value;
+      }
+      scale *= 0x80;
+    }
+    // Unreachable: the 8th byte either ends the varint or fails above.
+    this.fail('bad-varint', start, detail);
+    return -1;
+  }
+
+  /**
+   * `len` bytes as strictly validated UTF-8, or undefined. `lengthAt` is where the length field
+   * started: a length that overruns the frame is reported there.
+   */
+  utf8(len: number, detail: string, lengthAt: number): string | undefined {
+    const b = this.bytes;
+    const start = this.pos;
+    if (len > b.length - start) {
+      this.fail('truncated', lengthAt, detail);
+      return undefined;
+    }
+    if (len === 0) return '';
+    const end = start + len;
+    const view = b.subarray(start, end);
+    if (isUtf8(view)) {
+      try {
+        const s = strictUtf8.decode(view);
+        this.pos = end;
+        return s;
+      } catch {
+        // Unreachable while isUtf8 and TextDecoder agree; reported as bad UTF-8 if they do not.
+      }
+    }
+    this.fail('bad-utf8', start, detail);
+    return undefined;
+  }
+
+  /** A u8 length then that many UTF-8 bytes, the length at most `maxBytes`; or undefined. */
+  str8(maxBytes: number, detail: string): string | undefined {
+    const at = this.pos;
+    const len = this.u8(detail);
+    if (len < 0) return undefined;
+    if (len > maxBytes) {
+      this.fail('limit-exceeded', at, detail);
+      return undefined;
+    }
+    return this.utf8(len, detail, at);
+  }
+
+  /** A zero-copy view of the next `len` bytes, or undefined; `lengthAt` as for {@link utf8}. */
+  view(len: number, detail: string, lengthAt: number): Uint8Array | undefined {
+    const start = this.pos;
+    if (len > this.bytes.length - start) {
+      this.fail('truncated', lengthAt, detail);
+      return undefined;
+    }
+    this.pos = start + len;
+    return this.bytes.subarray(start, start + len);
+  }
+}
