@@ -1,0 +1,24 @@
+#!/bin/sh
+# Builds the Go programs under test/go into test/go/bin/, offline, from Debian packages:
+#   apt-get install -y golang-go golang-github-hashicorp-memberlist-dev
+# test/go/golden needs memberlist's unexported encoders, so it is built against a throwaway copy
+# of Debian's memberlist source with test/go/golden/inject/*.go added to package memberlist.
+# Nothing of memberlist is written into this repository.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+debian=${DEBIAN_GOPATH:-/usr/share/gocode}
+src="$debian/src/github.com/hashicorp/memberlist"
+if [ ! -d "$src" ]; then
+  echo "build.sh: $src missing; apt-get install -y golang-go golang-github-hashicorp-memberlist-dev" >&2
+  exit 1
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/src/github.com/hashicorp" "$work/src/golden" "$here/bin"
+cp -R "$src" "$work/src/github.com/hashicorp/memberlist"
+rm -f "$work"/src/github.com/hashicorp/memberlist/*_test.go
+cp "$here"/golden/inject/*.go "$work/src/github.com/hashicorp/memberlist/"
+cp "$here/golden/main.go" "$work/src/golden/"
+cd "$work/src/golden"
+GOPATH="$work:$debian" GO111MODULE=off GOFLAGS= go build -o "$here/bin/golden" .
+echo "built $here/bin/golden"
