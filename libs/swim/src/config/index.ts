@@ -1,0 +1,2 @@
+/** Configuration of the SWIM core: memberlist's presets, validated. */
+export * from './swim-config.js';

@@ -1,0 +1,258 @@
+import 'reflect-metadata';
+import {
+  IsBoolean,
+  IsInt,
+  IsString,
+  Max,
+  Min,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+/** Lowest memberlist protocol version this implementation understands (memberlist `ProtocolVersionMin`). */
+export const PROTOCOL_VERSION_MIN = 1;
+/**
+ * Protocol version memberlist speaks by default (`ProtocolVersion2Compatible`): version 3 added TCP
+ * pings, 4 nacks, 5 CRC checksums, but peers keep speaking 2 so old members can still join.
+ */
+export const PROTOCOL_VERSION_2_COMPATIBLE = 2;
+/** Highest memberlist protocol version this implementation understands (memberlist `ProtocolVersionMax`). */
+export const PROTOCOL_VERSION_MAX = 5;
+/** Largest node meta accepted, in bytes (memberlist `MetaMaxSize`). */
+export const META_MAX_SIZE = 512;
+
+/** Names of the configuration presets, after memberlist's `Default{LAN,WAN,Local}Config`. */
+export const SWIM_PRESETS = ['lan', 'wan', 'local'] as const;
+/** A preset name. */
+export type SwimPresetName = (typeof SWIM_PRESETS)[number];
+
+/**
+ * Configuration of the SWIM core. Times are milliseconds, sizes bytes, as the names say.
+ *
+ * The defaults are memberlist's `DefaultLANConfig()`; {@link SwimConfig.wan} and
+ * {@link SwimConfig.local} change the same fields memberlist's `DefaultWANConfig()` and
+ * `DefaultLocalConfig()` change. Fields that memberlist keeps but that belong to the shell (keyring,
+ * logger, DNS, transport, CIDR filter) are not here. Build a checked one with
+ * {@link resolveSwimConfig}.
+ */
+export class SwimConfig {
+  /** This node's name; unique in the cluster. memberlist defaults to the hostname; required here. */
+  @IsString() name = '';
+  /** Address the shell binds UDP and TCP to. Default `0.0.0.0`. */
+  @IsString() bindAddr = '0.0.0.0';
+  /** Port of UDP and TCP. Also the port assumed for peers speaking protocol < 2. Default 7946. */
+  @IsInt() @Min(0) @Max(65535) bindPort = 7946;
+  /** Address advertised to peers (NAT traversal); empty means the bound one. Default empty. */
+  @IsString() advertiseAddr = '';
+  /** Port advertised to peers. Default 7946. */
+  @IsInt() @Min(0) @Max(65535) advertisePort = 7946;
+  /** Protocol version spoken, within [1, 5]. Default 2 (memberlist `ProtocolVersion2Compatible`). */
+  @IsInt() @Min(PROTOCOL_VERSION_MIN) @Max(PROTOCOL_VERSION_MAX) protocolVersion =
+    PROTOCOL_VERSION_2_COMPATIBLE;
+  /** Delegate (application) protocol version spoken. Default 0 (no version checking). */
+  @IsInt() @Min(0) @Max(255) delegateProtocolVersion = 0;
+  /** Lowest delegate protocol version understood. Default 0. */
+  @IsInt() @Min(0) @Max(255) delegateProtocolMin = 0;
+  /** Highest delegate protocol version understood. Default 0. */
+  @IsInt() @Min(0) @Max(255) delegateProtocolMax = 0;
+  /**
+   * Timeout of a stream (TCP) exchange: push-pull, reliable user message, and the deadline the shell
+   * puts on connection establishment. LAN 10 s, WAN 30 s, local 1 s.
+   */
+  @IsInt() @Min(1) tcpTimeoutMs = 10_000;
+  /** Members asked to ping a target indirectly after a direct probe fails. LAN 3, local 1. */
+  @IsInt() @Min(0) @Max(64) indirectChecks = 3;
+  /**
+   * Retransmit multiplier of gossiped broadcasts:
+   * `retransmits = retransmitMult * ceil(log10(n + 1))`. LAN 4, local 2.
+   */
+  @IsInt() @Min(1) @Max(64) retransmitMult = 4;
+  /**
+   * Suspicion multiplier: the minimum suspicion timeout is
+   * `suspicionMult * max(1, log10(max(1, n))) * probeIntervalMs`. LAN 4, WAN 6, local 3.
+   */
+  @IsInt() @Min(1) @Max(64) suspicionMult = 4;
+  /**
+   * Upper bound of the suspicion timeout as a multiple of the minimum; Lifeguard shrinks from it
+   * towards the minimum as independent confirmations arrive. Default 6 (about 120 s at 10k nodes).
+   */
+  @IsInt() @Min(1) @Max(64) suspicionMaxTimeoutMult = 6;
+  /**
+   * Period of full state exchange with one random member; 0 disables it. Scaled up above 32 members
+   * (see `pushPullScale`). LAN 30 s, WAN 60 s, local 15 s.
+   */
+  @IsInt() @Min(0) pushPullIntervalMs = 30_000;
+  /**
+   * Time to wait for a direct ack before asking for indirect probes; the p99 RTT of the network.
+   * Not scaled by awareness (memberlist's choice: waiting longer does not help UDP through).
+   * LAN 500 ms, WAN 3 s, local 200 ms.
+   */
+  @IsInt() @Min(1) probeTimeoutMs = 500;
+  /**
+   * Period of the probe cycle; each probe may take this long (scaled by the awareness score) before
+   * the target is suspected; 0 disables probing. LAN 1 s, WAN 5 s, local 1 s.
+   */
+  @IsInt() @Min(0) probeIntervalMs = 1_000;
+  /** Skip the TCP fallback ping that runs beside indirect probes. Default false. */
+  @IsBoolean() disableTcpPings = false;
+  /**
+   * Lifeguard local health: the probe interval is multiplied by `score + 1` with the score capped at
+   * `awarenessMaxMultiplier - 1`. Default 8 (probe interval backs off to 8 s).
+   */
+  @IsInt() @Min(1) @Max(64) awarenessMaxMultiplier = 8;
+  /** Members gossiped to every gossip interval. LAN 3, WAN 4. */
+  @IsInt() @Min(0) @Max(64) gossipNodes = 3;
+  /** Period of gossip not piggybacked on probes; 0 disables it. LAN 200 ms, WAN 500 ms, local 100 ms. */
+  @IsInt() @Min(0) gossipIntervalMs = 200;
+  /**
+   * How long a dead member still receives gossip (so it can refute) and stays before being reaped.
+   * LAN 30 s, WAN 60 s, local 15 s.
+   */
+  @IsInt() @Min(0) gossipToTheDeadTimeMs = 30_000;
+  /** Require incoming gossip to be encrypted when a keyring is set (shell concern). Default true. */
+  @IsBoolean() gossipVerifyIncoming = true;
+  /** Encrypt outgoing gossip when a keyring is set (shell concern). Default true. */
+  @IsBoolean() gossipVerifyOutgoing = true;
+  /** LZW-compress packets when it makes them smaller (codec concern). Default true. */
+  @IsBoolean() enableCompression = true;
+  /** Depth of the shell's queue of received alive/suspect/dead/user messages. Default 1024. */
+  @IsInt() @Min(1) handoffQueueDepth = 1_024;
+  /** Largest packet the core fills with messages and piggybacked broadcasts. Default 1400 bytes. */
+  @IsInt() @Min(64) @Max(65_507) udpBufferSize = 1_400;
+  /**
+   * How long after its death a member's name may be reclaimed by an alive message from another
+   * address; 0 (default) means never: such a message is a name conflict.
+   */
+  @IsInt() @Min(0) deadNodeReclaimTimeMs = 0;
+  /** Refuse to send to an address without a node name. Default false. */
+  @IsBoolean() requireNodeNames = false;
+
+  /** memberlist `DefaultLANConfig()`: the defaults. */
+  static lan(): SwimConfig {
+    return new SwimConfig();
+  }
+
+  /** memberlist `DefaultWANConfig()`: longer timeouts, more gossip fanout, less frequent gossip. */
+  static wan(): SwimConfig {
+    return Object.assign(new SwimConfig(), {
+      tcpTimeoutMs: 30_000,
+      suspicionMult: 6,
+      pushPullIntervalMs: 60_000,
+      probeTimeoutMs: 3_000,
+      probeIntervalMs: 5_000,
+      gossipNodes: 4,
+      gossipIntervalMs: 500,
+      gossipToTheDeadTimeMs: 60_000,
+    } satisfies Partial<SwimConfig>);
+  }
+
+  /** memberlist `DefaultLocalConfig()`: loopback, fast timeouts, fewer retransmits. */
+  static local(): SwimConfig {
+    return Object.assign(new SwimConfig(), {
+      tcpTimeoutMs: 1_000,
+      indirectChecks: 1,
+      retransmitMult: 2,
+      suspicionMult: 3,
+      pushPullIntervalMs: 15_000,
+      probeTimeoutMs: 200,
+      probeIntervalMs: 1_000,
+      gossipIntervalMs: 100,
+      gossipToTheDeadTimeMs: 15_000,
+    } satisfies Partial<SwimConfig>);
+  }
+
+  /** The preset of that name. */
+  static preset(name: SwimPresetName): SwimConfig {
+    switch (name) {
+      case 'lan':
+        return SwimConfig.lan();
+      case 'wan':
+        return SwimConfig.wan();
+      case 'local':
+        return SwimConfig.local();
+    }
+  }
+}
+
+/** Configuration as a user writes it: an optional preset (default `lan`) plus overrides. */
+export type SwimConfigInput = Partial<SwimConfig> & { preset?: SwimPresetName };
+
+/** One invalid field. */
+export interface SwimConfigProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Thrown once for an invalid configuration; lists every bad field. */
+export class SwimConfigError extends Error {
+  override readonly name = 'SwimConfigError';
+  constructor(readonly problems: readonly SwimConfigProblem[]) {
+    super(
+      `Invalid SWIM configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}): ` +
+        problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+    );
+  }
+}
+
+const KNOWN_FIELDS = new Set(Object.keys(new SwimConfig()));
+
+/**
+ * Build a checked configuration: start from `input.preset` (default `lan`), apply the overrides,
+ * validate every field and the pairs that must agree. Throws one {@link SwimConfigError} naming
+ * every problem: unknown preset, unknown field, wrong type, out-of-range value, inconsistent pair.
+ */
+export function resolveSwimConfig(input: SwimConfigInput | SwimConfig = {}): SwimConfig {
+  const problems: SwimConfigProblem[] = [];
+  const raw = input as Record<string, unknown>;
+  const presetName = raw['preset'] ?? 'lan';
+  let base: SwimConfig;
+  if (typeof presetName === 'string' && (SWIM_PRESETS as readonly string[]).includes(presetName)) {
+    base = SwimConfig.preset(presetName as SwimPresetName);
+  } else {
+    problems.push({
+      field: 'preset',
+      message: `unknown preset ${JSON.stringify(presetName)} (expected one of ${SWIM_PRESETS.join(', ')})`,
+    });
+    base = SwimConfig.lan();
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'preset' || value === undefined) continue;
+    if (!KNOWN_FIELDS.has(key)) {
+      problems.push({ field: key, message: 'unknown option' });
+      continue;
+    }
+    (base as unknown as Record<string, unknown>)[key] = value;
+  }
+  problems.push(...validationProblems(validateSync(base)));
+  if (typeof base.name === 'string' && base.name.length === 0) {
+    problems.push({
+      field: 'name',
+      message: 'must be a non-empty node name, unique in the cluster',
+    });
+  }
+  if (base.probeIntervalMs > 0 && base.probeTimeoutMs > base.probeIntervalMs) {
+    // The indirect phase runs between the probe timeout and the end of the probe interval.
+    problems.push({ field: 'probeTimeoutMs', message: 'must not exceed probeIntervalMs' });
+  }
+  if (base.delegateProtocolMin > base.delegateProtocolMax) {
+    problems.push({ field: 'delegateProtocolMin', message: 'must not exceed delegateProtocolMax' });
+  }
+  if (
+    base.delegateProtocolVersion < base.delegateProtocolMin ||
+    base.delegateProtocolVersion > base.delegateProtocolMax
+  ) {
+    problems.push({
+      field: 'delegateProtocolVersion',
+      message: 'must lie within [delegateProtocolMin, delegateProtocolMax]',
+    });
+  }
+  if (problems.length > 0) throw new SwimConfigError(problems);
+  return base;
+}
+
+function validationProblems(errors: ValidationError[]): SwimConfigProblem[] {
+  return errors.map((e) => ({
+    field: e.property,
+    message: Object.values(e.constraints ?? {}).join(', ') || 'invalid',
+  }));
+}
