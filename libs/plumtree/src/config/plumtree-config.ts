@@ -15,13 +15,17 @@ export type PlumtreePresetName = (typeof PLUMTREE_PRESETS)[number];
  * needs named below.
  */
 export class PlumtreeConfig {
-  /** Peers a node picks as eager (GOSSIP receivers) when it joins a topic. Default 3. */
+  /**
+   * Links a node opens when it joins a topic, all eager (the paper's `f`). Links are symmetric, so
+   * a node ends with about twice this many neighbours; PRUNE turns the redundant ones lazy and
+   * the eager links left form the tree. Default 3.
+   */
   @IsInt() @Min(1) @Max(64) eagerFanout = 3;
   /**
-   * Peers a node picks as lazy when it joins a topic, and how many lazy peers receive each IHAVE
-   * batch (a random subset of the lazy set). Default 6.
+   * Bound of the lazy set: every lazy peer receives each IHAVE batch, and a link pruned while the
+   * lazy set is full is dropped. Default 6.
    */
-  @IsInt() @Min(0) @Max(256) lazyFanout = 6;
+  @IsInt() @Min(1) @Max(256) lazyFanout = 6;
   /** IHAVE batching period: announcements wait at most this long. Default 100 ms. */
   @IsInt() @Min(1) ihaveIntervalMs = 100;
   /** Maximum ids in one IHAVE frame; a full batch is flushed at once. Default 16. */
@@ -66,8 +70,6 @@ export class PlumtreeConfig {
   @IsInt() @Min(1) maintenanceIntervalMs = 2_000;
   /** Upper bound of a topic's eager set; a link request beyond it is answered with PRUNE. Default 64. */
   @IsInt() @Min(1) maxEagerPeers = 64;
-  /** Upper bound of a topic's lazy set. Default 128. */
-  @IsInt() @Min(0) maxLazyPeers = 128;
 
   /** The reference crate's defaults. */
   static default(): PlumtreeConfig {
@@ -210,9 +212,6 @@ export function resolvePlumtreeConfig(
   }
   if (base.maxEagerPeers < base.eagerFanout) {
     problems.push({ field: 'maxEagerPeers', message: 'must be at least eagerFanout' });
-  }
-  if (base.maxLazyPeers < base.lazyFanout) {
-    problems.push({ field: 'maxLazyPeers', message: 'must be at least lazyFanout' });
   }
   if (problems.length > 0) throw new PlumtreeConfigError(problems);
   return base;

@@ -36,6 +36,9 @@ function node(config: Partial<PlumtreeConfig> = {}, peers = ['b', 'c', 'd', 'e']
     config: resolvePlumtreeConfig({ eagerFanout: 1, lazyFanout: 3, ...config }),
   });
   core.subscribe(T, view(peers), 0);
+  // The other peers link to "a" as lazy (a PRUNE from a non-neighbour is a lazy link request).
+  for (const p of peers)
+    if (!core.isEager(T, p)) core.handleMessage(p, { type: FrameType.Prune, topic: T }, 0);
   drain(core);
   return core;
 }
@@ -55,7 +58,7 @@ function ihave(origin: string, seq: number, hops: number): PlumtreeMessage {
 }
 
 describe('Plumtree core', () => {
-  it('subscribing picks eagerFanout eager and lazyFanout lazy peers and tells them', () => {
+  it('subscribing opens eagerFanout links, all eager, and tells each peer (GRAFT without ids)', () => {
     const core = new Plumtree({
       self: 'a',
       epoch: 0,
@@ -66,17 +69,21 @@ describe('Plumtree core', () => {
     const { tx } = drain(core);
     const s = core.stats(T)!;
     expect(s.eager).toBe(2);
-    expect(s.lazy).toBe(2);
-    const grafts = tx
-      .filter((t) => t.message.type === FrameType.Graft)
-      .map((t) => t.to)
-      .sort();
-    const prunes = tx
-      .filter((t) => t.message.type === FrameType.Prune)
-      .map((t) => t.to)
-      .sort();
-    expect(grafts).toEqual([...s.eagerPeers].sort());
-    expect(prunes).toEqual([...s.lazyPeers].sort());
+    expect(s.lazy).toBe(0);
+    expect(tx.every((t) => t.message.type === FrameType.Graft && t.message.ids.length === 0)).toBe(
+      true,
+    );
+    expect(tx.map((t) => t.to).sort()).toEqual([...s.eagerPeers].sort());
+  });
+
+  it('the lazy set is bounded by lazyFanout: a pruned link beyond it is dropped', () => {
+    const core = node({ lazyFanout: 3 }, ['b', 'c', 'd', 'e', 'f']);
+    expect(core.stats(T)!.lazy).toBe(3);
+    const eagerPeer = core.stats(T)!.eagerPeers[0]!;
+    core.handleMessage(eagerPeer, { type: FrameType.Prune, topic: T }, 1);
+    expect(core.isEager(T, eagerPeer)).toBe(false);
+    expect(core.isLazy(T, eagerPeer)).toBe(false);
+    expect(core.stats(T)!.lazy).toBe(3);
   });
 
   it('prefers measured low-RTT peers for the eager set', () => {
@@ -91,7 +98,7 @@ describe('Plumtree core', () => {
     core.recordRtt('c', 2);
     core.subscribe(T, view(peers), 0);
     expect(core.isEager(T, 'c')).toBe(true);
-    expect(core.isLazy(T, 'b')).toBe(true);
+    expect(core.isEager(T, 'b')).toBe(false);
   });
 
   it('broadcast delivers locally, gossips to eager peers with hops 1 and announces to lazy peers after ihaveInterval', () => {
@@ -140,7 +147,7 @@ describe('Plumtree core', () => {
   });
 
   it('a PRUNE moves the sender to lazy; a GOSSIP from a non-neighbour makes it eager (symmetric links)', () => {
-    const core = node();
+    const core = node({ lazyFanout: 6 });
     core.handleMessage('x', gossip('z', 1, 1), 0);
     expect(core.isEager(T, 'x')).toBe(true);
     core.handleMessage('x', { type: FrameType.Prune, topic: T }, 1);
@@ -295,7 +302,10 @@ describe('Plumtree core', () => {
     const after = core.stats(T)!;
     expect(after.eagerPeers).not.toContain(gone);
     expect(after.lazyPeers).not.toContain(gone);
-    expect(after.eager + after.lazy).toBe(4);
+    // Refilled to 2 * eagerFanout links at least, never above the lazy bound.
+    expect(after.eager).toBeGreaterThanOrEqual(1);
+    expect(after.lazy).toBeLessThanOrEqual(3);
+    expect(after.eager + after.lazy).toBeGreaterThanOrEqual(2);
   });
 
   it('rejects oversized broadcasts and broadcasts on unsubscribed topics with typed errors; counts oversized input', () => {

@@ -113,8 +113,21 @@ interface Missing {
 
 const RECENTLY_DOWN_CAP = 256;
 
+const KEY = Symbol('plumtree.topicKey');
+
+/**
+ * The seen/cache key of an id within a topic, memoised on the id object: an id object belongs to
+ * one frame (or, in the simulator, one message shared by every node), so it is computed once.
+ */
 function topicKey(topic: string, id: MessageId): string {
-  return `${topic}\u0001${messageKey(id)}`;
+  const holder = id as MessageId & { [KEY]?: string };
+  let key = holder[KEY];
+  if (key === undefined) {
+    key = `${topic}\u0001${messageKey(id)}`;
+    // Non-enumerable: ids handed to the application stay plain { origin, epoch, seq }.
+    Object.defineProperty(holder, KEY, { value: key });
+  }
+  return key;
 }
 
 /**
@@ -247,9 +260,10 @@ export class Plumtree {
   // ---------------------------------------------------------------- commands
 
   /**
-   * Join a topic's tree. Picks `eagerFanout` eager peers (preferring low RTT) and `lazyFanout`
-   * lazy peers from `view`, and tells them (GRAFT without ids = "make me eager", PRUNE = "keep me
-   * lazy") so links are symmetric at once. Subscribing again only replaces the view.
+   * Join a topic's tree. As in the paper, the node opens `eagerFanout` links, all eager (the best
+   * RTT of a random sample of the view), and tells each peer with a GRAFT without ids ("make me
+   * eager") so links are symmetric at once. The first broadcasts PRUNE the redundant links into
+   * the lazy set, which leaves a spanning tree. Subscribing again only replaces the view.
    */
   subscribe(topic: string, view: TopicView, nowMs: number): void {
     const existing = this.trees.get(topic);
@@ -297,7 +311,7 @@ export class Plumtree {
   peerUp(peer: string, nowMs: number): void {
     this.recentlyDown.delete(peer);
     for (const tree of this.trees.values()) {
-      if (tree.degree < this.config.eagerFanout + this.config.lazyFanout) this.refill(tree, nowMs);
+      if (tree.degree < this.targetDegree) this.refill(tree, nowMs);
     }
   }
 
@@ -501,11 +515,12 @@ export class Plumtree {
 
   private onIHave(tree: TopicTree, from: string, msg: IHaveMessage, nowMs: number): void {
     // Symmetric links: an announcer we do not know becomes a lazy neighbour.
-    if (!tree.isNeighbour(from) && tree.lazy.size < this.config.maxLazyPeers) tree.lazy.add(from);
+    if (!tree.isNeighbour(from) && tree.lazy.size < this.config.lazyFanout) tree.lazy.add(from);
     for (const entry of msg.entries) {
       const key = topicKey(tree.topic, entry.id);
       // Already delivered: nothing to do. (The optimisation only acts when the IHAVE arrived
-      // first, as in the paper: then the lazy path is both shorter and faster.)
+      // first, as in the paper: then the lazy path is both shorter and faster. Acting on later
+      // IHAVEs too was measured: no LDH gain, and link flapping between sources.)
       if (this.seen.has(key)) continue;
       let m = this.missing.get(key);
       if (m === undefined) {
@@ -530,7 +545,7 @@ export class Plumtree {
       if (tree.eager.size >= this.config.maxEagerPeers) {
         // Full: keep the link lazy on both sides.
         this.counters.eagerRefused++;
-        if (!tree.lazy.has(from) && tree.lazy.size < this.config.maxLazyPeers) tree.lazy.add(from);
+        if (!tree.lazy.has(from) && tree.lazy.size < this.config.lazyFanout) tree.lazy.add(from);
         this.send(tree, from, { type: FrameType.Prune, topic: tree.topic });
       } else {
         this.promote(tree, from);
@@ -563,7 +578,7 @@ export class Plumtree {
 
   private onPrune(tree: TopicTree, from: string): void {
     if (tree.eager.has(from)) this.demote(tree, from);
-    else if (!tree.lazy.has(from) && tree.lazy.size < this.config.maxLazyPeers) tree.lazy.add(from);
+    else if (!tree.lazy.has(from) && tree.lazy.size < this.config.lazyFanout) tree.lazy.add(from);
   }
 
   /** Make `closer` eager (GRAFT without ids) and `farther` lazy (PRUNE). */
@@ -653,10 +668,10 @@ export class Plumtree {
 
   private demote(tree: TopicTree, peer: string): void {
     if (!tree.eager.delete(peer)) {
-      if (!tree.lazy.has(peer) && tree.lazy.size < this.config.maxLazyPeers) tree.lazy.add(peer);
+      if (!tree.lazy.has(peer) && tree.lazy.size < this.config.lazyFanout) tree.lazy.add(peer);
       return;
     }
-    if (tree.lazy.size < this.config.maxLazyPeers) tree.lazy.add(peer);
+    if (tree.lazy.size < this.config.lazyFanout) tree.lazy.add(peer);
     this.events.push({ type: 'lazyDemotion', topic: tree.topic, peer });
   }
 
@@ -674,15 +689,21 @@ export class Plumtree {
     this.refill(tree, nowMs);
   }
 
+  /** Links a tree keeps when peers fail: what a join leaves on average (own links plus as many inbound). */
+  private get targetDegree(): number {
+    return 2 * this.config.eagerFanout;
+  }
+
   /**
-   * Bring a tree up to its target degree (`eagerFanout + lazyFanout`) from its view. New links are
-   * eager while the eager set is below `eagerFanout` and the tree is young (no broadcast seen), or
-   * when the node has no eager peer at all; otherwise lazy, so a converged tree is not disturbed
-   * (redundant eager links would only be pruned again). Each new link is announced to the peer.
+   * On join: open `eagerFanout` eager links. Later, when peers fail: bring the tree back to
+   * `2 * eagerFanout` links with lazy links (PRUNE from a non-neighbour = "keep me lazy"), plus
+   * one eager link if the node has no eager peer left. A converged tree is not disturbed:
+   * redundant eager links would only be pruned again, and a subtree cut off by a failure is
+   * repaired through IHAVE/GRAFT within one graft timeout.
    */
   private refill(tree: TopicTree, _nowMs: number): void {
     const c = this.config;
-    const young = tree.delivered === 0;
+    const young = tree.delivered === 0 && tree.lazy.size === 0;
     const eagerWanted = young ? c.eagerFanout - tree.eager.size : tree.eager.size === 0 ? 1 : 0;
     if (eagerWanted > 0) {
       for (const peer of this.pickEager(tree, eagerWanted)) {
@@ -690,7 +711,8 @@ export class Plumtree {
         this.send(tree, peer, { type: FrameType.Graft, topic: tree.topic, ids: [] });
       }
     }
-    const lazyWanted = c.eagerFanout + c.lazyFanout - tree.degree;
+    if (young) return;
+    const lazyWanted = Math.min(this.targetDegree - tree.degree, c.lazyFanout - tree.lazy.size);
     if (lazyWanted > 0) {
       for (const peer of this.sampleView(tree, lazyWanted)) {
         tree.lazy.add(peer);
