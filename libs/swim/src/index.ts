@@ -5,3 +5,5 @@
 export * from './wire/index.js';
 export * from './protocol/index.js';
 export * from './config/index.js';
+export * from './transport/index.js';
+export * from './node/index.js';

@@ -1,0 +1,136 @@
+/**
+ * Flag parsing of the `plumtree` CLI on `node:util` parseArgs (strict: unknown flags are errors).
+ * Every problem becomes a {@link UsageError}, which `main` prints with the usage and exits 2.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseIp, splitHostPort } from '@plumtree/swim';
+
+/** A command line the CLI refuses; exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The usage text. */
+export const USAGE = `usage: plumtree <command> [flags]
+
+commands:
+  agent    --name N --bind HOST:PORT [--join HOST:PORT,...] [--key BASE64]... [--label L]
+           [--profile lan|wan|local] [--http HOST:PORT] [--json]
+           Runs a node. stdin lines: "broadcast TEXT", "user NODE TEXT".
+           SIGINT/SIGTERM leave gracefully and exit 0.
+  members  --http HOST:PORT
+           Prints the member table of an agent's HTTP API.`;
+
+/** Flags of `agent`. */
+export interface AgentArgs {
+  readonly name: string;
+  readonly bindHost: string;
+  readonly bindPort: number;
+  readonly join: string[];
+  readonly keys: string[];
+  readonly label: string;
+  readonly profile: 'lan' | 'wan' | 'local';
+  readonly http: { host: string; port: number } | null;
+  readonly json: boolean;
+}
+
+/** `host:port` checked; `what` names the flag in errors. */
+export function parseHostPort(text: string, what: string): { host: string; port: number } {
+  const hp = splitHostPort(text);
+  if (!hp) throw new UsageError(`${what}: expected HOST:PORT, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(hp.port) || hp.port > 65535) {
+    throw new UsageError(`${what}: bad port in ${JSON.stringify(text)}`);
+  }
+  return hp;
+}
+
+function parse(
+  argv: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): { values: Record<string, string | boolean | Array<string | boolean> | undefined> } {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Parses the flags of `agent`. */
+export function parseAgentArgs(argv: string[]): AgentArgs {
+  const { values } = parse(argv, {
+    name: { type: 'string' },
+    bind: { type: 'string' },
+    join: { type: 'string', multiple: true },
+    key: { type: 'string', multiple: true },
+    label: { type: 'string' },
+    profile: { type: 'string' },
+    http: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const problems: string[] = [];
+  const name = values['name'] as string | undefined;
+  if (!name) problems.push('--name is required');
+  const bindText = values['bind'] as string | undefined;
+  let bind = { host: '0.0.0.0', port: 7946 };
+  if (bindText === undefined) problems.push('--bind is required');
+  else {
+    try {
+      bind = parseHostPort(bindText, '--bind');
+      if (!parseIp(bind.host))
+        problems.push(`--bind: host must be an IP address, got ${bind.host}`);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  const join: string[] = [];
+  for (const j of (values['join'] as string[] | undefined) ?? []) {
+    for (const part of j.split(',').filter((s) => s !== '')) {
+      try {
+        parseHostPort(part, '--join');
+        join.push(part);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+  }
+  const keys = (values['key'] as string[] | undefined) ?? [];
+  for (const k of keys) {
+    const len = /^[A-Za-z0-9+/]+={0,2}$/.test(k) ? Buffer.from(k, 'base64').length : -1;
+    if (len !== 16 && len !== 24 && len !== 32) {
+      problems.push('--key: must be base64 of 16, 24 or 32 bytes');
+    }
+  }
+  const profile = (values['profile'] as string | undefined) ?? 'lan';
+  if (profile !== 'lan' && profile !== 'wan' && profile !== 'local') {
+    problems.push(`--profile: expected lan, wan or local, got ${JSON.stringify(profile)}`);
+  }
+  let http: { host: string; port: number } | null = null;
+  const httpText = values['http'] as string | undefined;
+  if (httpText !== undefined) {
+    try {
+      http = parseHostPort(httpText, '--http');
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  return {
+    name: name!,
+    bindHost: bind.host,
+    bindPort: bind.port,
+    join,
+    keys,
+    label: (values['label'] as string | undefined) ?? '',
+    profile: profile as 'lan' | 'wan' | 'local',
+    http,
+    json: values['json'] === true,
+  };
+}
+
+/** Parses the flags of `members`. */
+export function parseMembersArgs(argv: string[]): { http: { host: string; port: number } } {
+  const { values } = parse(argv, { http: { type: 'string' } });
+  const text = values['http'] as string | undefined;
+  if (text === undefined) throw new UsageError('--http is required');
+  return { http: parseHostPort(text, '--http') };
+}

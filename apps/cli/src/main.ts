@@ -1,0 +1,45 @@
+/**
+ * The `plumtree` command line (serf-like): `agent` runs a node, `members` reads an agent's member
+ * table. Invalid flags print a clear message and exit 2. Run it as `npm run -s plumtree -- <command>`
+ * after `npm run build`.
+ */
+import { SwimNodeOptionsError } from '@plumtree/swim';
+import { runAgent } from './agent.command.js';
+import { parseAgentArgs, parseMembersArgs, USAGE, UsageError } from './cli-args.js';
+import { runMembers } from './members.command.js';
+
+/** Runs one command; resolves with the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'agent':
+        return await runAgent(parseAgentArgs(rest));
+      case 'members':
+        return await runMembers(parseMembersArgs(rest).http);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof SwimNodeOptionsError) {
+      process.stderr.write(`plumtree: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`plumtree: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`plumtree: ${String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,31 @@
+/** `plumtree members --http HOST:PORT`: prints an agent's member table. */
+import { joinHostPort } from '@plumtree/swim';
+import type { MemberJson } from './http-api.js';
+
+/** Fetches `/members` and prints one aligned row per member; resolves with the exit code. */
+export async function runMembers(http: { host: string; port: number }): Promise<number> {
+  const url = `http://${joinHostPort(http.host, http.port)}/members`;
+  let members: MemberJson[];
+  try {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    members = (await res.json()) as MemberJson[];
+  } catch (e) {
+    process.stderr.write(`plumtree members: cannot read ${url}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const rows = [
+    ['NAME', 'ADDRESS', 'STATE', 'INCARNATION', 'META'],
+    ...members.map((m) => [m.name, m.addr, m.state, String(m.incarnation), m.meta]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) {
+    process.stdout.write(
+      `${r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,141 @@
+/**
+ * Options of a {@link SwimNode} and their resolution into what the core, the codec and the
+ * transport need. Problems are collected and thrown once as a {@link SwimNodeOptionsError}.
+ */
+import { networkInterfaces } from 'node:os';
+import { resolveSwimConfig, SwimConfigError } from '../config/swim-config.js';
+import type { SwimConfigInput } from '../config/swim-config.js';
+import { parseIp } from '../protocol/address.js';
+import { Keyring, KeyringError } from '../wire/keyring.js';
+import { labelBytes, LabelError } from '../wire/label.js';
+import type { SwimTransport } from '../transport/transport.js';
+
+/** How to start a {@link SwimNode}. */
+export interface SwimNodeOptions {
+  /** Node name, unique in the cluster. */
+  readonly name: string;
+  /** Address to bind UDP and TCP to. Default `0.0.0.0`. */
+  readonly bindAddr?: string;
+  /** Port of UDP and TCP; 0 picks a free one. Default 7946. */
+  readonly bindPort?: number;
+  /**
+   * Address advertised to peers. Default: the bind address, or when that is a wildcard the first
+   * private IPv4 of this host (memberlist `GetPrivateIP`), else 127.0.0.1.
+   */
+  readonly advertiseAddr?: string;
+  /** Port advertised to peers. Default the bound port. */
+  readonly advertisePort?: number;
+  /** `host:port` of members to join at start; `start` waits for the join. */
+  readonly seeds?: readonly string[];
+  /** AES keys in base64 (16, 24 or 32 bytes each), primary first. Empty: no encryption. */
+  readonly keys?: readonly string[];
+  /** A keyring to use instead of {@link keys} (shared, so key rotation is visible). */
+  readonly keyring?: Keyring;
+  /** Cluster label (memberlist `Label`); '' sends none. */
+  readonly label?: string;
+  /** Preset and overrides of the SWIM configuration (its `name`, bind and advertise fields are set from here). */
+  readonly config?: SwimConfigInput;
+  /** Initial node meta, at most 512 bytes. */
+  readonly meta?: Uint8Array;
+  /** A transport to use instead of binding UDP + TCP (e.g. a {@link MemoryTransport}). */
+  readonly transport?: SwimTransport;
+  /** Seed of the core's RNG. Default: a random one (node:crypto). */
+  readonly seed?: number;
+  /** Cap on one inbound stream message in bytes. Default 20 MiB + 64 KiB. */
+  readonly maxStreamBytes?: number;
+  /** Incarnation of a previous life (from a store): the node starts above it. */
+  readonly incarnation?: number;
+}
+
+/** Thrown by `SwimNode.start` for invalid options; lists every problem. */
+export class SwimNodeOptionsError extends Error {
+  override readonly name = 'SwimNodeOptionsError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid SWIM node options: ${problems.join('; ')}`);
+  }
+}
+
+/** The options checked and filled in. */
+export interface ResolvedNodeOptions {
+  readonly config: SwimConfigInput;
+  readonly bindAddr: string;
+  readonly bindPort: number;
+  readonly keyring: Keyring | null;
+  readonly label: string;
+}
+
+/** Checks the options; throws one {@link SwimNodeOptionsError} naming every problem. */
+export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOptions {
+  const problems: string[] = [];
+  const bindAddr = options.bindAddr ?? '0.0.0.0';
+  const bindPort = options.bindPort ?? 7946;
+  if (!parseIp(bindAddr)) problems.push(`bindAddr: not an IP address: ${bindAddr}`);
+  if (!Number.isInteger(bindPort) || bindPort < 0 || bindPort > 65535) {
+    problems.push(`bindPort: must be an integer in [0, 65535], got ${bindPort}`);
+  }
+  if (options.advertiseAddr !== undefined && !parseIp(options.advertiseAddr)) {
+    problems.push(`advertiseAddr: not an IP address: ${options.advertiseAddr}`);
+  }
+  const ap = options.advertisePort;
+  if (ap !== undefined && (!Number.isInteger(ap) || ap < 1 || ap > 65535)) {
+    problems.push(`advertisePort: must be an integer in [1, 65535], got ${ap}`);
+  }
+  let keyring: Keyring | null = options.keyring ?? null;
+  if (!keyring && options.keys && options.keys.length > 0) {
+    try {
+      const keys = options.keys.map((k) => decodeKey(k));
+      keyring = new Keyring(keys.slice(1), keys[0]);
+    } catch (e) {
+      problems.push(`keys: ${(e as Error).message}`);
+    }
+  }
+  const label = options.label ?? '';
+  try {
+    labelBytes(label);
+  } catch (e) {
+    if (e instanceof LabelError) problems.push(`label: ${e.message}`);
+    else throw e;
+  }
+  const config: SwimConfigInput = {
+    ...options.config,
+    name: options.name,
+    bindAddr,
+    bindPort,
+  };
+  try {
+    resolveSwimConfig(config);
+  } catch (e) {
+    if (e instanceof SwimConfigError) {
+      problems.push(...e.problems.map((p) => `config.${p.field}: ${p.message}`));
+    } else throw e;
+  }
+  if (problems.length > 0) throw new SwimNodeOptionsError(problems);
+  return { config, bindAddr, bindPort, keyring, label };
+}
+
+/** A base64 key as bytes; throws a {@link KeyringError} for bad base64 or a bad length. */
+export function decodeKey(base64: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) throw new KeyringError('key is not base64');
+  const b = Buffer.from(base64, 'base64');
+  const l = b.length;
+  if (l !== 16 && l !== 24 && l !== 32) {
+    throw new KeyringError(`key must be 16, 24 or 32 bytes, got ${l}`);
+  }
+  return new Uint8Array(b);
+}
+
+/** memberlist's choice of an address to advertise when bound to a wildcard. */
+export function defaultAdvertiseAddr(bindAddr: string): string {
+  if (bindAddr !== '0.0.0.0' && bindAddr !== '::') return bindAddr;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) {
+      if (i.family === 'IPv4' && !i.internal && isPrivateV4(i.address)) return i.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+function isPrivateV4(ip: string): boolean {
+  const [a, b] = ip.split('.').map(Number) as [number, number];
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || a === 100;
+}

@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { MemoryNetwork } from '../transport/memory-network.js';
+import type { SwimConfigInput } from '../config/swim-config.js';
+import { SwimNode } from './swim-node.js';
+import { SwimNodeOptionsError } from './swim-node-options.js';
+
+const FAST: SwimConfigInput = {
+  preset: 'local',
+  probeIntervalMs: 100,
+  probeTimeoutMs: 50,
+  gossipIntervalMs: 30,
+  pushPullIntervalMs: 1_000,
+};
+
+async function waitFor(cond: () => boolean, maxMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > maxMs) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('SwimNode on a MemoryNetwork', () => {
+  const nodes: SwimNode[] = [];
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.close()));
+  });
+
+  async function cluster(net: MemoryNetwork, n: number, label = ''): Promise<SwimNode[]> {
+    for (let i = 0; i < n; i++) {
+      nodes.push(
+        await SwimNode.start({
+          name: `m${i}`,
+          transport: net.bind(`10.0.0.${i + 1}:7946`),
+          config: FAST,
+          label,
+          seed: i + 1,
+        }),
+      );
+    }
+    for (const x of nodes.slice(1)) await x.join([nodes[0]!.boundAddress]);
+    await waitFor(() => nodes.every((x) => x.numMembers() === n));
+    return nodes;
+  }
+
+  it('joins, then detects a partitioned node as failed', async () => {
+    const net = new MemoryNetwork({ delayMs: 1 });
+    const [a, b, c] = (await cluster(net, 3, 'lab')) as [SwimNode, SwimNode, SwimNode];
+    expect(a.localMember.address).toBe('10.0.0.1:7946');
+    net.partition([[c.boundAddress]]);
+    await waitFor(
+      () => a.member('m2')?.state === 'dead' && b.member('m2')?.state === 'dead',
+      10_000,
+    );
+    expect(
+      a
+        .members()
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(['m0', 'm1']);
+  });
+
+  it('counts a packet with the wrong label as a drop', async () => {
+    const net = new MemoryNetwork();
+    const [a] = (await cluster(net, 2, 'blue')) as [SwimNode, SwimNode];
+    const stranger = net.bind('10.0.0.99:7946');
+    // `[244][3]red` then a ping type byte: a label header for another cluster.
+    stranger.sendPacket(a.boundAddress, Uint8Array.of(244, 3, 114, 101, 100, 0));
+    await waitFor(() => (a.stats().drops['packet:label-mismatch'] ?? 0) === 1);
+    await stranger.close();
+  });
+
+  it('rejects invalid options with every problem at once', async () => {
+    const err = await SwimNode.start({
+      name: '',
+      bindAddr: 'nowhere',
+      bindPort: 70_000,
+      keys: ['short'],
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SwimNodeOptionsError);
+    const problems = (err as SwimNodeOptionsError).problems.join('\n');
+    expect(problems).toMatch(/bindAddr/);
+    expect(problems).toMatch(/bindPort/);
+    expect(problems).toMatch(/keys/);
+    expect(problems).toMatch(/config\.name/);
+  });
+});

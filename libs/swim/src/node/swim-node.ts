@@ -1,0 +1,649 @@
+/**
+ * The runtime of one SWIM node: a {@link SwimCore} bound to the memberlist codec, a
+ * {@link SwimTransport} and ONE real timer. This is the only place of the SWIM stack that reads
+ * the clock (`Date.now()`) or arms a timer for the protocol (stream reads carry their own
+ * timeouts).
+ *
+ * After every input (a packet, a stream, the timer) or command, {@link SwimNode} drives the core
+ * in its documented order: transmits are encoded (compound, LZW when smaller, CRC when the core
+ * says the peer speaks protocol 5, AES-GCM with the primary key, label) and sent; stream requests
+ * are started (push-pull, TCP fallback ping, reliable user message, each on its own connection as
+ * memberlist's net.go does); events are published on {@link SwimNode.events$}; and the timer is
+ * re-armed for `pollTimeout()`.
+ *
+ * Inbound bytes never throw: malformed packets and streams are dropped and counted by reason in
+ * {@link SwimNode.stats}.
+ */
+import { randomInt } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { BehaviorSubject, Observable, Subject } from 'rxjs';
+import { resolveSwimConfig } from '../config/swim-config.js';
+import type { SwimConfig } from '../config/swim-config.js';
+import { splitHostPort } from '../protocol/address.js';
+import { SwimCore } from '../protocol/swim-core.js';
+import type { SwimStats } from '../protocol/swim-core.js';
+import type { SwimEvent, SwimMember, SwimStreamRequest } from '../protocol/types.js';
+import { encryptOverhead } from '../wire/encryption.js';
+import type { Keyring } from '../wire/keyring.js';
+import { labelOverhead } from '../wire/label.js';
+import { encodeMessage } from '../wire/message-codec.js';
+import { EncryptionVersion, MessageType } from '../wire/message-types.js';
+import { decodePacket, encodePacketMessages } from '../wire/packet.js';
+import {
+  encodeStreamMessage,
+  readStreamMessage,
+  type StreamMessage,
+  type ReadStreamResult,
+} from '../wire/stream.js';
+import { readFramed, writeAll, type ParseStep } from '../transport/stream-reader.js';
+import { MEMBERLIST_STREAM_FIRST_BYTES, type SwimTransport } from '../transport/transport.js';
+import type { TransportStats } from '../transport/transport.js';
+import { UdpTcpTransport } from '../transport/udp-tcp-transport.js';
+import {
+  defaultAdvertiseAddr,
+  resolveNodeOptions,
+  type SwimNodeOptions,
+} from './swim-node-options.js';
+
+/** memberlist's `maxPushPullRequests`: inbound push-pulls served at once. */
+const MAX_CONCURRENT_PUSH_PULLS = 128;
+/** Bytes a CRC header adds; reserved in every packet budget so CRC'd packets still fit. */
+const CRC_HEADER_BYTES = 5;
+
+/** Counters of a node. */
+export interface SwimNodeStats {
+  /** Inputs dropped, by `layer:reason` (e.g. `packet:bad-crc`, `stream:decrypt-failed`, `core:stale-ack`). */
+  readonly drops: Readonly<Record<string, number>>;
+  /** Sum of {@link drops}. */
+  readonly droppedTotal: number;
+  /** Packets decoded and handed to the core. */
+  readonly packetsHandled: number;
+  /** Inbound streams served. */
+  readonly streamsHandled: number;
+  /** The core's counters (probes, refutes, its drops). */
+  readonly core: SwimStats;
+  /** The transport's counters. */
+  readonly transport: TransportStats;
+}
+
+/** Thrown by {@link SwimNode.sendUserMessage} for a payload that cannot fit one packet. */
+export class PayloadTooLargeError extends RangeError {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`payload of ${sizeBytes} bytes exceeds the packet limit of ${limitBytes} bytes`);
+  }
+}
+
+/** Thrown by {@link SwimNode.join} when no seed could be joined. */
+export class JoinError extends Error {
+  override readonly name = 'JoinError';
+  constructor(readonly errors: readonly string[]) {
+    super(`failed to join any seed: ${errors.join('; ')}`);
+  }
+}
+
+interface PendingJoin {
+  readonly remaining: string[];
+  ok: number;
+  readonly errors: string[];
+  readonly resolve: (n: number) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** A running SWIM node. Start one with {@link SwimNode.start}. */
+export class SwimNode {
+  /** The validated configuration the core runs with. */
+  readonly config: SwimConfig;
+  private readonly eventsSubject = new Subject<SwimEvent>();
+  private readonly membersSubject: BehaviorSubject<SwimMember[]>;
+  /** Every core event: joins, updates, suspicions, failures, leaves, user messages, ... */
+  readonly events$: Observable<SwimEvent>;
+  /** The alive and suspect members (this node included), re-emitted after every change. */
+  readonly members$: Observable<SwimMember[]>;
+
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt: number | null = null;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private driving = false;
+  private readonly drops = new Map<string, number>();
+  private packetsHandled = 0;
+  private streamsHandled = 0;
+  private inboundPushPulls = 0;
+  private readonly pendingJoins: PendingJoin[] = [];
+  private leaveWaiters: Array<(completed: boolean) => void> = [];
+  private readonly packetLimit: number;
+
+  private constructor(
+    private readonly core: SwimCore,
+    private readonly transport: SwimTransport,
+    private readonly keyring: Keyring | null,
+    private readonly label: string,
+    private readonly maxStreamBytes: number,
+  ) {
+    this.config = core.config;
+    this.membersSubject = new BehaviorSubject(core.members());
+    this.events$ = this.eventsSubject.asObservable();
+    this.members$ = this.membersSubject.asObservable();
+    this.packetLimit = transport.maxPacketBytes;
+    transport.onPacket((buf, from) => this.onPacket(buf, from));
+    transport.streams.register(MEMBERLIST_STREAM_FIRST_BYTES, (s, from) => {
+      void this.onStream(s, from);
+    });
+  }
+
+  /**
+   * Validates the options, binds the transport (UDP + TCP unless one is given), starts the core
+   * and, when `seeds` are given, joins them (rejecting with a {@link JoinError} if none answers).
+   */
+  static async start(options: SwimNodeOptions): Promise<SwimNode> {
+    const resolved = resolveNodeOptions(options);
+    const base = resolveSwimConfig(resolved.config);
+    const transport =
+      options.transport ??
+      (await UdpTcpTransport.bind({
+        bindAddr: resolved.bindAddr,
+        bindPort: resolved.bindPort,
+        maxPacketBytes: base.udpBufferSize,
+        streamTimeoutMs: base.tcpTimeoutMs,
+        ...(options.maxStreamBytes !== undefined ? { maxStreamBytes: options.maxStreamBytes } : {}),
+      }));
+    const bound = splitHostPort(transport.localAddress)!;
+    const advertiseAddr =
+      options.advertiseAddr ?? (base.advertiseAddr || defaultAdvertiseAddr(bound.host));
+    const advertisePort = options.advertisePort ?? bound.port;
+    const encrypting = resolved.keyring !== null && base.gossipVerifyOutgoing;
+    const encVersion =
+      base.protocolVersion < 2 ? EncryptionVersion.Pkcs7 : EncryptionVersion.NoPadding;
+    let core: SwimCore;
+    try {
+      core = new SwimCore({
+        config: {
+          ...resolved.config,
+          bindPort: bound.port,
+          advertiseAddr,
+          advertisePort,
+        },
+        addr: advertiseAddr,
+        port: advertisePort,
+        nowMs: Date.now(),
+        seed: options.seed ?? randomInt(2 ** 31),
+        ...(options.meta ? { meta: options.meta } : {}),
+        ...(options.incarnation !== undefined ? { incarnation: options.incarnation } : {}),
+        // Everything the shell adds around the core's messages must fit the packet budget.
+        encryptionOverheadBytes:
+          (encrypting ? encryptOverhead(encVersion) : 0) +
+          labelOverhead(resolved.label) +
+          CRC_HEADER_BYTES,
+        encodedSize: (m) => encodeMessage(m).length,
+      });
+    } catch (e) {
+      await transport.close();
+      throw e;
+    }
+    const node = new SwimNode(
+      core,
+      transport,
+      resolved.keyring,
+      resolved.label,
+      options.maxStreamBytes ?? transport.maxStreamBytes,
+    );
+    node.drive();
+    if (options.seeds && options.seeds.length > 0) {
+      try {
+        await node.join(options.seeds);
+      } catch (e) {
+        await node.close();
+        throw e;
+      }
+    }
+    return node;
+  }
+
+  // ---------------------------------------------------------------- getters
+
+  /** This node's name. */
+  get name(): string {
+    return this.core.localName;
+  }
+
+  /** The bound `host:port` of the transport. */
+  get boundAddress(): string {
+    return this.transport.localAddress;
+  }
+
+  /** This node as the cluster sees it. */
+  get localMember(): SwimMember {
+    return this.core.localMember;
+  }
+
+  /** Alive and suspect members, this node included (memberlist `Members`). */
+  members(): SwimMember[] {
+    return this.core.members();
+  }
+
+  /** Every known member, dead and left ones not yet reaped included. */
+  allMembers(): SwimMember[] {
+    return this.core.allMembers();
+  }
+
+  /** The member of that name, if known. */
+  member(name: string): SwimMember | undefined {
+    return this.core.member(name);
+  }
+
+  /** Number of alive or suspect members, this node included. */
+  numMembers(): number {
+    return this.core.numMembers();
+  }
+
+  /** Lifeguard health score (0 is healthy). */
+  get healthScore(): number {
+    return this.core.healthScore;
+  }
+
+  /** Whether {@link close} (or {@link leave}) finished or is under way. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Counters: drops by reason, packets, streams, core and transport figures. */
+  stats(): SwimNodeStats {
+    const core = this.core.stats;
+    const drops: Record<string, number> = Object.fromEntries(this.drops);
+    for (const [r, n] of Object.entries(core.drops)) if (n > 0) drops[`core:${r}`] = n;
+    const transport = this.transport.stats();
+    for (const [r, n] of Object.entries(transport.drops)) if (n > 0) drops[`transport:${r}`] = n;
+    let total = 0;
+    for (const n of Object.values(drops)) total += n;
+    return {
+      drops,
+      droppedTotal: total,
+      packetsHandled: this.packetsHandled,
+      streamsHandled: this.streamsHandled,
+      core,
+      transport,
+    };
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /**
+   * Joins through `seeds` (`host:port`): one push-pull per seed. Resolves with the number of seeds
+   * that answered (memberlist `Join`); rejects with a {@link JoinError} when none did.
+   */
+  join(seeds: readonly string[]): Promise<number> {
+    this.assertOpen();
+    if (seeds.length === 0) return Promise.resolve(0);
+    return new Promise<number>((resolve, reject) => {
+      this.pendingJoins.push({ remaining: [...seeds], ok: 0, errors: [], resolve, reject });
+      this.core.join(seeds, Date.now());
+      this.drive();
+    });
+  }
+
+  /**
+   * Leaves gracefully: broadcasts this node's death as `left`, waits until the broadcast has been
+   * sent its retransmit count (or `timeoutMs`), then closes. Resolves true when the broadcast
+   * completed in time.
+   */
+  async leave(timeoutMs: number): Promise<boolean> {
+    if (this.closed) return false;
+    const done = new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), Math.max(0, timeoutMs));
+      this.leaveWaiters.push((completed) => {
+        clearTimeout(t);
+        resolve(completed);
+      });
+    });
+    this.core.leave(Date.now());
+    this.drive();
+    const completed = await done;
+    await this.close();
+    return completed;
+  }
+
+  /** Stops at once, without telling anyone (peers will detect the failure). Idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const j of this.pendingJoins.splice(0)) j.reject(new JoinError(['node closed']));
+    for (const w of this.leaveWaiters.splice(0)) w(false);
+    this.closing = this.transport.close().then(() => {
+      this.eventsSubject.complete();
+      this.membersSubject.complete();
+    });
+    return this.closing;
+  }
+
+  /** Publishes new meta (memberlist `UpdateNode`); throws a RangeError above 512 bytes. */
+  updateMeta(meta: Uint8Array): void {
+    this.assertOpen();
+    this.core.updateMeta(meta, Date.now());
+    this.drive();
+  }
+
+  /**
+   * Sends a user message to a member: in one packet (memberlist `SendBestEffort`), or over a
+   * stream with `reliable` (`SendReliable`). Returns false for an unknown member; throws a
+   * {@link PayloadTooLargeError} when a best-effort payload cannot fit one packet.
+   */
+  sendUserMessage(
+    name: string,
+    payload: Uint8Array,
+    options: { reliable?: boolean } = {},
+  ): boolean {
+    this.assertOpen();
+    if (options.reliable) {
+      const id = this.core.sendReliable(name, payload, Date.now());
+      this.drive();
+      return id !== null;
+    }
+    const limit = this.packetLimit - this.packetOverhead() - 1;
+    if (payload.length > limit) throw new PayloadTooLargeError(payload.length, limit);
+    const ok = this.core.sendBestEffort(name, payload);
+    this.drive();
+    return ok;
+  }
+
+  /**
+   * Queues a user broadcast, piggybacked on SWIM traffic up to the retransmit limit (memberlist
+   * `Delegate.GetBroadcasts`). Peers see it as a `user-message` event.
+   */
+  queueBroadcast(payload: Uint8Array, options: { name?: string; unique?: boolean } = {}): void {
+    this.assertOpen();
+    const limit = this.packetLimit - this.packetOverhead() - 4;
+    if (payload.length > limit) throw new PayloadTooLargeError(payload.length, limit);
+    this.core.queueBroadcast(payload, options);
+    this.drive();
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`SwimNode ${this.name} is closed`);
+  }
+
+  private packetOverhead(): number {
+    const encrypting = this.keyring?.enabled === true && this.config.gossipVerifyOutgoing;
+    return (
+      (encrypting ? encryptOverhead(this.encryptionVersion()) : 0) +
+      labelOverhead(this.label) +
+      CRC_HEADER_BYTES
+    );
+  }
+
+  private encryptionVersion(): EncryptionVersion {
+    // net.go encryptionVersion(): version 0 only for protocol 1.
+    return this.config.protocolVersion < 2 ? EncryptionVersion.Pkcs7 : EncryptionVersion.NoPadding;
+  }
+
+  private wire(): {
+    label: string;
+    keyring: Keyring | null;
+    encryptionVersion: EncryptionVersion;
+    verifyIncoming: boolean;
+    verifyOutgoing: boolean;
+  } {
+    return {
+      label: this.label,
+      keyring: this.keyring,
+      encryptionVersion: this.encryptionVersion(),
+      verifyIncoming: this.config.gossipVerifyIncoming,
+      verifyOutgoing: this.config.gossipVerifyOutgoing,
+    };
+  }
+
+  private countDrop(key: string): void {
+    this.drops.set(key, (this.drops.get(key) ?? 0) + 1);
+  }
+
+  /** Drains the core in its documented order and re-arms the timer. */
+  private drive(): void {
+    if (this.closed || this.driving) return;
+    this.driving = true;
+    try {
+      for (let more = true; more;) {
+        more = false;
+        for (let t = this.core.pollTransmit(); t; t = this.core.pollTransmit()) {
+          more = true;
+          const parts = t.messages.map((m) => encodeMessage(m));
+          const packet = encodePacketMessages(parts, {
+            ...this.wire(),
+            compress: this.config.enableCompression,
+            crc: t.crc,
+          });
+          this.transport.sendPacket(t.to.addr, packet);
+        }
+        for (let r = this.core.pollStreamRequest(); r; r = this.core.pollStreamRequest()) {
+          more = true;
+          void this.runStreamRequest(r);
+        }
+        for (let e = this.core.pollEvent(); e; e = this.core.pollEvent()) {
+          more = true;
+          this.onEvent(e);
+        }
+      }
+    } finally {
+      this.driving = false;
+    }
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    if (this.closed) return;
+    const at = this.core.pollTimeout();
+    if (at === this.timerAt && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = at;
+    if (at === null) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = null;
+        if (this.closed) return;
+        this.core.handleTimeout(Date.now());
+        this.drive();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  private onEvent(e: SwimEvent): void {
+    switch (e.type) {
+      case 'join-result': {
+        const i = this.pendingJoins.findIndex((j) => j.remaining.includes(e.seed.addr));
+        if (i >= 0) {
+          const j = this.pendingJoins[i]!;
+          j.remaining.splice(j.remaining.indexOf(e.seed.addr), 1);
+          if (e.ok) j.ok++;
+          else j.errors.push(`${e.seed.addr}: ${e.error ?? 'failed'}`);
+          if (j.remaining.length === 0) {
+            this.pendingJoins.splice(i, 1);
+            if (j.ok > 0) j.resolve(j.ok);
+            else j.reject(new JoinError(j.errors));
+          }
+        }
+        break;
+      }
+      case 'leave-complete':
+        for (const w of this.leaveWaiters.splice(0)) w(true);
+        break;
+      case 'member-join':
+      case 'member-update':
+      case 'member-suspect':
+      case 'member-failed':
+      case 'member-left':
+        this.membersSubject.next(this.core.members());
+        break;
+      default:
+        break;
+    }
+    this.eventsSubject.next(e);
+  }
+
+  // ---------------------------------------------------------------- packets
+
+  private onPacket(buf: Uint8Array, from: string): void {
+    if (this.closed) return;
+    const d = decodePacket(buf, this.wire());
+    if (!d.ok) {
+      this.countDrop(`packet:${d.reason}`);
+      return;
+    }
+    for (const r of d.errors) this.countDrop(`packet:${r}`);
+    this.packetsHandled++;
+    const now = Date.now();
+    for (const m of d.messages) this.core.handlePacket(from, m, now);
+    this.drive();
+  }
+
+  // ---------------------------------------------------------------- streams
+
+  private parser(): (buf: Uint8Array) => ParseStep<ReadStreamResult> {
+    const opts = { ...this.wire(), maxStreamBytes: this.maxStreamBytes };
+    return (buf) => {
+      const r = readStreamMessage(buf, opts);
+      if (r.ok) return { kind: 'done', value: r, consumed: r.consumed };
+      return r.reason === 'truncated' ? { kind: 'more' } : { kind: 'error', reason: r.reason };
+    };
+  }
+
+  private readMessage(stream: Duplex, timeoutMs: number): Promise<StreamMessage> {
+    return readFramed(stream, this.parser(), {
+      maxBytes: this.maxStreamBytes,
+      timeoutMs,
+    }).then((r) => r.message);
+  }
+
+  private encodeStream(msg: StreamMessage): Uint8Array {
+    return encodeStreamMessage(msg, { ...this.wire(), compress: this.config.enableCompression });
+  }
+
+  /** An accepted memberlist stream (net.go `handleConn`). */
+  private async onStream(stream: Duplex, from: string): Promise<void> {
+    stream.on('error', () => {});
+    let msg: StreamMessage;
+    try {
+      msg = await this.readMessage(stream, this.config.tcpTimeoutMs);
+    } catch (e) {
+      const reason = (e as { reason?: string }).reason ?? 'error';
+      if (reason !== 'eof') {
+        this.countDrop(`stream:${reason}`);
+        // As Go: tell the peer why, best effort, then close once it is written.
+        if (!this.closed && reason !== 'timeout' && reason !== 'stream-error') {
+          try {
+            const bytes = this.encodeStream({
+              type: MessageType.Err,
+              body: { Error: `stream ${reason}` },
+            });
+            stream.end(bytes, () => stream.destroy());
+            return;
+          } catch {
+            // The error response is a courtesy.
+          }
+        }
+      }
+      stream.destroy();
+      return;
+    }
+    if (this.closed) {
+      stream.destroy();
+      return;
+    }
+    this.streamsHandled++;
+    const now = Date.now();
+    try {
+      switch (msg.type) {
+        case MessageType.PushPull: {
+          if (this.inboundPushPulls >= MAX_CONCURRENT_PUSH_PULLS) {
+            this.countDrop('stream:too-many-push-pulls');
+            break;
+          }
+          this.inboundPushPulls++;
+          try {
+            const answer = this.core.handlePushPull(from, msg.nodes, msg.userState, msg.join, now);
+            this.drive();
+            await writeAll(stream, this.encodeStream({ type: MessageType.PushPull, ...answer }));
+          } finally {
+            this.inboundPushPulls--;
+          }
+          break;
+        }
+        case MessageType.Ping: {
+          const ack = this.core.handleStreamPing(from, msg.body, now);
+          this.drive();
+          if (ack)
+            await writeAll(stream, this.encodeStream({ type: MessageType.AckResp, body: ack }));
+          break;
+        }
+        case MessageType.User:
+          this.core.handlePacket(from, { type: MessageType.User, body: msg.payload }, now);
+          this.drive();
+          break;
+        default:
+          this.countDrop(`stream:unexpected-type-${msg.type}`);
+      }
+    } catch {
+      this.countDrop('stream:write-failed');
+    }
+    stream.end();
+  }
+
+  /** A stream the core asked for (net.go sendAndReceiveState, sendPingAndWaitForAck, sendUserMsg). */
+  private async runStreamRequest(r: SwimStreamRequest): Promise<void> {
+    const timeoutMs = () => Math.max(1, r.deadlineMs - Date.now());
+    let stream: Duplex | null = null;
+    try {
+      stream = await this.transport.dial(r.to.addr, timeoutMs());
+      stream.on('error', () => {});
+      switch (r.kind) {
+        case 'push-pull': {
+          await writeAll(stream, this.encodeStream({ type: MessageType.PushPull, ...r.local }));
+          const reply = await this.readMessage(stream, timeoutMs());
+          if (this.closed) return;
+          if (reply.type === MessageType.PushPull) {
+            this.core.handlePushPullResponse(r.id, reply.nodes, reply.userState, Date.now());
+          } else if (reply.type === MessageType.Err) {
+            this.core.handleStreamFailure(r.id, `remote error: ${reply.body.Error}`, Date.now());
+          } else {
+            this.core.handleStreamFailure(
+              r.id,
+              `received invalid msgType (${reply.type}), expected pushPullMsg (6)`,
+              Date.now(),
+            );
+          }
+          break;
+        }
+        case 'ping': {
+          await writeAll(stream, this.encodeStream({ type: MessageType.Ping, body: r.ping }));
+          const reply = await this.readMessage(stream, timeoutMs());
+          if (this.closed) return;
+          this.core.handleStreamPingResult(
+            r.id,
+            reply.type === MessageType.AckResp ? reply.body : null,
+            Date.now(),
+          );
+          break;
+        }
+        case 'user':
+          await writeAll(stream, this.encodeStream({ type: MessageType.User, payload: r.payload }));
+          break;
+      }
+    } catch (e) {
+      if (this.closed) return;
+      const reason = e instanceof Error ? e.message : String(e);
+      if (r.kind === 'ping') this.core.handleStreamPingResult(r.id, null, Date.now());
+      else this.core.handleStreamFailure(r.id, reason, Date.now());
+    } finally {
+      stream?.end();
+    }
+    this.drive();
+  }
+}
