@@ -64,7 +64,8 @@ latency model and failure schedule, and prints the paper's metrics per run.
   --latency-jitter MS
   --warmup W             broadcasts 1..W (and each topic's first) count as warm-up (default 20)
   --protocols LIST       comma list of plumtree,flood,gossipsub (default all three)
-  --preset NAME          Plumtree config preset: default | lan | wan | largeCluster (default lan)
+  --preset NAME          Plumtree config preset: default | lan | wan | largeCluster
+                         (default: largeCluster from 1,000 nodes, as its docs advise, else lan)
   --jobs N               runs at once, in worker threads when > 1 (default min(2, cores));
                          --jobs 1 also reports CPU seconds per run
   --json FILE            also write every figure as JSON
@@ -163,7 +164,7 @@ export function parseSimBenchArgs(argv: readonly string[]): SimBenchOptions {
       );
     }
   }
-  const preset = v.preset ?? 'lan';
+  const preset = v.preset ?? (nodes >= 1000 ? 'largeCluster' : 'lan');
   if (preset !== 'default' && preset !== 'lan' && preset !== 'wan' && preset !== 'largeCluster') {
     throw new UsageError(
       `--preset must be default, lan, wan or largeCluster, got ${JSON.stringify(preset)}`,

@@ -91,7 +91,7 @@ async function main(argv: readonly string[]): Promise<number> {
       tasks.push({ protocol, preset: o.preset, config: scenarioConfig(o, failPercent) });
   }
   process.stdout.write(
-    `bench:sim: ${tasks.length} run(s), ${o.jobs > 1 ? `${o.jobs} worker threads` : 'one thread'}\n`,
+    `bench:sim: ${tasks.length} run(s), ${o.jobs > 1 ? `${o.jobs} worker threads` : 'one thread'}, Plumtree preset ${o.preset}\n`,
   );
   const outcomes = await runAll(tasks, o.jobs, (i, { result, cpuMs }) => {
     const t = tasks[i]!;
