@@ -644,16 +644,23 @@ export class Plumtree {
     tree.pending = [];
     tree.flushAtMs = undefined;
     if (batch.length === 0 || tree.lazy.size === 0) return;
-    let all: IHaveMessage['entries'] | undefined;
+    // One IHAVE object shared by every lazy peer that may hear about the whole batch.
+    let shared: IHaveMessage | undefined;
     for (const peer of tree.lazy) {
-      let entries: IHaveMessage['entries'];
       if (batch.some((a) => a.from === peer)) {
-        entries = batch.filter((a) => a.from !== peer).map((a) => ({ id: a.id, hops: a.hops }));
-        if (entries.length === 0) continue;
+        const entries = batch
+          .filter((a) => a.from !== peer)
+          .map((a) => ({ id: a.id, hops: a.hops }));
+        if (entries.length > 0)
+          this.send(tree, peer, { type: FrameType.IHave, topic: tree.topic, entries });
       } else {
-        entries = all ??= batch.map((a) => ({ id: a.id, hops: a.hops }));
+        shared ??= {
+          type: FrameType.IHave,
+          topic: tree.topic,
+          entries: batch.map((a) => ({ id: a.id, hops: a.hops })),
+        };
+        this.send(tree, peer, shared);
       }
-      this.send(tree, peer, { type: FrameType.IHave, topic: tree.topic, entries });
     }
   }
 

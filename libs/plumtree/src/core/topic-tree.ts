@@ -46,7 +46,8 @@ export class TopicTree {
   ) {}
 
   isNeighbour(peer: string): boolean {
-    return this.eager.has(peer) || this.lazy.has(peer);
+    // Lazy first: most frames that ask (IHAVE) come from lazy peers.
+    return this.lazy.has(peer) || this.eager.has(peer);
   }
 
   get degree(): number {
