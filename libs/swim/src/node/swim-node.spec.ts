@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MemoryNetwork } from '../transport/memory-network.js';
 import type { SwimConfigInput } from '../config/swim-config.js';
+import type { SwimEvent } from '../protocol/types.js';
 import { SwimNode } from './swim-node.js';
 import { SwimNodeOptionsError } from './swim-node-options.js';
 
@@ -68,6 +69,64 @@ describe('SwimNode on a MemoryNetwork', () => {
     stranger.sendPacket(a.boundAddress, Uint8Array.of(244, 3, 114, 101, 100, 0));
     await waitFor(() => (a.stats().drops['packet:label-mismatch'] ?? 0) === 1);
     await stranger.close();
+  });
+
+  it('leaves no pending stream behind after reliable sends', async () => {
+    const net = new MemoryNetwork();
+    const [a, b] = (await cluster(net, 2)) as [SwimNode, SwimNode];
+    const got: string[] = [];
+    b.events$.subscribe((e) => {
+      if (e.type === 'user-message') got.push(new TextDecoder().decode(e.payload));
+    });
+    for (let i = 0; i < 20; i++) {
+      expect(a.sendUserMessage('m1', new TextEncoder().encode(`r${i}`), { reliable: true })).toBe(
+        true,
+      );
+    }
+    await waitFor(() => got.length === 20);
+    await waitFor(() => a.stats().pendingStreams === 0);
+    expect(a.stats().drops['core:unknown-stream']).toBeUndefined();
+  });
+
+  it("replays the local node's join to every subscriber of events$", async () => {
+    const net = new MemoryNetwork();
+    const a = await SwimNode.start({
+      name: 'solo',
+      transport: net.bind('10.0.0.1:7946'),
+      config: FAST,
+      seed: 1,
+    });
+    nodes.push(a);
+    const first: SwimEvent[] = [];
+    const second: SwimEvent[] = [];
+    a.events$.subscribe((e) => first.push(e));
+    a.events$.subscribe((e) => second.push(e));
+    // Synchronously on subscription, before any live event.
+    for (const log of [first, second]) {
+      expect(log).toEqual([
+        { type: 'member-join', member: expect.objectContaining({ name: 'solo', state: 'alive' }) },
+      ]);
+    }
+    let members: string[] = [];
+    a.members$.subscribe((m) => (members = m.map((x) => x.name)));
+    expect(members).toEqual(['solo']);
+
+    // A peer's join arrives live, once, after the replayed one.
+    nodes.push(
+      await SwimNode.start({
+        name: 'peer',
+        transport: net.bind('10.0.0.2:7946'),
+        config: FAST,
+        seed: 2,
+        seeds: [a.boundAddress],
+      }),
+    );
+    await waitFor(() => members.length === 2);
+    const joins = (log: SwimEvent[]): string[] =>
+      log.flatMap((e) => (e.type === 'member-join' ? [e.member.name] : []));
+    await waitFor(() => joins(first).includes('peer'));
+    expect(joins(first)).toEqual(['solo', 'peer']);
+    expect(joins(second)).toEqual(['solo', 'peer']);
   });
 
   it('rejects invalid options with every problem at once', async () => {

@@ -16,7 +16,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { BehaviorSubject, Observable, Subject } from 'rxjs';
+import { BehaviorSubject, merge, Observable, ReplaySubject, Subject } from 'rxjs';
 import { resolveSwimConfig } from '../config/swim-config.js';
 import type { SwimConfig } from '../config/swim-config.js';
 import { splitHostPort } from '../protocol/address.js';
@@ -60,6 +60,8 @@ export interface SwimNodeStats {
   readonly packetsHandled: number;
   /** Inbound streams served. */
   readonly streamsHandled: number;
+  /** Outbound streams (push-pull, fallback ping, reliable user message) still in flight. */
+  readonly pendingStreams: number;
   /** The core's counters (probes, refutes, its drops). */
   readonly core: SwimStats;
   /** The transport's counters. */
@@ -98,15 +100,32 @@ export class SwimNode {
   /** The validated configuration the core runs with. */
   readonly config: SwimConfig;
   private readonly eventsSubject = new Subject<SwimEvent>();
+  /** Holds this node's own `member-join`, raised inside {@link start} before anyone can subscribe. */
+  private readonly localJoinSubject = new ReplaySubject<SwimEvent>(1);
   private readonly membersSubject: BehaviorSubject<SwimMember[]>;
-  /** Every core event: joins, updates, suspicions, failures, leaves, user messages, ... */
+  /**
+   * Every core event: joins, updates, suspicions, failures, leaves, user messages, ...
+   *
+   * Hot, except for one replayed event: every subscriber first receives, synchronously on
+   * subscription, this node's own `member-join` exactly as the core raised it inside
+   * {@link start} (memberlist's `NotifyJoin` for the local node, which a delegate sees because it
+   * is registered before `Create`). Nobody can subscribe before `start()` resolves, so without the
+   * replay that event would always be lost. After it come live events only; other members' past
+   * joins are not replayed: read {@link members$} or {@link members} for the current membership.
+   * Completes when the node is closed.
+   */
   readonly events$: Observable<SwimEvent>;
-  /** The alive and suspect members (this node included), re-emitted after every change. */
+  /**
+   * The alive and suspect members (this node included), re-emitted after every change. Backed by
+   * a BehaviorSubject: a subscriber gets the current list at once (never empty: the local node is
+   * in it from the start), then every change. Completes when the node is closed.
+   */
   readonly members$: Observable<SwimMember[]>;
 
   private timer: NodeJS.Timeout | null = null;
   private timerAt: number | null = null;
   private closed = false;
+  private localJoined = false;
   private closing: Promise<void> | null = null;
   private driving = false;
   private readonly drops = new Map<string, number>();
@@ -126,7 +145,8 @@ export class SwimNode {
   ) {
     this.config = core.config;
     this.membersSubject = new BehaviorSubject(core.members());
-    this.events$ = this.eventsSubject.asObservable();
+    // merge subscribes in order, so the replayed local join always comes before any live event.
+    this.events$ = merge(this.localJoinSubject, this.eventsSubject);
     this.members$ = this.membersSubject.asObservable();
     this.packetLimit = transport.maxPacketBytes;
     transport.onPacket((buf, from) => this.onPacket(buf, from));
@@ -264,6 +284,7 @@ export class SwimNode {
       droppedTotal: total,
       packetsHandled: this.packetsHandled,
       streamsHandled: this.streamsHandled,
+      pendingStreams: this.core.pendingStreamCount,
       core,
       transport,
     };
@@ -315,6 +336,7 @@ export class SwimNode {
     for (const j of this.pendingJoins.splice(0)) j.reject(new JoinError(['node closed']));
     for (const w of this.leaveWaiters.splice(0)) w(false);
     this.closing = this.transport.close().then(() => {
+      this.localJoinSubject.complete();
       this.eventsSubject.complete();
       this.membersSubject.complete();
     });
@@ -485,6 +507,12 @@ export class SwimNode {
       default:
         break;
     }
+    if (e.type === 'member-join' && e.member.name === this.name && !this.localJoined) {
+      // Raised by the core's constructor, drained inside start(): kept for late subscribers.
+      this.localJoined = true;
+      this.localJoinSubject.next(e);
+      return;
+    }
     this.eventsSubject.next(e);
   }
 
@@ -634,6 +662,8 @@ export class SwimNode {
         }
         case 'user':
           await writeAll(stream, this.encodeStream({ type: MessageType.User, payload: r.payload }));
+          if (this.closed) return;
+          this.core.handleStreamDone(r.id, Date.now());
           break;
       }
     } catch (e) {

@@ -1018,4 +1018,23 @@ describe('SwimCore: commands', () => {
     ]);
     expect(streams).toEqual([expect.objectContaining({ kind: 'user', payload: Uint8Array.of(2) })]);
   });
+
+  it('forgets a reliable send once the shell reports it done or failed', () => {
+    const c = withPeers(1, { probeIntervalMs: 0 });
+    const ids: number[] = [];
+    for (let i = 0; i < 50; i++) ids.push(c.sendReliable('n2', Uint8Array.of(i), i)!);
+    expect(drain(c).streams).toHaveLength(50);
+    expect(c.pendingStreamCount).toBe(50);
+    for (const id of ids.slice(0, 49)) c.handleStreamDone(id, 100);
+    c.handleStreamFailure(ids[49]!, 'connection refused', 100);
+    expect(c.pendingStreamCount).toBe(0);
+    expect(c.stats.drops['unknown-stream']).toBe(0);
+    // A second report, or a "done" for a stream that expects an answer, changes nothing.
+    c.handleStreamDone(ids[0]!, 101);
+    c.join(['10.0.0.9:7946'], 102);
+    const pushPull = drain(c).streams[0]!;
+    c.handleStreamDone(pushPull.id, 103);
+    expect(c.pendingStreamCount).toBe(1);
+    expect(c.stats.drops['unknown-stream']).toBe(2);
+  });
 });

@@ -15,8 +15,9 @@
  * - inputs, each taking `nowMs`: {@link SwimCore.handlePacket} for every decoded message of a
  *   packet, {@link SwimCore.handlePushPull} when a peer opens a push-pull stream (returns the answer),
  *   {@link SwimCore.handleStreamPing} when a peer pings over a stream (returns the ack),
- *   {@link SwimCore.handlePushPullResponse}, {@link SwimCore.handleStreamPingResult} and
- *   {@link SwimCore.handleStreamFailure} for streams the core asked for, and
+ *   {@link SwimCore.handlePushPullResponse}, {@link SwimCore.handleStreamPingResult},
+ *   {@link SwimCore.handleStreamDone} and {@link SwimCore.handleStreamFailure} for streams the core
+ *   asked for (every stream request gets exactly one of them), and
  *   {@link SwimCore.handleTimeout};
  * - commands: {@link SwimCore.join}, {@link SwimCore.leave}, {@link SwimCore.updateMeta},
  *   {@link SwimCore.queueBroadcast}, {@link SwimCore.sendBestEffort},
@@ -337,6 +338,14 @@ export class SwimCore {
     return { membership: this.broadcasts.length, user: this.userBroadcasts.length };
   }
 
+  /**
+   * Stream requests handed out and not yet answered through a `handle*` input. It returns to 0 once
+   * the shell has reported every stream; a value that only grows means the shell drops outcomes.
+   */
+  get pendingStreamCount(): number {
+    return this.pendingStreams.size;
+  }
+
   /** Counters. */
   get stats(): SwimStats {
     return {
@@ -493,6 +502,22 @@ export class SwimCore {
     probe.fallbackContacted = ack !== null && ack.SeqNo === probe.seqNo;
   }
 
+  /**
+   * A reliable user message stream (`kind: 'user'`, from {@link sendReliable}) was written and
+   * closed. It carries no answer, but the core tracks it until it hears the outcome, so the shell
+   * reports success here as it reports failure through {@link handleStreamFailure}. An id that is
+   * unknown or not a user stream is counted as `unknown-stream` and changes nothing.
+   */
+  handleStreamDone(requestId: number, nowMs: number): void {
+    this.advance(nowMs);
+    const pending = this.pendingStreams.get(requestId);
+    if (!pending || pending.kind !== 'user') {
+      this.drop('unknown-stream');
+      return;
+    }
+    this.pendingStreams.delete(requestId);
+  }
+
   /** A stream the core asked for could not be completed (dial, write, read or decode failure). */
   handleStreamFailure(requestId: number, error: string, nowMs: number): void {
     this.advance(nowMs);
@@ -612,7 +637,11 @@ export class SwimCore {
     });
   }
 
-  /** Send a user message over a stream (memberlist `SendReliable`). Returns the stream id, or null. */
+  /**
+   * Send a user message over a stream (memberlist `SendReliable`). Returns the stream id, or null
+   * for an unknown member. The shell must report the outcome with {@link handleStreamDone} or
+   * {@link handleStreamFailure}; until then the id stays in the pending table.
+   */
   sendReliable(name: string, payload: Uint8Array, nowMs: number): number | null {
     this.advance(nowMs);
     const n = this.nodeMap.get(name);

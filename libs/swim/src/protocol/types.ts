@@ -78,7 +78,7 @@ export type SwimStreamRequest =
       readonly deadlineMs: number;
     }
   | {
-      /** Reliable user message (memberlist `SendReliable`): write it; call `handleStreamFailure` on error. */
+      /** Reliable user message (memberlist `SendReliable`): write it, then call `handleStreamDone`, or `handleStreamFailure` on error. */
       readonly kind: 'user';
       readonly id: number;
       readonly to: SwimAddress;

@@ -252,6 +252,8 @@ export class SwimTestCluster {
             to: r.to.addr,
             messages: [{ type: MessageType.User, body: r.payload }],
           });
+          // Written: report it, so the core drops its pending entry (as SwimNode does).
+          n.core.handleStreamDone(r.id, this.now);
           break;
       }
     }
