@@ -353,7 +353,11 @@ describe('SwimCore: probing', () => {
     expect(c.pollTimeout()).toBe(1500);
     c.handleTimeout(1500);
     const { tx, streams } = drain(c);
-    expect(tx).toHaveLength(3);
+    // Up to indirectChecks (3) helpers: memberlist's kRandomNodes draws 3n times at random, so on a
+    // 5-node cluster it can return fewer than the 3 eligible helpers.
+    expect(tx.length).toBeGreaterThanOrEqual(1);
+    expect(tx.length).toBeLessThanOrEqual(3);
+    expect(new Set(tx.map((t) => t.to.name)).size).toBe(tx.length);
     for (const t of tx) {
       expect(t.to.name).not.toBe(target);
       expect(t.messages[0]).toEqual({
@@ -375,11 +379,11 @@ describe('SwimCore: probing', () => {
         ping: expect.objectContaining({ SeqNo: seq, Node: target }),
       }),
     ]);
-    // One helper nacks: two nacks missing raise the health score by 2.
+    // One helper nacks: each missing nack raises the health score by 1 (memberlist probeNode).
     c.handlePacket('x:1', { type: MessageType.NackResp, body: { SeqNo: seq } }, 1600);
     c.handleTimeout(2000);
     expect(c.member(target)!.state).toBe('suspect');
-    expect(c.healthScore).toBe(2);
+    expect(c.healthScore).toBe(tx.length - 1);
     expect(drain(c).events.map((e) => e.type)).toEqual(['member-suspect', 'health-score']);
     expect(c.stats.probeFailures).toBe(1);
   });
@@ -461,7 +465,7 @@ describe('SwimCore: probing', () => {
     drain(c);
     // The probe timeout is not scaled (memberlist: waiting longer does not help UDP through)...
     c.handleTimeout(1500);
-    expect(drain(c).tx).toHaveLength(3);
+    expect(drain(c).tx.length).toBeGreaterThanOrEqual(1); // the indirect pings
     // ...but the probe deadline is: 3 x 1 s. Ticks that come during the probe collapse into one.
     expect(c.pollTimeout()).toBe(2000);
     c.handleTimeout(2000);
