@@ -111,7 +111,16 @@ export async function runAgent(args: AgentArgs): Promise<number> {
       void node
         .leave(LEAVE_TIMEOUT_MS)
         .catch(() => node.close())
-        .then(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())))
+        .then(
+          () =>
+            new Promise<void>((r) => {
+              if (!server) return r();
+              server.close(() => r());
+              // close() waits for idle keep-alive connections (a poller of /members keeps one
+              // open forever): end them now, the node has already left.
+              server.closeAllConnections();
+            }),
+        )
         .then(() => resolve(0));
     };
     process.once('SIGINT', stop);

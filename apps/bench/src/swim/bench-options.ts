@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import type { AgentKind } from './agent-process.js';
+
+/** The options of `bench:swim`, validated. */
+export interface SwimBenchOptions {
+  /** Members of each cluster before a trial's node joins. */
+  readonly nodes: number;
+  /** Trials per implementation; each is one join and one SIGKILL. */
+  readonly trials: number;
+  /** Implementations to run, in order. */
+  readonly impls: readonly AgentKind[];
+  /** Write the figures as JSON here. */
+  readonly json: string | undefined;
+  readonly help: boolean;
+}
+
+/** A command line the bench refuses (exit code 2). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The `--help` text. */
+export const USAGE = `Usage: npm run bench:swim -- [options]
+
+Starts a cluster of Go memberlist agents (test/go/bin/peer, Debian's memberlist) and a cluster of
+our agents (dist/apps/cli agent), one after the other, same config (--profile local on both) on
+127.0.0.1. Each trial starts one more node joining the seed and measures the time from its
+"ready" line to the last existing member printing its join, then SIGKILLs it and measures the time
+to the last member printing its failure. Prints the medians and the ratio ours/Go.
+
+  --nodes N      cluster size before each trial's node joins (default 10)
+  --trials T     trials per implementation; figures are medians (default 5)
+  --impl LIST    comma list of go,ours (default go,ours)
+  --json FILE    also write the figures as JSON
+  --help         this text
+`;
+
+function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (raw === undefined) return def;
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(raw)}`);
+  }
+  const v = Number(raw);
+  if (v < min || v > max) {
+    throw new UsageError(`--${name} must be in [${min.toString()}, ${max.toString()}], got ${raw}`);
+  }
+  return v;
+}
+
+/** Parses and validates the command line; throws {@link UsageError} listing every problem. */
+export function parseSwimBenchArgs(argv: readonly string[]): SwimBenchOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        nodes: { type: 'string' },
+        trials: { type: 'string' },
+        impl: { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const problems: string[] = [];
+  const attempt = <T>(f: () => T, fallback: T): T => {
+    try {
+      return f();
+    } catch (e) {
+      problems.push((e as Error).message);
+      return fallback;
+    }
+  };
+  const str = (k: string): string | undefined =>
+    typeof values[k] === 'string' ? (values[k] as string) : undefined;
+  const nodes = attempt(() => int('nodes', str('nodes'), 10, 2, 64), 10);
+  const trials = attempt(() => int('trials', str('trials'), 5, 1, 100), 5);
+  const impls = (str('impl') ?? 'go,ours').split(',').map((s) => s.trim());
+  for (const i of impls) {
+    if (i !== 'go' && i !== 'ours')
+      problems.push(`--impl: expected go or ours, got ${JSON.stringify(i)}`);
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  return {
+    nodes,
+    trials,
+    impls: impls as AgentKind[],
+    json: str('json'),
+    help: values['help'] === true,
+  };
+}
+
+/** Median of a non-empty sample (mean of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1
+    ? (s[mid] as number)
+    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
