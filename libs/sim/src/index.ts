@@ -45,3 +45,4 @@ export {
   type MeshMessage,
 } from './baselines/gossipsub-mesh.js';
 export { plumtreeProtocol } from './plumtree-protocol.js';
+export * from './swim/index.js';
