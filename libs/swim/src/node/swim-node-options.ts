@@ -9,6 +9,7 @@ import { parseIp } from '../protocol/address.js';
 import { Keyring, KeyringError } from '../wire/keyring.js';
 import { labelBytes, LabelError } from '../wire/label.js';
 import type { SwimTransport } from '../transport/transport.js';
+import type { SwimDelegate } from '../protocol/types.js';
 
 /** How to start a {@link SwimNode}. */
 export interface SwimNodeOptions {
@@ -45,6 +46,11 @@ export interface SwimNodeOptions {
   readonly maxStreamBytes?: number;
   /** Incarnation of a previous life (from a store): the node starts above it. */
   readonly incarnation?: number;
+  /**
+   * Hooks of the layer above (memberlist's Delegate): ack payload, extra broadcasts to piggyback,
+   * push-pull local state and merge. Called synchronously from the protocol; keep them fast.
+   */
+  readonly delegate?: SwimDelegate;
 }
 
 /** Thrown by `SwimNode.start` for invalid options; lists every problem. */

@@ -193,6 +193,7 @@ export class SwimNode {
         seed: options.seed ?? randomInt(2 ** 31),
         ...(options.meta ? { meta: options.meta } : {}),
         ...(options.incarnation !== undefined ? { incarnation: options.incarnation } : {}),
+        ...(options.delegate ? { delegate: options.delegate } : {}),
         // Everything the shell adds around the core's messages must fit the packet budget.
         encryptionOverheadBytes:
           (encrypting ? encryptOverhead(encVersion) : 0) +
@@ -228,6 +229,14 @@ export class SwimNode {
   /** This node's name. */
   get name(): string {
     return this.core.localName;
+  }
+
+  /**
+   * The transport under this node: other protocols register their first bytes on
+   * `streamTransport.streams` and dial peers with `streamTransport.dial` on the same port.
+   */
+  get streamTransport(): SwimTransport {
+    return this.transport;
   }
 
   /** The bound `host:port` of the transport. */
