@@ -1,0 +1,5 @@
+/**
+ * @plumtree/cluster: the runtime of one node, framework-free: SWIM membership, the topic
+ * directory, one Plumtree tree per topic and the stream transport of its frames.
+ */
+export {};
