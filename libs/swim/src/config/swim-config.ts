@@ -100,6 +100,16 @@ export class SwimConfig {
    * `awarenessMaxMultiplier - 1`. Default 8 (probe interval backs off to 8 s).
    */
   @IsInt() @Min(1) @Max(64) awarenessMaxMultiplier = 8;
+  /**
+   * Not in memberlist (which only confirms a suspicion when a member's round-robin probe happens
+   * to reach the suspect): a member that learns of a suspicion from someone else probes the suspect
+   * on its next probe tick, with probability `suspicionProbeFanout / (members - 2)`, so about this
+   * many independent checks arrive within one probe interval. Confirmations shrink Lifeguard's
+   * suspicion timeout to its minimum sooner; a suspect that answers is not confirmed, and the extra
+   * load on it is bounded by this number, not by the cluster size. 0 turns it off (memberlist's
+   * behaviour). Default 4.
+   */
+  @IsInt() @Min(0) @Max(64) suspicionProbeFanout = 4;
   /** Members gossiped to every gossip interval. LAN 3, WAN 4. */
   @IsInt() @Min(0) @Max(64) gossipNodes = 3;
   /** Period of gossip not piggybacked on probes; 0 disables it. LAN 200 ms, WAN 500 ms, local 100 ms. */

@@ -4,7 +4,7 @@ import { MessageType, NodeStateType } from '../wire/message-types.js';
 import type { Alive, Message, PushNodeState } from '../wire/messages.js';
 import { parseIp } from './address.js';
 import { estimateEncodedSize } from './message-size.js';
-import { SwimCore, type SwimCoreOptions } from './swim-core.js';
+import { LEAVE_DIRECT_FANOUT, SwimCore, type SwimCoreOptions } from './swim-core.js';
 import type { SwimDelegate, SwimEvent, SwimStreamRequest, SwimTransmit } from './types.js';
 
 // Single-core behaviour, driven by hand: every input is a decoded message, every output is read
@@ -629,6 +629,67 @@ describe('SwimCore: suspicion (Lifeguard)', () => {
     expect(c.suspicion('n2')).toBeUndefined();
   });
 
+  /** The target of the first ping the next probe tick sends. */
+  function nextProbeTarget(c: SwimCore, from: number): string | undefined {
+    for (let t = c.pollTimeout(); t !== null && t <= from + 2_000; t = c.pollTimeout()) {
+      c.handleTimeout(t);
+      const ping = drain(c).tx.find((x) => x.messages[0]!.type === MessageType.Ping);
+      if (ping) return ping.to.name;
+    }
+    return undefined;
+  }
+
+  it('a suspicion heard from another member makes the next probe check the suspect (suspicionProbeFanout)', () => {
+    // Round-robin alone: what the first tick probes without any suspicion.
+    const plain = nextProbeTarget(withPeers(5), 0);
+    const target = ['n2', 'n4', 'n5', 'n6'].find((n) => n !== plain)!;
+    const suspect = (c: SwimCore) => {
+      c.handlePacket(
+        'x:1',
+        { type: MessageType.Suspect, body: { Incarnation: 1, Node: target, From: 'n3' } },
+        10,
+      );
+      drain(c);
+    };
+    const c = withPeers(5);
+    suspect(c);
+    expect(nextProbeTarget(c, 10)).toBe(target);
+    // memberlist's behaviour when turned off.
+    const off = withPeers(5, { suspicionProbeFanout: 0 });
+    suspect(off);
+    expect(nextProbeTarget(off, 10)).toBe(plain);
+  });
+
+  it('a failed priority probe confirms the suspicion with our own suspect message', () => {
+    const c = withPeers(5);
+    c.handlePacket(
+      'x:1',
+      { type: MessageType.Suspect, body: { Incarnation: 1, Node: 'n5', From: 'n3' } },
+      10,
+    );
+    expect(c.suspicion('n5')!.confirmations).toBe(0);
+    runTo(c, 2_100); // the probe of n5 and its deadline pass without an ack
+    expect(c.suspicion('n5')!.confirmations).toBe(1);
+  });
+
+  it('in a large cluster only about suspicionProbeFanout members answer a suspicion with a probe', () => {
+    let prioritised = 0;
+    const trials = 200;
+    for (let seed = 1; seed <= trials; seed++) {
+      const c = withPeers(101, { probeIntervalMs: 1_000 }, { seed });
+      c.handlePacket(
+        'x:1',
+        { type: MessageType.Suspect, body: { Incarnation: 1, Node: 'n50', From: 'n3' } },
+        10,
+      );
+      drain(c);
+      if (nextProbeTarget(c, 10) === 'n50') prioritised++;
+    }
+    // p = 4 / 100 per member, plus the 1 % chance that round-robin picks n50 anyway: about 10 of 200.
+    expect(prioritised).toBeGreaterThanOrEqual(2);
+    expect(prioritised).toBeLessThanOrEqual(25);
+  });
+
   it('with too few members to confirm (n - 2 < k) the min timeout applies at once', () => {
     const c = withPeers(2); // n = 3, k = 2 > 1
     c.handlePacket(
@@ -965,6 +1026,35 @@ describe('SwimCore: commands', () => {
     }
     expect(sawDead).toBe(true);
     expect(events.filter((e) => e.type === 'leave-complete')).toHaveLength(1);
+  });
+
+  it('leave: every alive member (up to LEAVE_DIRECT_FANOUT) is told directly, the dead are not', () => {
+    const c = withPeers(4, { probeIntervalMs: 0 });
+    // n5 is dead (from another member), so it must not get a direct copy.
+    c.handlePacket(
+      '10.0.0.2:7946',
+      { type: MessageType.Dead, body: { Incarnation: 1, Node: 'n5', From: 'n2' } },
+      1,
+    );
+    drain(c);
+    c.leave(2);
+    const direct = drain(c).tx.filter(
+      (x) =>
+        x.messages.length === 1 &&
+        x.messages[0]!.type === MessageType.Dead &&
+        x.messages[0]!.body.Node === 'me' &&
+        x.messages[0]!.body.From === 'me',
+    );
+    expect(direct.map((x) => x.to.name).sort()).toEqual(['n2', 'n3', 'n4']);
+  });
+
+  it('leave tells at most LEAVE_DIRECT_FANOUT members directly', () => {
+    const c = withPeers(LEAVE_DIRECT_FANOUT + 10, { probeIntervalMs: 0 });
+    c.leave(2);
+    const direct = drain(c).tx.filter(
+      (x) => x.messages.length === 1 && x.messages[0]!.type === MessageType.Dead,
+    );
+    expect(new Set(direct.map((x) => x.to.name)).size).toBe(LEAVE_DIRECT_FANOUT);
   });
 
   it('leave when alone completes at once', () => {

@@ -85,6 +85,8 @@ export const COMPOUND_OVERHEAD = 2;
 export const USER_MSG_OVERHEAD = 1;
 /** A compound message counts its parts in one byte. */
 const COMPOUND_MAX_PARTS = 255;
+/** Alive members a leaving node tells directly, besides gossiping its leave (see `leave`). */
+export const LEAVE_DIRECT_FANOUT = 32;
 
 /** How to build a {@link SwimCore}. */
 export interface SwimCoreOptions {
@@ -201,6 +203,8 @@ export class SwimCore {
   private probe: ProbeState | null = null;
   /** A probe tick arrived while a probe was running (Go's ticker keeps one pending tick). */
   private probeTickPending = false;
+  /** A suspect to probe on the next tick, out of round-robin order (`suspicionProbeFanout`). */
+  private priorityProbe: string | null = null;
   private readonly pendingStreams = new Map<number, PendingStream>();
   private streamId = 0;
 
@@ -570,7 +574,21 @@ export class SwimCore {
     if (this.left) return;
     this.left = true;
     const self = this.nodeMap.get(this.selfName)!;
-    this.deadNode({ Incarnation: self.incarnation, Node: self.name, From: self.name });
+    const dead: Dead = { Incarnation: self.incarnation, Node: self.name, From: self.name };
+    this.deadNode(dead);
+    // memberlist only gossips the leave, a retransmit-limited number of times to random members,
+    // the recently dead included, so after other failures every copy can go to dead nodes and the
+    // live ones later time us out as "failed". One direct packet to a bounded random set of alive
+    // members makes the leave land at once; peers treat it as any gossiped dead message.
+    const alive = this.nodes.filter((n) => n.name !== this.selfName && n.state === 'alive');
+    const targets = shuffle(this.rng, alive).slice(0, LEAVE_DIRECT_FANOUT);
+    for (const n of targets) {
+      this.transmits.push({
+        to: { addr: addressOf(n.addr, n.port), name: n.name },
+        messages: [{ type: MessageType.Dead, body: dead }],
+        crc: n.pMax >= 5,
+      });
+    }
     if (!this.anyAlive()) this.completeLeave();
   }
 
@@ -733,6 +751,14 @@ export class SwimCore {
 
   /** memberlist `probe`: the next alive or suspect member of the round-robin list. */
   private runProbe(): void {
+    if (this.priorityProbe !== null) {
+      const target = this.nodeMap.get(this.priorityProbe);
+      this.priorityProbe = null;
+      if (target && target.state === 'suspect') {
+        this.probeNode(target);
+        return;
+      }
+    }
     let numCheck = 0;
     for (;;) {
       if (numCheck >= this.nodes.length) return;
@@ -1181,6 +1207,22 @@ export class SwimCore {
     const suspicion = new Suspicion(s.From, k, min, max, this.now);
     this.suspicions.set(s.Node, { suspicion, changeMs: this.now });
     this.timers.set(timerKey(TimerKind.Suspicion, s.Node), suspicion.deadlineMs);
+    this.maybePrioritiseProbe(s);
+  }
+
+  /**
+   * Someone else suspects `s.Node`: with probability `suspicionProbeFanout / (n - 2)` check it
+   * ourselves on the next probe tick, so independent confirmations (or none, when it answers)
+   * come within a probe interval instead of whenever round-robin gets there.
+   */
+  private maybePrioritiseProbe(s: Suspect): void {
+    const fanout = this.config.suspicionProbeFanout;
+    if (fanout === 0 || s.From === this.selfName || this.priorityProbe !== null) return;
+    if (this.probe?.target === s.Node) return;
+    const others = this.nodes.length - 2;
+    if (others <= 0) return;
+    if (others > fanout && this.rng.next() >= fanout / others) return;
+    this.priorityProbe = s.Node;
   }
 
   private onSuspicionTimeout(name: string): void {
