@@ -292,7 +292,6 @@ function defineClusterSuite(s: SuiteOptions): void {
       },
       TEST_MS,
     );
-
   });
 }
 
