@@ -33,10 +33,12 @@ const MESSAGE_MS = 15_000;
  * A graceful leave is one dead message (From = Node) gossiped a retransmit-limited number of times,
  * also to the recently dead, so in memberlist it can miss a member; that member then gets it from
  * the next push-pull (15 s in DefaultLocalConfig), before its own suspicion of the gone node (at
- * least 3 s, up to 18 s) runs out. Ours also sends it directly to the alive members. The leave runs
- * before the kills, so the Go-only control's copies are not spent on dead members.
+ * least 3 s, up to 18 s) runs out, or times the leaver out as failed. Ours also sends it directly to
+ * the alive members. The leave runs before the kills, so fewer copies are spent on dead members.
+ * The bound covers a push-pull or the longest suspicion, whichever comes first.
  */
-const LEAVE_MS = 15_000 + 5 * LOCAL_TIMERS.probeIntervalMs;
+const LEAVE_MS =
+  15_000 + LOCAL_TIMERS.suspicionMaxTimeoutMult * LOCAL_TIMERS.suspicionMult * 1_000 + 5_000;
 const TEST_MS = 90_000;
 /** Broadcast retries: a user broadcast reaches a random few members (see broadcastUntilReceived). */
 const BROADCAST_RETRY = { attempts: 8, perAttemptMs: 2_000 };
@@ -240,8 +242,16 @@ function defineClusterSuite(s: SuiteOptions): void {
           const e = g.events.find(
             (x) => x.node === 'o2' && (x.event === 'leave' || x.event === 'fail'),
           );
-          expect({ at: g.name, event: e?.event }).toEqual({ at: g.name, event: 'leave' });
           const row = (await g.members())?.find((r) => r.name === 'o2');
+          if (s.other === 'go') {
+            // The Go-only control: memberlist gossips a leave only retransmitLimit times (2 with
+            // DefaultLocalConfig), so a member can miss it and time the leaver out as failed.
+            // That is memberlist's behaviour, recorded, not asserted.
+            if (e?.event !== 'leave')
+              figures.push(`${s.title}: ${g.name} saw o2 ${String(e?.event)}`);
+            continue;
+          }
+          expect({ at: g.name, event: e?.event }).toEqual({ at: g.name, event: 'leave' });
           expect({ at: g.name, state: row?.state }).toEqual({ at: g.name, state: 'left' });
         }
       },

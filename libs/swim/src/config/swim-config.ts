@@ -110,6 +110,14 @@ export class SwimConfig {
    * behaviour). Default 4.
    */
   @IsInt() @Min(0) @Max(64) suspicionProbeFanout = 4;
+  /**
+   * Not in memberlist: when this node's own suspicion timer declares a member dead, it also sends
+   * the `dead` message directly to this many random alive members, beside gossiping it. memberlist
+   * gossips it `retransmitLimit` times only, to random members that include the recently dead, so
+   * in small clusters a member can miss every copy and sit on its own suspicion until the maximum
+   * timeout. 0 turns it off (memberlist's behaviour). Default 4.
+   */
+  @IsInt() @Min(0) @Max(64) deadNoticeFanout = 4;
   /** Members gossiped to every gossip interval. LAN 3, WAN 4. */
   @IsInt() @Min(0) @Max(64) gossipNodes = 3;
   /** Period of gossip not piggybacked on probes; 0 disables it. LAN 200 ms, WAN 500 ms, local 100 ms. */

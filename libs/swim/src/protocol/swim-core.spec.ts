@@ -690,6 +690,34 @@ describe('SwimCore: suspicion (Lifeguard)', () => {
     expect(prioritised).toBeLessThanOrEqual(25);
   });
 
+  it('a death this node declares is also sent directly to deadNoticeFanout alive members', () => {
+    const deadSends = (fanout: number): string[] => {
+      const c = withPeers(8, { probeIntervalMs: 0, deadNoticeFanout: fanout });
+      c.handlePacket(
+        'x:1',
+        { type: MessageType.Suspect, body: { Incarnation: 1, Node: 'n2', From: 'n3' } },
+        0,
+      );
+      drain(c);
+      runTo(c, 60_000);
+      expect(c.member('n2')!.state).toBe('dead');
+      return drain(c)
+        .tx.filter(
+          (x) =>
+            x.messages.length === 1 &&
+            x.messages[0]!.type === MessageType.Dead &&
+            x.messages[0]!.body.Node === 'n2' &&
+            x.messages[0]!.body.From === 'me',
+        )
+        .map((x) => x.to.name);
+    };
+    const told = deadSends(4);
+    expect(told).toHaveLength(4);
+    expect(new Set(told).size).toBe(4);
+    expect(told).not.toContain('n2');
+    expect(deadSends(0)).toEqual([]);
+  });
+
   it('with too few members to confirm (n - 2 < k) the min timeout applies at once', () => {
     const c = withPeers(2); // n = 3, k = 2 > 1
     c.handlePacket(

@@ -580,15 +580,7 @@ export class SwimCore {
     // the recently dead included, so after other failures every copy can go to dead nodes and the
     // live ones later time us out as "failed". One direct packet to a bounded random set of alive
     // members makes the leave land at once; peers treat it as any gossiped dead message.
-    const alive = this.nodes.filter((n) => n.name !== this.selfName && n.state === 'alive');
-    const targets = shuffle(this.rng, alive).slice(0, LEAVE_DIRECT_FANOUT);
-    for (const n of targets) {
-      this.transmits.push({
-        to: { addr: addressOf(n.addr, n.port), name: n.name },
-        messages: [{ type: MessageType.Dead, body: dead }],
-        crc: n.pMax >= 5,
-      });
-    }
+    this.sendDirect(dead, LEAVE_DIRECT_FANOUT);
     if (!this.anyAlive()) this.completeLeave();
   }
 
@@ -1232,7 +1224,25 @@ export class SwimCore {
     const state = this.nodeMap.get(name);
     // Only the suspicion that is still current may kill the member.
     if (!state || state.state !== 'suspect' || state.stateChangeMs !== entry.changeMs) return;
-    this.deadNode({ Incarnation: state.incarnation, Node: state.name, From: this.selfName });
+    const dead: Dead = { Incarnation: state.incarnation, Node: state.name, From: this.selfName };
+    this.deadNode(dead);
+    this.sendDirect(dead, this.config.deadNoticeFanout);
+  }
+
+  /**
+   * Sends a `dead` message, alone in its packet, to up to `fanout` random alive members: a leave
+   * (see {@link leave}) or a death this node declared (`deadNoticeFanout`).
+   */
+  private sendDirect(dead: Dead, fanout: number): void {
+    if (fanout <= 0) return;
+    const alive = this.nodes.filter((n) => n.name !== this.selfName && n.state === 'alive');
+    for (const n of shuffle(this.rng, alive).slice(0, fanout)) {
+      this.transmits.push({
+        to: { addr: addressOf(n.addr, n.port), name: n.name },
+        messages: [{ type: MessageType.Dead, body: dead }],
+        crc: n.pMax >= 5,
+      });
+    }
   }
 
   /** memberlist `deadNode`: `From === Node` means the member left. */
