@@ -45,6 +45,31 @@ const BROADCAST_RETRY = { attempts: 8, perAttemptMs: 2_000 };
 /** How long a wrong-key node is watched: several probe and push-pull-on-join rounds. */
 const INTRUDER_WINDOW_MS = 5 * LOCAL_TIMERS.probeIntervalMs;
 
+/**
+ * A Go member can miss every gossiped copy of a death (memberlist sends it retransmitLimit = 2
+ * times here, to random members that include the recently dead), find it by its own probe and wait
+ * out a suspicion nobody confirms any more: up to the bound and a little past it (measured 22.2 s
+ * against 24.2 s). Go observers get one push-pull interval more, and their times are printed; ours
+ * are held to the bound.
+ */
+const GO_LAGGARD_SLACK_MS = 15_000;
+
+/** Every observer of ours saw the event within `boundMs` (times as returned by allObserve). */
+function expectOursWithin(
+  observers: readonly AgentProcess[],
+  times: Map<string, number>,
+  boundMs: number,
+): void {
+  for (const a of observers.filter((o) => o.kind === 'ours')) {
+    const ms = times.get(a.name);
+    expect({ at: a.name, ms, withinBound: ms !== undefined && ms <= boundMs }).toEqual({
+      at: a.name,
+      ms,
+      withinBound: true,
+    });
+  }
+}
+
 /** Measured figures, printed once at the end for the report. */
 const figures: string[] = [];
 
@@ -267,10 +292,11 @@ function defineClusterSuite(s: SuiteOptions): void {
         const times = await allObserve(
           running(),
           (e) => e.event === 'fail' && e.node === 'g3',
-          bound,
+          bound + GO_LAGGARD_SLACK_MS,
           `fail event for g3 (bound ${bound.toString()} ms)`,
           t0,
         );
+        expectOursWithin(running(), times, bound);
         figures.push(
           `${s.title}: SIGKILL g3 -> fail seen: ${fmt(times)} (bound ${bound.toString()} ms)`,
         );
@@ -289,10 +315,11 @@ function defineClusterSuite(s: SuiteOptions): void {
         const times = await allObserve(
           running(),
           (e) => e.event === 'fail' && e.node === 'o3',
-          bound,
+          bound + GO_LAGGARD_SLACK_MS,
           `fail event for o3 (bound ${bound.toString()} ms)`,
           t0,
         );
+        expectOursWithin(running(), times, bound);
         figures.push(
           `${s.title}: SIGKILL o3 -> fail seen: ${fmt(times)} (bound ${bound.toString()} ms)`,
         );

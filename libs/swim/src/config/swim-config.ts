@@ -118,6 +118,12 @@ export class SwimConfig {
    * timeout. 0 turns it off (memberlist's behaviour). Default 4.
    */
   @IsInt() @Min(0) @Max(64) deadNoticeFanout = 4;
+  /**
+   * Not in memberlist: a probe with no direct ack whose TCP fallback was refused (host up, nothing
+   * listening: the process is gone) and whose helpers all sent nacks ends at once with a suspicion,
+   * instead of waiting out the probe interval. false is memberlist's behaviour. Default true.
+   */
+  @IsBoolean() suspectOnRefusedFallback = true;
   /** Members gossiped to every gossip interval. LAN 3, WAN 4. */
   @IsInt() @Min(0) @Max(64) gossipNodes = 3;
   /** Period of gossip not piggybacked on probes; 0 disables it. LAN 200 ms, WAN 500 ms, local 100 ms. */

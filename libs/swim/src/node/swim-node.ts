@@ -36,7 +36,11 @@ import {
   type ReadStreamResult,
 } from '../wire/stream.js';
 import { readFramed, writeAll, type ParseStep } from '../transport/stream-reader.js';
-import { MEMBERLIST_STREAM_FIRST_BYTES, type SwimTransport } from '../transport/transport.js';
+import {
+  DialError,
+  MEMBERLIST_STREAM_FIRST_BYTES,
+  type SwimTransport,
+} from '../transport/transport.js';
 import type { TransportStats } from '../transport/transport.js';
 import { UdpTcpTransport } from '../transport/udp-tcp-transport.js';
 import {
@@ -678,8 +682,10 @@ export class SwimNode {
     } catch (e) {
       if (this.closed) return;
       const reason = e instanceof Error ? e.message : String(e);
-      if (r.kind === 'ping') this.core.handleStreamPingResult(r.id, null, Date.now());
-      else this.core.handleStreamFailure(r.id, reason, Date.now());
+      if (r.kind === 'ping') {
+        const refused = e instanceof DialError && e.refused;
+        this.core.handleStreamPingResult(r.id, null, Date.now(), refused);
+      } else this.core.handleStreamFailure(r.id, reason, Date.now());
     } finally {
       stream?.end();
     }

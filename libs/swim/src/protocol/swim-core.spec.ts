@@ -388,6 +388,59 @@ describe('SwimCore: probing', () => {
     expect(c.stats.probeFailures).toBe(1);
   });
 
+  describe('suspectOnRefusedFallback', () => {
+    /** Runs a probe to its indirect phase; returns what the test needs to finish it. */
+    function failingProbe(config: SwimConfigInput = {}) {
+      const c = withPeers(4, config);
+      c.handleTimeout(1000);
+      const direct = drain(c).tx[0]!;
+      const seq = (direct.messages[0]!.body as { SeqNo: number }).SeqNo;
+      c.handleTimeout(1500);
+      const { tx, streams } = drain(c);
+      const nackAll = (at: number) => {
+        for (let i = 0; i < tx.length; i++) {
+          c.handlePacket('x:1', { type: MessageType.NackResp, body: { SeqNo: seq } }, at);
+        }
+      };
+      return { c, target: direct.to.name, streamId: streams[0]!.id, nackAll };
+    }
+
+    it('a refused TCP fallback plus every nack ends the probe at once with a suspicion', () => {
+      const { c, target, streamId, nackAll } = failingProbe();
+      c.handleStreamPingResult(streamId, null, 1510, true);
+      expect(c.member(target)!.state).toBe('alive'); // the helpers have not answered yet
+      nackAll(1700);
+      expect(c.member(target)!.state).toBe('suspect');
+      expect(c.healthScore).toBe(0); // every nack came: this node is healthy
+    });
+
+    it('nacks first, refusal last also ends it', () => {
+      const { c, target, streamId, nackAll } = failingProbe();
+      nackAll(1700);
+      expect(c.member(target)!.state).toBe('alive');
+      c.handleStreamPingResult(streamId, null, 1710, true);
+      expect(c.member(target)!.state).toBe('suspect');
+    });
+
+    it('a fallback that failed otherwise (timeout, reset) waits for the deadline', () => {
+      const { c, target, streamId, nackAll } = failingProbe();
+      c.handleStreamPingResult(streamId, null, 1510, false);
+      nackAll(1700);
+      expect(c.member(target)!.state).toBe('alive');
+      c.handleTimeout(2000);
+      expect(c.member(target)!.state).toBe('suspect');
+    });
+
+    it('turned off, a refusal changes nothing (memberlist)', () => {
+      const { c, target, streamId, nackAll } = failingProbe({ suspectOnRefusedFallback: false });
+      c.handleStreamPingResult(streamId, null, 1510, true);
+      nackAll(1700);
+      expect(c.member(target)!.state).toBe('alive');
+      c.handleTimeout(2000);
+      expect(c.member(target)!.state).toBe('suspect');
+    });
+  });
+
   it('helpers below protocol 4 get no nack request and a failed probe costs one health point', () => {
     const c = withPeers(4, {}, {}, VSN2);
     c.handleTimeout(1000);

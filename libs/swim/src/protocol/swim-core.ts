@@ -143,6 +143,8 @@ interface ProbeState {
   nacks: number;
   fallbackId: number | null;
   fallbackContacted: boolean;
+  /** The TCP fallback's dial was refused (see `maybeConcludeProbe`). */
+  fallbackRefused: boolean;
 }
 
 type AckHandler =
@@ -491,8 +493,17 @@ export class SwimCore {
     }
   }
 
-  /** The outcome of a TCP fallback ping (`kind: 'ping'`): the ack read, or null on any failure. */
-  handleStreamPingResult(requestId: number, ack: StreamPingResult, nowMs: number): void {
+  /**
+   * The outcome of a TCP fallback ping (`kind: 'ping'`): the ack read, or null on any failure;
+   * `refused` when the dial was refused (nothing listens on the member's port: its process is
+   * gone), which with `suspectOnRefusedFallback` can end the probe before its deadline.
+   */
+  handleStreamPingResult(
+    requestId: number,
+    ack: StreamPingResult,
+    nowMs: number,
+    refused = false,
+  ): void {
     this.advance(nowMs);
     const pending = this.pendingStreams.get(requestId);
     if (!pending || pending.kind !== 'ping') {
@@ -504,6 +515,23 @@ export class SwimCore {
     if (!probe || probe.seqNo !== pending.probeSeqNo || probe.fallbackId !== requestId) return;
     // memberlist only counts an ack carrying the probe's sequence number.
     probe.fallbackContacted = ack !== null && ack.SeqNo === probe.seqNo;
+    probe.fallbackRefused = ack === null && refused;
+    this.maybeConcludeProbe();
+  }
+
+  /**
+   * Not in memberlist (`suspectOnRefusedFallback`): ends a failing probe before its deadline when
+   * the evidence is already complete: no direct ack within the probe timeout, the TCP fallback
+   * refused (the host is up and nothing listens on the port), and every helper sent its nack (so
+   * this node is healthy and the helpers could not reach the target either). memberlist would
+   * wait out the rest of the probe interval for an ack that cannot come.
+   */
+  private maybeConcludeProbe(): void {
+    const probe = this.probe;
+    if (!probe || !this.config.suspectOnRefusedFallback) return;
+    if (!probe.indirect || !probe.fallbackRefused) return;
+    if (probe.expectedNacks === 0 || probe.nacks < probe.expectedNacks) return;
+    this.onProbeDeadline();
   }
 
   /**
@@ -786,6 +814,7 @@ export class SwimCore {
       nacks: 0,
       fallbackId: null,
       fallbackContacted: false,
+      fallbackRefused: false,
     };
     this.probeCount++;
     this.ackHandlers.set(seqNo, { kind: 'probe' });
@@ -1008,6 +1037,7 @@ export class SwimCore {
       return;
     }
     this.probe.nacks++;
+    this.maybeConcludeProbe();
   }
 
   private onAckHandlerExpired(seqNo: number): void {

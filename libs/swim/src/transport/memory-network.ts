@@ -289,7 +289,7 @@ export class MemoryTransport implements SwimTransport {
       this.network.later(this.network.delayMs, () => {
         const target = this.network.lookup(to);
         if (!target || this.closed) {
-          reject(new DialError(to, 'connect ECONNREFUSED'));
+          reject(new DialError(to, 'connect ECONNREFUSED', true));
           return;
         }
         const local = new MemoryStream(this.network, this.localAddress, to);

@@ -57,6 +57,8 @@ export class DialError extends Error {
   constructor(
     readonly address: string,
     readonly reason: string,
+    /** The host answered that nothing listens on the port (ECONNREFUSED): the process is gone. */
+    readonly refused = false,
   ) {
     super(`dial ${address}: ${reason}`);
   }

@@ -166,7 +166,7 @@ export class UdpTcpTransport implements SwimTransport {
       );
       socket.once('error', (e) => {
         clearTimeout(timer);
-        reject(new DialError(to, e.message));
+        reject(new DialError(to, e.message, (e as NodeJS.ErrnoException).code === 'ECONNREFUSED'));
       });
       socket.once('connect', () => {
         clearTimeout(timer);
