@@ -2,4 +2,4 @@
  * @plumtree/cluster: the runtime of one node, framework-free: SWIM membership, the topic
  * directory, one Plumtree tree per topic and the stream transport of its frames.
  */
-export {};
+export * from './directory/index.js';

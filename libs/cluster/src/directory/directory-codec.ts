@@ -1,0 +1,426 @@
+/**
+ * Binary codec of the topic directory: one node's entry (a SWIM user broadcast) and the whole
+ * directory (push-pull state), plus the short digest carried in node meta.
+ *
+ * All integers are unsigned LEB128 varints (canonical: no trailing zero byte, at most 2^53 - 1);
+ * strings are a varint byte length then strict UTF-8.
+ *
+ * | message | layout                                                                 |
+ * |---------|------------------------------------------------------------------------|
+ * | entry   | u8 codec version (1), u8 kind (1), entry body                          |
+ * | state   | u8 codec version (1), u8 kind (2), varint count, count x entry body    |
+ * | body    | str node, varint version, varint n, n x str subscription               |
+ * | digest  | u8 tag (0xd1), u32 BE FNV-1a of the node name, varint version          |
+ *
+ * Subscriptions are written in strictly ascending order (JavaScript string order) and decoders
+ * insist on it: the encoding of a set is then unique, duplicates cannot be smuggled in, and two
+ * entries with the same version can be compared byte for byte.
+ *
+ * Decoders never throw and never allocate more than the input could hold: every count and
+ * length is checked against the limits and the remaining bytes before it is used. A rejection
+ * carries one {@link DirectoryDropReason}.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { ResolvedDirectoryOptions } from './directory-options.js';
+import { validatePattern } from './topic-pattern.js';
+
+/** Version written in byte 0 of every entry and state. */
+export const DIRECTORY_CODEC_VERSION = 1;
+
+/** Byte 1 of an encoded directory message: what follows. */
+export enum DirectoryMessageKind {
+  /** One node's entry (a broadcast). */
+  Entry = 1,
+  /** Every entry a node knows (push-pull state). */
+  State = 2,
+}
+
+/** First byte of a digest, so meta that holds something else is not misread as one. */
+export const DIRECTORY_DIGEST_TAG = 0xd1;
+
+/** Largest digest: tag, 4-byte name hash, 8-byte varint. */
+export const MAX_DIRECTORY_DIGEST_BYTES = 13;
+
+/** Largest state header: codec version, kind and an 8-byte varint count. */
+export const DIRECTORY_STATE_HEADER_MAX_BYTES = 10;
+
+/** Why a directory message from the network was dropped; counted in `stats().drops`. */
+export const DIRECTORY_DROP_REASONS = [
+  /** Input ended inside a field. */
+  'truncated',
+  /** A varint longer than 8 bytes, above 2^53 - 1, or not in its shortest form. */
+  'bad-varint',
+  /** A string that is not well-formed UTF-8. */
+  'bad-utf8',
+  /** Byte 0 is not a codec version this build reads. */
+  'unknown-codec-version',
+  /** Byte 1 is neither an entry nor a state. */
+  'unknown-kind',
+  /** Bytes left after a complete message. */
+  'trailing-bytes',
+  /** An entry message longer than `maxEntryBytes`. */
+  'entry-too-large',
+  /** A state message whose entries take more than `maxTotalBytes`. */
+  'state-too-large',
+  /** An empty node name. */
+  'empty-node-name',
+  /** A node name longer than `maxNodeNameBytes`. */
+  'node-name-too-long',
+  /** More subscriptions in one entry than `maxSubscriptions`. */
+  'too-many-subscriptions',
+  /** A subscription longer than `maxTopicBytes`. */
+  'topic-too-long',
+  /** A subscription that `validatePattern` rejects. */
+  'invalid-topic',
+  /** Subscriptions not in strictly ascending order (or repeated). */
+  'unsorted-subscriptions',
+  /** More entries in one state than `maxEntries`. */
+  'too-many-entries',
+  /** The same node twice in one state. */
+  'duplicate-node',
+  /** A well-formed entry of a new node arrived while `maxEntries` or `maxTotalBytes` is reached. */
+  'directory-full',
+  /** Our own entry came back with a version that leaves no room above it (2^53 - 1). */
+  'version-exhausted',
+] as const;
+
+/** One of {@link DIRECTORY_DROP_REASONS}. */
+export type DirectoryDropReason = (typeof DIRECTORY_DROP_REASONS)[number];
+
+/** One node's subscription set at a version, as decoded or about to be encoded. */
+export interface DecodedDirectoryEntry {
+  /** Node name (the SWIM member name). */
+  readonly node: string;
+  /** Version of the set; higher wins. */
+  readonly version: number;
+  /** Topics and patterns, strictly ascending. */
+  readonly subscriptions: readonly string[];
+  /** Size of the entry body in bytes (what it adds to a state). */
+  readonly bodyBytes: number;
+}
+
+/** A decoded message, or the reason it was dropped. */
+export type DirectoryDecodeResult =
+  | {
+      readonly ok: true;
+      readonly kind: DirectoryMessageKind;
+      readonly entries: DecodedDirectoryEntry[];
+    }
+  | { readonly ok: false; readonly reason: DirectoryDropReason };
+
+/** Decoding limits: a subset of the directory's options. */
+export type DirectoryCodecLimits = Pick<
+  ResolvedDirectoryOptions,
+  | 'maxSubscriptions'
+  | 'maxTopicBytes'
+  | 'maxEntries'
+  | 'maxNodeNameBytes'
+  | 'maxEntryBytes'
+  | 'maxTotalBytes'
+>;
+
+const encoder = new TextEncoder();
+// isUtf8 validates first so a hostile string never costs an exception; `fatal` is a backstop and
+// `ignoreBOM` keeps a leading BOM as data so the string re-encodes to the same bytes.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Bytes of `v` as a varint. */
+export function directoryVarintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function strSize(s: string): number {
+  const len = Buffer.byteLength(s, 'utf8');
+  return directoryVarintSize(len) + len;
+}
+
+/** Size of an entry body: what one entry adds to a state. */
+export function directoryEntryBodySize(
+  node: string,
+  version: number,
+  subscriptions: readonly string[],
+): number {
+  let size =
+    strSize(node) + directoryVarintSize(version) + directoryVarintSize(subscriptions.length);
+  for (const s of subscriptions) size += strSize(s);
+  return size;
+}
+
+function writeVarint(out: Uint8Array, o: number, v: number): number {
+  while (v >= 0x80) {
+    out[o++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[o++] = v;
+  return o;
+}
+
+function writeStr(out: Uint8Array, o: number, s: string): number {
+  const len = Buffer.byteLength(s, 'utf8');
+  o = writeVarint(out, o, len);
+  encoder.encodeInto(s, out.subarray(o, o + len));
+  return o + len;
+}
+
+function writeBody(out: Uint8Array, o: number, e: EncodableDirectoryEntry): number {
+  o = writeStr(out, o, e.node);
+  o = writeVarint(out, o, e.version);
+  o = writeVarint(out, o, e.subscriptions.length);
+  for (const s of e.subscriptions) o = writeStr(out, o, s);
+  return o;
+}
+
+/** What the encoder needs of an entry; subscriptions must already be strictly ascending. */
+export interface EncodableDirectoryEntry {
+  readonly node: string;
+  readonly version: number;
+  readonly subscriptions: readonly string[];
+}
+
+/** Encode one entry as an entry message. The caller keeps the subscriptions sorted. */
+export function encodeDirectoryEntry(e: EncodableDirectoryEntry): Uint8Array {
+  const out = new Uint8Array(2 + directoryEntryBodySize(e.node, e.version, e.subscriptions));
+  out[0] = DIRECTORY_CODEC_VERSION;
+  out[1] = DirectoryMessageKind.Entry;
+  writeBody(out, 2, e);
+  return out;
+}
+
+/** Encode entries as a state message. */
+export function encodeDirectoryState(entries: Iterable<EncodableDirectoryEntry>): Uint8Array {
+  const list = [...entries];
+  const sizes = list.map((e) => directoryEntryBodySize(e.node, e.version, e.subscriptions));
+  let size = 2 + directoryVarintSize(list.length);
+  for (const s of sizes) size += s;
+  const out = new Uint8Array(size);
+  out[0] = DIRECTORY_CODEC_VERSION;
+  out[1] = DirectoryMessageKind.State;
+  let o = writeVarint(out, 2, list.length);
+  for (const e of list) o = writeBody(out, o, e);
+  return out;
+}
+
+/**
+ * The kind of a directory message from its first two bytes, without decoding it; undefined when
+ * it is not one this build reads. Lets the runtime route user broadcasts cheaply.
+ */
+export function peekDirectoryKind(bytes: Uint8Array): DirectoryMessageKind | undefined {
+  if (bytes.length < 2 || bytes[0] !== DIRECTORY_CODEC_VERSION) return undefined;
+  const k = bytes[1];
+  return k === DirectoryMessageKind.Entry || k === DirectoryMessageKind.State ? k : undefined;
+}
+
+/** A bounds-checked cursor; the first failure sticks and later reads return sentinels. */
+class Reader {
+  pos = 0;
+  reason: DirectoryDropReason | undefined = undefined;
+
+  constructor(readonly bytes: Uint8Array) {}
+
+  fail(reason: DirectoryDropReason): void {
+    this.reason ??= reason;
+  }
+
+  /** A canonical varint in [0, 2^53 - 1], or -1. */
+  varint(): number {
+    const b = this.bytes;
+    let p = this.pos;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (p >= b.length) {
+        this.fail('truncated');
+        return -1;
+      }
+      const byte = b[p++]!;
+      // The 8th byte carries bits 49..55; above 0x0f the value passes 2^53 - 1.
+      if (i === 7 && byte > 0x0f) break;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        if (byte === 0 && i > 0) break;
+        this.pos = p;
+        return value;
+      }
+      scale *= 0x80;
+    }
+    this.fail('bad-varint');
+    return -1;
+  }
+
+  /** A length-prefixed string of 1..maxBytes bytes, or undefined. */
+  str(
+    maxBytes: number,
+    emptyReason: DirectoryDropReason,
+    longReason: DirectoryDropReason,
+  ): string | undefined {
+    const len = this.varint();
+    if (len < 0) return undefined;
+    if (len === 0) {
+      this.fail(emptyReason);
+      return undefined;
+    }
+    if (len > maxBytes) {
+      this.fail(longReason);
+      return undefined;
+    }
+    const start = this.pos;
+    if (len > this.bytes.length - start) {
+      this.fail('truncated');
+      return undefined;
+    }
+    const view = this.bytes.subarray(start, start + len);
+    if (!isUtf8(view)) {
+      this.fail('bad-utf8');
+      return undefined;
+    }
+    try {
+      const s = decoder.decode(view);
+      this.pos = start + len;
+      return s;
+    } catch {
+      this.fail('bad-utf8');
+      return undefined;
+    }
+  }
+}
+
+function readBody(r: Reader, l: DirectoryCodecLimits): DecodedDirectoryEntry | undefined {
+  const start = r.pos;
+  const node = r.str(l.maxNodeNameBytes, 'empty-node-name', 'node-name-too-long');
+  if (node === undefined) return undefined;
+  const version = r.varint();
+  if (version < 0) return undefined;
+  const n = r.varint();
+  if (n < 0) return undefined;
+  if (n > l.maxSubscriptions) {
+    r.fail('too-many-subscriptions');
+    return undefined;
+  }
+  // Each subscription takes at least two bytes: refuse a count the input cannot hold.
+  if (n * 2 > r.bytes.length - r.pos) {
+    r.fail('truncated');
+    return undefined;
+  }
+  const subscriptions: string[] = new Array<string>(n);
+  let prev = '';
+  for (let i = 0; i < n; i++) {
+    const s = r.str(l.maxTopicBytes, 'invalid-topic', 'topic-too-long');
+    if (s === undefined) return undefined;
+    if (i > 0 && !(prev < s)) {
+      r.fail('unsorted-subscriptions');
+      return undefined;
+    }
+    if (validatePattern(s) !== null) {
+      r.fail('invalid-topic');
+      return undefined;
+    }
+    subscriptions[i] = s;
+    prev = s;
+  }
+  return { node, version, subscriptions, bodyBytes: r.pos - start };
+}
+
+/**
+ * Decode an entry or a state message. Never throws. A state is all or nothing: one bad entry
+ * drops the whole message (a correct peer never sends one).
+ */
+export function decodeDirectoryMessage(
+  bytes: Uint8Array,
+  limits: DirectoryCodecLimits,
+): DirectoryDecodeResult {
+  if (bytes.length < 2) return { ok: false, reason: 'truncated' };
+  if (bytes[0] !== DIRECTORY_CODEC_VERSION) return { ok: false, reason: 'unknown-codec-version' };
+  const kind = bytes[1];
+  const r = new Reader(bytes);
+  r.pos = 2;
+  const entries: DecodedDirectoryEntry[] = [];
+  if (kind === DirectoryMessageKind.Entry) {
+    if (bytes.length > limits.maxEntryBytes) return { ok: false, reason: 'entry-too-large' };
+    const e = readBody(r, limits);
+    if (e !== undefined) entries.push(e);
+  } else if (kind === DirectoryMessageKind.State) {
+    // The entries' bodies are bounded by maxTotalBytes; the header (version, kind, count) comes
+    // on top, so a peer whose directory is exactly full can still send its whole state.
+    if (bytes.length > limits.maxTotalBytes + DIRECTORY_STATE_HEADER_MAX_BYTES) {
+      return { ok: false, reason: 'state-too-large' };
+    }
+    const n = r.varint();
+    if (n > limits.maxEntries) {
+      r.fail('too-many-entries');
+    } else if (n >= 0) {
+      // An entry body takes at least four bytes (name, version, count).
+      if (n * 4 > bytes.length - r.pos) r.fail('truncated');
+      const seen = new Set<string>();
+      for (let i = 0; i < n && r.reason === undefined; i++) {
+        const before = r.pos;
+        const e = readBody(r, limits);
+        if (e === undefined) break;
+        // The entry-message limit applies to each entry of a state too.
+        if (r.pos - before + 2 > limits.maxEntryBytes) {
+          r.fail('entry-too-large');
+          break;
+        }
+        if (seen.has(e.node)) {
+          r.fail('duplicate-node');
+          break;
+        }
+        seen.add(e.node);
+        entries.push(e);
+      }
+    }
+  } else {
+    return { ok: false, reason: 'unknown-kind' };
+  }
+  if (r.reason !== undefined) return { ok: false, reason: r.reason };
+  if (r.pos !== bytes.length) return { ok: false, reason: 'trailing-bytes' };
+  return { ok: true, kind, entries };
+}
+
+/** 32-bit FNV-1a over the UTF-8 bytes of `s`: a cheap check that a digest names its node. */
+export function directoryNameHash(s: string): number {
+  const b = encoder.encode(s);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) {
+    h ^= b[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The digest of `node` at `version` (at most {@link MAX_DIRECTORY_DIGEST_BYTES}). */
+export function encodeDirectoryDigest(node: string, version: number): Uint8Array {
+  const out = new Uint8Array(5 + directoryVarintSize(version));
+  out[0] = DIRECTORY_DIGEST_TAG;
+  new DataView(out.buffer).setUint32(1, directoryNameHash(node));
+  writeVarint(out, 5, version);
+  return out;
+}
+
+/** A parsed digest. */
+export interface DirectoryDigest {
+  /** Version of the node's entry when the meta was written. */
+  readonly version: number;
+  /** {@link directoryNameHash} of the node's name. */
+  readonly nameHash: number;
+  /** Bytes the digest took; anything after it in the meta is another layer's. */
+  readonly length: number;
+}
+
+/**
+ * Parse a digest at the start of `meta`; null when there is none. Bytes after the digest are
+ * left alone so the runtime may append its own fields to the meta. Never throws.
+ */
+export function decodeDirectoryDigest(meta: Uint8Array): DirectoryDigest | null {
+  if (meta.length < 6 || meta[0] !== DIRECTORY_DIGEST_TAG) return null;
+  const nameHash = ((meta[1]! << 24) | (meta[2]! << 16) | (meta[3]! << 8) | meta[4]!) >>> 0;
+  const r = new Reader(meta);
+  r.pos = 5;
+  const version = r.varint();
+  if (version < 0) return null;
+  return { version, nameHash, length: r.pos };
+}

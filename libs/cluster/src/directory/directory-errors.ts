@@ -1,0 +1,44 @@
+/**
+ * Errors of the topic directory. Only local misuse throws (an invalid topic handed to
+ * `subscribe`, options out of range, a local set beyond its limits); bytes from peers never
+ * throw, they become counted drops (see `DirectoryDropReason`).
+ */
+
+/** A topic or pattern given to the directory is not valid; `reason` says why. */
+export class InvalidTopicError extends Error {
+  override readonly name = 'InvalidTopicError';
+
+  constructor(
+    /** The rejected topic or pattern. */
+    readonly topic: string,
+    /** Why it was rejected, as returned by `validatePattern`. */
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** A local change would take the local entry past a configured limit. */
+export class DirectoryLimitError extends Error {
+  override readonly name = 'DirectoryLimitError';
+
+  constructor(
+    /** The option whose limit would be exceeded. */
+    readonly limit: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Directory options out of range; `problems` lists every one of them. */
+export class DirectoryOptionsError extends Error {
+  override readonly name = 'DirectoryOptionsError';
+
+  constructor(
+    /** One line per problem. */
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid topic directory options: ${problems.join('; ')}`);
+  }
+}

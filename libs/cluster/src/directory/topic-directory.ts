@@ -1,0 +1,532 @@
+/**
+ * The topic directory: every node's subscription set at a version, as this node knows it.
+ *
+ * The local entry changes through {@link TopicDirectory.subscribe} and
+ * {@link TopicDirectory.unsubscribe}; remote entries arrive as SWIM user broadcasts
+ * ({@link TopicDirectory.applyEntry}) and push-pull states ({@link TopicDirectory.mergeState}).
+ * A remote entry replaces the stored one only when its version is higher, so any exchange order
+ * converges to the newest set of every node.
+ *
+ * Versions: each local change sets `version = max(version + 1, nowMs)`. A node restarted
+ * without a store thus starts above its previous life (as long as its clock has not gone back);
+ * and if its previous life's entry still comes back from the network with a higher or equal
+ * version, the local version jumps above it and the change is reported so the runtime
+ * rebroadcasts (the SWIM incarnation trick, applied to subscriptions).
+ *
+ * Sans-IO: time is an argument, nothing is scheduled. Bytes from peers never throw: malformed
+ * or over-limit input is dropped and counted by reason in {@link TopicDirectory.stats}.
+ */
+import {
+  decodeDirectoryDigest,
+  decodeDirectoryMessage,
+  DirectoryMessageKind,
+  encodeDirectoryDigest,
+  encodeDirectoryEntry,
+  encodeDirectoryState,
+  directoryEntryBodySize,
+  directoryNameHash,
+  type DecodedDirectoryEntry,
+  type DirectoryDigest,
+  type DirectoryDropReason,
+} from './directory-codec.js';
+import {
+  DirectoryLimitError,
+  DirectoryOptionsError,
+  InvalidTopicError,
+} from './directory-errors.js';
+import {
+  resolveDirectoryOptions,
+  type DirectoryOptions,
+  type ResolvedDirectoryOptions,
+} from './directory-options.js';
+import { isPattern, topicMatches, validatePattern } from './topic-pattern.js';
+
+/** One node's subscription set at a version. */
+export interface DirectoryEntry {
+  /** Node name (the SWIM member name). */
+  readonly node: string;
+  /** Version of the set; a higher version replaces a lower one. */
+  readonly version: number;
+  /** Topics and patterns, sorted ascending (JavaScript string order). */
+  readonly subscriptions: readonly string[];
+}
+
+/** Counters of a directory. */
+export interface DirectoryStats {
+  /** Entries stored, the local one included. */
+  entries: number;
+  /** Sum of the encoded sizes of stored entries (what a push-pull state carries). */
+  bytes: number;
+  /** Messages or entries dropped, by reason; only reasons that occurred are present. */
+  drops: Record<string, number>;
+  /** Messages (entries and states) that decoded correctly. */
+  received: number;
+  /** Entries that changed the directory (remote or our own bumped). */
+  applied: number;
+  /** Well-formed entries ignored because their version was not newer. */
+  stale: number;
+  /** Errors thrown by change listeners (see `onListenerError`). */
+  listenerErrors: number;
+}
+
+interface StoredEntry {
+  /** What {@link TopicDirectory.entry} hands out (frozen). */
+  readonly value: DirectoryEntry;
+  /** Encoded body size, counted against `maxTotalBytes`. */
+  readonly bodyBytes: number;
+}
+
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/** See the file comment. */
+export class TopicDirectory {
+  /** The limits in force, defaults filled in. */
+  readonly options: ResolvedDirectoryOptions;
+
+  private version = 0;
+  private readonly localSubs = new Set<string>();
+  private localSorted: readonly string[] = EMPTY;
+  private localPatterns: readonly string[] = EMPTY;
+
+  private readonly entries = new Map<string, StoredEntry>();
+  /** Subscription (topic or pattern) -> nodes holding it: subscribersOf without a full scan. */
+  private readonly holders = new Map<string, Set<string>>();
+  /** The keys of `holders` that are patterns. */
+  private readonly patternKeys = new Set<string>();
+  private totalBytes = 0;
+
+  // Encodings are cached until the next change: broadcasts and push-pull ask far more often
+  // than subscriptions change.
+  private localEntryCache: Uint8Array | undefined;
+  private stateCache: Uint8Array | undefined;
+  private digestCache: Uint8Array | undefined;
+
+  private readonly listeners = new Set<(node: string) => void>();
+  private readonly drops: Record<string, number> = {};
+  private listenerErrors = 0;
+  private reportListenerError: ((error: unknown, node: string) => void) | undefined;
+  private received = 0;
+  private applied = 0;
+  private stale = 0;
+
+  /**
+   * @param localName this node's SWIM name; its entry is always kept.
+   * @param options limits; invalid ones (or an empty or over-long `localName`) throw
+   *   `DirectoryOptionsError` listing every problem.
+   */
+  constructor(
+    readonly localName: string,
+    options?: DirectoryOptions,
+  ) {
+    this.options = resolveDirectoryOptions(options);
+    if (typeof localName !== 'string' || localName.length === 0) {
+      throw new DirectoryOptionsError(['localName must be a non-empty string']);
+    }
+    if (Buffer.byteLength(localName, 'utf8') > this.options.maxNodeNameBytes) {
+      throw new DirectoryOptionsError([
+        `localName is longer than maxNodeNameBytes (${this.options.maxNodeNameBytes})`,
+      ]);
+    }
+    this.storeLocal();
+  }
+
+  /** Version of the local entry; 0 until the first change. */
+  get localVersion(): number {
+    return this.version;
+  }
+
+  /**
+   * Add a topic or pattern to the local set. Returns true when the set changed (the version then
+   * rises to `max(version + 1, nowMs)`); false when it was already there.
+   * Throws {@link InvalidTopicError} for an invalid topic or pattern and
+   * {@link DirectoryLimitError} when the local entry would pass `maxSubscriptions` or
+   * `maxEntryBytes`.
+   */
+  subscribe(topicOrPattern: string, nowMs: number): boolean {
+    const reason = validatePattern(topicOrPattern);
+    if (reason !== null) throw new InvalidTopicError(topicOrPattern, reason);
+    const { maxTopicBytes, maxSubscriptions, maxEntryBytes } = this.options;
+    if (Buffer.byteLength(topicOrPattern, 'utf8') > maxTopicBytes) {
+      throw new InvalidTopicError(
+        topicOrPattern,
+        `topic pattern is longer than maxTopicBytes (${maxTopicBytes})`,
+      );
+    }
+    if (this.localSubs.has(topicOrPattern)) return false;
+    if (this.localSubs.size + 1 > maxSubscriptions) {
+      throw new DirectoryLimitError(
+        'maxSubscriptions',
+        `cannot subscribe to "${topicOrPattern}": this node already holds maxSubscriptions (${maxSubscriptions})`,
+      );
+    }
+    const next = this.nextVersion(nowMs);
+    const subs = [...this.localSorted, topicOrPattern].sort();
+    // + 2: the entry message's codec version and kind bytes.
+    if (2 + directoryEntryBodySize(this.localName, next, subs) > maxEntryBytes) {
+      throw new DirectoryLimitError(
+        'maxEntryBytes',
+        `cannot subscribe to "${topicOrPattern}": the local entry would exceed maxEntryBytes (${maxEntryBytes})`,
+      );
+    }
+    this.localSubs.add(topicOrPattern);
+    this.setLocal(next, subs);
+    return true;
+  }
+
+  /**
+   * Remove a topic or pattern from the local set. Returns true when the set changed (the version
+   * then rises as for {@link subscribe}); false when it was not there.
+   */
+  unsubscribe(topicOrPattern: string, nowMs: number): boolean {
+    if (!this.localSubs.has(topicOrPattern)) return false;
+    const next = this.nextVersion(nowMs);
+    this.localSubs.delete(topicOrPattern);
+    this.setLocal(
+      next,
+      this.localSorted.filter((s) => s !== topicOrPattern),
+    );
+    return true;
+  }
+
+  /** The local set, sorted ascending. */
+  localSubscriptions(): readonly string[] {
+    return this.localSorted;
+  }
+
+  /**
+   * The local entry encoded for a SWIM user broadcast. Queue it under the name
+   * `topics:<localName>` so a newer one replaces an older one still in the queue. Cached.
+   * Its size is at most `maxEntryBytes`, which can exceed what fits in one UDP packet: the
+   * runtime should skip the broadcast when it does not fit and rely on push-pull and the digest.
+   */
+  encodeLocalEntry(): Uint8Array {
+    this.localEntryCache ??= encodeDirectoryEntry(this.entries.get(this.localName)!.value);
+    return this.localEntryCache;
+  }
+
+  /**
+   * Apply a received entry broadcast (a state is accepted too and merged). Returns true when the
+   * directory changed. Never throws: malformed input is counted in `stats().drops` and false
+   * returned.
+   */
+  applyEntry(bytes: Uint8Array): boolean {
+    const r = decodeDirectoryMessage(bytes, this.options);
+    if (!r.ok) {
+      this.drop(r.reason);
+      return false;
+    }
+    this.received++;
+    if (r.kind === DirectoryMessageKind.State) return this.applyAll(r.entries) > 0;
+    return this.applyDecoded(r.entries[0]!);
+  }
+
+  /** Every known entry (the local one included) for push-pull `localState`. Cached. */
+  encodeState(): Uint8Array {
+    this.stateCache ??= encodeDirectoryState([...this.entries.values()].map((e) => e.value));
+    return this.stateCache;
+  }
+
+  /**
+   * Merge a push-pull state (an entry message is accepted too). Returns the number of entries
+   * that changed. Never throws; a malformed state is dropped whole and counted.
+   */
+  mergeState(bytes: Uint8Array): number {
+    const r = decodeDirectoryMessage(bytes, this.options);
+    if (!r.ok) {
+      this.drop(r.reason);
+      return 0;
+    }
+    this.received++;
+    return this.applyAll(r.entries);
+  }
+
+  /**
+   * Remove a node's entry (the member left or was reaped). The local entry cannot be removed.
+   * A forgotten entry may come back through a peer's older push-pull state; that is harmless
+   * because {@link subscribersOf} asks for liveness, and a restarted node's newer version wins.
+   */
+  forget(node: string): boolean {
+    if (node === this.localName) return false;
+    const e = this.entries.get(node);
+    if (e === undefined) return false;
+    this.remove(e);
+    this.changed(node);
+    return true;
+  }
+
+  /** Forget every remote node `isAlive` rejects; returns how many were removed. */
+  prune(isAlive: (node: string) => boolean): number {
+    let n = 0;
+    for (const node of [...this.entries.keys()]) {
+      if (node !== this.localName && !isAlive(node) && this.forget(node)) n++;
+    }
+    return n;
+  }
+
+  /** The stored entry of `node` (frozen), the local one included. */
+  entry(node: string): DirectoryEntry | undefined {
+    return this.entries.get(node)?.value;
+  }
+
+  /** Names of every node with an entry, the local one included, sorted. */
+  nodes(): string[] {
+    return [...this.entries.keys()].sort();
+  }
+
+  /**
+   * Nodes whose set matches `topic` through an exact subscription or a pattern, sorted; the
+   * local node only when `includeLocal` (and then whatever `isAlive` says of it). Remote nodes
+   * must pass `isAlive`. When `topic` is itself a pattern, only nodes holding that same pattern
+   * string are returned (patterns are not intersected).
+   */
+  subscribersOf(topic: string, isAlive: (node: string) => boolean, includeLocal = false): string[] {
+    const found = new Set<string>();
+    const add = (nodes: Set<string> | undefined): void => {
+      if (nodes === undefined) return;
+      for (const n of nodes) found.add(n);
+    };
+    add(this.holders.get(topic));
+    if (!isPattern(topic)) {
+      for (const p of this.patternKeys) if (topicMatches(p, topic)) add(this.holders.get(p));
+    }
+    const out: string[] = [];
+    for (const n of found) {
+      if (n === this.localName ? includeLocal : isAlive(n)) out.push(n);
+    }
+    return out.sort();
+  }
+
+  /** Whether the local set matches the concrete `topic` (exactly or through a local pattern). */
+  localMatches(topic: string): boolean {
+    if (this.localSubs.has(topic)) return true;
+    for (const p of this.localPatterns) if (topicMatches(p, topic)) return true;
+    return false;
+  }
+
+  /**
+   * Concrete (non-pattern) topics named in any entry, the local one included, sorted: what a
+   * local pattern is resolved against.
+   */
+  knownTopics(): string[] {
+    const out: string[] = [];
+    for (const k of this.holders.keys()) if (!this.patternKeys.has(k)) out.push(k);
+    return out.sort();
+  }
+
+  /**
+   * A digest of the local name and version for node meta (at most 13 bytes, under the 16
+   * promised). A peer that sees a digest newer than its stored entry knows its directory is
+   * stale for this node ({@link isStale}).
+   */
+  digest(): Uint8Array {
+    this.digestCache ??= encodeDirectoryDigest(this.localName, this.version);
+    return this.digestCache;
+  }
+
+  /**
+   * Parse a digest at the start of a node's meta; null when the meta holds none. Bytes after
+   * the digest (`length`) are ignored, so the runtime may append other fields. Never throws.
+   */
+  static parseDigest(meta: Uint8Array): DirectoryDigest | null {
+    return decodeDirectoryDigest(meta);
+  }
+
+  /**
+   * Whether `meta` (the member `node`'s meta) carries a digest of `node` with a version above
+   * the one stored here: the runtime should then expect or ask for a push-pull.
+   */
+  isStale(node: string, meta: Uint8Array): boolean {
+    const d = decodeDirectoryDigest(meta);
+    if (d === null || d.nameHash !== directoryNameHash(node)) return false;
+    const known =
+      node === this.localName ? this.version : (this.entries.get(node)?.value.version ?? -1);
+    return d.version > known;
+  }
+
+  /**
+   * Call `listener` with the node's name after any change of its entry: local subscribe or
+   * unsubscribe, a remote entry applied, a forget, or our own version bumped by a previous
+   * life's entry (the runtime then rebroadcasts the local entry). Returns the unsubscriber.
+   * A throwing listener does not disturb the directory or the other listeners; its error goes
+   * to {@link onListenerError}'s handler.
+   */
+  onChange(listener: (node: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /**
+   * Where errors thrown by {@link onChange} listeners go (the runtime's logger or events).
+   * Without a handler they are rethrown in a microtask, as an unhandled error.
+   */
+  onListenerError(handler: ((error: unknown, node: string) => void) | undefined): void {
+    this.reportListenerError = handler;
+  }
+
+  /** Counters; `drops` counts rejected input by {@link DirectoryDropReason}. */
+  stats(): DirectoryStats {
+    return {
+      entries: this.entries.size,
+      bytes: this.totalBytes,
+      drops: { ...this.drops },
+      received: this.received,
+      applied: this.applied,
+      stale: this.stale,
+      listenerErrors: this.listenerErrors,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private nextVersion(nowMs: number): number {
+    if (!Number.isFinite(nowMs) || nowMs < 0) {
+      throw new TypeError(`nowMs must be a finite non-negative number (got ${String(nowMs)})`);
+    }
+    const next = Math.max(this.version + 1, Math.floor(nowMs));
+    if (!Number.isSafeInteger(next)) {
+      throw new DirectoryLimitError('version', 'the local version has no room left below 2^53');
+    }
+    return next;
+  }
+
+  private setLocal(version: number, sorted: readonly string[]): void {
+    this.version = version;
+    this.localSorted = Object.freeze([...sorted]);
+    this.localPatterns = Object.freeze(this.localSorted.filter(isPattern));
+    this.storeLocal();
+    this.changed(this.localName);
+  }
+
+  /** (Re)store the local entry from `version` and `localSorted`. */
+  private storeLocal(): void {
+    const old = this.entries.get(this.localName);
+    if (old !== undefined) this.remove(old);
+    this.insert(
+      { node: this.localName, version: this.version, subscriptions: this.localSorted },
+      directoryEntryBodySize(this.localName, this.version, this.localSorted),
+    );
+    this.localEntryCache = undefined;
+    this.digestCache = undefined;
+  }
+
+  private applyAll(entries: readonly DecodedDirectoryEntry[]): number {
+    let n = 0;
+    for (const e of entries) if (this.applyDecoded(e)) n++;
+    return n;
+  }
+
+  private applyDecoded(e: DecodedDirectoryEntry): boolean {
+    if (e.node === this.localName) return this.applyOwn(e);
+    const old = this.entries.get(e.node);
+    if (old !== undefined && e.version <= old.value.version) {
+      this.stale++;
+      return false;
+    }
+    const { maxEntries, maxTotalBytes } = this.options;
+    const freed = old?.bodyBytes ?? 0;
+    if (
+      (old === undefined && this.entries.size >= maxEntries) ||
+      this.totalBytes - freed + e.bodyBytes > maxTotalBytes
+    ) {
+      this.drop('directory-full');
+      return false;
+    }
+    if (old !== undefined) this.remove(old);
+    this.insert(
+      {
+        node: e.node,
+        version: e.version,
+        subscriptions: Object.freeze(e.subscriptions as string[]),
+      },
+      e.bodyBytes,
+    );
+    this.applied++;
+    this.changed(e.node);
+    return true;
+  }
+
+  /**
+   * Our own entry from the network. Higher, or equal with another set, means a previous life
+   * (or a forger) got there first: jump above it so every peer replaces it with ours.
+   */
+  private applyOwn(e: DecodedDirectoryEntry): boolean {
+    const newer =
+      e.version > this.version ||
+      (e.version === this.version && !sameList(e.subscriptions, this.localSorted));
+    if (!newer) {
+      this.stale++;
+      return false;
+    }
+    if (e.version + 1 > Number.MAX_SAFE_INTEGER) {
+      this.drop('version-exhausted');
+      return false;
+    }
+    this.version = e.version + 1;
+    this.storeLocal();
+    this.applied++;
+    this.changed(this.localName);
+    return true;
+  }
+
+  private insert(e: DirectoryEntry, bodyBytes: number): void {
+    this.entries.set(e.node, { value: Object.freeze(e), bodyBytes });
+    this.totalBytes += bodyBytes;
+    for (const s of e.subscriptions) {
+      let set = this.holders.get(s);
+      if (set === undefined) {
+        set = new Set();
+        this.holders.set(s, set);
+        if (isPattern(s)) this.patternKeys.add(s);
+      }
+      set.add(e.node);
+    }
+  }
+
+  private remove(stored: StoredEntry): void {
+    const e = stored.value;
+    this.entries.delete(e.node);
+    this.totalBytes -= stored.bodyBytes;
+    for (const s of e.subscriptions) {
+      const set = this.holders.get(s);
+      if (set === undefined) continue;
+      set.delete(e.node);
+      if (set.size === 0) {
+        this.holders.delete(s);
+        this.patternKeys.delete(s);
+      }
+    }
+  }
+
+  private changed(node: string): void {
+    this.stateCache = undefined;
+    for (const l of [...this.listeners]) {
+      try {
+        l(node);
+      } catch (err) {
+        // The directory is already consistent; surface the listener's bug without unwinding
+        // a decoder that promised never to throw.
+        this.listenerErrors++;
+        const report = this.reportListenerError;
+        if (report !== undefined) {
+          report(err, node);
+        } else {
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      }
+    }
+  }
+
+  private drop(reason: DirectoryDropReason): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
