@@ -3,3 +3,4 @@
  * directory, one Plumtree tree per topic and the stream transport of its frames.
  */
 export * from './directory/index.js';
+export * from './transport/index.js';
