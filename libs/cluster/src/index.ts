@@ -4,3 +4,4 @@
  */
 export * from './directory/index.js';
 export * from './transport/index.js';
+export * from './node/index.js';

@@ -1,5 +1,13 @@
 import 'reflect-metadata';
-import { IsInt, IsNumber, Max, Min, validateSync, type ValidationError } from 'class-validator';
+import {
+  IsBoolean,
+  IsInt,
+  IsNumber,
+  Max,
+  Min,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
 
 /** Names of the configuration presets. */
 export const PLUMTREE_PRESETS = ['default', 'lan', 'wan', 'largeCluster'] as const;
@@ -70,6 +78,13 @@ export class PlumtreeConfig {
   @IsInt() @Min(1) maintenanceIntervalMs = 2_000;
   /** Upper bound of a topic's eager set; a link request beyond it is answered with PRUNE. Default 64. */
   @IsInt() @Min(1) maxEagerPeers = 64;
+  /**
+   * Baseline for benchmarks, not for production: flooding instead of Plumtree. Every peer of the
+   * view is eager (no GRAFT to open links), a duplicate is dropped without PRUNE, a PRUNE is
+   * ignored, so no IHAVE, GRAFT or PRUNE is ever sent and every node forwards every message to
+   * every other subscriber. Default false.
+   */
+  @IsBoolean() flood = false;
 
   /** The reference crate's defaults. */
   static default(): PlumtreeConfig {

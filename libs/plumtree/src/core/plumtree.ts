@@ -6,8 +6,8 @@
  * randomness from the injected {@link Rng}. It has four kinds of methods (quinn-proto style):
  * - getters: `stats()`, `counters`, `topics()`, `isSubscribed()`;
  * - inputs: `handleMessage(from, msg, nowMs)`, `handleTimeout(nowMs)`;
- * - commands: `subscribe`, `unsubscribe`, `broadcast`, `peerDown`, `neighbourDown`, `peerUp`,
- *   `recordRtt`;
+ * - commands: `subscribe`, `unsubscribe`, `broadcast`, `inject`, `demotePeer`, `peerDown`,
+ *   `neighbourDown`, `peerUp`, `recordRtt`;
  * - outputs: `pollTransmit()`, `pollEvent()`, `pollTimeout()`.
  *
  * Polling order after every input or command: drain `pollTransmit()` until undefined, then
@@ -354,6 +354,66 @@ export class Plumtree {
     return id;
   }
 
+  /**
+   * Originate a message under an id minted elsewhere: a runtime that mints its own ids (so they
+   * survive leaving and re-joining a topic), or a subscriber injecting a message handed off by a
+   * publisher that does not subscribe to the topic. Delivered locally (hops 0, `from` as the
+   * delivery's sender) and pushed on like {@link broadcast}. Returns false, and does nothing,
+   * when the id was already seen: a retried hand-off must not be broadcast twice.
+   * @throws MessageTooLargeError when the payload exceeds `maxMessageSize`.
+   * @throws NotSubscribedError when the node does not subscribe to the topic.
+   */
+  inject(
+    topic: string,
+    id: MessageId,
+    payload: Uint8Array,
+    nowMs: number,
+    opts: {
+      headers?: Readonly<Record<string, string>>;
+      publishedAtMs?: number;
+      /** Who handed the message over; default this node. Never sent the message back. */
+      from?: string;
+    } = {},
+  ): boolean {
+    if (payload.length > this.config.maxMessageSize) {
+      throw new MessageTooLargeError(payload.length, this.config.maxMessageSize);
+    }
+    const tree = this.trees.get(topic);
+    if (tree === undefined) throw new NotSubscribedError(topic);
+    if (this.seen.has(topicKey(topic, id))) {
+      this.counters.duplicates++;
+      return false;
+    }
+    const msg: GossipMessage = {
+      type: FrameType.Gossip,
+      topic,
+      id,
+      hops: 0,
+      publishedAtMs: opts.publishedAtMs ?? 0,
+      ...(opts.headers !== undefined ? { headers: opts.headers } : {}),
+      payload,
+    };
+    this.counters.broadcasts++;
+    // A missing-message timer for this id (announced before the hand-off arrived) is moot now.
+    this.missing.delete(topicKey(topic, id));
+    this.accept(tree, msg, opts.from ?? this.self, nowMs);
+    return true;
+  }
+
+  /**
+   * Make an eager peer of `topic` lazy and tell it with a PRUNE, e.g. because its send queue is
+   * full (backpressure): it keeps receiving IHAVEs and recovers its eager link through GRAFT
+   * once it misses something. Returns false when `peer` was not eager (nothing is sent then).
+   */
+  demotePeer(topic: string, peer: string, _nowMs: number): boolean {
+    const tree = this.trees.get(topic);
+    if (tree === undefined || !tree.eager.has(peer)) return false;
+    this.demote(tree, peer);
+    this.send(tree, peer, { type: FrameType.Prune, topic });
+    this.events.push({ type: 'pruneSent', topic, peer });
+    return true;
+  }
+
   // ---------------------------------------------------------------- inputs
 
   /** A message from a peer. Never throws on peer input. */
@@ -448,6 +508,7 @@ export class Plumtree {
       // Redundant path: PRUNE it (paper: the sender moves to lazy on both sides).
       this.counters.duplicates++;
       tree.duplicates++;
+      if (this.config.flood) return; // flooding keeps every redundant path
       this.demote(tree, from);
       this.send(tree, from, { type: FrameType.Prune, topic: tree.topic });
       this.events.push({ type: 'pruneSent', topic: tree.topic, peer: from });
@@ -577,6 +638,7 @@ export class Plumtree {
   }
 
   private onPrune(tree: TopicTree, from: string): void {
+    if (this.config.flood) return;
     if (tree.eager.has(from)) this.demote(tree, from);
     else if (!tree.lazy.has(from) && tree.lazy.size < this.config.lazyFanout) tree.lazy.add(from);
   }
@@ -668,9 +730,18 @@ export class Plumtree {
 
   private promote(tree: TopicTree, peer: string): void {
     if (peer === this.self || tree.eager.has(peer)) return;
-    tree.lazy.delete(peer);
+    const wasLazy = tree.lazy.delete(peer);
     tree.eager.add(peer);
     this.events.push({ type: 'eagerPromotion', topic: tree.topic, peer });
+    // The pending IHAVE batch goes to lazy peers only: a lazy peer promoted before the flush
+    // would never hear of the messages in it (they were accepted while it was lazy, so it got no
+    // GOSSIP either). Announce them to it now.
+    if (wasLazy && tree.pending.length > 0) {
+      const entries = [];
+      for (const a of tree.pending) if (a.from !== peer) entries.push({ id: a.id, hops: a.hops });
+      if (entries.length > 0)
+        this.send(tree, peer, { type: FrameType.IHave, topic: tree.topic, entries });
+    }
   }
 
   private demote(tree: TopicTree, peer: string): void {
@@ -710,6 +781,11 @@ export class Plumtree {
    */
   private refill(tree: TopicTree, _nowMs: number): void {
     const c = this.config;
+    if (c.flood) {
+      // Every peer of the view eager, without GRAFT: every other node does the same.
+      for (const peer of this.sampleView(tree, tree.view.size)) this.promote(tree, peer);
+      return;
+    }
     const young = tree.delivered === 0 && tree.lazy.size === 0;
     const eagerWanted = young ? c.eagerFanout - tree.eager.size : tree.eager.size === 0 ? 1 : 0;
     if (eagerWanted > 0) {

@@ -1,0 +1,72 @@
+/**
+ * Typed errors of the node runtime, one concern each, so callers can tell a full payload from a
+ * closed node from a topic nobody subscribes to without parsing messages.
+ */
+
+/** Base class of every error a {@link PlumtreeNode} throws or rejects with. */
+export class PlumtreeNodeError extends Error {
+  override readonly name: string = 'PlumtreeNodeError';
+}
+
+/** One invalid option: the field (dotted for nested ones) and what is wrong with it. */
+export interface NodeOptionProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Thrown by `PlumtreeNode.start` for invalid options; names every bad field at once. */
+export class PlumtreeNodeOptionsError extends PlumtreeNodeError {
+  override readonly name = 'PlumtreeNodeOptionsError';
+  constructor(readonly problems: readonly NodeOptionProblem[]) {
+    super(
+      `Invalid PlumtreeNode options (${problems.length} problem${problems.length === 1 ? '' : 's'}): ` +
+        problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+    );
+  }
+}
+
+/** A payload, once encoded, above the Plumtree `maxMessageSize`. */
+export class PayloadTooLargeError extends PlumtreeNodeError {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`payload of ${sizeBytes} bytes exceeds maxMessageSize (${limitBytes} bytes)`);
+  }
+}
+
+/** Publishing or subscribing on a node that was closed (or is leaving). */
+export class NodeClosedError extends PlumtreeNodeError {
+  override readonly name = 'NodeClosedError';
+  constructor(readonly node: string) {
+    super(`PlumtreeNode ${node} is closed`);
+  }
+}
+
+/**
+ * A publish to a topic this node does not subscribe to found no live subscriber to hand the
+ * message to, or every subscriber tried failed to acknowledge it.
+ */
+export class NoSubscribersError extends PlumtreeNodeError {
+  override readonly name = 'NoSubscribersError';
+  constructor(
+    readonly topic: string,
+    /** Subscribers tried, in order; empty when none was known. */
+    readonly attempted: readonly string[] = [],
+  ) {
+    super(
+      attempted.length === 0
+        ? `no live subscriber of topic ${JSON.stringify(topic)} to hand the message to`
+        : `no subscriber of topic ${JSON.stringify(topic)} acknowledged the message (tried ${attempted.join(', ')})`,
+    );
+  }
+}
+
+/** Publish headers the frame format cannot carry (non-string values, too many, too long). */
+export class InvalidHeadersError extends PlumtreeNodeError {
+  override readonly name = 'InvalidHeadersError';
+  constructor(readonly reason: string) {
+    super(`invalid headers: ${reason}`);
+  }
+}
