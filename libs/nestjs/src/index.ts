@@ -1,0 +1,4 @@
+/**
+ * @plumtree/nestjs: the NestJS transport (server, client, module, decorators, context).
+ */
+export {};
