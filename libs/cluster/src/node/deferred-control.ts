@@ -17,8 +17,19 @@ import {
 /** Outcome of one send attempt: true when the transport took the frame. */
 export type TrySend = (peer: string, message: PruneMessage | IHaveMessage) => boolean;
 
+/** Sends an encoded GOSSIP frame of `topic`; true when the transport took it (or it is moot). */
+export type TrySendFrame = (peer: string, topic: string, frame: Uint8Array) => boolean;
+
 interface PeerBacklog {
   readonly prunes: Set<string>;
+  /**
+   * Payload frames a full queue refused, in order, sent first once it drains: the peer asked for
+   * them (a GRAFT answer) or was eager when they were pushed. Without this a GRAFT answer that
+   * overflows is announced again, grafted again, overflows again, until the peer's GRAFT retries
+   * run out and the message is lost.
+   */
+  readonly gossip: { readonly topic: string; readonly frame: Uint8Array }[];
+  gossipBytes: number;
   readonly ihave: Map<string, IHaveEntry[]>;
   entries: number;
 }
@@ -34,7 +45,29 @@ export class DeferredControl {
     private readonly maxEntriesPerPeer: number,
     /** Ids per IHAVE frame sent from the backlog. */
     private readonly batch: number,
+    /** Payload frame bytes kept per peer; beyond it a refused payload is only announced. */
+    private readonly maxGossipBytesPerPeer = 0,
   ) {}
+
+  /**
+   * Keeps a refused payload frame for `peer`, within the per-peer byte budget. False when it does
+   * not fit: the caller announces it instead (the peer grafts it later).
+   */
+  addGossip(peer: string, topic: string, frame: Uint8Array): boolean {
+    const b = this.backlog(peer);
+    if (b.gossipBytes + frame.length > this.maxGossipBytesPerPeer) {
+      this.dropIfEmpty(peer, b);
+      return false;
+    }
+    b.gossip.push({ topic, frame });
+    b.gossipBytes += frame.length;
+    return true;
+  }
+
+  /** Payload frame bytes waiting for `peer`. */
+  gossipBytes(peer: string): number {
+    return this.peers.get(peer)?.gossipBytes ?? 0;
+  }
 
   get isEmpty(): boolean {
     return this.peers.size === 0;
@@ -63,8 +96,11 @@ export class DeferredControl {
     this.peers.delete(peer);
   }
 
-  /** Send what each peer's queue takes now: PRUNEs first, then announcements in batches. */
-  flush(trySend: TrySend): void {
+  /**
+   * Send what each peer's queue takes now: PRUNEs first, then the refused payload frames in
+   * order, then announcements in batches.
+   */
+  flush(trySend: TrySend, trySendFrame?: TrySendFrame): void {
     for (const [peer, b] of this.peers) {
       let full = false;
       for (const topic of b.prunes) {
@@ -73,6 +109,18 @@ export class DeferredControl {
           break;
         }
         b.prunes.delete(topic);
+      }
+      if (!full && trySendFrame !== undefined) {
+        let sent = 0;
+        for (const g of b.gossip) {
+          if (!trySendFrame(peer, g.topic, g.frame)) {
+            full = true;
+            break;
+          }
+          b.gossipBytes -= g.frame.length;
+          sent++;
+        }
+        if (sent > 0) b.gossip.splice(0, sent);
       }
       if (!full) {
         for (const [topic, list] of b.ihave) {
@@ -89,14 +137,18 @@ export class DeferredControl {
           b.ihave.delete(topic);
         }
       }
-      if (b.prunes.size === 0 && b.ihave.size === 0) this.peers.delete(peer);
+      this.dropIfEmpty(peer, b);
     }
+  }
+
+  private dropIfEmpty(peer: string, b: PeerBacklog): void {
+    if (b.prunes.size === 0 && b.ihave.size === 0 && b.gossip.length === 0) this.peers.delete(peer);
   }
 
   private backlog(peer: string): PeerBacklog {
     let b = this.peers.get(peer);
     if (b === undefined) {
-      b = { prunes: new Set(), ihave: new Map(), entries: 0 };
+      b = { prunes: new Set(), gossip: [], gossipBytes: 0, ihave: new Map(), entries: 0 };
       this.peers.set(peer, b);
     }
     return b;

@@ -12,3 +12,6 @@ export * from './frame-encoder.js';
 export * from './deferred-control.js';
 export * from './topic-peers.js';
 export * from './plumtree-node.js';
+export * from './rpc-codec.js';
+export * from './rpc-errors.js';
+export * from './rpc.js';

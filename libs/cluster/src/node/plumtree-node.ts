@@ -21,6 +21,9 @@
  *   subscriber (hand-off frame, see handoff-codec.ts), which injects it under the publisher's id
  *   and acknowledges; no ACK within `handoffTimeoutMs`, a NACK, or the peer going down moves it
  *   to the next subscriber.
+ * - Request/reply: `request` sends one request frame (first byte 0x81) to one live subscriber
+ *   of the topic and the reply (0x82) comes straight back; see rpc.ts. The node feeds the engine
+ *   RTTs from SWIM probes and peers going down (membership or frame connection).
  * - Patterns: a local pattern joins every concrete topic it matches that the directory names,
  *   and a topic first seen in an arriving frame or hand-off.
  */
@@ -68,7 +71,11 @@ import {
   validateTopic,
   type DirectoryStats,
 } from '../directory/index.js';
-import { FrameTransport, type FrameTransportStats } from '../transport/index.js';
+import {
+  FRAME_TRANSPORT_DEFAULTS,
+  FrameTransport,
+  type FrameTransportStats,
+} from '../transport/index.js';
 import type { Delivery, PlumtreeNodeEvent } from './delivery.js';
 import {
   InvalidHeadersError,
@@ -93,6 +100,8 @@ import {
   type ResolvedNodeOptions,
 } from './plumtree-node-options.js';
 import { TopicPeers } from './topic-peers.js';
+import { RPC_REQUEST_KIND, RPC_RESPONSE_KIND } from './rpc-codec.js';
+import { RpcEngine, type RequestHandler, type RequestOptions, type RpcCounters } from './rpc.js';
 
 /** Options of one `publish`. */
 export interface PublishOptions {
@@ -148,6 +157,8 @@ export interface NodeCounters {
   readonly deferredAnnouncementsDropped: number;
   /** Frame encoding work (fresh encodings, zero-copy forwards, reuses). */
   readonly encoder: Readonly<FrameEncoderStats>;
+  /** Request/reply, both sides (see rpc.ts). */
+  readonly rpc: RpcCounters;
 }
 
 /** Everything `stats()` reports. */
@@ -276,6 +287,7 @@ export class PlumtreeNode {
   private readonly membersSubject = new BehaviorSubject<SwimMember[]>([]);
   private swim!: SwimNode;
   private frames!: FrameTransport;
+  private readonly rpc: RpcEngine;
 
   private readonly subscriptions = new Map<string, SubscriptionEntry>();
   /** Concrete topic -> subscription entries delivering it; rebuilt lazily after changes. */
@@ -342,9 +354,21 @@ export class PlumtreeNode {
     this.deferred = new DeferredControl(
       DEFERRED_ANNOUNCEMENTS_PER_PEER,
       Math.max(this.config.ihaveBatchSize, 64),
+      // Refused payloads kept per peer: as much again as the transport's queue, so a slow peer
+      // costs at most twice the cap.
+      options.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes,
     );
     this.events$ = this.eventsSubject.asObservable();
     this.members$ = this.membersSubject.asObservable();
+    this.rpc = new RpcEngine({
+      name: this.name,
+      codec: this.codec,
+      rng: createRng(seed ^ 0x1b873593),
+      send: (peer, frame) => (this.closed ? 'closed' : this.sendFrame(peer, frame)),
+      subscribersOf: (topic) => this.directory.subscribersOf(topic, this.isAlive),
+      isClosed: () => this.closed || this.leaving,
+      countDrop: (reason) => this.countDrop(reason),
+    });
     this.directory.onChange((node) => {
       if (this.collectChanges) this.changedByBroadcast.push(node);
       if (node === this.name) this.scheduleAnnounce();
@@ -524,6 +548,7 @@ export class PlumtreeNode {
         handoffs: { ...c.handoffs },
         deferredAnnouncementsDropped: this.deferred.dropped,
         encoder: { ...this.encoder.stats },
+        rpc: this.rpc.stats(),
       },
       core: { ...this.core.counters, cache: sizes.cache, seen: sizes.seen, missing: sizes.missing },
       transport: this.frames.stats(),
@@ -628,6 +653,7 @@ export class PlumtreeNode {
     this.drive();
     await this.waitForDrain(LEAVE_DRAIN_MS);
     this.failHandoffs();
+    this.rpc.close();
     const leaveDone = this.swim.leave(this.options.leaveTimeoutMs).catch(() => false);
     await leaveDone;
     await this.close();
@@ -645,6 +671,7 @@ export class PlumtreeNode {
     if (this.staleTimer !== undefined) clearTimeout(this.staleTimer);
     this.staleTimer = undefined;
     this.failHandoffs();
+    this.rpc.close();
     this.closing = (async () => {
       await this.frames.close();
       await this.swim.close();
@@ -656,6 +683,47 @@ export class PlumtreeNode {
       this.completeSubjects();
     })();
     return this.closing;
+  }
+
+  /**
+   * Send a request to ONE live subscriber of `topic` (lowest SWIM RTT, random among equals) and
+   * resolve with its handler's reply (decoded by the codec; `undefined` for an empty reply).
+   * An attempt that times out (`timeoutMs`, default 5,000), whose responder goes down (member
+   * failed or left, frame connection dropped) or has no handler is retried on another subscriber,
+   * `maxAttempts` attempts in all (default 2), then the promise rejects with
+   * `RequestTimeoutError`. Rejects with `NoSubscribersError` when the topic has no live
+   * subscriber, `RequestHandlerError` when the responder's handler threw, `NodeClosedError`
+   * when this node closes or leaves first, `InvalidTopicError` for an invalid topic.
+   */
+  request<T = unknown>(topic: string, payload: unknown, options: RequestOptions = {}): Promise<T> {
+    try {
+      this.checkTopic(topic);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return this.rpc.request(topic, payload, options) as Promise<T>;
+  }
+
+  /**
+   * Answer requests of a topic or pattern with `handler` (its return value, or what its promise
+   * resolves to, is the reply; a throw is sent back as `RequestHandlerError`). The node
+   * subscribes to `topicOrPattern` while the handler is registered, so requesters find it in the
+   * directory. Returns the removal. Throws `InvalidTopicError`, `NodeClosedError`, or an `Error`
+   * when a handler of the same key is registered already.
+   */
+  handleRequests(topicOrPattern: string, handler: RequestHandler): () => void {
+    const subscription = this.subscribe(topicOrPattern).subscribe({ error: () => undefined });
+    let remove: () => void;
+    try {
+      remove = this.rpc.addHandler(topicOrPattern, handler);
+    } catch (e) {
+      subscription.unsubscribe();
+      throw e;
+    }
+    return () => {
+      remove();
+      subscription.unsubscribe();
+    };
   }
 
   // ---------------------------------------------------------------- subscriptions
@@ -755,6 +823,7 @@ export class PlumtreeNode {
         break;
       case 'ping-complete':
         this.core.recordRtt(e.member.name, e.rttMs);
+        this.rpc.recordRtt(e.member.name, e.rttMs);
         this.checkStale(e.member.name, e.payload);
         break;
       case 'member-join':
@@ -775,6 +844,7 @@ export class PlumtreeNode {
         this.deferred.forget(peer);
         this.core.peerDown(peer, Date.now());
         this.retryHandoffsTo(peer);
+        this.rpc.peerDown(peer, e.type === 'member-left' ? 'left' : 'failed');
         this.scheduleRefresh();
         this.drive();
         break;
@@ -812,7 +882,10 @@ export class PlumtreeNode {
   private onPeerState(peer: string, up: boolean): void {
     if (this.closed) return;
     this.eventsSubject.next(up ? { type: 'peer-up', peer } : { type: 'peer-down', peer });
-    if (!up) this.retryHandoffsTo(peer);
+    if (!up) {
+      this.retryHandoffsTo(peer);
+      this.rpc.peerDown(peer, 'connection lost');
+    }
   }
 
   /**
@@ -914,6 +987,7 @@ export class PlumtreeNode {
     const kind = frame[0];
     if (kind === FRAME_CODEC_VERSION) this.onPlumtreeFrame(from, frame);
     else if (kind === HANDOFF_FRAME_KIND) this.onHandoffFrame(from, frame);
+    else if (kind === RPC_REQUEST_KIND || kind === RPC_RESPONSE_KIND) this.rpc.onFrame(from, frame);
     else this.countDrop('unknown-kind');
   }
 
@@ -1125,7 +1199,11 @@ export class PlumtreeNode {
         } else {
           this.backpressured.delete(`${msg.topic}\u0001${t.to}`);
         }
-        this.deferred.addAnnouncements(t.to, msg.topic, [{ id: msg.id, hops: msg.hops }]);
+        // Keep the payload itself while the budget allows (a GRAFT answer must not be lost to a
+        // full queue); beyond it, announce it and let the peer graft it later.
+        if (!this.deferred.addGossip(t.to, msg.topic, bytes)) {
+          this.deferred.addAnnouncements(t.to, msg.topic, [{ id: msg.id, hops: msg.hops }]);
+        }
         break;
       case FrameType.IHave:
         this.deferred.addAnnouncements(t.to, msg.topic, msg.entries);
@@ -1139,6 +1217,23 @@ export class PlumtreeNode {
         break;
     }
   }
+
+  /** Send a payload frame of the deferred backlog; true when the transport took it. */
+  private readonly trySendDeferredGossip = (
+    peer: string,
+    topic: string,
+    frame: Uint8Array,
+  ): boolean => {
+    if (!this.isAlive(peer)) return true; // nobody to send it to any more: drop it
+    const r = this.sendFrame(peer, frame);
+    if (r === 'overflow') return false;
+    if (r === 'queued') {
+      countFrame(this.counters.framesSent, FrameType.Gossip);
+      const state = this.topicStates.get(topic);
+      if (state !== undefined) state.bytesSent += frame.length;
+    }
+    return true;
+  };
 
   /** Send a control frame of the deferred backlog; true when the transport took it. */
   private readonly trySendControl = (
@@ -1270,7 +1365,9 @@ export class PlumtreeNode {
     this.timer = undefined;
     this.timerAt = undefined;
     if (this.closed) return;
-    if (!this.deferred.isEmpty) this.deferred.flush(this.trySendControl);
+    if (!this.deferred.isEmpty) {
+      this.deferred.flush(this.trySendControl, this.trySendDeferredGossip);
+    }
     this.core.handleTimeout(Date.now());
     this.drive();
   };

@@ -1,0 +1,34 @@
+/**
+ * The module's handle on its node: started by the module (owned) or borrowed from a
+ * `PlumtreeServer` (hybrid apps), possibly not listening yet when providers are created.
+ */
+import type { PlumtreeNode } from '@plumtree/cluster';
+import { PlumtreeNotStartedError } from './plumtree.errors.js';
+
+/** A node that is, or will be, available. */
+export class PlumtreeNodeRef {
+  private current: PlumtreeNode | undefined;
+
+  constructor(
+    /** Resolves once the node runs. */
+    readonly ready: Promise<PlumtreeNode>,
+    /** Whether the module started the node (and so leaves it on shutdown). */
+    readonly owned: boolean,
+  ) {
+    ready.then(
+      (n) => (this.current = n),
+      () => undefined,
+    );
+  }
+
+  /** The node; throws `PlumtreeNotStartedError` while a shared server has not listened yet. */
+  get node(): PlumtreeNode {
+    if (this.current === undefined) throw new PlumtreeNotStartedError('The Plumtree node');
+    return this.current;
+  }
+
+  /** The node when it runs, else undefined. */
+  get nodeOrUndefined(): PlumtreeNode | undefined {
+    return this.current;
+  }
+}

@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import { describe, expect, it } from '@jest/globals';
+import { IsInt, IsString } from 'class-validator';
+import { checkDto } from './dto-validation.js';
+import { joinHeaders, splitHeaders } from './plumtree.context.js';
+import { nodeOptionsOf, validatePlumtreeModuleOptions } from './plumtree-module-options.js';
+import { PlumtreeOptionsError } from './plumtree.errors.js';
+
+class Dto {
+  @IsString() id!: string;
+  @IsInt() n!: number;
+}
+
+describe('PlumtreeModule options', () => {
+  it('names every bad field at once, Nest-level and node-level', () => {
+    let err: unknown;
+    try {
+      validatePlumtreeModuleOptions({
+        name: '',
+        bindPort: -1,
+        requestTimeoutMs: 0,
+        requestMaxAttempts: 1.5,
+        shareServer: 'yes',
+        plumtree: { eagerFanout: -3 },
+        bogus: 1,
+      } as never);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PlumtreeOptionsError);
+    const fields = (err as PlumtreeOptionsError).problems.map((p) => p.field);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'shareServer',
+        'requestTimeoutMs',
+        'requestMaxAttempts',
+        'name',
+        'bindPort',
+        'bogus',
+      ]),
+    );
+    expect(fields.some((f) => f.startsWith('plumtree.'))).toBe(true);
+    expect((err as Error).message).toMatch(/^Invalid Plumtree options \(\d+ problems\): /);
+  });
+
+  it('accepts valid options and a shared server by name, and strips Nest-level fields', () => {
+    expect(() => validatePlumtreeModuleOptions({ name: 'a', bindPort: 0 })).not.toThrow();
+    expect(() => validatePlumtreeModuleOptions({ shareServer: true, name: 'a' })).not.toThrow();
+    expect(() => validatePlumtreeModuleOptions({ shareServer: true })).toThrow(/name: shareServer/);
+    expect(nodeOptionsOf({ name: 'a', requestTimeoutMs: 5, shareServer: false })).toEqual({
+      name: 'a',
+    });
+  });
+});
+
+describe('headers, metadata and DTOs', () => {
+  it('carries metadata beside headers and splits it back', () => {
+    const joined = joinHeaders({ h: '1' }, { trace: 't' });
+    expect(joined).toEqual({ h: '1', 'nest-meta:trace': 't' });
+    expect(splitHeaders(joined!)).toEqual({ headers: { h: '1' }, metadata: { trace: 't' } });
+    expect(joinHeaders(undefined, {})).toBeUndefined();
+  });
+
+  it('transforms valid payloads into instances and lists what is invalid', () => {
+    const ok = checkDto(Dto, { id: 'x', n: 1 });
+    expect(ok.ok && ok.value instanceof Dto).toBe(true);
+    const bad = checkDto(Dto, { id: 1 });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors.map((e) => e.split(':')[0])).toEqual(['id', 'n']);
+    expect(checkDto(Dto, 'text')).toEqual({ ok: false, errors: ['payload must be an object'] });
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Options of `PlumtreeModule`, `PlumtreeServer` and `PlumtreeClient`, and their validation at
+ * startup: the Nest-level fields through class-validator, the node's through the node's own
+ * resolver, all problems in one {@link PlumtreeOptionsError}.
+ */
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, Max, Min, validateSync } from 'class-validator';
+import {
+  PlumtreeNodeOptionsError,
+  resolvePlumtreeNodeOptions,
+  type NodeOptionProblem,
+  type PlumtreeNodeOptions,
+} from '@plumtree/cluster';
+import { PlumtreeOptionsError } from './plumtree.errors.js';
+
+/**
+ * Everything `PlumtreeModule.forRoot` (and `PlumtreeServer` / `PlumtreeClient`) accepts: the
+ * node options (`name`, `bindAddr`, `bindPort`, `seeds`, `topics`, `swim`, `plumtree`, `codec`,
+ * ...; see `PlumtreeNodeOptions`) plus the Nest-level fields below.
+ */
+export interface PlumtreeModuleOptions extends Partial<PlumtreeNodeOptions> {
+  /**
+   * Hybrid apps: do not start a node; use the one of the `PlumtreeServer` whose `name` equals
+   * this `name` (connected with `app.connectMicroservice`), once it listens. Default false.
+   */
+  readonly shareServer?: boolean;
+  /** Like `shareServer`, with the server instance itself (no `name` needed). */
+  readonly server?: { whenListening(): Promise<import('@plumtree/cluster').PlumtreeNode> };
+  /** How long one attempt of `PlumtreeClient.send` waits for the reply. Default 5,000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** Attempts of one request on distinct responders (one retry by default). Default 2. */
+  readonly requestMaxAttempts?: number;
+}
+
+/** The Nest-level fields, checked with class-validator. */
+class NestLevelSettings {
+  @IsOptional() @IsBoolean() shareServer?: boolean;
+  @IsOptional() @IsInt() @Min(1) @Max(3_600_000) requestTimeoutMs?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(100) requestMaxAttempts?: number;
+}
+
+const NEST_LEVEL_KEYS = [
+  'shareServer',
+  'server',
+  'requestTimeoutMs',
+  'requestMaxAttempts',
+] as const;
+
+/** The node part of the options (Nest-level fields removed). */
+export function nodeOptionsOf(options: PlumtreeModuleOptions): PlumtreeNodeOptions {
+  const rest: Record<string, unknown> = { ...options };
+  for (const k of NEST_LEVEL_KEYS) delete rest[k];
+  return rest as unknown as PlumtreeNodeOptions;
+}
+
+/** Whether these options share a server's node instead of starting one. */
+export function sharesServer(options: PlumtreeModuleOptions): boolean {
+  return options.shareServer === true || options.server !== undefined;
+}
+
+/**
+ * Check every field; throws one {@link PlumtreeOptionsError} naming every problem (Nest-level
+ * fields first, then the node's, `swim.x` and `plumtree.x` included).
+ */
+export function validatePlumtreeModuleOptions(options: PlumtreeModuleOptions): void {
+  const problems: NodeOptionProblem[] = [];
+  if (typeof options !== 'object' || options === null) {
+    throw new PlumtreeOptionsError([{ field: '(options)', message: 'must be an object' }]);
+  }
+  const nest = plainToInstance(NestLevelSettings, {
+    shareServer: options.shareServer,
+    requestTimeoutMs: options.requestTimeoutMs,
+    requestMaxAttempts: options.requestMaxAttempts,
+  });
+  for (const e of validateSync(nest)) {
+    problems.push({ field: e.property, message: Object.values(e.constraints ?? {}).join(', ') });
+  }
+  if (options.server !== undefined && typeof options.server?.whenListening !== 'function') {
+    problems.push({ field: 'server', message: 'must be a PlumtreeServer' });
+  }
+  if (options.shareServer === true && options.server === undefined) {
+    if (typeof options.name !== 'string' || options.name.length === 0) {
+      problems.push({ field: 'name', message: 'shareServer needs the name of the PlumtreeServer' });
+    }
+  } else if (!sharesServer(options)) {
+    try {
+      resolvePlumtreeNodeOptions(nodeOptionsOf(options));
+    } catch (e) {
+      if (!(e instanceof PlumtreeNodeOptionsError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length > 0) throw new PlumtreeOptionsError(problems);
+}

@@ -1,0 +1,52 @@
+/**
+ * `@PlumtreeSubscribe(topicOrPattern, { dto?, durable? })`: marks a provider (or controller)
+ * method as a handler of a topic or pattern. The decorator only writes metadata; the module's
+ * explorer finds the methods at bootstrap and subscribes them (see plumtree-subscriber.explorer.ts).
+ */
+import { PLUMTREE_SUBSCRIBE_METADATA } from './plumtree.constants.js';
+
+/** Options of {@link PlumtreeSubscribe}. */
+export interface PlumtreeSubscribeOptions {
+  /**
+   * A class-validator DTO: each payload is transformed with class-transformer
+   * (`plainToInstance`) and validated; an invalid one is logged, counted
+   * (`PlumtreeService.stats().nest.invalid`) and emitted on `PlumtreeService.invalid$`, and the
+   * handler is not called.
+   */
+  readonly dto?: new (...args: never[]) => object;
+  /**
+   * Ask for the topic's durable log (catch-up after restarts and partitions). Accepted and
+   * stored in the handler's metadata now; it has no effect until the durable store lands
+   * (issue 6), when durable subscriptions will be caught up from it.
+   */
+  readonly durable?: boolean;
+}
+
+/** What the decorator stores for one handler. */
+export interface PlumtreeSubscribeMetadata extends PlumtreeSubscribeOptions {
+  readonly topicOrPattern: string;
+}
+
+/**
+ * Subscribe the decorated method to `topicOrPattern` (`orders.created`, `orders.*`, `orders.#`).
+ * It is invoked through Nest's ExternalContextCreator, so pipes, guards, interceptors and the
+ * `@Payload()` / `@Ctx()` parameter decorators work (the context is a `PlumtreeContext`). Several
+ * decorators may sit on one method.
+ */
+export function PlumtreeSubscribe(
+  topicOrPattern: string,
+  options: PlumtreeSubscribeOptions = {},
+): MethodDecorator {
+  return (_target, _key, descriptor: PropertyDescriptor) => {
+    const fn = descriptor.value as object;
+    const list =
+      (Reflect.getMetadata(PLUMTREE_SUBSCRIBE_METADATA, fn) as
+        PlumtreeSubscribeMetadata[] | undefined) ?? [];
+    Reflect.defineMetadata(
+      PLUMTREE_SUBSCRIBE_METADATA,
+      [...list, { ...options, topicOrPattern }],
+      fn,
+    );
+    return descriptor;
+  };
+}

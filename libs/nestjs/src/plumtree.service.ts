@@ -1,0 +1,189 @@
+/**
+ * `PlumtreeService`: the injectable face of the node for application code: publish, per-topic
+ * hot Observables, membership and tree events, invalid payloads, statistics.
+ */
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { defer, from, Observable, share, Subject, switchMap, filter, map } from 'rxjs';
+import type {
+  Delivery,
+  PlumtreeNode,
+  PlumtreeNodeEvent,
+  PlumtreeNodeStats,
+  PublishOptions,
+  RequestOptions,
+} from '@plumtree/cluster';
+import type { SwimMember } from '@plumtree/swim';
+import { checkDto } from './dto-validation.js';
+import { PlumtreeNodeRef } from './node-ref.js';
+import { PLUMTREE_NODE_REF } from './plumtree.constants.js';
+import { joinHeaders } from './plumtree.context.js';
+
+/** A payload a DTO rejected (see `@PlumtreeSubscribe` and `topic$` with `dto`). */
+export interface InvalidPayload {
+  readonly topic: string;
+  /** Message id. */
+  readonly id: string;
+  readonly origin: string;
+  /** The payload as received. */
+  readonly payload: unknown;
+  /** The DTO class name. */
+  readonly dto: string;
+  /** One line per invalid property: `field: constraint messages`. */
+  readonly errors: readonly string[];
+  /** `Class.method` of the `@PlumtreeSubscribe` handler, or `topic$` for a stream. */
+  readonly handler: string;
+}
+
+/** Counters of the Nest layer (`stats().nest`). */
+export interface PlumtreeNestCounters {
+  /** `@PlumtreeSubscribe` handlers registered. */
+  handlers: number;
+  /** Deliveries handed to `@PlumtreeSubscribe` handlers (per handler). */
+  handled: number;
+  /** Payloads rejected by a DTO (handlers and streams). */
+  invalid: number;
+  /** `@PlumtreeSubscribe` handlers that threw or rejected (guards refusing included). */
+  handlerErrors: number;
+}
+
+/** Options of `topic$`. */
+export interface TopicStreamOptions<T> {
+  /** Validate (and transform) each payload; invalid ones go to `invalid$` and are left out. */
+  readonly dto?: new (...args: never[]) => T & object;
+}
+
+/** Options of `publish`: headers, and Nest-style metadata carried beside them. */
+export interface PlumtreePublishOptions extends PublishOptions {
+  /** Out-of-band values, read by handlers through `PlumtreeContext.getMetadata()`. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** See the file comment. Provided (globally) by `PlumtreeModule`. */
+@Injectable()
+export class PlumtreeService {
+  private readonly logger = new Logger('PlumtreeService');
+  private readonly invalidSubject = new Subject<InvalidPayload>();
+  private readonly streams = new Map<string, Observable<Delivery>>();
+  /** Counters of the Nest layer, updated by the subscriber explorer too. */
+  readonly counters: PlumtreeNestCounters = {
+    handlers: 0,
+    handled: 0,
+    invalid: 0,
+    handlerErrors: 0,
+  };
+
+  /** Payloads rejected by a DTO, whichever handler or stream rejected them (hot). */
+  readonly invalid$: Observable<InvalidPayload> = this.invalidSubject.asObservable();
+  /** Members (alive and suspect, this node included): the current list, then every change. */
+  readonly members$: Observable<SwimMember[]>;
+  /** Tree and connection events of the node (hot). */
+  readonly events$: Observable<PlumtreeNodeEvent>;
+
+  constructor(@Inject(PLUMTREE_NODE_REF) private readonly ref: PlumtreeNodeRef) {
+    this.members$ = this.fromNode((n) => n.members$);
+    this.events$ = this.fromNode((n) => n.events$);
+  }
+
+  /** The node (throws while a shared server has not listened yet). */
+  get node(): PlumtreeNode {
+    return this.ref.node;
+  }
+
+  /** The node, once it runs. */
+  whenReady(): Promise<PlumtreeNode> {
+    return this.ref.ready;
+  }
+
+  /**
+   * Publish on `topic`; resolves to the message id. Rejects like `PlumtreeNode.publish`
+   * (`InvalidTopicError`, `PayloadTooLargeError`, `NoSubscribersError`, ...).
+   */
+  async publish(
+    topic: string,
+    payload: unknown,
+    options: PlumtreePublishOptions = {},
+  ): Promise<string> {
+    const node = await this.ref.ready;
+    const headers = joinHeaders(options.headers, options.metadata);
+    return node.publish(topic, payload, headers !== undefined ? { headers } : {});
+  }
+
+  /** Request/reply: ask one live subscriber of `topic` (see `PlumtreeNode.request`). */
+  async request<T = unknown>(
+    topic: string,
+    payload: unknown,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    const node = await this.ref.ready;
+    return node.request<T>(topic, payload, options);
+  }
+
+  /**
+   * Deliveries of a topic or pattern, as a hot Observable shared by every observer of the same
+   * topic and DTO: the node joins the topic at the first subscription and leaves it when the last
+   * observer unsubscribes. With `dto`, payloads are transformed into DTO instances and validated;
+   * invalid ones are left out and emitted on `invalid$`.
+   */
+  topic$<T = unknown>(
+    topicOrPattern: string,
+    options: TopicStreamOptions<T> = {},
+  ): Observable<Delivery<T>> {
+    const dto = options.dto;
+    const key = dto === undefined ? topicOrPattern : `${topicOrPattern}\u0001${dto.name}`;
+    let s = this.streams.get(key);
+    if (s === undefined) {
+      const base = this.fromNode((n) => n.subscribe(topicOrPattern));
+      const checked: Observable<Delivery> =
+        dto === undefined
+          ? base
+          : base.pipe(
+              map((d): Delivery | undefined => {
+                const r = this.validate(dto, d, 'topic$');
+                return r === undefined ? undefined : { ...d, payload: r };
+              }),
+              filter((d): d is Delivery => d !== undefined),
+            );
+      const shared = checked.pipe(share());
+      this.streams.set(key, shared);
+      s = shared;
+    }
+    return s as Observable<Delivery<T>>;
+  }
+
+  /** `project(node)`, subscribed at once when the node runs, else once it does. */
+  private fromNode<R>(project: (n: PlumtreeNode) => Observable<R>): Observable<R> {
+    return defer(() => {
+      const n = this.ref.nodeOrUndefined;
+      return n !== undefined ? project(n) : from(this.ref.ready).pipe(switchMap(project));
+    });
+  }
+
+  /** Every counter of the node, plus the Nest layer's under `nest`. */
+  stats(): PlumtreeNodeStats & { readonly nest: PlumtreeNestCounters } {
+    return { ...this.ref.node.stats(), nest: { ...this.counters } };
+  }
+
+  /**
+   * Check a delivery against a DTO: the transformed payload, or undefined after logging,
+   * counting and emitting the rejection on `invalid$`.
+   * @internal used by the subscriber explorer
+   */
+  validate(dto: new (...args: never[]) => object, d: Delivery, handler: string): unknown {
+    const r = checkDto(dto, d.payload);
+    if (r.ok) return r.value;
+    this.counters.invalid++;
+    this.logger.warn(
+      `invalid payload on ${d.topic} (${d.id}) for ${handler}, ${dto.name}: ${r.errors.join('; ')}`,
+    );
+    this.invalidSubject.next({
+      topic: d.topic,
+      id: d.id,
+      origin: d.origin,
+      payload: d.payload,
+      dto: dto.name,
+      errors: r.errors,
+      handler,
+    });
+    return undefined;
+  }
+}
