@@ -170,6 +170,11 @@ export interface ResolvedNodeOptions {
 export const NODE_PLUMTREE_DEFAULTS: Readonly<Partial<PlumtreeConfig>> = Object.freeze({
   graftRateLimitPerSecond: 1_000,
   graftRateLimitBurst: 2_000,
+  // The presets give a missing message up after 3 GRAFTs (under a second with lan). A slow
+  // subscriber's answers wait behind its full queue for longer than that, and nobody announces
+  // the message again, so it was lost while every peer still cached it. 20 GRAFTs with the
+  // presets' backoff keep asking for about as long as peers cache it (lan: 27 s of 30 s).
+  graftMaxRetries: 20,
 });
 
 /** Frame bytes beyond the payload: ids, topic, headers (the codec's 16 KiB cap) and sealing. */
