@@ -3,6 +3,7 @@
  * Every problem becomes a {@link UsageError}, which `main` prints with the usage and exits 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { validatePattern } from '@plumtree/cluster';
 import { parseIp, splitHostPort } from '@plumtree/swim';
 
 /** A command line the CLI refuses; exit code 2. */
@@ -15,9 +16,12 @@ export const USAGE = `usage: plumtree <command> [flags]
 
 commands:
   agent    --name N --bind HOST:PORT [--join HOST:PORT,...] [--key BASE64]... [--label L]
-           [--profile lan|wan|local] [--http HOST:PORT] [--json]
-           Runs a node. stdin lines: "broadcast TEXT", "user NODE TEXT".
-           SIGINT/SIGTERM leave gracefully and exit 0.
+           [--profile lan|wan|local] [--topics T,P,...] [--http HOST:PORT] [--json]
+           Runs a node (SWIM membership + one Plumtree tree per topic). --topics subscribes to
+           topics and patterns (orders.* one segment, orders.# the rest); each delivery prints
+           a "message" line. stdin lines: "publish TOPIC TEXT", "broadcast TEXT" (SWIM user
+           broadcast), "user NODE TEXT". HTTP: GET /members /health /stats, POST /publish
+           {"topic","data","headers"?}. SIGINT/SIGTERM leave gracefully and exit 0.
   members  --http HOST:PORT
            Prints the member table of an agent's HTTP API.`;
 
@@ -32,6 +36,15 @@ export interface AgentArgs {
   readonly profile: 'lan' | 'wan' | 'local';
   readonly http: { host: string; port: number } | null;
   readonly json: boolean;
+  /** Topics and patterns subscribed for the agent's life. */
+  readonly topics: string[];
+  /**
+   * Hidden (tests): busy-wait this long in each delivery, blocking the event loop like a slow
+   * synchronous handler. 0: off.
+   */
+  readonly handlerDelayMs: number;
+  /** Hidden (tests, benchmarks): cap of each peer's frame queue in bytes; undefined: the node's default. */
+  readonly maxQueueBytes: number | undefined;
 }
 
 /** `host:port` checked; `what` names the flag in errors. */
@@ -66,6 +79,9 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     profile: { type: 'string' },
     http: { type: 'string' },
     json: { type: 'boolean' },
+    topics: { type: 'string', multiple: true },
+    'handler-delay-ms': { type: 'string' },
+    'max-queue-bytes': { type: 'string' },
   });
   const problems: string[] = [];
   const name = values['name'] as string | undefined;
@@ -113,6 +129,16 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
       problems.push((e as Error).message);
     }
   }
+  const topics: string[] = [];
+  for (const t of (values['topics'] as string[] | undefined) ?? []) {
+    for (const part of t.split(',').filter((x) => x !== '')) {
+      const reason = validatePattern(part);
+      if (reason !== null) problems.push(`--topics: ${JSON.stringify(part)}: ${reason}`);
+      else if (!topics.includes(part)) topics.push(part);
+    }
+  }
+  const handlerDelayMs = intFlag(values['handler-delay-ms'], '--handler-delay-ms', 0, problems);
+  const maxQueueBytes = intFlag(values['max-queue-bytes'], '--max-queue-bytes', 1024, problems);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return {
     name: name!,
@@ -124,7 +150,28 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     profile: profile as 'lan' | 'wan' | 'local',
     http,
     json: values['json'] === true,
+    topics,
+    handlerDelayMs: handlerDelayMs ?? 0,
+    maxQueueBytes,
   };
+}
+
+/** A non-negative integer flag at least `min`, or undefined when absent; problems collected. */
+function intFlag(
+  value: unknown,
+  what: string,
+  min: number,
+  problems: string[],
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+    problems.push(
+      `${what}: expected an integer >= ${min.toString()}, got ${JSON.stringify(value)}`,
+    );
+    return undefined;
+  }
+  return n;
 }
 
 /** Parses the flags of `members`. */

@@ -1,8 +1,9 @@
 /**
- * The `plumtree` command line (serf-like): `agent` runs a node, `members` reads an agent's member
- * table. Invalid flags print a clear message and exit 2. Run it as `npm run -s plumtree -- <command>`
+ * The `plumtree` command line (serf-like): `agent` runs a node (membership, topics, publish),
+ * `members` reads an agent's member table. Invalid flags print a clear message and exit 2. Run it as `npm run -s plumtree -- <command>`
  * after `npm run build`.
  */
+import { PlumtreeNodeOptionsError } from '@plumtree/cluster';
 import { SwimNodeOptionsError } from '@plumtree/swim';
 import { runAgent } from './agent.command.js';
 import { parseAgentArgs, parseMembersArgs, USAGE, UsageError } from './cli-args.js';
@@ -27,7 +28,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof SwimNodeOptionsError) {
+    if (
+      e instanceof UsageError ||
+      e instanceof SwimNodeOptionsError ||
+      e instanceof PlumtreeNodeOptionsError
+    ) {
       process.stderr.write(`plumtree: ${e.message}\n\n${USAGE}\n`);
       return 2;
     }
