@@ -31,7 +31,9 @@ async function run(cfg: WorkerConfig): Promise<void> {
     bindAddr: '127.0.0.1',
     bindPort: 0,
     seeds: cfg.seeds,
-    swim: { preset: 'local' },
+    // memberlist's local timers, but LAN's stream timeout: 32 processes starting at once on 2
+    // cores all push-pull with the publisher, which cannot answer each within local's 1 s.
+    swim: { preset: 'local', tcpTimeoutMs: 10_000 },
     plumtree: { preset: 'lan', flood: cfg.flood },
     topics: [cfg.topic],
   });
