@@ -206,6 +206,30 @@ describe('Plumtree core', () => {
     expect(core.stats(T)!.pendingGrafts).toBe(0);
   });
 
+  it('a fresh IHAVE after the last retry renews one more GRAFT instead of giving the id up', () => {
+    const core = node({
+      graftTimeoutMs: 500,
+      graftRetryTimeoutMs: 100,
+      graftBackoffMaxMs: 1000,
+      graftMaxRetries: 2,
+    });
+    const id = { origin: 'z', epoch: 1, seq: 9 };
+    core.handleMessage('c', ihave('z', 9, 3), 1000);
+    core.handleTimeout(1500); // GRAFT 1 to c
+    core.handleTimeout(1600); // GRAFT 2 to c: the last one
+    expect(drain(core).tx.filter((t) => t.message.type === FrameType.Graft)).toHaveLength(2);
+    // c's answer did not fit its queue; it announces the id again before we give up.
+    core.handleMessage('c', ihave('z', 9, 3), 1700);
+    core.handleTimeout(1800);
+    let out = drain(core);
+    expect(out.tx).toEqual([{ to: 'c', message: { type: FrameType.Graft, topic: T, ids: [id] } }]);
+    expect(out.ev.some((e) => e.type === 'graftFailed')).toBe(false);
+    // Without a further announcement the id is given up after that GRAFT.
+    core.handleTimeout(core.pollTimeout()!);
+    out = drain(core);
+    expect(out.ev).toContainEqual({ type: 'graftFailed', topic: T, id });
+  });
+
   it('cancels the missing timer when the GOSSIP arrives in time', () => {
     const core = node({ graftTimeoutMs: 500 });
     core.handleMessage('c', ihave('z', 1, 2), 0);

@@ -598,6 +598,11 @@ export class Plumtree {
       }
       if (!m.announcers.some((a) => a.peer === from))
         m.announcers.push({ peer: from, hops: entry.hops });
+      // A fresh announcement renews the right to one more GRAFT. A peer whose answer did not fit
+      // a full queue announces the id again (the runtime's backpressure), possibly after our
+      // last retry went out: without this the id would be given up while the peer still has it.
+      // It ends when announcers stop announcing, at the latest when their caches expire.
+      if (m.attempts >= this.config.graftMaxRetries) m.attempts = this.config.graftMaxRetries - 1;
     }
   }
 
