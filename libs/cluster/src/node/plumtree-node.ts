@@ -84,6 +84,7 @@ import {
   PayloadTooLargeError,
 } from './errors.js';
 import { DeferredControl } from './deferred-control.js';
+import { sendToSender } from './reply-sender.js';
 import { FrameEncoder, type FrameEncoderStats } from './frame-encoder.js';
 import {
   decodeHandoff,
@@ -228,9 +229,6 @@ const STALE_PULL_DELAY_MS = 500;
 const STALE_PULL_MIN_GAP_MS = 2_000;
 /** Retry period of control frames refused by a full queue. */
 const CONTROL_RETRY_MS = 50;
-/** Hand-off answers to a not-yet-known publisher: retried this often, this many times (2 s). */
-const HANDOFF_ANSWER_RETRY_MS = 50;
-const HANDOFF_ANSWER_RETRIES = 40;
 /** Announcements kept per peer while its queue is full. */
 const DEFERRED_ANNOUNCEMENTS_PER_PEER = 4096;
 /** How long `leave()` lets queued frames (the PRUNEs) drain before closing the transport. */
@@ -1070,21 +1068,15 @@ export class PlumtreeNode {
     this.answerHandoff(from, encodeHandoffAnswer(HandoffType.Ack, topic, msg.id));
   }
 
-  /**
-   * Sends a hand-off answer. A publisher this node's SWIM has not met yet (its join is still
-   * gossiping) has no address here and the frame transport refuses it as `unknown-peer`; it just
-   * sent us a frame, so it is alive: retry until membership catches up, within a bound, instead
-   * of letting the publisher wait out `handoffTimeoutMs` for an answer that was never sent.
-   */
+  /** Sends a hand-off answer to the publisher, also while SWIM has not met it yet. */
   private answerHandoff(to: string, frame: Uint8Array): void {
-    let tries = 0;
-    const attempt = (): void => {
-      if (this.closed) return;
-      if (this.sendFrame(to, frame) !== 'unknown-peer') return;
-      if (++tries <= HANDOFF_ANSWER_RETRIES) setTimeout(attempt, HANDOFF_ANSWER_RETRY_MS);
-    };
-    attempt();
+    sendToSender(this.replyHost, to, frame);
   }
+
+  private readonly replyHost = {
+    send: (peer: string, frame: Uint8Array): string => this.sendFrame(peer, frame),
+    isClosed: (): boolean => this.closed,
+  };
 
   // ---------------------------------------------------------------- hand-off (publisher side)
 

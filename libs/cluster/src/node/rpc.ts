@@ -31,6 +31,7 @@ import {
   type RpcResponseFrame,
 } from './rpc-codec.js';
 import { RequestHandlerError, RequestTimeoutError } from './rpc-errors.js';
+import { sendToSender } from './reply-sender.js';
 
 /** Content type of an empty reply (the handler returned `undefined`). */
 export const EMPTY_REPLY_CONTENT_TYPE = 'application/x-plumtree-empty';
@@ -39,11 +40,6 @@ export const EMPTY_REPLY_CONTENT_TYPE = 'application/x-plumtree-empty';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 /** Default attempts of one request: the first and one retry. */
 export const DEFAULT_REQUEST_MAX_ATTEMPTS = 2;
-
-/** Retry period of a reply to a requester not yet in the member list. */
-const UNKNOWN_PEER_REPLY_RETRY_MS = 50;
-/** Retries of such a reply (2 s in all) before it is dropped and counted. */
-const UNKNOWN_PEER_REPLY_RETRIES = 40;
 
 /** Options of one `request`. */
 export interface RequestOptions {
@@ -434,19 +430,6 @@ export class RpcEngine {
     payload: Uint8Array,
   ): void {
     const frame = encodeRpcResponse({ requestId, status, contentType, payload });
-    // A requester this node's SWIM has not met yet (its join is still gossiping) has no address
-    // here: the frame transport refuses it as `unknown-peer`. It just sent us a frame, so it is
-    // alive: retry until membership catches up, within a bound.
-    let tries = 0;
-    const attempt = (): void => {
-      if (this.host.isClosed()) return;
-      if (this.host.send(to, frame) !== 'unknown-peer') return;
-      if (++tries > UNKNOWN_PEER_REPLY_RETRIES) {
-        this.counters.repliesDropped++;
-        return;
-      }
-      setTimeout(attempt, UNKNOWN_PEER_REPLY_RETRY_MS);
-    };
-    attempt();
+    sendToSender(this.host, to, frame, () => this.counters.repliesDropped++);
   }
 }
