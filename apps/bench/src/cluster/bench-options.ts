@@ -1,4 +1,7 @@
-import { parseArgs } from 'node:util';
+import { intArg, parseStrictArgs, Problems, stringArg, UsageError } from '../bench-args.js';
+
+/** A command line the bench refuses (exit code 2). */
+export { UsageError };
 
 /** Which protocol variants a run measures. */
 export type ClusterBenchMode = 'plumtree' | 'flood';
@@ -18,11 +21,6 @@ export interface ClusterBenchOptions {
   /** Write the figures as JSON here. */
   readonly json: string | undefined;
   readonly help: boolean;
-}
-
-/** A command line the bench refuses (exit code 2). */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 /** Bytes at the start of each payload: sequence (u32), phase (u8), padding, publish time (f64). */
@@ -51,64 +49,34 @@ link eager, no IHAVE/GRAFT/PRUNE) it measures, in the same run:
   --help          this text
 `;
 
-function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
-  if (raw === undefined) return def;
-  if (!/^\d+$/.test(raw.trim())) {
-    throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(raw)}`);
-  }
-  const v = Number(raw);
-  if (v < min || v > max) {
-    throw new UsageError(`--${name} must be in [${min.toString()}, ${max.toString()}], got ${raw}`);
-  }
-  return v;
-}
-
 /** Parses and validates the command line; throws {@link UsageError} listing every problem. */
 export function parseClusterBenchArgs(argv: readonly string[]): ClusterBenchOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        nodes: { type: 'string' },
-        payload: { type: 'string' },
-        seconds: { type: 'string' },
-        window: { type: 'string' },
-        modes: { type: 'string' },
-        json: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const problems: string[] = [];
-  const attempt = <T>(f: () => T, fallback: T): T => {
-    try {
-      return f();
-    } catch (e) {
-      problems.push((e as Error).message);
-      return fallback;
-    }
-  };
-  const str = (k: string): string | undefined =>
-    typeof values[k] === 'string' ? (values[k] as string) : undefined;
-  const nodes = attempt(() => int('nodes', str('nodes'), 8, 1, 128), 8);
+  const values = parseStrictArgs(argv, {
+    nodes: { type: 'string' },
+    payload: { type: 'string' },
+    seconds: { type: 'string' },
+    window: { type: 'string' },
+    modes: { type: 'string' },
+    json: { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  const problems = new Problems();
+  const attempt = <T>(f: () => T, fallback: T): T => problems.attempt(f, fallback);
+  const str = (k: string): string | undefined => stringArg(values, k);
+  const nodes = attempt(() => intArg('nodes', str('nodes'), 8, 1, 128), 8);
   const payload = attempt(
-    () => int('payload', str('payload'), 1024, PAYLOAD_HEADER_BYTES, 60 * 1024),
+    () => intArg('payload', str('payload'), 1024, PAYLOAD_HEADER_BYTES, 60 * 1024),
     1024,
   );
-  const seconds = attempt(() => int('seconds', str('seconds'), 5, 1, 600), 5);
-  const window = attempt(() => int('window', str('window'), 1000, 1, 100_000), 1000);
+  const seconds = attempt(() => intArg('seconds', str('seconds'), 5, 1, 600), 5);
+  const window = attempt(() => intArg('window', str('window'), 1000, 1, 100_000), 1000);
   const modes = (str('modes') ?? 'plumtree,flood').split(',').map((s) => s.trim());
   for (const m of modes) {
     if (m !== 'plumtree' && m !== 'flood') {
-      problems.push(`--modes: expected plumtree or flood, got ${JSON.stringify(m)}`);
+      problems.list.push(`--modes: expected plumtree or flood, got ${JSON.stringify(m)}`);
     }
   }
-  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  problems.throwIfAny();
   return {
     nodes,
     payload,

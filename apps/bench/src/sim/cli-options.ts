@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { UsageError } from '../bench-args.js';
 
 /** The options of `bench:sim`, validated. */
 export interface SimBenchOptions {
@@ -36,9 +37,7 @@ export const PROTOCOLS = ['plumtree', 'flood', 'gossipsub'] as const;
 export type ProtocolName = (typeof PROTOCOLS)[number];
 
 /** A command line the bench refuses (exit code 2). */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 /** The `--help` text. */
 export const USAGE = `Usage: npm run bench:sim -- [options]

@@ -1,5 +1,8 @@
-import { parseArgs } from 'node:util';
+import { intArg, parseStrictArgs, Problems, stringArg, UsageError } from '../bench-args.js';
 import type { AgentKind } from './agent-process.js';
+
+/** A command line the bench refuses (exit code 2). */
+export { UsageError };
 
 /** The options of `bench:swim`, validated. */
 export interface SwimBenchOptions {
@@ -12,11 +15,6 @@ export interface SwimBenchOptions {
   /** Write the figures as JSON here. */
   readonly json: string | undefined;
   readonly help: boolean;
-}
-
-/** A command line the bench refuses (exit code 2). */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 /** The `--help` text. */
@@ -35,56 +33,26 @@ to the last member printing its failure. Prints the medians and the ratio ours/G
   --help         this text
 `;
 
-function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
-  if (raw === undefined) return def;
-  if (!/^\d+$/.test(raw.trim())) {
-    throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(raw)}`);
-  }
-  const v = Number(raw);
-  if (v < min || v > max) {
-    throw new UsageError(`--${name} must be in [${min.toString()}, ${max.toString()}], got ${raw}`);
-  }
-  return v;
-}
-
 /** Parses and validates the command line; throws {@link UsageError} listing every problem. */
 export function parseSwimBenchArgs(argv: readonly string[]): SwimBenchOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        nodes: { type: 'string' },
-        trials: { type: 'string' },
-        impl: { type: 'string' },
-        json: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const problems: string[] = [];
-  const attempt = <T>(f: () => T, fallback: T): T => {
-    try {
-      return f();
-    } catch (e) {
-      problems.push((e as Error).message);
-      return fallback;
-    }
-  };
-  const str = (k: string): string | undefined =>
-    typeof values[k] === 'string' ? (values[k] as string) : undefined;
-  const nodes = attempt(() => int('nodes', str('nodes'), 10, 2, 64), 10);
-  const trials = attempt(() => int('trials', str('trials'), 5, 1, 100), 5);
+  const values = parseStrictArgs(argv, {
+    nodes: { type: 'string' },
+    trials: { type: 'string' },
+    impl: { type: 'string' },
+    json: { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  const problems = new Problems();
+  const attempt = <T>(f: () => T, fallback: T): T => problems.attempt(f, fallback);
+  const str = (k: string): string | undefined => stringArg(values, k);
+  const nodes = attempt(() => intArg('nodes', str('nodes'), 10, 2, 64), 10);
+  const trials = attempt(() => intArg('trials', str('trials'), 5, 1, 100), 5);
   const impls = (str('impl') ?? 'go,ours').split(',').map((s) => s.trim());
   for (const i of impls) {
     if (i !== 'go' && i !== 'ours')
-      problems.push(`--impl: expected go or ours, got ${JSON.stringify(i)}`);
+      problems.list.push(`--impl: expected go or ours, got ${JSON.stringify(i)}`);
   }
-  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  problems.throwIfAny();
   return {
     nodes,
     trials,
