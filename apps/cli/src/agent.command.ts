@@ -50,6 +50,9 @@ export async function runAgent(args: AgentArgs): Promise<number> {
     topics: args.topics,
     leaveTimeoutMs: LEAVE_TIMEOUT_MS,
     ...(args.maxQueueBytes !== undefined ? { maxQueueBytes: args.maxQueueBytes } : {}),
+    ...(args.maxPendingDeliveries !== undefined
+      ? { maxPendingDeliveries: args.maxPendingDeliveries }
+      : {}),
   });
   const swim = node.swimNode;
   const addrOf = (from: string): string =>

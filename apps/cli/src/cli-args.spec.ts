@@ -20,9 +20,18 @@ describe('parseAgentArgs: topics and the hidden test flags', () => {
   });
 
   it('reads --handler-delay-ms and --max-queue-bytes', () => {
-    const a = parseAgentArgs([...base, '--handler-delay-ms', '5', '--max-queue-bytes', '65536']);
+    const a = parseAgentArgs([
+      ...base,
+      '--handler-delay-ms',
+      '5',
+      '--max-queue-bytes',
+      '65536',
+      '--max-pending-deliveries',
+      '32',
+    ]);
     expect(a.handlerDelayMs).toBe(5);
     expect(a.maxQueueBytes).toBe(65536);
+    expect(a.maxPendingDeliveries).toBe(32);
   });
 
   it('names every bad topic and number in one UsageError', () => {
@@ -36,6 +45,8 @@ describe('parseAgentArgs: topics and the hidden test flags', () => {
         '1.5',
         '--max-queue-bytes',
         '12',
+        '--max-pending-deliveries',
+        '0',
       ]);
     } catch (e) {
       err = e;
@@ -45,6 +56,7 @@ describe('parseAgentArgs: topics and the hidden test flags', () => {
     expect(msg).toMatch(/--topics: "a\.\.b"/);
     expect(msg).toMatch(/--handler-delay-ms: expected an integer >= 0/);
     expect(msg).toMatch(/--max-queue-bytes: expected an integer >= 1024/);
+    expect(msg).toMatch(/--max-pending-deliveries: expected an integer >= 1/);
   });
 });
 

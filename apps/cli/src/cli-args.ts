@@ -45,6 +45,8 @@ export interface AgentArgs {
   readonly handlerDelayMs: number;
   /** Hidden (tests, benchmarks): cap of each peer's frame queue in bytes; undefined: the node's default. */
   readonly maxQueueBytes: number | undefined;
+  /** Hidden (tests): deliveries waiting for the handler above which reading pauses; undefined: the node's default. */
+  readonly maxPendingDeliveries: number | undefined;
 }
 
 /** `host:port` checked; `what` names the flag in errors. */
@@ -82,6 +84,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     topics: { type: 'string', multiple: true },
     'handler-delay-ms': { type: 'string' },
     'max-queue-bytes': { type: 'string' },
+    'max-pending-deliveries': { type: 'string' },
   });
   const problems: string[] = [];
   const name = values['name'] as string | undefined;
@@ -139,6 +142,12 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
   }
   const handlerDelayMs = intFlag(values['handler-delay-ms'], '--handler-delay-ms', 0, problems);
   const maxQueueBytes = intFlag(values['max-queue-bytes'], '--max-queue-bytes', 1024, problems);
+  const maxPendingDeliveries = intFlag(
+    values['max-pending-deliveries'],
+    '--max-pending-deliveries',
+    1,
+    problems,
+  );
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return {
     name: name!,
@@ -153,6 +162,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     topics,
     handlerDelayMs: handlerDelayMs ?? 0,
     maxQueueBytes,
+    maxPendingDeliveries,
   };
 }
 

@@ -80,6 +80,18 @@ export interface PlumtreeNodeOptions {
   readonly maxFrameBytes?: number;
   /** Seed of the RNGs (SWIM core, Plumtree core, hand-off choices). Default random. */
   readonly seed?: number;
+  /**
+   * Deliveries waiting for slow handlers above which the node stops reading Plumtree frames
+   * (peers then demote it to lazy and it catches up through GRAFT). Default 4,096.
+   */
+  readonly maxPendingDeliveries?: number;
+  /** The same bound in payload bytes. Default 16 MiB. */
+  readonly maxPendingDeliveryBytes?: number;
+  /**
+   * Longest run of handlers before the node yields the event loop to sockets and timers, ms.
+   * Default 10. Handlers run off the protocol's turn, so slow handlers never starve SWIM.
+   */
+  readonly deliverySliceMs?: number;
   /** How long a hand-off waits for the subscriber's ACK before trying another one. Default 2,000 ms. */
   readonly handoffTimeoutMs?: number;
   /** Subscribers a hand-off tries before rejecting with `NoSubscribersError`. Default 3. */
@@ -113,6 +125,9 @@ class NodeSettings {
   @IsOptional() @IsInt() @Min(1024) maxQueueBytes?: number;
   @IsOptional() @IsInt() @Min(1024) maxFrameBytes?: number;
   @IsOptional() @IsInt() @Min(0) @Max(2 ** 32 - 1) seed?: number;
+  @IsInt() @Min(1) maxPendingDeliveries = 4_096;
+  @IsInt() @Min(1024) maxPendingDeliveryBytes = 16 * 1024 * 1024;
+  @IsInt() @Min(1) @Max(1_000) deliverySliceMs = 10;
   @IsInt() @Min(1) @Max(600_000) handoffTimeoutMs = 2_000;
   @IsInt() @Min(1) @Max(100) handoffMaxAttempts = 3;
   @IsInt() @Min(0) @Max(600_000) leaveTimeoutMs = 3_000;
@@ -151,6 +166,9 @@ export interface ResolvedNodeOptions {
   readonly maxQueueBytes: number | undefined;
   readonly maxFrameBytes: number;
   readonly seed: number | undefined;
+  readonly maxPendingDeliveries: number;
+  readonly maxPendingDeliveryBytes: number;
+  readonly deliverySliceMs: number;
   readonly handoffTimeoutMs: number;
   readonly handoffMaxAttempts: number;
   readonly leaveTimeoutMs: number;
@@ -362,6 +380,9 @@ export function resolvePlumtreeNodeOptions(options: PlumtreeNodeOptions): Resolv
     maxQueueBytes: settings.maxQueueBytes,
     maxFrameBytes: settings.maxFrameBytes ?? plumtree.maxMessageSize + FRAME_OVERHEAD_BYTES,
     seed: settings.seed,
+    maxPendingDeliveries: settings.maxPendingDeliveries,
+    maxPendingDeliveryBytes: settings.maxPendingDeliveryBytes,
+    deliverySliceMs: settings.deliverySliceMs,
     handoffTimeoutMs: settings.handoffTimeoutMs,
     handoffMaxAttempts: settings.handoffMaxAttempts,
     leaveTimeoutMs: settings.leaveTimeoutMs,

@@ -84,6 +84,7 @@ import {
   PayloadTooLargeError,
 } from './errors.js';
 import { DeferredControl } from './deferred-control.js';
+import { DeliveryQueue, type DeliveryQueueStats } from './delivery-queue.js';
 import { sendToSender } from './reply-sender.js';
 import { FrameEncoder, type FrameEncoderStats } from './frame-encoder.js';
 import {
@@ -160,6 +161,8 @@ export interface NodeCounters {
   readonly encoder: Readonly<FrameEncoderStats>;
   /** Request/reply, both sides (see rpc.ts). */
   readonly rpc: RpcCounters;
+  /** Deliveries waiting for handlers, and how often reading paused because too many waited. */
+  readonly deliveryQueue: DeliveryQueueStats;
 }
 
 /** Everything `stats()` reports. */
@@ -299,6 +302,8 @@ export class PlumtreeNode {
   private readonly handoffs = new Map<string, PendingHandoff>();
   /** `topic \u0001 peer` keys of demotions this node made for backpressure (labels the event). */
   private readonly backpressured = new Set<string>();
+  /** Deliveries on their way to observers, off the protocol's turn (see delivery-queue.ts). */
+  private readonly deliveryQueue: DeliveryQueue<Delivery>;
   /** PRUNEs and announcements refused by a full queue, retried every CONTROL_RETRY_MS. */
   private readonly deferred: DeferredControl;
   private readonly stalePulls = new Map<string, number>();
@@ -361,6 +366,13 @@ export class PlumtreeNode {
     );
     this.events$ = this.eventsSubject.asObservable();
     this.members$ = this.membersSubject.asObservable();
+    this.deliveryQueue = new DeliveryQueue<Delivery>({
+      highWater: options.maxPendingDeliveries,
+      highWaterBytes: options.maxPendingDeliveryBytes,
+      sliceMs: options.deliverySliceMs,
+      onFull: () => this.frames.pauseInbound(),
+      onDrained: () => this.frames.resumeInbound(),
+    });
     this.rpc = new RpcEngine({
       name: this.name,
       codec: this.codec,
@@ -550,6 +562,7 @@ export class PlumtreeNode {
         deferredAnnouncementsDropped: this.deferred.dropped,
         encoder: { ...this.encoder.stats },
         rpc: this.rpc.stats(),
+        deliveryQueue: this.deliveryQueue.stats(),
       },
       core: { ...this.core.counters, cache: sizes.cache, seen: sizes.seen, missing: sizes.missing },
       transport: this.frames.stats(),
@@ -673,6 +686,8 @@ export class PlumtreeNode {
     this.staleTimer = undefined;
     this.failHandoffs();
     this.rpc.close();
+    // What was received is handed over before the observers complete.
+    this.deliveryQueue.close();
     this.closing = (async () => {
       await this.frames.close();
       await this.swim.close();
@@ -1354,7 +1369,9 @@ export class PlumtreeNode {
       raw: e.payload,
     };
     this.counters.deliveries++;
-    for (const entry of route) for (const o of entry.observers) o.next(delivery);
+    const observers: Subscriber<Delivery>[] = [];
+    for (const entry of route) for (const o of entry.observers) observers.push(o);
+    if (observers.length > 0) this.deliveryQueue.push(delivery, observers, e.payload.byteLength);
   }
 
   private armTimer(): void {
