@@ -3,3 +3,4 @@ export * from './transport.js';
 export * from './stream-reader.js';
 export * from './udp-tcp-transport.js';
 export * from './memory-network.js';
+export * from './filtering-transport.js';
