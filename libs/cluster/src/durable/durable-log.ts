@@ -1,0 +1,80 @@
+/**
+ * The per-topic log a durable topic writes every delivered message to, as the replicator sees
+ * it. Declared structurally so the cluster does not depend on the store: libs/store's LevelDB
+ * `TopicLog` and {@link MemoryDurableLog} both fit.
+ *
+ * A stream is one publisher incarnation, (origin, epoch); its seqs count 1, 2, ... so a gap is
+ * visible. `has` is the delivered mark: a record the log has was handed to handlers, also before
+ * a restart, and never will be again.
+ */
+
+/** One message of a durable topic, as stored and as carried by catch-up frames. */
+export interface DurableRecord {
+  /** The publishing node. */
+  readonly origin: string;
+  /** The publisher's incarnation (its start time in ms). */
+  readonly epoch: number;
+  /** Position in the (origin, epoch) stream, from 1. */
+  readonly seq: number;
+  /** The publisher's wall clock at publish, ms since the Unix epoch (0 when unknown). */
+  readonly publishedAtMs: number;
+  /** Application headers; undefined when the message had none. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  /** The encoded payload. */
+  readonly payload: Uint8Array;
+}
+
+/** What a log knows of one stream. */
+export interface DurableStreamMark {
+  readonly origin: string;
+  readonly epoch: number;
+  /** High-water mark: every seq in 1..hwm is in the log (0 when seq 1 is missing). */
+  readonly hwm: number;
+  /** The highest seq in the log (at least hwm; above it when there are gaps). */
+  readonly lastSeq: number;
+}
+
+/** A requester's position in one stream: it wants the records with seq above `hwm`. */
+export interface DurableRequestMark {
+  readonly origin: string;
+  readonly epoch: number;
+  readonly hwm: number;
+}
+
+/** Bounds of one `readMissing` page. */
+export interface DurableReadLimit {
+  /** At most this many records. */
+  readonly maxMessages: number;
+  /** At most about this many bytes of records (always at least one record when any is missing). */
+  readonly maxBytes: number;
+}
+
+/** One page of records a requester misses. */
+export interface DurableReadResult {
+  /** Per stream in ascending seq order. */
+  readonly records: DurableRecord[];
+  /** True when the limits cut the page short: more records are missing. */
+  readonly more: boolean;
+}
+
+/** The log of one durable topic (structural: libs/store's `TopicLog` implements it). */
+export interface DurableLog {
+  readonly topic: string;
+  /** Whether the record was appended (delivered) before. */
+  has(origin: string, epoch: number, seq: number): boolean;
+  /** One mark per stream the log knows. */
+  marks(): DurableStreamMark[];
+  /**
+   * Persist one batch; records the log already has are skipped. Resolves to the appended ones,
+   * in input order. Calls are serialized by the log.
+   */
+  append(records: readonly DurableRecord[]): Promise<DurableRecord[]>;
+  /**
+   * Records with seq above the requester's mark of their stream (every record of a stream the
+   * marks do not name), per stream in ascending seq order, bounded by `limit`.
+   */
+  readMissing(
+    marks: readonly DurableRequestMark[],
+    limit: DurableReadLimit,
+  ): Promise<DurableReadResult>;
+}
