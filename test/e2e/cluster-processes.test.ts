@@ -56,7 +56,11 @@ function publishAll(a: AgentProcess, lines: readonly string[]): void {
 async function sumTopic(
   agents: readonly AgentProcess[],
   topic: string,
-  pick: (t: { received: { gossip: number }; sent: { graft: number }; delivered: number }) => number,
+  pick: (t: {
+    received: { gossip: number };
+    sent: { graft: number; prune: number };
+    delivered: number;
+  }) => number,
 ): Promise<number> {
   let sum = 0;
   for (const a of agents) {
@@ -222,10 +226,20 @@ describe('10 agent processes, 3 topics, then a crash of 3', () => {
     // ("returns below"): at most WINDOWS of them.
     const WINDOWS = 5;
     const rmrs: number[] = [];
+    /** Per window: GRAFT and PRUNE frames sent and optimisation swaps, summed over survivors. */
+    const churn: string[] = [];
+    const optimizations = async (): Promise<number> => {
+      let n = 0;
+      for (const a of survivors) n += (await mustStats(a)).core.optimizations;
+      return n;
+    };
     for (let w = 0; w < WINDOWS && !(rmrs.length > 0 && rmrs[rmrs.length - 1]! < 0.05); w++) {
       const before = sent.length;
       const g0 = await sumTopic(survivors, 'all', (t) => t.received.gossip);
       const d0 = await sumTopic(survivors, 'all', (t) => t.delivered);
+      const gr0 = await sumTopic(survivors, 'all', (t) => t.sent.graft);
+      const pr0 = await sumTopic(survivors, 'all', (t) => t.sent.prune);
+      const op0 = await optimizations();
       timer = pump(`window${w.toString()}`);
       await pollUntil(() => Promise.resolve(sent.length >= before + 400 ? true : undefined), {
         timeoutMs: 20_000,
@@ -242,9 +256,14 @@ describe('10 agent processes, 3 topics, then a crash of 3', () => {
       const remoteDeliveries = d1 - d0 - windowTexts.length;
       expect(remoteDeliveries).toBe(windowTexts.length * (survivors.length - 1));
       rmrs.push((g1 - g0) / remoteDeliveries - 1);
+      const gr1 = await sumTopic(survivors, 'all', (t) => t.sent.graft);
+      const pr1 = await sumTopic(survivors, 'all', (t) => t.sent.prune);
+      churn.push(
+        `${(gr1 - gr0).toString()}/${(pr1 - pr0).toString()}/${((await optimizations()) - op0).toString()}`,
+      );
     }
     figures.push(
-      `(b) victims dead at every survivor ${Math.round(detectedMs).toString()} ms after SIGKILL; ${grafts.toString()} GRAFT frames sent by survivors; RMR of the 400-message windows after: ${rmrs.map((r) => r.toFixed(4)).join(', ')}`,
+      `(b) victims dead at every survivor ${Math.round(detectedMs).toString()} ms after SIGKILL; ${grafts.toString()} GRAFT frames sent by survivors; RMR of the 400-message windows after: ${rmrs.map((r) => r.toFixed(4)).join(', ')} (GRAFT/PRUNE sent/optimisations per window: ${churn.join(', ')})`,
     );
     expect(rmrs[rmrs.length - 1]).toBeLessThan(0.05);
     for (const s of survivors) {

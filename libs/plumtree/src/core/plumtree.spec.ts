@@ -299,6 +299,33 @@ describe('Plumtree core', () => {
     expect(core.counters.optimizations).toBe(1);
   });
 
+  it('optimisation: at most one swap per optimizationCooldownMs per tree', () => {
+    const core = node({ optimizationThreshold: 2, optimizationCooldownMs: 1_000 });
+    core.handleMessage('b', { type: FrameType.Graft, topic: T, ids: [] }, 0); // b eager
+    drain(core);
+    // First chance: swap b -> e.
+    core.handleMessage('e', ihave('z', 1, 1), 10);
+    core.handleMessage('b', gossip('z', 1, 6), 20);
+    drain(core);
+    expect(core.isEager(T, 'e')).toBe(true);
+    expect(core.counters.optimizations).toBe(1);
+    // Another origin's shorter path 500 ms later (via c, over e's eager path): throttled.
+    core.handleMessage('c', ihave('y', 1, 1), 500);
+    core.handleMessage('e', gossip('y', 1, 6), 520);
+    const during = drain(core);
+    expect(during.tx.filter((t) => t.message.type === FrameType.Prune)).toHaveLength(0);
+    expect(core.isEager(T, 'e')).toBe(true);
+    expect(core.counters.optimizations).toBe(1);
+    expect(core.counters.optimizationsThrottled).toBe(1);
+    // After the cooldown the same situation swaps again.
+    core.handleMessage('c', ihave('y', 2, 1), 1_100);
+    core.handleMessage('e', gossip('y', 2, 6), 1_120);
+    drain(core);
+    expect(core.isEager(T, 'c')).toBe(true);
+    expect(core.isLazy(T, 'e')).toBe(true);
+    expect(core.counters.optimizations).toBe(2);
+  });
+
   it('seen set: soft cap evicted by maintenance, hard cap never exceeded', () => {
     const core = node({
       seenSoftCap: 5,

@@ -86,6 +86,8 @@ export interface PlumtreeCounters {
   graftsFailed: number;
   /** Optimisation swaps (lazy path shorter by >= optimizationThreshold hops). */
   optimizations: number;
+  /** Optimisation swaps skipped because the tree swapped less than `optimizationCooldownMs` ago. */
+  optimizationsThrottled: number;
   /** Frames for topics this node does not subscribe to (dropped). */
   unsubscribedFrames: number;
   /** Payloads above maxMessageSize received (dropped). */
@@ -146,6 +148,7 @@ export class Plumtree {
     graftsMissed: 0,
     graftsFailed: 0,
     optimizations: 0,
+    optimizationsThrottled: 0,
     unsubscribedFrames: 0,
     oversizedDropped: 0,
     eagerRefused: 0,
@@ -526,14 +529,21 @@ export class Plumtree {
     this.accept(tree, msg, from, nowMs, m.announcers);
     // Paper's optimisation (after the push, as in the paper, so the new eager peer is not sent a
     // copy it announced): a lazy path that announced the id earlier and is shorter by at least
-    // `optimizationThreshold` hops replaces the eager path it came by.
+    // `optimizationThreshold` hops replaces the eager path it came by; at most one swap per
+    // `optimizationCooldownMs` per tree, so publishers with different shortest paths cannot keep
+    // turning the shared tree over.
     const best = bestAnnouncer(m.announcers);
     if (
       best !== undefined &&
       best.peer !== from &&
       msg.hops - best.hops >= this.config.optimizationThreshold
     ) {
-      this.swap(tree, best.peer, from);
+      if (nowMs - tree.lastSwapAtMs >= this.config.optimizationCooldownMs) {
+        tree.lastSwapAtMs = nowMs;
+        this.swap(tree, best.peer, from);
+      } else {
+        this.counters.optimizationsThrottled++;
+      }
     }
   }
 

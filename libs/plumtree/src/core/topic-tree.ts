@@ -39,6 +39,8 @@ export class TopicTree {
   readonly received: FrameCounters = zeroCounters();
   delivered = 0;
   duplicates = 0;
+  /** When the last optimisation swap of this tree happened (see `optimizationCooldownMs`). */
+  lastSwapAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly topic: string,
