@@ -128,6 +128,7 @@ async function startCluster(
     nodes.push(
       await PlumtreeNode.start({
         name: `node-${i}`,
+        persistence: false,
         bindAddr: '127.0.0.1',
         bindPort: 0,
         swim: FAST_SWIM,
@@ -255,6 +256,7 @@ describe('PlumtreeNode: ten nodes on real sockets', () => {
   it('a node that joins late receives the directory and starts receiving', async () => {
     const late = await PlumtreeNode.start({
       name: 'node-late',
+      persistence: false,
       bindAddr: '127.0.0.1',
       bindPort: 0,
       swim: FAST_SWIM,
@@ -355,6 +357,7 @@ describe('PlumtreeNode: failures', () => {
     for (let i = 0; i < 10; i++) {
       const node = await PlumtreeNode.start({
         name: `lossy-${i}`,
+        persistence: false,
         transport: net.bind(`10.1.0.${i + 1}:7946`, { streamTimeoutMs: 600_000 }),
         swim: { ...FAST_SWIM, indirectChecks: 3, retransmitMult: 4 },
         // Plumtree has no anti-entropy: a node hears of a message only through the one GOSSIP

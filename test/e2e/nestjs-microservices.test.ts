@@ -150,6 +150,7 @@ describe('three Nest microservices on PlumtreeServer', () => {
 
   const options = (name: string, seeds: string[]): PlumtreeModuleOptions => ({
     name,
+    persistence: false,
     bindAddr: '127.0.0.1',
     bindPort: 0,
     seeds,

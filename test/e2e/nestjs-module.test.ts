@@ -148,6 +148,7 @@ describe('PlumtreeModule in hybrid HTTP apps', () => {
     publisher = await NestFactory.create(PubAppModule, { logger: false, abortOnError: false });
     publisherServer = new PlumtreeServer({
       name: 'pub',
+      persistence: false,
       bindAddr: '127.0.0.1',
       bindPort: 0,
       swim: FAST_SWIM,
@@ -172,6 +173,7 @@ describe('PlumtreeModule in hybrid HTTP apps', () => {
           inject: [RECEIVER_CONFIG],
           useFactory: (cfg: { seeds: string[] }) => ({
             name: 'recv',
+            persistence: false,
             bindAddr: '127.0.0.1',
             bindPort: 0,
             seeds: cfg.seeds,
@@ -345,7 +347,14 @@ describe('PlumtreeModule in hybrid HTTP apps', () => {
   it('fails startup with a clear message when the port is in use', async () => {
     const port = Number(publisherAddress.split(':').pop());
     @Module({
-      imports: [PlumtreeModule.forRoot({ name: 'clash', bindAddr: '127.0.0.1', bindPort: port })],
+      imports: [
+        PlumtreeModule.forRoot({
+          name: 'clash',
+          persistence: false,
+          bindAddr: '127.0.0.1',
+          bindPort: port,
+        }),
+      ],
     })
     class ClashModule {}
     const err = await NestFactory.create(ClashModule, { logger: false, abortOnError: false }).catch(

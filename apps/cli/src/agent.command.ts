@@ -20,7 +20,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { peekDirectoryKind, PlumtreeNode, type Delivery } from '@plumtree/cluster';
-import { joinHostPort, type SwimEvent } from '@plumtree/swim';
+import {
+  FilteringTransport,
+  joinHostPort,
+  resolveSwimConfig,
+  UdpTcpTransport,
+  type SwimEvent,
+} from '@plumtree/swim';
 import type { AgentArgs } from './cli-args.js';
 import { serveHttp } from './http-api.js';
 
@@ -40,14 +46,40 @@ export async function runAgent(args: AgentArgs): Promise<number> {
   const out = (obj: Record<string, unknown>, text: string): void => {
     process.stdout.write(args.json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
   };
+  // --durable topics are subscribed too.
+  const subscribed = [...new Set([...args.topics, ...args.durable])];
+  // The hidden fault switch wraps the sockets so `POST /fault` can cut this node off from peers.
+  let fault: FilteringTransport | undefined;
+  if (args.faultControl) {
+    const base = resolveSwimConfig({ preset: args.profile, name: args.name });
+    fault = new FilteringTransport(
+      await UdpTcpTransport.bind({
+        bindAddr: args.bindHost,
+        bindPort: args.bindPort,
+        maxPacketBytes: base.udpBufferSize,
+        streamTimeoutMs: base.tcpTimeoutMs,
+      }),
+    );
+  }
   const node = await PlumtreeNode.start({
     name: args.name,
     bindAddr: args.bindHost,
     bindPort: args.bindPort,
+    ...(fault !== undefined ? { transport: fault } : {}),
+    ...(args.dataDir !== null ? { dataDir: args.dataDir } : { persistence: false }),
+    staticSeeds: args.staticSeeds,
+    ...(args.lazarusIntervalMs !== undefined
+      ? { lazarus: { intervalMs: args.lazarusIntervalMs } }
+      : {}),
+    durable: {
+      topics: args.durable,
+      ...(args.retentionMs !== undefined ? { retentionMs: args.retentionMs } : {}),
+      ...(args.maxMessages !== undefined ? { maxMessages: args.maxMessages } : {}),
+    },
     keys: args.keys,
     label: args.label,
     swim: { preset: args.profile },
-    topics: args.topics,
+    topics: subscribed,
     leaveTimeoutMs: LEAVE_TIMEOUT_MS,
     ...(args.maxQueueBytes !== undefined ? { maxQueueBytes: args.maxQueueBytes } : {}),
     ...(args.maxPendingDeliveries !== undefined
@@ -117,12 +149,12 @@ export async function runAgent(args: AgentArgs): Promise<number> {
       `message ${d.topic} ${d.id} from ${d.receivedFrom} hops ${d.hops.toString()}: ${data}`,
     );
   };
-  for (const t of args.topics) node.subscribe(t).subscribe({ next: onDelivery });
+  for (const t of subscribed) node.subscribe(t).subscribe({ next: onDelivery });
 
   let server: Server | null = null;
   let http: string | undefined;
   if (args.http) {
-    server = await serveHttp(node, args.http.host, args.http.port);
+    server = await serveHttp(node, args.http.host, args.http.port, fault);
     http = joinHostPort(args.http.host, (server.address() as AddressInfo).port);
   }
   const self = swim.localMember;

@@ -3,7 +3,7 @@
  * Every problem becomes a {@link UsageError}, which `main` prints with the usage and exits 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { validatePattern } from '@plumtree/cluster';
+import { validatePattern, validateSeedAddresses } from '@plumtree/cluster';
 import { parseIp, splitHostPort } from '@plumtree/swim';
 
 /** A command line the CLI refuses; exit code 2. */
@@ -17,13 +17,21 @@ export const USAGE = `usage: plumtree <command> [flags]
 commands:
   agent    --name N --bind HOST:PORT [--join HOST:PORT,...] [--key BASE64]... [--label L]
            [--profile lan|wan|local] [--topics T,P,...] [--http HOST:PORT] [--json]
+           [--data-dir DIR] [--static-seeds HOST:PORT,...] [--lazarus-interval-ms MS]
+           [--durable T,P,...] [--retention-ms MS] [--max-messages N]
            Runs a node (SWIM membership + one Plumtree tree per topic). --topics subscribes to
            topics and patterns (orders.* one segment, orders.# the rest); each delivery prints
            a "message" line. stdin lines: "publish TOPIC TEXT", "broadcast TEXT" (SWIM user
            broadcast), "user NODE TEXT". HTTP: GET /members /health /stats, POST /publish
            {"topic","data","headers"?}. SIGINT/SIGTERM leave gracefully and exit 0.
+           --data-dir keeps peers, incarnation and durable logs (LevelDB; default none: in
+           memory); --durable topics are logged and caught up after restarts and partitions;
+           --static-seeds are re-joined by Lazarus while not alive.
   members  --http HOST:PORT
-           Prints the member table of an agent's HTTP API.`;
+           Prints the member table of an agent's HTTP API.
+  store    inspect|repair|reset DIR
+           A stopped node's store: print its peers, incarnation and subscriptions; run
+           LevelDB's repair; or delete it (docs/persistence.md, recovery procedures).`;
 
 /** Flags of `agent`. */
 export interface AgentArgs {
@@ -47,6 +55,19 @@ export interface AgentArgs {
   readonly maxQueueBytes: number | undefined;
   /** Hidden (tests): deliveries waiting for the handler above which reading pauses; undefined: the node's default. */
   readonly maxPendingDeliveries: number | undefined;
+  /** The node's store directory; null: no persistence (the agent's default). */
+  readonly dataDir: string | null;
+  /** Static seeds, re-joined by Lazarus while not alive. */
+  readonly staticSeeds: string[];
+  /** Lazarus period; undefined: the node's default (30 s). */
+  readonly lazarusIntervalMs: number | undefined;
+  /** Durable topics and patterns. */
+  readonly durable: string[];
+  /** Durable retention by age and by count; undefined: the node's defaults. */
+  readonly retentionMs: number | undefined;
+  readonly maxMessages: number | undefined;
+  /** Hidden (tests): `POST /fault` blocks and unblocks peer addresses (partitions). */
+  readonly faultControl: boolean;
 }
 
 /** `host:port` checked; `what` names the flag in errors. */
@@ -85,6 +106,13 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     'handler-delay-ms': { type: 'string' },
     'max-queue-bytes': { type: 'string' },
     'max-pending-deliveries': { type: 'string' },
+    'data-dir': { type: 'string' },
+    'static-seeds': { type: 'string', multiple: true },
+    'lazarus-interval-ms': { type: 'string' },
+    durable: { type: 'string', multiple: true },
+    'retention-ms': { type: 'string' },
+    'max-messages': { type: 'string' },
+    'fault-control': { type: 'boolean' },
   });
   const problems: string[] = [];
   const name = values['name'] as string | undefined;
@@ -148,6 +176,29 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     1,
     problems,
   );
+  const staticSeeds: string[] = [];
+  for (const j of (values['static-seeds'] as string[] | undefined) ?? []) {
+    for (const part of j.split(',').filter((x) => x !== '')) staticSeeds.push(part);
+  }
+  for (const p of validateSeedAddresses(staticSeeds)) problems.push(`--static-seeds: ${p}`);
+  const durable: string[] = [];
+  for (const t of (values['durable'] as string[] | undefined) ?? []) {
+    for (const part of t.split(',').filter((x) => x !== '')) {
+      const reason = validatePattern(part);
+      if (reason !== null) problems.push(`--durable: ${JSON.stringify(part)}: ${reason}`);
+      else if (!durable.includes(part)) durable.push(part);
+    }
+  }
+  const dataDir = (values['data-dir'] as string | undefined) ?? null;
+  if (dataDir === '') problems.push('--data-dir: must not be empty');
+  const lazarusIntervalMs = intFlag(
+    values['lazarus-interval-ms'],
+    '--lazarus-interval-ms',
+    10,
+    problems,
+  );
+  const retentionMs = intFlag(values['retention-ms'], '--retention-ms', 1000, problems);
+  const maxMessages = intFlag(values['max-messages'], '--max-messages', 1, problems);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return {
     name: name!,
@@ -163,6 +214,13 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     handlerDelayMs: handlerDelayMs ?? 0,
     maxQueueBytes,
     maxPendingDeliveries,
+    dataDir,
+    staticSeeds,
+    lazarusIntervalMs,
+    durable,
+    retentionMs,
+    maxMessages,
+    faultControl: values['fault-control'] === true,
   };
 }
 

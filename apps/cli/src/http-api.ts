@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { PlumtreeNode } from '@plumtree/cluster';
-import type { SwimMember } from '@plumtree/swim';
+import type { FilteringTransport, SwimMember } from '@plumtree/swim';
 
 /** A member as `/members` returns it. */
 export interface MemberJson {
@@ -153,8 +153,45 @@ async function publish(node: PlumtreeNode, req: IncomingMessage): Promise<{ id: 
   }
 }
 
-/** Serves the API of `node` on `host:port`; resolves once listening. */
-export function serveHttp(node: PlumtreeNode, host: string, port: number): Promise<Server> {
+/** A `POST /fault` body: addresses to block or unblock, or `clear` to unblock all. */
+async function applyFault(
+  fault: FilteringTransport,
+  req: IncomingMessage,
+): Promise<{ blocked: string[] }> {
+  let body: unknown;
+  try {
+    body = JSON.parse((await readBody(req)).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+  const o = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const list = (k: string): string[] => {
+    const v = o[k];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+      throw new HttpError(400, `${k} must be an array of host:port strings`);
+    }
+    return v as string[];
+  };
+  const block = list('block');
+  const unblock = list('unblock');
+  if (o['clear'] === true) fault.unblockAll();
+  fault.unblock(unblock);
+  fault.block(block);
+  return { blocked: fault.blocked() };
+}
+
+/**
+ * Serves the API of `node` on `host:port`; resolves once listening. With `fault` (the agent's
+ * hidden `--fault-control`), `POST /fault` `{"block"?, "unblock"?, "clear"?}` cuts this node off
+ * from peer addresses and back (partition tests).
+ */
+export function serveHttp(
+  node: PlumtreeNode,
+  host: string,
+  port: number,
+  fault?: FilteringTransport,
+): Promise<Server> {
   const swim = node.swimNode;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -162,19 +199,21 @@ export function serveHttp(node: PlumtreeNode, host: string, port: number): Promi
       res.writeHead(status, { 'content-type': 'application/json', ...extra });
       res.end(JSON.stringify(body));
     };
-    if (path === '/publish') {
+    /** A POST endpoint: the handler's result as 200 JSON, its HttpError as that status. */
+    const post = (handle: () => Promise<unknown>): void => {
       if (req.method !== 'POST') {
         return send(405, { error: 'use POST', type: 'MethodNotAllowed' }, { allow: 'POST' });
       }
-      publish(node, req).then(
+      handle().then(
         (r) => send(200, r),
         (e: unknown) =>
           e instanceof HttpError
             ? send(e.status, { error: e.message, type: e.type })
             : send(500, { error: String(e), type: 'InternalError' }),
       );
-      return;
-    }
+    };
+    if (path === '/fault' && fault !== undefined) return post(() => applyFault(fault, req));
+    if (path === '/publish') return post(() => publish(node, req));
     if (req.method !== 'GET') {
       return send(405, { error: 'method not allowed', type: 'MethodNotAllowed' }, { allow: 'GET' });
     }

@@ -1,6 +1,7 @@
 /**
  * The `plumtree` command line (serf-like): `agent` runs a node (membership, topics, publish),
- * `members` reads an agent's member table. Invalid flags print a clear message and exit 2. Run it as `npm run -s plumtree -- <command>`
+ * `members` reads an agent's member table, `store` inspects, repairs or resets a stopped node's
+ * store. Invalid flags print a clear message and exit 2. Run it as `npm run -s plumtree -- <command>`
  * after `npm run build`.
  */
 import { PlumtreeNodeOptionsError } from '@plumtree/cluster';
@@ -8,6 +9,7 @@ import { SwimNodeOptionsError } from '@plumtree/swim';
 import { runAgent } from './agent.command.js';
 import { parseAgentArgs, parseMembersArgs, USAGE, UsageError } from './cli-args.js';
 import { runMembers } from './members.command.js';
+import { parseStoreArgs, runStore } from './store.command.js';
 
 /** Runs one command; resolves with the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -18,6 +20,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runAgent(parseAgentArgs(rest));
       case 'members':
         return await runMembers(parseMembersArgs(rest).http);
+      case 'store': {
+        const { action, dir } = parseStoreArgs(rest);
+        return await runStore(action, dir);
+      }
       case undefined:
       case 'help':
       case '--help':

@@ -5,3 +5,5 @@
 export * from './directory/index.js';
 export * from './transport/index.js';
 export * from './node/index.js';
+export * from './durable/index.js';
+export * from './lazarus/index.js';

@@ -15,9 +15,9 @@ export interface PlumtreeSubscribeOptions {
    */
   readonly dto?: new (...args: never[]) => object;
   /**
-   * Ask for the topic's durable log (catch-up after restarts and partitions). Accepted and
-   * stored in the handler's metadata now; it has no effect until the durable store lands
-   * (issue 6), when durable subscriptions will be caught up from it.
+   * Make the topic durable on this node: every message is logged before the handler sees it,
+   * the handler sees each message once also across restarts, and what the node missed while
+   * down or cut off is pulled from a peer (docs/persistence.md).
    */
   readonly durable?: boolean;
 }

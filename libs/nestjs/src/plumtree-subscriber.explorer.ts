@@ -117,7 +117,9 @@ export class PlumtreeSubscriberExplorer implements OnApplicationBootstrap, OnApp
     if (this.stopped || node.isClosed) return;
     for (const h of handlers) {
       this.subscriptions.push(
-        node.subscribe(h.meta.topicOrPattern).subscribe((d) => void this.run(h, d)),
+        node
+          .subscribe(h.meta.topicOrPattern, { durable: h.meta.durable === true })
+          .subscribe((d) => void this.run(h, d)),
       );
       this.logger.log(`${h.name} subscribed to ${h.meta.topicOrPattern}`);
     }

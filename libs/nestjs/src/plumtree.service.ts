@@ -50,6 +50,8 @@ export interface PlumtreeNestCounters {
 export interface TopicStreamOptions<T> {
   /** Validate (and transform) each payload; invalid ones go to `invalid$` and are left out. */
   readonly dto?: new (...args: never[]) => T & object;
+  /** Make the topic durable on this node (logged, caught up after restarts and partitions). */
+  readonly durable?: boolean;
 }
 
 /** Options of `publish`: headers, and Nest-style metadata carried beside them. */
@@ -132,7 +134,9 @@ export class PlumtreeService {
     const key = dto === undefined ? topicOrPattern : `${topicOrPattern}\u0001${dto.name}`;
     let s = this.streams.get(key);
     if (s === undefined) {
-      const base = this.fromNode((n) => n.subscribe(topicOrPattern));
+      const base = this.fromNode((n) =>
+        n.subscribe(topicOrPattern, { durable: options.durable === true }),
+      );
       const checked: Observable<Delivery> =
         dto === undefined
           ? base

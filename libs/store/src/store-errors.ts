@@ -35,9 +35,10 @@ export class StoreCorruptError extends StoreError {
     super(
       dir,
       `store ${dir} is corrupt (${detail}). To recover, stop the node and run ` +
-        '`NodeStore.repair(dir)` (LevelDB repair: keeps what it can read), or reset it by ' +
-        'deleting the directory (`NodeStore.destroy(dir)` or `rm -rf`): the node then rejoins ' +
-        'through its seeds and catches durable topics up from peers.',
+        '`plumtree store repair DIR` or `NodeStore.repair(dir)` (LevelDB repair: keeps what it ' +
+        'can read), or reset it by deleting the directory (`plumtree store reset DIR`, ' +
+        '`NodeStore.destroy(dir)` or `rm -rf`): the node then rejoins through its seeds and ' +
+        'catches durable topics up from peers. See docs/persistence.md.',
       options,
     );
   }

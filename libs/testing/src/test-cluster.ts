@@ -212,23 +212,16 @@ export class TestCluster {
   }
 
   /**
-   * Remove the partition and rejoin the sides: the first running node of each group joins one
-   * running node of every other group (what Lazarus seeds would do), then SWIM merges the member
-   * lists and refutes the failures. Resolves once the joins were answered; call
-   * `waitForMembers()` to wait for the whole cluster to converge.
+   * Remove the partition. Every node has the others as static seeds, so Lazarus re-joins the
+   * sides: `heal` runs one Lazarus round on every running node now instead of waiting for the
+   * interval, then SWIM merges the member lists and refutes the failures. Resolves once the
+   * rounds are done; call `waitForMembers()` to wait for the whole cluster to converge.
    */
   async heal(): Promise<void> {
-    const before = this.liveGroupIndexes();
+    const running = this.liveGroupIndexes().flat();
     this.groups = null;
     this.network.heal();
-    const joins: Promise<unknown>[] = [];
-    for (const [k, group] of before.entries()) {
-      const others = before
-        .filter((_, j) => j !== k)
-        .map((g) => this.transports[g[0]!]!.localAddress);
-      if (others.length > 0) joins.push(this.nodes[group[0]!]!.swimNode.join(others));
-    }
-    await Promise.all(joins);
+    await Promise.all(running.map((i) => this.nodes[i]!.lazarus?.probeNow()));
   }
 
   /**
@@ -316,6 +309,12 @@ export async function createTestCluster(options: TestClusterOptions): Promise<Te
       const userFilter = user.frameFilter;
       const nodeOptions: PlumtreeModuleOptions = {
         leaveTimeoutMs: TEST_LEAVE_TIMEOUT_MS,
+        // Every node is a static seed of every other: Lazarus heals partitions (see heal()).
+        staticSeeds: Array.from({ length: size }, (_, k) => `127.0.0.1:${7001 + k}`).filter(
+          (a) => a !== address,
+        ),
+        // In memory unless the options ask for a dataDir (tests restart nodes without disks).
+        ...(user.dataDir === undefined ? { persistence: false } : {}),
         ...user,
         name: info.name,
         transport,

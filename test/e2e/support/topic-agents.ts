@@ -10,10 +10,14 @@ import type { PlumtreeNodeStats } from '../../../libs/cluster/src/node/index.js'
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
- * Builds dist/ (tsc + tsc-alias, like `npm run build`). tsc still emits when another part of the
- * workspace has type errors, so its exit status is not fatal; tsc-alias must succeed.
+ * Builds dist/ (tsc + tsc-alias, like `npm run build`) unless the e2e project's globalSetup
+ * built it for this jest run already (it does for every run of the e2e project; the build here is
+ * for other callers). tsc still emits when another part of the workspace has type errors, so its
+ * exit status is not fatal; tsc-alias must succeed.
  */
 export function buildDist(): void {
+  // The e2e project's globalSetup built it once for every suite of this run.
+  if (process.env['PLUMTREE_E2E_DIST_BUILT'] === '1') return;
   try {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
       cwd: repoRoot,

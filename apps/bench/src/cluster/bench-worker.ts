@@ -28,6 +28,8 @@ const now = (): number => performance.timeOrigin + performance.now();
 async function run(cfg: WorkerConfig): Promise<void> {
   const node = await PlumtreeNode.start({
     name: cfg.name,
+    // The bench measures the protocol; bench:store measures the store.
+    persistence: false,
     bindAddr: '127.0.0.1',
     bindPort: 0,
     seeds: cfg.seeds,

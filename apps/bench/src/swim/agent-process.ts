@@ -40,6 +40,10 @@ export interface AgentEvent {
   readonly from?: string;
   readonly data?: string;
   readonly error?: string;
+  /** Deliveries and publishes: the topic, the message id and its origin. */
+  readonly topic?: string;
+  readonly id?: string;
+  readonly origin?: string;
   /** `performance.now()` when this process read the line. */
   readonly atMs: number;
 }
@@ -177,6 +181,9 @@ export class AgentProcess {
       from: str('from'),
       data: str('data'),
       error: str('error'),
+      topic: str('topic'),
+      id: str('id'),
+      origin: str('origin'),
       atMs,
     });
     this.wake();

@@ -1,28 +1,17 @@
 /**
  * The per-topic log a durable topic writes every delivered message to, as the replicator sees
- * it. Declared structurally so the cluster does not depend on the store: libs/store's LevelDB
- * `TopicLog` and {@link MemoryDurableLog} both fit.
+ * it. Declared structurally so the replicator does not depend on LevelDB: libs/store's
+ * `TopicLog` and {@link MemoryDurableLog} both fit. The record type is the store's.
  *
  * A stream is one publisher incarnation, (origin, epoch); its seqs count 1, 2, ... so a gap is
  * visible. `has` is the delivered mark: a record the log has was handed to handlers, also before
  * a restart, and never will be again.
  */
 
-/** One message of a durable topic, as stored and as carried by catch-up frames. */
-export interface DurableRecord {
-  /** The publishing node. */
-  readonly origin: string;
-  /** The publisher's incarnation (its start time in ms). */
-  readonly epoch: number;
-  /** Position in the (origin, epoch) stream, from 1. */
-  readonly seq: number;
-  /** The publisher's wall clock at publish, ms since the Unix epoch (0 when unknown). */
-  readonly publishedAtMs: number;
-  /** Application headers; undefined when the message had none. */
-  readonly headers: Readonly<Record<string, string>> | undefined;
-  /** The encoded payload. */
-  readonly payload: Uint8Array;
-}
+import type { DurableRecord } from '@plumtree/store';
+
+/** One message of a durable topic, as stored (libs/store) and as carried by catch-up frames. */
+export type { DurableRecord };
 
 /** What a log knows of one stream. */
 export interface DurableStreamMark {

@@ -16,7 +16,10 @@ export interface Delivery<T = unknown> {
   readonly epoch: number;
   /** The publisher's sequence number on this topic within its epoch (gaps show lost messages). */
   readonly seq: number;
-  /** Tree links the message travelled: 0 at the node that injected it, 1 at its eager peers, ... */
+  /**
+   * Tree links the message travelled: 0 at the node that injected it, 1 at its eager peers, ...;
+   * -1 for a message of a durable topic pulled by catch-up (it came from a peer's log).
+   */
   readonly hops: number;
   /** The peer this copy came from (the node itself for its own messages, the publisher for a hand-off). */
   readonly receivedFrom: string;
@@ -57,4 +60,6 @@ export type PlumtreeNodeEvent =
   /** This node joined the tree of a concrete topic (subscription, pattern match or hand-off). */
   | { readonly type: 'topic-joined'; readonly topic: string }
   /** This node left the tree of a topic (its last matching subscription ended). */
-  | { readonly type: 'topic-left'; readonly topic: string };
+  | { readonly type: 'topic-left'; readonly topic: string }
+  /** The durable log of `topic` could not be opened: the topic is delivered without it. */
+  | { readonly type: 'durable-failed'; readonly topic: string; readonly error: string };

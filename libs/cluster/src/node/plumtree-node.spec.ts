@@ -15,21 +15,7 @@ import {
   type PlumtreeNodeOptions,
 } from './index.js';
 
-const FAST_SWIM = {
-  preset: 'local',
-  probeIntervalMs: 100,
-  probeTimeoutMs: 50,
-  gossipIntervalMs: 20,
-  pushPullIntervalMs: 1_000,
-} as const;
-
-async function waitFor(cond: () => boolean, what: string, maxMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { FAST_SWIM, waitFor } from './spec-helpers.js';
 
 /** Collects deliveries of one subscription. */
 class Sink {
@@ -57,6 +43,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     const seeds = nodes.length > 0 ? [nodes[0]!.address] : [];
     const node = await PlumtreeNode.start({
       name: `n${i}`,
+      persistence: false,
       // Long stream timeout: the memory transport would otherwise cut idle frame connections.
       transport: net.bind(`10.0.0.${i + 1}:7946`, { streamTimeoutMs: 600_000 }),
       swim: FAST_SWIM,
@@ -387,6 +374,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     await expect(
       PlumtreeNode.start({
         name: 'intruder',
+        persistence: false,
         transport: net.bind('10.0.0.50:7946'),
         swim: { ...FAST_SWIM, tcpTimeoutMs: 300 },
         seeds: [a.address],

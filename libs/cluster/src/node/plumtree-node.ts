@@ -85,6 +85,17 @@ import {
 } from './errors.js';
 import { DeferredControl } from './deferred-control.js';
 import { DeliveryQueue, type DeliveryQueueStats } from './delivery-queue.js';
+import { NodePersistence, type PersistenceStats } from './node-persistence.js';
+import {
+  CATCHUP_REQUEST_KIND,
+  CATCHUP_RESPONSE_KIND,
+  DurableReplicator,
+  type DurableLog,
+  type DurableRecord,
+  type DurableReplicatorEvent,
+  type DurableReplicatorStats,
+} from '../durable/index.js';
+import { Lazarus, swimLazarusHost, type LazarusStats } from '../lazarus/index.js';
 import { sendToSender } from './reply-sender.js';
 import { FrameEncoder, type FrameEncoderStats } from './frame-encoder.js';
 import {
@@ -104,6 +115,16 @@ import {
 import { TopicPeers } from './topic-peers.js';
 import { RPC_REQUEST_KIND, RPC_RESPONSE_KIND } from './rpc-codec.js';
 import { RpcEngine, type RequestHandler, type RequestOptions, type RpcCounters } from './rpc.js';
+
+/** Options of one `subscribe`. */
+export interface SubscribeOptions {
+  /**
+   * Make the topic (every topic a pattern matches) durable on this node: deliveries are logged
+   * before observers see them and what the node missed while down or cut off is pulled from a
+   * peer (docs/persistence.md). Stays durable for the node's life once asked for.
+   */
+  readonly durable?: boolean;
+}
 
 /** Options of one `publish`. */
 export interface PublishOptions {
@@ -190,6 +211,12 @@ export interface PlumtreeNodeStats {
     readonly localVersion: number;
     readonly subscriptions: readonly string[];
   };
+  /** Durable topics: catch-up and log counters per topic. */
+  readonly durable: DurableReplicatorStats;
+  /** Lazarus (null without static seeds or when disabled). */
+  readonly lazarus: LazarusStats | null;
+  /** The store: directory, what was read at start, saves and their errors. */
+  readonly persistence: PersistenceStats | null;
 }
 
 /** Observers of one subscription string (topic or pattern). */
@@ -200,6 +227,11 @@ interface SubscriptionEntry {
   /** Subscribed through `options.topics`: kept without observers for the node's life. */
   pinned: boolean;
 }
+
+/** How often durable logs are trimmed to their retention, at most. */
+const TRIM_INTERVAL_MS = 60_000;
+/** How long `leave()` waits for durable appends in flight. */
+const DURABLE_IDLE_TIMEOUT_MS = 2_000;
 
 /** A publish handed to subscribers, waiting for an ACK. */
 interface PendingHandoff {
@@ -304,6 +336,19 @@ export class PlumtreeNode {
   private readonly backpressured = new Set<string>();
   /** Deliveries on their way to observers, off the protocol's turn (see delivery-queue.ts). */
   private readonly deliveryQueue: DeliveryQueue<Delivery>;
+  /** Durable topics: log, order and catch-up (see durable-replicator.ts). */
+  private readonly durable: DurableReplicator;
+  /** Topics and patterns made durable by `subscribe(t, { durable: true })` or the options. */
+  private readonly durablePatterns = new Set<string>();
+  /** Durable topics whose log is opening, with the live records that arrived meanwhile. */
+  private readonly durableOpening = new Map<string, { record: DurableRecord; from: string }[]>();
+  /** Hop counts of live durable records, for their deliveries. */
+  private readonly recordHops = new WeakMap<DurableRecord, number>();
+  /** The open log of each durable topic (kept when the topic is left: it may be joined again). */
+  private readonly durableLogs = new Map<string, DurableLog>();
+  private persistence: NodePersistence | undefined;
+  private lazarusTask: Lazarus | null = null;
+  private trimTimer: NodeJS.Timeout | undefined;
   /** PRUNEs and announcements refused by a full queue, retried every CONTROL_RETRY_MS. */
   private readonly deferred: DeferredControl;
   private readonly stalePulls = new Map<string, number>();
@@ -373,6 +418,21 @@ export class PlumtreeNode {
       onFull: () => this.frames.pauseInbound(),
       onDrained: () => this.frames.resumeInbound(),
     });
+    for (const t of options.durable.topics) this.durablePatterns.add(t);
+    this.durable = new DurableReplicator(
+      {
+        send: (peer, frame) => !this.closed && this.sendFrame(peer, frame) === 'queued',
+        deliver: (topic, record, from) => this.deliverRecord(topic, record, from),
+        now: () => Date.now(),
+        setTimer: (fn, ms) => {
+          const t = setTimeout(fn, ms);
+          t.unref();
+          return t;
+        },
+        clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+      },
+      { maxFrameBytes: options.maxFrameBytes },
+    );
     this.rpc = new RpcEngine({
       name: this.name,
       codec: this.codec,
@@ -405,6 +465,28 @@ export class PlumtreeNode {
 
   private async boot(seed: number): Promise<void> {
     const o = this.options;
+    // The store first: a second process on the same dataDir fails before binding anything.
+    try {
+      this.persistence = await NodePersistence.open(o.dataDir, o.durable);
+    } catch (e) {
+      this.closed = true;
+      // A transport handed in belongs to the node from `start` on, as on every other failure.
+      await o.transport?.close();
+      this.completeSubjects();
+      throw e;
+    }
+    try {
+      await this.bootNetwork(seed);
+    } catch (e) {
+      this.durable.close();
+      await this.persistence.close();
+      throw e;
+    }
+  }
+
+  private async bootNetwork(seed: number): Promise<void> {
+    const o = this.options;
+    const persistence = this.persistence!;
     const now = Date.now();
     for (const t of o.topics) {
       this.directory.subscribe(t, now);
@@ -469,6 +551,9 @@ export class PlumtreeNode {
         transport,
         seed,
         delegate,
+        ...(persistence.storedIncarnation > 0
+          ? { incarnation: persistence.storedIncarnation }
+          : {}),
       });
     } catch (e) {
       this.closed = true;
@@ -484,6 +569,24 @@ export class PlumtreeNode {
     for (const t of o.topics) if (!isPattern(t)) this.joinTopic(t);
     this.announce();
     this.refresh();
+    persistence.attach(this.swim);
+    // Static seeds and the peers of the previous life: a node restarted without seeds finds its
+    // cluster again. Failures are fine (they may be gone); Lazarus keeps trying static seeds.
+    const explicit = new Set(o.seeds);
+    const extra = persistence
+      .joinCandidates(o.seeds, o.staticSeeds, this.swim.localMember.address)
+      .filter((a) => !explicit.has(a));
+    if (extra.length > 0) await this.swim.join(extra).catch(() => 0);
+    if (o.staticSeeds.length > 0 && o.lazarus.enabled) {
+      this.lazarusTask = new Lazarus(swimLazarusHost(this.swim), {
+        seeds: o.staticSeeds,
+        intervalMs: o.lazarus.intervalMs,
+      });
+      this.lazarusTask.start();
+    }
+    const trimEvery = Math.min(TRIM_INTERVAL_MS, Math.max(1_000, o.durable.retentionMs / 10));
+    this.trimTimer = setInterval(() => this.trimLogs(), trimEvery);
+    this.trimTimer.unref();
   }
 
   // ---------------------------------------------------------------- getters
@@ -499,6 +602,37 @@ export class PlumtreeNode {
    */
   get swimNode(): SwimNode {
     return this.swim;
+  }
+
+  /**
+   * Lazarus, when static seeds are configured and it is enabled: `stats()` (probes sent,
+   * reconnections, seeds missing now) and `reconnections$`. Null otherwise.
+   */
+  get lazarus(): Lazarus | null {
+    return this.lazarusTask;
+  }
+
+  /** Catch-up progress and failures of durable topics, and log append failures. */
+  get durableEvents$(): Observable<DurableReplicatorEvent> {
+    return this.durable.events$;
+  }
+
+  /** The store directory, or null with `persistence: false`. */
+  get dataDir(): string | null {
+    return this.persistence?.dataDir ?? null;
+  }
+
+  /** Whether `topic` is durable on this node now (its log is open). */
+  isDurable(topic: string): boolean {
+    return this.durable.hasTopic(topic);
+  }
+
+  /**
+   * Resolves once every durable record accepted so far on `topic` is logged and handed to the
+   * delivery queue (at once for a topic that is not durable).
+   */
+  durableIdle(topic: string): Promise<void> {
+    return this.durable.whenIdle(topic);
   }
 
   /** Whether {@link close} or {@link leave} was called. */
@@ -564,6 +698,9 @@ export class PlumtreeNode {
         rpc: this.rpc.stats(),
         deliveryQueue: this.deliveryQueue.stats(),
       },
+      durable: this.durable.stats(),
+      lazarus: this.lazarusTask?.stats() ?? null,
+      persistence: this.persistence?.stats() ?? null,
       core: { ...this.core.counters, cache: sizes.cache, seen: sizes.seen, missing: sizes.missing },
       transport: this.frames.stats(),
       swim: {
@@ -636,13 +773,22 @@ export class PlumtreeNode {
    * node joins the topic (and, for a pattern, every matching topic) while at least one observer
    * is subscribed, and leaves when the last one unsubscribes. Each message is delivered at most
    * once per node (while its id is remembered) and shared by every observer.
+   * With `{ durable: true }` the topic is durable on this node (see {@link SubscribeOptions}).
    * Throws `InvalidTopicError` for an invalid topic or pattern and `NodeClosedError` on a closed
    * node. The observable completes when the node closes.
    */
-  subscribe<T = unknown>(topicOrPattern: string): Observable<Delivery<T>> {
+  subscribe<T = unknown>(
+    topicOrPattern: string,
+    options: SubscribeOptions = {},
+  ): Observable<Delivery<T>> {
     const reason = validatePattern(topicOrPattern);
     if (reason !== null) throw new InvalidTopicError(topicOrPattern, reason);
     if (this.closed || this.leaving) throw new NodeClosedError(this.name);
+    if (options.durable === true && !this.durablePatterns.has(topicOrPattern)) {
+      this.durablePatterns.add(topicOrPattern);
+      // Topics joined already (through another subscription) become durable now.
+      for (const t of this.core.topics()) this.ensureDurable(t);
+    }
     return new Observable<Delivery<T>>((subscriber) => {
       if (this.closed || this.leaving) {
         subscriber.error(new NodeClosedError(this.name));
@@ -663,8 +809,14 @@ export class PlumtreeNode {
     if (this.closed || this.leaving) return this.closing;
     this.leaving = true;
     const now = Date.now();
-    for (const topic of this.core.topics()) this.core.unsubscribe(topic, now);
+    const topics = this.core.topics();
+    for (const topic of topics) this.core.unsubscribe(topic, now);
     this.drive();
+    // Durable records accepted are logged and handed over before the node goes.
+    await Promise.race([
+      Promise.all(topics.map((t) => this.durable.whenIdle(t))),
+      new Promise((resolve) => setTimeout(resolve, DURABLE_IDLE_TIMEOUT_MS).unref()),
+    ]);
     await this.waitForDrain(LEAVE_DRAIN_MS);
     this.failHandoffs();
     this.rpc.close();
@@ -686,11 +838,17 @@ export class PlumtreeNode {
     this.staleTimer = undefined;
     this.failHandoffs();
     this.rpc.close();
+    if (this.trimTimer !== undefined) clearInterval(this.trimTimer);
+    this.trimTimer = undefined;
+    this.lazarusTask?.stop();
+    // Records not yet logged are dropped: they were not delivered, and catch-up pulls them later.
+    this.durable.close();
     // What was received is handed over before the observers complete.
     this.deliveryQueue.close();
     this.closing = (async () => {
       await this.frames.close();
       await this.swim.close();
+      await this.persistence?.close();
       for (const entry of this.subscriptions.values()) {
         for (const o of [...entry.observers]) o.complete();
       }
@@ -806,6 +964,57 @@ export class PlumtreeNode {
     this.topicStates.set(topic, state);
     this.core.subscribe(topic, state.view, Date.now());
     this.eventsSubject.next({ type: 'topic-joined', topic });
+    this.ensureDurable(topic);
+  }
+
+  /** Whether a durable topic or pattern covers `topic`. */
+  private wantsDurable(topic: string): boolean {
+    for (const p of this.durablePatterns) {
+      if (p === topic || (isPattern(p) && topicMatches(p, topic))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Opens the log of `topic` when it should be durable and is not yet; live records arriving
+   * while it opens wait and go through the log once it is open.
+   */
+  private ensureDurable(topic: string): void {
+    if (this.closed || this.durable.hasTopic(topic) || this.durableOpening.has(topic)) return;
+    if (!this.core.isSubscribed(topic) || !this.wantsDurable(topic)) return;
+    this.durableOpening.set(topic, []);
+    const known = this.durableLogs.get(topic);
+    void (known !== undefined ? Promise.resolve(known) : this.persistence!.openLog(topic)).then(
+      (log) => {
+        this.durableLogs.set(topic, log);
+        const waiting = this.durableOpening.get(topic) ?? [];
+        this.durableOpening.delete(topic);
+        if (this.closed || !this.core.isSubscribed(topic)) return;
+        this.durable.addTopic(topic, log);
+        this.durable.onPeersChanged(topic, this.directory.subscribersOf(topic, this.isAlive));
+        for (const w of waiting) this.durable.onLive(topic, w.record, w.from);
+      },
+      (e: unknown) => {
+        const waiting = this.durableOpening.get(topic) ?? [];
+        this.durableOpening.delete(topic);
+        this.countDrop('durable-open');
+        // Delivered without the log rather than lost.
+        for (const w of waiting) this.deliverRecord(topic, w.record, w.from);
+        this.eventsSubject.next({
+          type: 'durable-failed',
+          topic,
+          error: (e as Error).message,
+        });
+      },
+    );
+  }
+
+  private trimLogs(): void {
+    for (const log of this.durableLogs.values()) {
+      const trim = (log as { trim?: () => Promise<number> }).trim;
+      if (trim === undefined) continue;
+      trim.call(log).catch(() => this.countDrop('durable-trim'));
+    }
   }
 
   private leaveTopic(topic: string, now: number): void {
@@ -813,6 +1022,8 @@ export class PlumtreeNode {
     this.core.unsubscribe(topic, now);
     this.topicStates.delete(topic);
     this.routes.delete(topic);
+    this.durable.removeTopic(topic);
+    this.durableOpening.delete(topic);
     this.eventsSubject.next({ type: 'topic-left', topic });
   }
 
@@ -962,6 +1173,7 @@ export class PlumtreeNode {
       // Larger than a packet: peers learn the entry through the digest and push-pull.
     }
     this.swim.updateMeta(this.directory.digest());
+    this.persistence?.saveSubscriptions(this.directory.localSubscriptions());
   }
 
   private scheduleRefresh(): void {
@@ -984,6 +1196,9 @@ export class PlumtreeNode {
       for (const peer of removed) this.core.neighbourDown(topic, peer, now);
       // Subscribing again with the same view refills a tree below its degree.
       if (added > 0) this.core.subscribe(topic, state.view, now);
+      if ((added > 0 || removed.length > 0) && this.durable.hasTopic(topic)) {
+        this.durable.onPeersChanged(topic, this.directory.subscribersOf(topic, this.isAlive));
+      }
     }
     if (!this.leaving) {
       for (const entry of this.subscriptions.values()) {
@@ -1004,7 +1219,9 @@ export class PlumtreeNode {
     if (kind === FRAME_CODEC_VERSION) this.onPlumtreeFrame(from, frame);
     else if (kind === HANDOFF_FRAME_KIND) this.onHandoffFrame(from, frame);
     else if (kind === RPC_REQUEST_KIND || kind === RPC_RESPONSE_KIND) this.rpc.onFrame(from, frame);
-    else this.countDrop('unknown-kind');
+    else if (kind === CATCHUP_REQUEST_KIND || kind === CATCHUP_RESPONSE_KIND) {
+      this.durable.onFrame(from, frame);
+    } else this.countDrop('unknown-kind');
   }
 
   private onPlumtreeFrame(from: string, frame: Uint8Array): void {
@@ -1336,42 +1553,84 @@ export class PlumtreeNode {
   }
 
   private deliver(e: Extract<PlumtreeEvent, { type: 'delivered' }>): void {
-    const route = this.route(e.topic);
+    const opening = this.durableOpening.get(e.topic);
+    if (opening !== undefined || this.durable.hasTopic(e.topic)) {
+      // Durable: logged first, in per-origin order, then handed over by deliverRecord.
+      const record: DurableRecord = {
+        origin: e.id.origin,
+        epoch: e.id.epoch,
+        seq: e.id.seq,
+        publishedAtMs: e.publishedAtMs,
+        headers: e.headers,
+        payload: e.payload,
+      };
+      this.recordHops.set(record, e.hops);
+      if (opening !== undefined) opening.push({ record, from: e.from });
+      else this.durable.onLive(e.topic, record, e.from);
+      return;
+    }
+    this.deliverPayload(e.topic, e.id, e.hops, e.from, e.headers, e.publishedAtMs, e.payload);
+  }
+
+  /** A durable record, logged: to the observers (caught-up records carry hops -1). */
+  private deliverRecord(topic: string, r: DurableRecord, from: string): void {
+    if (this.closed) return;
+    this.deliverPayload(
+      topic,
+      { origin: r.origin, epoch: r.epoch, seq: r.seq },
+      this.recordHops.get(r) ?? -1,
+      from,
+      r.headers,
+      r.publishedAtMs,
+      r.payload,
+    );
+  }
+
+  private deliverPayload(
+    topic: string,
+    id: MessageId,
+    hops: number,
+    from: string,
+    wireHeaders: Readonly<Record<string, string>> | undefined,
+    publishedAtMs: number,
+    raw: Uint8Array,
+  ): void {
+    const route = this.route(topic);
     if (route.length === 0) return;
     let contentType = this.codec.contentType;
-    let headers = e.headers ?? EMPTY_HEADERS;
-    const ct = e.headers?.[CONTENT_TYPE_HEADER];
+    let headers = wireHeaders ?? EMPTY_HEADERS;
+    const ct = wireHeaders?.[CONTENT_TYPE_HEADER];
     if (ct !== undefined) {
       contentType = ct;
-      const rest: Record<string, string> = { ...e.headers };
+      const rest: Record<string, string> = { ...wireHeaders };
       delete rest[CONTENT_TYPE_HEADER];
       headers = rest;
     }
     let payload: unknown;
     try {
-      payload = this.codec.decode(e.payload, contentType);
+      payload = this.codec.decode(raw, contentType);
     } catch {
       this.counters.decodeErrors++;
       return;
     }
     const delivery: Delivery = {
       payload,
-      topic: e.topic,
-      id: formatMessageId(e.id),
-      origin: e.id.origin,
-      epoch: e.id.epoch,
-      seq: e.id.seq,
-      hops: e.hops,
-      receivedFrom: e.from,
+      topic,
+      id: formatMessageId(id),
+      origin: id.origin,
+      epoch: id.epoch,
+      seq: id.seq,
+      hops,
+      receivedFrom: from,
       headers,
       contentType,
-      publishedAtMs: e.publishedAtMs,
-      raw: e.payload,
+      publishedAtMs,
+      raw,
     };
     this.counters.deliveries++;
     const observers: Subscriber<Delivery>[] = [];
     for (const entry of route) for (const o of entry.observers) observers.push(o);
-    if (observers.length > 0) this.deliveryQueue.push(delivery, observers, e.payload.byteLength);
+    if (observers.length > 0) this.deliveryQueue.push(delivery, observers, raw.byteLength);
   }
 
   private armTimer(): void {

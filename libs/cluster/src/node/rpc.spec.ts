@@ -13,21 +13,7 @@ import {
   type RpcRequest,
 } from './index.js';
 
-const FAST_SWIM = {
-  preset: 'local',
-  probeIntervalMs: 100,
-  probeTimeoutMs: 50,
-  gossipIntervalMs: 20,
-  pushPullIntervalMs: 1_000,
-} as const;
-
-async function waitFor(cond: () => boolean, what: string, maxMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { FAST_SWIM, waitFor } from './spec-helpers.js';
 
 describe('rpc codec', () => {
   it('round-trips requests and responses and rejects malformed frames', () => {
@@ -89,6 +75,7 @@ describe('PlumtreeNode request/reply on a MemoryNetwork', () => {
     for (let i = 0; i < n; i++) {
       const node = await PlumtreeNode.start({
         name: `n${i}`,
+        persistence: false,
         transport: net.bind(`10.0.0.${i + 1}:7946`, { streamTimeoutMs: 600_000 }),
         swim: FAST_SWIM,
         seeds: nodes.length > 0 ? [nodes[0]!.address] : [],

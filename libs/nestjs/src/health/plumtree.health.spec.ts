@@ -38,6 +38,7 @@ describe('PlumtreeHealthIndicator', () => {
   ): Promise<PlumtreeNode> {
     const node = await PlumtreeNode.start({
       name: `h${i}`,
+      persistence: false,
       transport: net.bind(`10.9.0.${i + 1}:7946`, { streamTimeoutMs: 600_000 }),
       swim: FAST_SWIM,
       seeds: nodes.length > 0 ? [nodes[0]!.address] : [],
