@@ -43,6 +43,37 @@ describe('PlumtreeModule options', () => {
     expect((err as Error).message).toMatch(/^Invalid Plumtree options \(\d+ problems\): /);
   });
 
+  it('checks the persistence options too (dataDir, staticSeeds, lazarus, durable)', () => {
+    const ok = {
+      name: 'a',
+      dataDir: '/var/lib/app/plumtree',
+      staticSeeds: ['10.0.0.1:7946', 'seed.internal:7946'],
+      lazarus: { enabled: true, intervalMs: 30_000 },
+      durable: { topics: ['orders.#'], retentionMs: 3_600_000, maxMessages: 50_000 },
+    };
+    expect(() => validatePlumtreeModuleOptions(ok)).not.toThrow();
+    let err: unknown;
+    try {
+      validatePlumtreeModuleOptions({
+        name: 'a',
+        staticSeeds: ['no-port'],
+        lazarus: { intervalMs: 0 },
+        durable: { topics: ['bad..topic'], maxMessages: -1 },
+      });
+    } catch (e) {
+      err = e;
+    }
+    const fields = (err as PlumtreeOptionsError).problems.map((p) => p.field);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'staticSeeds',
+        'lazarus.intervalMs',
+        'durable.topics[0]',
+        'durable.maxMessages',
+      ]),
+    );
+  });
+
   it('accepts valid options and a shared server by name, and strips Nest-level fields', () => {
     expect(() => validatePlumtreeModuleOptions({ name: 'a', bindPort: 0 })).not.toThrow();
     expect(() => validatePlumtreeModuleOptions({ shareServer: true, name: 'a' })).not.toThrow();
