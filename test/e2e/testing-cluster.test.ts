@@ -42,6 +42,20 @@ class OrdersListener {
 @Module({ providers: [OrdersListener] })
 class OrdersModule {}
 
+/** The same handler on a durable topic: what a node missed while cut off is caught up. */
+@Injectable()
+class LedgerListener {
+  readonly received: string[] = [];
+
+  @PlumtreeSubscribe('ledger.entries', { durable: true })
+  onEntry(@Payload() entry: { id: number }, @Ctx() ctx: PlumtreeContext): void {
+    this.received.push(`${ctx.getOrigin()}:${entry.id}`);
+  }
+}
+
+@Module({ providers: [LedgerListener] })
+class LedgerModule {}
+
 // ---------------------------------------------------------------- helpers of this test
 
 /** What every application received, by index. */
@@ -147,6 +161,40 @@ describe('createTestCluster (five Nest apps, one cluster)', () => {
     for (const i of [0, 1, 2]) expect(r[i]).toEqual(['node-0:10', 'node-3:30']);
     for (const i of [3, 4]) expect(r[i]).toEqual(['node-4:20', 'node-3:30']);
   });
+
+  it('a durable @PlumtreeSubscribe catches up after heal() what the other side published', async () => {
+    cluster = await createTestCluster({ size: 4, imports: [LedgerModule] });
+    const c = cluster;
+    const ledger = (i: number): string[] => c.app(i).get(LedgerListener).received;
+    expect(c.nodes.every((n) => n.isDurable('ledger.entries'))).toBe(true);
+    c.partition([
+      [0, 1],
+      [2, 3],
+    ]);
+    await c.waitForMembers();
+    const publish = (from: number, id: number) =>
+      c.app(from).get(PlumtreeService).publish('ledger.entries', { id });
+    for (let id = 1; id <= 5; id++) {
+      await publish(0, id);
+      await publish(3, 100 + id);
+    }
+    await c.waitFor('each side to have its own five', () =>
+      [0, 1, 2, 3].every((i) => ledger(i).length === 5),
+    );
+    await c.heal();
+    await c.waitForMembers();
+    // Without a new message: the other side's five arrive through catch-up alone.
+    await c.waitFor('every app to have all ten', () =>
+      [0, 1, 2, 3].every((i) => ledger(i).length === 10),
+    );
+    const all = [1, 2, 3, 4, 5].flatMap((k) => [`node-0:${k}`, `node-3:${100 + k}`]).sort();
+    for (const i of [0, 1, 2, 3]) expect([...ledger(i)].sort()).toEqual(all);
+    // Per origin, in publish order.
+    for (const i of [0, 1, 2, 3]) {
+      const fromNode0 = ledger(i).filter((e) => e.startsWith('node-0:'));
+      expect(fromNode0).toEqual([1, 2, 3, 4, 5].map((k) => `node-0:${k}`));
+    }
+  }, 30_000);
 
   it('setLoss(rate) drops SWIM packets; membership and delivery hold at 10% loss', async () => {
     cluster = await createTestCluster({ size: 5, imports: [OrdersModule] });

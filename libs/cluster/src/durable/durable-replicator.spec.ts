@@ -406,6 +406,24 @@ describe('DurableReplicator', () => {
     expect(b.stats().requestTimeouts).toBe(1);
   });
 
+  it('moves on at once when the peer of a request in flight leaves the peer list', async () => {
+    const net = new TestNetwork();
+    const a = net.add('a');
+    for (let s = 1; s <= 3; s++) a.live(rec('p', s));
+    net.add('x', {}, false);
+    net.silent.add('x');
+    const b = net.add('b', { requestTimeoutMs: 60_000 });
+    b.peers('x');
+    await Promise.resolve();
+    expect(b.events.map((e) => e.type)).toEqual(['catchup-started']);
+    // x is cut off (failed, partitioned): the request to it is over, a is asked instead.
+    b.peers('a');
+    await net.clock.run();
+    expect(b.ids()).toEqual(['p/7/1', 'p/7/2', 'p/7/3']);
+    expect(b.events.at(-1)).toMatchObject({ type: 'catchup-completed', peer: 'a' });
+    expect(b.stats().requestTimeouts).toBe(0);
+  });
+
   it('skips a peer that is not durable for the topic', async () => {
     const net = new TestNetwork();
     const a = net.add('a');

@@ -388,6 +388,16 @@ export class DurableReplicator {
     for (const p of ts.peerSet) if (!next.has(p)) ts.notDurable.delete(p);
     ts.peers = [...next];
     ts.peerSet = next;
+    // A request in flight to a peer that just went away (failed, left, cut off) will not be
+    // answered: move on now instead of waiting out requestTimeoutMs, which would also hold up
+    // the catch-ups queued behind it (one per topic at a time).
+    const c = ts.catchup;
+    if (c !== undefined && c.timer !== undefined && !next.has(c.peer)) {
+      this.host.clearTimer(c.timer);
+      c.timer = undefined;
+      this.requests.delete(c.requestId);
+      this.retry(ts, c, 'unreachable');
+    }
     if (!ts.peersSeen) {
       if (next.size === 0) return;
       ts.peersSeen = true;
