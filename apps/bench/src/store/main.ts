@@ -7,7 +7,9 @@
  * 2. Catch-up read: `readMissing` from empty marks through the whole log written with batches of
  *    256, in pages of 256 records, the marks advanced after each page as a peer would.
  * 3. Ratios of the figures above, from this run.
- * 4. Durable versus plain delivery: two nodes on loopback deliver the same messages on a plain
+ * 4. End-to-end catch-up: a durable subscriber that was away pulls `--messages` from a peer's
+ *    log over the network and hands them to its handler (catch-up.ts).
+ * 5. Durable versus plain delivery: two nodes on loopback deliver the same messages on a plain
  *    topic and on a durable one, alternating rounds, in this run (delivery-overhead.ts).
  *
  * Every figure is measured wall-clock time in this process; nothing is estimated.
@@ -18,6 +20,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NodeStore, type DurableRecord, type TopicLog } from '@plumtree/store';
 import { parseStoreBenchArgs, USAGE, UsageError, type StoreBenchOptions } from './bench-options.js';
+import { measureCatchUp } from './catch-up.js';
 import { measureDeliveryOverhead } from './delivery-overhead.js';
 
 /** One append measurement. */
@@ -181,6 +184,13 @@ async function main(): Promise<void> {
     console.log(`  append batch 16 / batch 1:      ${f2(ratios.append16vs1)}x`);
     console.log(`  append batch 256 / batch 1:     ${f2(ratios.append256vs1)}x`);
     console.log(`  catch-up read / append batch 256: ${f2(ratios.catchUpVsAppend256)}x`);
+    const catchUp = await measureCatchUp(opts.messages, opts.payload);
+    console.log(
+      '\nend-to-end catch-up (a durable subscriber restarts and pulls what it missed from a peer)',
+    );
+    console.log(
+      `  ${f0(catchUp.messagesPerSec).padStart(9)} msg/s  (${f0(catchUp.messages)} messages in ${f0(catchUp.ms)} ms from its start, ${catchUp.catchups.toString()} catch-up, ${f0(catchUp.recordsPulled)} records pulled)`,
+    );
     const overhead = await measureDeliveryOverhead(opts.messages, opts.payload);
     console.log(
       `\ndurable vs plain delivery (2 nodes on 127.0.0.1, ${f0(opts.messages)} messages per round, best of 2 rounds each)`,
@@ -203,6 +213,7 @@ async function main(): Promise<void> {
             appends,
             catchUp: read,
             ratios,
+            endToEndCatchUp: catchUp,
             deliveryOverhead: overhead,
           },
           null,
