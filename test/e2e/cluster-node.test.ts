@@ -273,7 +273,12 @@ describe('PlumtreeNode: ten nodes on real sockets', () => {
     const ids: string[] = [];
     for (let j = 0; j < 20; j++) ids.push(await nodes[j % 10]!.publish(A, { late: j }));
     await waitFor(() => rec.has(A, ids), 'late node receives');
-    expect(rec.ids(A).length).toBe(ids.length);
+    // Each once. A message of the earlier tests still being repaired through GRAFT when the
+    // late node joined may reach it too (seen once in CI): the contract does not replay older
+    // messages, but it does not hold back one that is still travelling either.
+    const got = rec.ids(A);
+    expect(new Set(got).size).toBe(got.length);
+    expect(got.filter((id) => ids.includes(id))).toHaveLength(ids.length);
   }, 60_000);
 
   it('unsubscribing stops payloads', async () => {

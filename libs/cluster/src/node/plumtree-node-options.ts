@@ -246,9 +246,13 @@ export const NODE_PLUMTREE_DEFAULTS: Readonly<Partial<PlumtreeConfig>> = Object.
   graftRateLimitBurst: 2_000,
   // The presets give a missing message up after 3 GRAFTs (under a second with lan). A slow
   // subscriber's answers wait behind its full queue for longer than that, and nobody announces
-  // the message again, so it was lost while every peer still cached it. 20 GRAFTs with the
-  // presets' backoff keep asking for about as long as peers cache it (lan: 27 s of 30 s).
-  graftMaxRetries: 20,
+  // the message again, so it was lost while every peer still cached it. 80 GRAFTs with the
+  // lan backoff (capped at 1.6 s) keep asking for about as long as peers cache it (~125 s).
+  graftMaxRetries: 80,
+  // How long a node can lag and still catch up: peers answer GRAFTs from their cache for this
+  // long. The lan preset's 30 s lost a slow subscriber's last messages under CI load (its
+  // peers' caches had expired when it asked); the cache stays bounded by messageCacheMaxSize.
+  messageCacheTtlMs: 120_000,
 });
 
 /** Frame bytes beyond the payload: ids, topic, headers (the codec's 16 KiB cap) and sealing. */
