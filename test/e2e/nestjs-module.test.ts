@@ -36,21 +36,7 @@ import {
   type InvalidPayload,
 } from '@plumtree/nestjs';
 
-const FAST_SWIM = {
-  preset: 'local',
-  probeIntervalMs: 100,
-  probeTimeoutMs: 50,
-  gossipIntervalMs: 20,
-  pushPullIntervalMs: 1_000,
-} as const;
-
-async function waitFor(cond: () => boolean, what: string, maxMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { FAST_SWIM, waitFor } from '../../libs/cluster/src/node/spec-helpers.js';
 
 /** The DTO of `orders.created`. */
 class OrderCreated {

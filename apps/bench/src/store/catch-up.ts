@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { waitUntil } from './wait-until.js';
 import { PlumtreeNode, type PlumtreeNodeOptions } from '@plumtree/cluster';
 
 /** What one catch-up took. */
@@ -86,13 +87,5 @@ export async function measureCatchUp(
   } finally {
     await Promise.all(open.map((n) => n.close()));
     rmSync(root, { recursive: true, force: true });
-  }
-}
-
-async function waitUntil(cond: () => boolean, what: string, maxMs = 20_000): Promise<void> {
-  const until = performance.now() + maxMs;
-  while (!cond()) {
-    if (performance.now() > until) throw new Error(`bench:store: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }

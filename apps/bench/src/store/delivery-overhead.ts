@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { waitUntil } from './wait-until.js';
 import { PlumtreeNode } from '@plumtree/cluster';
 
 /** One measured round. */
@@ -119,13 +120,5 @@ export async function measureDeliveryOverhead(
   } finally {
     await Promise.all(nodes.map((n) => n.close()));
     rmSync(root, { recursive: true, force: true });
-  }
-}
-
-async function waitUntil(cond: () => boolean, what: string, maxMs = 20_000): Promise<void> {
-  const until = performance.now() + maxMs;
-  while (!cond()) {
-    if (performance.now() > until) throw new Error(`bench:store: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }

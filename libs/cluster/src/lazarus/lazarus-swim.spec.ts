@@ -1,26 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { firstValueFrom, timeout } from 'rxjs';
-import { splitHostPort, SwimNode, type SwimConfigInput } from '@plumtree/swim';
+import { splitHostPort, SwimNode } from '@plumtree/swim';
+import { FAST_SWIM, waitFor } from '../node/spec-helpers.js';
 import { Lazarus } from './lazarus.js';
 import { swimLazarusHost } from './swim-lazarus-host.js';
-
-/** The fast local preset of the SWIM node specs. */
-const FAST: SwimConfigInput = {
-  preset: 'local',
-  probeIntervalMs: 100,
-  probeTimeoutMs: 50,
-  gossipIntervalMs: 30,
-  pushPullIntervalMs: 1_000,
-};
-
-/** Bounded polling: resolves when `cond` holds, throws after `maxMs`. */
-async function waitFor(what: string, cond: () => boolean, maxMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -32,7 +15,7 @@ async function start(name: string, bindPort: number, seeds: string[] = []): Prom
     name,
     bindAddr: '127.0.0.1',
     bindPort,
-    config: FAST,
+    config: FAST_SWIM,
     ...(seeds.length > 0 ? { seeds } : {}),
   });
   cleanups.push(() => node.close());
@@ -44,7 +27,7 @@ describe('Lazarus over real SwimNodes', () => {
     const a = await start('a', 0);
     const b = await start('b', 0, [a.boundAddress]);
     const seed = b.boundAddress;
-    await waitFor('A and B to see each other', () => a.numMembers() === 2 && b.numMembers() === 2);
+    await waitFor(() => a.numMembers() === 2 && b.numMembers() === 2, 'A and B to see each other');
 
     const lazarus = new Lazarus(swimLazarusHost(a), { seeds: [seed], intervalMs: 200 });
     cleanups.push(() => lazarus.stop());
@@ -52,7 +35,7 @@ describe('Lazarus over real SwimNodes', () => {
     const reconnected = firstValueFrom(lazarus.reconnections$.pipe(timeout(20_000)));
 
     await b.close();
-    await waitFor('A to mark B dead', () => a.member('b')?.state === 'dead', 15_000);
+    await waitFor(() => a.member('b')?.state === 'dead', 'A to mark B dead', 15_000);
     expect(lazarus.stats().missingSeeds).toEqual([seed]);
     const deadIncarnation = a.member('b')!.incarnation;
 
@@ -62,8 +45,8 @@ describe('Lazarus over real SwimNodes', () => {
     const event = await reconnected;
     expect(event.seed).toBe(seed);
     await waitFor(
-      'A and the restarted B to see each other alive',
       () => a.member('b')?.state === 'alive' && b2.member('a')?.state === 'alive',
+      'A and the restarted B to see each other alive',
     );
     const stats = lazarus.stats();
     expect(stats.reconnections).toBeGreaterThanOrEqual(1);

@@ -337,23 +337,10 @@ export class Plumtree {
     nowMs: number,
     opts: { headers?: Readonly<Record<string, string>>; publishedAtMs?: number } = {},
   ): MessageId {
-    if (payload.length > this.config.maxMessageSize) {
-      throw new MessageTooLargeError(payload.length, this.config.maxMessageSize);
-    }
-    const tree = this.trees.get(topic);
-    if (tree === undefined) throw new NotSubscribedError(topic);
+    const tree = this.originTree(topic, payload);
     const id: MessageId = { origin: this.self, epoch: this.epoch, seq: ++tree.seq };
-    const own: GossipMessage = {
-      type: FrameType.Gossip,
-      topic,
-      id,
-      hops: 0,
-      publishedAtMs: opts.publishedAtMs ?? 0,
-      ...(opts.headers !== undefined ? { headers: opts.headers } : {}),
-      payload,
-    };
     this.counters.broadcasts++;
-    this.accept(tree, own, this.self, nowMs);
+    this.accept(tree, ownMessage(topic, id, payload, opts), this.self, nowMs);
     return id;
   }
 
@@ -378,29 +365,26 @@ export class Plumtree {
       from?: string;
     } = {},
   ): boolean {
+    const tree = this.originTree(topic, payload);
+    if (this.seen.has(topicKey(topic, id))) {
+      this.counters.duplicates++;
+      return false;
+    }
+    this.counters.broadcasts++;
+    // A missing-message timer for this id (announced before the hand-off arrived) is moot now.
+    this.missing.delete(topicKey(topic, id));
+    this.accept(tree, ownMessage(topic, id, payload, opts), opts.from ?? this.self, nowMs);
+    return true;
+  }
+
+  /** The tree a message originates in; throws for an oversized payload or an unknown topic. */
+  private originTree(topic: string, payload: Uint8Array): TopicTree {
     if (payload.length > this.config.maxMessageSize) {
       throw new MessageTooLargeError(payload.length, this.config.maxMessageSize);
     }
     const tree = this.trees.get(topic);
     if (tree === undefined) throw new NotSubscribedError(topic);
-    if (this.seen.has(topicKey(topic, id))) {
-      this.counters.duplicates++;
-      return false;
-    }
-    const msg: GossipMessage = {
-      type: FrameType.Gossip,
-      topic,
-      id,
-      hops: 0,
-      publishedAtMs: opts.publishedAtMs ?? 0,
-      ...(opts.headers !== undefined ? { headers: opts.headers } : {}),
-      payload,
-    };
-    this.counters.broadcasts++;
-    // A missing-message timer for this id (announced before the hand-off arrived) is moot now.
-    this.missing.delete(topicKey(topic, id));
-    this.accept(tree, msg, opts.from ?? this.self, nowMs);
-    return true;
+    return tree;
   }
 
   /**
@@ -895,4 +879,22 @@ function bestAnnouncer(announcers: readonly Announcer[]): Announcer | undefined 
   let best: Announcer | undefined;
   for (const a of announcers) if (best === undefined || a.hops < best.hops) best = a;
   return best;
+}
+
+/** A message originated here (broadcast or inject): hops 0. */
+function ownMessage(
+  topic: string,
+  id: MessageId,
+  payload: Uint8Array,
+  opts: { headers?: Readonly<Record<string, string>>; publishedAtMs?: number },
+): GossipMessage {
+  return {
+    type: FrameType.Gossip,
+    topic,
+    id,
+    hops: 0,
+    publishedAtMs: opts.publishedAtMs ?? 0,
+    ...(opts.headers !== undefined ? { headers: opts.headers } : {}),
+    payload,
+  };
 }
