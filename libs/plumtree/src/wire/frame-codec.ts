@@ -137,12 +137,28 @@ export function encodedFrameSize(msg: PlumtreeMessage): number {
   return measure(msg, headerKeysOf(msg));
 }
 
+/**
+ * The encoded size of a GOSSIP's header section (the count and every entry), validated as
+ * {@link encodeFrame} validates it: throws {@link FrameEncodeError} for a value that is not a
+ * string, a key over 255 UTF-8 bytes, a lone surrogate in a key or value. The encoder measures
+ * headers with it; a publisher checks application headers with it before building a frame. The
+ * policy caps (`maxHeaders`, `maxHeaderBytes` in {@link FrameLimits}) are the decoder's.
+ */
+export function encodedHeadersSize(headers: Readonly<Record<string, string>> | undefined): number {
+  return headersSize(headers, sortedHeaderKeys(headers));
+}
+
 /** GOSSIP header keys in wire order (sorted); empty for other types. */
 function headerKeysOf(msg: PlumtreeMessage): readonly string[] {
-  if (msg.type !== FrameType.Gossip || msg.headers === undefined || msg.headers === null) {
-    return NO_KEYS;
-  }
-  const keys = Object.keys(msg.headers);
+  return msg.type === FrameType.Gossip ? sortedHeaderKeys(msg.headers) : NO_KEYS;
+}
+
+/** Header keys in wire order (sorted). */
+function sortedHeaderKeys(
+  headers: Readonly<Record<string, string>> | undefined,
+): readonly string[] {
+  if (headers === undefined || headers === null) return NO_KEYS;
+  const keys = Object.keys(headers);
   for (let i = 1; i < keys.length; i++) {
     // Default sort order is UTF-16 code units, the same order the decoder checks with `<`.
     if (keys[i - 1]! > keys[i]!) return keys.sort();
@@ -159,16 +175,7 @@ function measure(msg: PlumtreeMessage, keys: readonly string[]): number {
       checkHops(msg.hops, 'hops', -1);
       checkUint(msg.publishedAtMs, 0, 'publishedAtMs', -1);
       let size = 4 + topic + idSize(msg.id, 'id', -1) + varintSize(msg.publishedAtMs);
-      size += varintSize(keys.length);
-      const headers = msg.headers;
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = headers![key];
-        if (typeof value !== 'string') fail('headers[#]', key, 'is not a string');
-        const v = utf8Length(value);
-        if (v < 0) fail('headers[#]', key, 'holds a lone surrogate');
-        size += str8Size(key, 'headers[#] key', key) + varintSize(v) + v;
-      }
+      size += headersSize(msg.headers, keys);
       const payload = msg.payload;
       if (!(payload instanceof Uint8Array)) fail('payload', -1, 'is not a Uint8Array');
       return size + varintSize(payload.length) + payload.length;
@@ -194,6 +201,23 @@ function measure(msg: PlumtreeMessage, keys: readonly string[]): number {
     default:
       return fail('type', -1, `is not a frame type (${String((msg as { type: unknown }).type)})`);
   }
+}
+
+/** The header section: count, then key str8, value length varint and value, in `keys` order. */
+function headersSize(
+  headers: Readonly<Record<string, string>> | undefined,
+  keys: readonly string[],
+): number {
+  let size = varintSize(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const value = headers![key];
+    if (typeof value !== 'string') fail('headers[#]', key, 'is not a string');
+    const v = utf8Length(value);
+    if (v < 0) fail('headers[#]', key, 'holds a lone surrogate');
+    size += str8Size(key, 'headers[#] key', key) + varintSize(v) + v;
+  }
+  return size;
 }
 
 /**
