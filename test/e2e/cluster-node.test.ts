@@ -9,11 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { Subscription } from 'rxjs';
 import { createRng } from '@plumtree/plumtree';
 import { MemoryNetwork } from '@plumtree/swim';
-import {
-  PlumtreeNode,
-  type Delivery,
-  type PlumtreeNodeOptions,
-} from '../../libs/cluster/src/node/index.js';
+import { PlumtreeNode, type Delivery, type PlumtreeNodeOptions } from '@plumtree/cluster';
 
 const FAST_SWIM = {
   preset: 'local',

@@ -1,8 +1,8 @@
 /**
  * Catch-up frames of durable topics: a node sends its per-stream high-water marks to a peer of
  * the topic (request, 0x83) and gets back one page of the records it lacks (response, 0x84).
- * They travel on the frame transport beside Plumtree frames (first byte 1), hand-off frames
- * (0x80) and request/reply frames (0x81/0x82), told apart by their first byte.
+ * They travel on the frame transport beside the other kinds of frame, told apart by their first
+ * byte (see frame-kinds.ts).
  *
  * Integers are big-endian. `u64` fields hold safe integers (at most 2^53 - 1); the decoder
  * rejects larger ones. Strings are a length then strict UTF-8.
@@ -11,7 +11,7 @@
  *
  * | offset | size | field                                                              |
  * |--------|------|--------------------------------------------------------------------|
- * | 0      | 1    | {@link CATCHUP_REQUEST_KIND} (0x83)                                 |
+ * | 0      | 1    | `FrameKind.CatchupRequest` (0x83)                                  |
  * | 1      | 4    | request id, u32 (the requester's counter)                          |
  * | 5      | 2    | topic length T, u16 (1..{@link CATCHUP_MAX_TOPIC_BYTES})             |
  * | 7      | T    | topic                                                              |
@@ -24,7 +24,7 @@
  *
  * | offset | size | field                                                              |
  * |--------|------|--------------------------------------------------------------------|
- * | 0      | 1    | {@link CATCHUP_RESPONSE_KIND} (0x84)                                |
+ * | 0      | 1    | `FrameKind.CatchupResponse` (0x84)                                 |
  * | 1      | 4    | request id, u32 (copied from the request)                          |
  * | 5      | 1    | status, a {@link CatchupStatus}                                     |
  * | 6      | 1    | flags: bit 0 = more (records are still missing); other bits 0     |
@@ -44,12 +44,13 @@
  * the received frame.
  */
 import { isUtf8 } from 'node:buffer';
+import { FrameKind } from '../frame-kinds.js';
 import type { DurableRecord, DurableRequestMark } from './durable-log.js';
 
-/** First byte of a catch-up request. */
-export const CATCHUP_REQUEST_KIND = 0x83;
-/** First byte of a catch-up response. */
-export const CATCHUP_RESPONSE_KIND = 0x84;
+/** First byte of a catch-up request (`FrameKind.CatchupRequest`). */
+export const CATCHUP_REQUEST_KIND = FrameKind.CatchupRequest;
+/** First byte of a catch-up response (`FrameKind.CatchupResponse`). */
+export const CATCHUP_RESPONSE_KIND = FrameKind.CatchupResponse;
 /** Longest topic, in UTF-8 bytes. */
 export const CATCHUP_MAX_TOPIC_BYTES = 1024;
 /** Longest origin (node name), in UTF-8 bytes. */
@@ -75,7 +76,7 @@ export enum CatchupStatus {
 
 /** A decoded or to-be-encoded catch-up request. */
 export interface CatchupRequest {
-  readonly kind: typeof CATCHUP_REQUEST_KIND;
+  readonly kind: typeof FrameKind.CatchupRequest;
   readonly requestId: number;
   readonly topic: string;
   readonly marks: readonly DurableRequestMark[];
@@ -85,7 +86,7 @@ export interface CatchupRequest {
 
 /** A decoded or to-be-encoded catch-up response. */
 export interface CatchupResponse {
-  readonly kind: typeof CATCHUP_RESPONSE_KIND;
+  readonly kind: typeof FrameKind.CatchupResponse;
   readonly requestId: number;
   readonly topic: string;
   readonly status: CatchupStatus;
@@ -168,6 +169,12 @@ class Writer {
   }
 }
 
+/** A stream's id, (origin, epoch): how every mark and every record starts. */
+function writeStream(w: Writer, s: { readonly origin: string; readonly epoch: number }): void {
+  w.str16(s.origin);
+  w.u64(s.epoch);
+}
+
 /**
  * Encode a request. Throws `RangeError` on a value outside the layout's caps (a programmer
  * error: the replicator never builds one).
@@ -188,15 +195,14 @@ export function encodeCatchupRequest(r: Omit<CatchupRequest, 'kind'>): Uint8Arra
     size += catchupMarkBytes(m);
   }
   const w = new Writer(size);
-  w.u8(CATCHUP_REQUEST_KIND);
+  w.u8(FrameKind.CatchupRequest);
   w.u32(r.requestId);
   w.str16(r.topic);
   w.u32(r.maxMessages);
   w.u32(r.maxBytes);
   w.u32(r.marks.length);
   for (const m of r.marks) {
-    w.str16(m.origin);
-    w.u64(m.epoch);
+    writeStream(w, m);
     w.u64(m.hwm);
   }
   return w.done();
@@ -235,15 +241,14 @@ export function encodeCatchupResponse(r: Omit<CatchupResponse, 'kind'>): Uint8Ar
     size += catchupRecordBytes(rec);
   }
   const w = new Writer(size);
-  w.u8(CATCHUP_RESPONSE_KIND);
+  w.u8(FrameKind.CatchupResponse);
   w.u32(r.requestId);
   w.u8(r.status);
   w.u8(r.more ? 1 : 0);
   w.str16(r.topic);
   w.u32(r.records.length);
   for (const rec of r.records) {
-    w.str16(rec.origin);
-    w.u64(rec.epoch);
+    writeStream(w, rec);
     w.u64(rec.seq);
     w.u64(rec.publishedAtMs);
     if (rec.headers === undefined) {
@@ -341,7 +346,7 @@ function decodeRequest(rd: Reader): CatchupRequest | null {
     marks.push({ origin, epoch, hwm });
   }
   if (rd.left !== 0) return null;
-  return { kind: CATCHUP_REQUEST_KIND, requestId, topic, marks, maxMessages, maxBytes };
+  return { kind: FrameKind.CatchupRequest, requestId, topic, marks, maxMessages, maxBytes };
 }
 
 function decodeRecord(rd: Reader): DurableRecord | null {
@@ -406,7 +411,7 @@ function decodeResponse(rd: Reader): CatchupResponse | null {
     records.push(r);
   }
   if (rd.left !== 0) return null;
-  return { kind: CATCHUP_RESPONSE_KIND, requestId, topic, status, more, records };
+  return { kind: FrameKind.CatchupResponse, requestId, topic, status, more, records };
 }
 
 /** Decode a catch-up request or response; null for anything malformed (never throws). */
@@ -414,7 +419,7 @@ export function decodeCatchupFrame(bytes: Uint8Array): CatchupRequest | CatchupR
   if (bytes.length < 1) return null;
   const rd = new Reader(bytes);
   const kind = rd.u8();
-  if (kind === CATCHUP_REQUEST_KIND) return decodeRequest(rd);
-  if (kind === CATCHUP_RESPONSE_KIND) return decodeResponse(rd);
+  if (kind === FrameKind.CatchupRequest) return decodeRequest(rd);
+  if (kind === FrameKind.CatchupResponse) return decodeResponse(rd);
   return null;
 }

@@ -40,7 +40,11 @@ import {
 import { join } from 'node:path';
 import { validateSeedAddresses } from '../lazarus/seed-address.js';
 import { PlumtreeNodeOptionsError, type NodeOptionProblem } from './errors.js';
-import { defaultPayloadCodec, isPayloadCodec, type PayloadCodec } from './payload-codec.js';
+import {
+  defaultPayloadCodec,
+  isPayloadCodec,
+  type PayloadCodec,
+} from '../delivery/payload-codec.js';
 
 /** How to start a {@link PlumtreeNode}. Only `name` is required. */
 export interface PlumtreeNodeOptions {

@@ -13,7 +13,7 @@ import {
   type Delivery,
   type PlumtreeNodeEvent,
   type PlumtreeNodeOptions,
-} from './index.js';
+} from '../index.js';
 
 import { FAST_SWIM, waitFor } from './spec-helpers.js';
 

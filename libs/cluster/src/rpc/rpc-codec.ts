@@ -1,11 +1,11 @@
 /**
  * Request/reply frames: a request sent to one subscriber of a topic, and its reply sent straight
- * back. They travel on the frame transport beside Plumtree frames (first byte 1) and hand-off
- * frames (0x80), told apart by their first byte.
+ * back. They travel on the frame transport beside the other kinds of frame, told apart by their
+ * first byte (see frame-kinds.ts).
  *
  * | offset | size | field                                                                   |
  * |--------|------|-------------------------------------------------------------------------|
- * | 0      | 1    | {@link RPC_REQUEST_KIND} (0x81) or {@link RPC_RESPONSE_KIND} (0x82)      |
+ * | 0      | 1    | `FrameKind.RpcRequest` (0x81) or `FrameKind.RpcResponse` (0x82)          |
  * | 1      | 4    | request id, u32 big-endian (the requester's counter)                    |
  * | 5      | 1    | status: 0 on a request; on a response a {@link RpcStatus}                 |
  * | 6      | 4    | length M of the envelope, u32 big-endian (at most {@link RPC_MAX_ENVELOPE_BYTES}) |
@@ -16,10 +16,12 @@
  * checks every field's type and never throws.
  */
 
-/** First byte of a request frame. */
-export const RPC_REQUEST_KIND = 0x81;
-/** First byte of a response frame. */
-export const RPC_RESPONSE_KIND = 0x82;
+import { FrameKind } from '../frame-kinds.js';
+
+/** First byte of a request frame (`FrameKind.RpcRequest`). */
+export const RPC_REQUEST_KIND = FrameKind.RpcRequest;
+/** First byte of a response frame (`FrameKind.RpcResponse`). */
+export const RPC_RESPONSE_KIND = FrameKind.RpcResponse;
 /** Largest envelope (topic, headers, metadata) the decoder accepts. */
 export const RPC_MAX_ENVELOPE_BYTES = 64 * 1024;
 
@@ -37,7 +39,7 @@ export enum RpcStatus {
 
 /** A decoded request frame. */
 export interface RpcRequestFrame {
-  readonly kind: typeof RPC_REQUEST_KIND;
+  readonly kind: typeof FrameKind.RpcRequest;
   readonly requestId: number;
   readonly topic: string;
   readonly contentType: string;
@@ -49,7 +51,7 @@ export interface RpcRequestFrame {
 
 /** A decoded response frame. */
 export interface RpcResponseFrame {
-  readonly kind: typeof RPC_RESPONSE_KIND;
+  readonly kind: typeof FrameKind.RpcResponse;
   readonly requestId: number;
   readonly status: RpcStatus;
   readonly contentType: string;
@@ -86,7 +88,7 @@ function frame(
 /** Encode a request. Throws `RangeError` when topic, headers and metadata exceed the envelope cap. */
 export function encodeRpcRequest(r: Omit<RpcRequestFrame, 'kind'>): Uint8Array {
   return frame(
-    RPC_REQUEST_KIND,
+    FrameKind.RpcRequest,
     r.requestId,
     0,
     { t: r.topic, c: r.contentType, h: r.headers, m: r.metadata },
@@ -96,7 +98,7 @@ export function encodeRpcRequest(r: Omit<RpcRequestFrame, 'kind'>): Uint8Array {
 
 /** Encode a response. */
 export function encodeRpcResponse(r: Omit<RpcResponseFrame, 'kind'>): Uint8Array {
-  return frame(RPC_RESPONSE_KIND, r.requestId, r.status, { c: r.contentType }, r.payload);
+  return frame(FrameKind.RpcResponse, r.requestId, r.status, { c: r.contentType }, r.payload);
 }
 
 function isStringRecord(v: unknown): v is Record<string, string> {
@@ -109,7 +111,7 @@ function isStringRecord(v: unknown): v is Record<string, string> {
 export function decodeRpcFrame(bytes: Uint8Array): RpcRequestFrame | RpcResponseFrame | null {
   if (bytes.length < HEADER_BYTES) return null;
   const kind = bytes[0];
-  if (kind !== RPC_REQUEST_KIND && kind !== RPC_RESPONSE_KIND) return null;
+  if (kind !== FrameKind.RpcRequest && kind !== FrameKind.RpcResponse) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const requestId = view.getUint32(1);
   const status = bytes[5]!;
@@ -126,7 +128,7 @@ export function decodeRpcFrame(bytes: Uint8Array): RpcRequestFrame | RpcResponse
   const contentType = e['c'];
   if (typeof contentType !== 'string') return null;
   const payload = bytes.subarray(HEADER_BYTES + envLen);
-  if (kind === RPC_REQUEST_KIND) {
+  if (kind === FrameKind.RpcRequest) {
     const topic = e['t'];
     const headers = e['h'];
     const metadata = e['m'];

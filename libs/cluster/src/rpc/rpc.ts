@@ -19,19 +19,19 @@
  */
 import { randomInt, type Rng } from '@plumtree/plumtree';
 import { topicMatches } from '../directory/index.js';
-import { NodeClosedError, NoSubscribersError } from './errors.js';
-import type { PayloadCodec } from './payload-codec.js';
+import type { PayloadCodec } from '../delivery/payload-codec.js';
+import { FrameKind } from '../frame-kinds.js';
+import { NodeClosedError, NoSubscribersError } from '../node/errors.js';
+import { sendToSender } from '../outbound/reply-sender.js';
 import {
   decodeRpcFrame,
   encodeRpcRequest,
   encodeRpcResponse,
-  RPC_REQUEST_KIND,
   RpcStatus,
   type RpcRequestFrame,
   type RpcResponseFrame,
 } from './rpc-codec.js';
 import { RequestHandlerError, RequestTimeoutError } from './rpc-errors.js';
-import { sendToSender } from './reply-sender.js';
 
 /** Content type of an empty reply (the handler returned `undefined`). */
 export const EMPTY_REPLY_CONTENT_TYPE = 'application/x-plumtree-empty';
@@ -229,7 +229,7 @@ export class RpcEngine {
       this.host.countDrop('rpc');
       return;
     }
-    if (f.kind === RPC_REQUEST_KIND) void this.onRequest(from, f);
+    if (f.kind === FrameKind.RpcRequest) void this.onRequest(from, f);
     else this.onResponse(from, f);
   }
 

@@ -1,12 +1,11 @@
 /**
  * Hand-off frames: how a publisher that does not subscribe to a topic gives a message to a
- * subscriber, and how the subscriber answers. They travel on the frame transport beside Plumtree
- * frames and are told apart by their first byte (Plumtree frames start with
- * `FRAME_CODEC_VERSION` = 1).
+ * subscriber, and how the subscriber answers. They travel on the frame transport beside the other
+ * kinds of frame and are told apart by their first byte (see frame-kinds.ts).
  *
  * | offset | size | field                                                                |
  * |--------|------|----------------------------------------------------------------------|
- * | 0      | 1    | {@link HANDOFF_FRAME_KIND} (0x80)                                     |
+ * | 0      | 1    | `FrameKind.Handoff` (0x80)                                             |
  * | 1      | 1    | 1 = REQUEST, 2 = ACK, 3 = NACK                                        |
  * | 2      | rest | REQUEST: a Plumtree GOSSIP frame (hops 0) holding the message          |
  * |        |      | ACK/NACK: a Plumtree GRAFT frame naming the topic and the one id        |
@@ -23,9 +22,10 @@ import {
   type GossipMessage,
   type MessageId,
 } from '@plumtree/plumtree';
+import { FrameKind } from '../frame-kinds.js';
 
-/** First byte of every hand-off frame. */
-export const HANDOFF_FRAME_KIND = 0x80;
+/** First byte of every hand-off frame (`FrameKind.Handoff`). */
+export const HANDOFF_FRAME_KIND = FrameKind.Handoff;
 
 /** The second byte of a hand-off frame. */
 export enum HandoffType {
@@ -52,7 +52,7 @@ export type HandoffFrame =
 export function encodeHandoffRequest(message: GossipMessage): Uint8Array {
   const size = encodedFrameSize(message);
   const out = new Uint8Array(2 + size);
-  out[0] = HANDOFF_FRAME_KIND;
+  out[0] = FrameKind.Handoff;
   out[1] = HandoffType.Request;
   encodeFrameInto(message, out, 2);
   return out;
@@ -66,7 +66,7 @@ export function encodeHandoffAnswer(
 ): Uint8Array {
   const body = { type: FrameType.Graft, topic, ids: [id] } as const;
   const out = new Uint8Array(2 + encodedFrameSize(body));
-  out[0] = HANDOFF_FRAME_KIND;
+  out[0] = FrameKind.Handoff;
   out[1] = type;
   encodeFrameInto(body, out, 2);
   return out;
@@ -77,7 +77,7 @@ export function decodeHandoff(
   bytes: Uint8Array,
   limits?: Partial<FrameLimits>,
 ): HandoffFrame | null {
-  if (bytes.length < 2 || bytes[0] !== HANDOFF_FRAME_KIND) return null;
+  if (bytes.length < 2 || bytes[0] !== FrameKind.Handoff) return null;
   const body = bytes.subarray(2);
   const d = decodeFrame(body, limits);
   if (!d.ok) return null;

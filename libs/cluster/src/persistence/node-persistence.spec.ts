@@ -10,9 +10,9 @@ import {
   PlumtreeNodeOptionsError,
   type Delivery,
   type PlumtreeNodeOptions,
-} from './index.js';
+} from '../index.js';
 
-import { FAST_SWIM, waitFor } from './spec-helpers.js';
+import { FAST_SWIM, waitFor } from '../node/spec-helpers.js';
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -11,9 +11,9 @@ import {
   RPC_REQUEST_KIND,
   RpcStatus,
   type RpcRequest,
-} from './index.js';
+} from '../index.js';
 
-import { FAST_SWIM, waitFor } from './spec-helpers.js';
+import { FAST_SWIM, waitFor } from '../node/spec-helpers.js';
 
 describe('rpc codec', () => {
   it('round-trips requests and responses and rejects malformed frames', () => {

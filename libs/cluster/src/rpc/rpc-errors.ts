@@ -1,7 +1,7 @@
 /**
  * Typed errors of request/reply (`PlumtreeNode.request`), one concern each.
  */
-import { PlumtreeNodeError } from './errors.js';
+import { PlumtreeNodeError } from '../node/errors.js';
 
 /**
  * No reply arrived: every responder tried (at most `maxAttempts`, one retry by default) timed

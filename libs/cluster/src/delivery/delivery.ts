@@ -2,6 +2,16 @@
  * What a subscriber receives, and what the node tells about its trees.
  */
 
+/** Options of one `subscribe`. */
+export interface SubscribeOptions {
+  /**
+   * Make the topic (every topic a pattern matches) durable on this node: deliveries are logged
+   * before observers see them and what the node missed while down or cut off is pulled from a
+   * peer (docs/persistence.md). Stays durable for the node's life once asked for.
+   */
+  readonly durable?: boolean;
+}
+
 /** One message handed to the observers of `subscribe(topicOrPattern)`. */
 export interface Delivery<T = unknown> {
   /** The payload decoded by the node's codec (raw bytes with the default codec's octet-stream). */
