@@ -8,6 +8,7 @@
  * `pageMessages / (paceMs + round trip + append time)` records per second per topic: the pause
  * between pages is what leaves room for live traffic.
  */
+import { PlumtreeNodeError } from '../plumtree-node-error.js';
 
 /** What a caller may set; every field has a default. */
 export interface DurableReplicatorOptions {
@@ -64,7 +65,7 @@ export const DEFAULT_DURABLE_REPLICATOR_OPTIONS: ResolvedDurableReplicatorOption
 };
 
 /** Invalid replicator options; `problems` lists every one found. */
-export class DurableOptionsError extends Error {
+export class DurableOptionsError extends PlumtreeNodeError {
   override readonly name = 'DurableOptionsError';
   constructor(readonly problems: readonly string[]) {
     super(`invalid durable replicator options: ${problems.join('; ')}`);

@@ -55,6 +55,7 @@ import {
   type CatchupRequest,
   type CatchupResponse,
 } from './catchup-codec.js';
+import { PlumtreeNodeError } from '../plumtree-node-error.js';
 import type { DurableLog, DurableRecord, DurableRequestMark } from './durable-log.js';
 import {
   resolveDurableReplicatorOptions,
@@ -247,7 +248,7 @@ function emptyStats(): Mutable<DurableTopicStats> {
 }
 
 /** Thrown by `addTopic` for a topic already added (a programmer error). */
-export class DurableTopicExistsError extends Error {
+export class DurableTopicExistsError extends PlumtreeNodeError {
   override readonly name = 'DurableTopicExistsError';
   constructor(readonly topic: string) {
     super(`durable topic ${topic} is already added`);

@@ -26,6 +26,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { Observable, Subject } from 'rxjs';
 import { joinHostPort } from '@plumtree/swim';
+import { PlumtreeNodeError } from '../plumtree-node-error.js';
 import {
   canonicalAddress,
   parseSeedAddress,
@@ -89,7 +90,7 @@ export interface LazarusReconnection {
 }
 
 /** Thrown by the {@link Lazarus} constructor for invalid options; lists every problem. */
-export class LazarusOptionsError extends Error {
+export class LazarusOptionsError extends PlumtreeNodeError {
   override readonly name = 'LazarusOptionsError';
   constructor(readonly problems: readonly string[]) {
     super(`Invalid Lazarus options: ${problems.join('; ')}`);

@@ -3,10 +3,9 @@
  * closed node from a topic nobody subscribes to without parsing messages.
  */
 
-/** Base class of every error a {@link PlumtreeNode} throws or rejects with. */
-export class PlumtreeNodeError extends Error {
-  override readonly name: string = 'PlumtreeNodeError';
-}
+import { PlumtreeNodeError } from '../plumtree-node-error.js';
+
+export { PlumtreeNodeError };
 
 /** One invalid option: the field (dotted for nested ones) and what is wrong with it. */
 export interface NodeOptionProblem {

@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  DirectoryLimitError,
+  DirectoryOptionsError,
+  DurableOptionsError,
+  DurableTopicExistsError,
+  InvalidHeadersError,
+  InvalidTopicError,
+  LazarusOptionsError,
+  NoSubscribersError,
+  NodeClosedError,
+  PayloadTooLargeError,
+  PlumtreeNodeError,
+  PlumtreeNodeOptionsError,
+  RequestHandlerError,
+  RequestTimeoutError,
+} from '../index.js';
+
+describe('error classes', () => {
+  const cases: [Error, string, string][] = [
+    [new InvalidTopicError('a..b', 'empty segment'), 'InvalidTopicError', 'empty segment'],
+    [new DirectoryLimitError('maxTopics', 'too many'), 'DirectoryLimitError', 'too many'],
+    [
+      new DirectoryOptionsError(['x', 'y']),
+      'DirectoryOptionsError',
+      'invalid topic directory options: x; y',
+    ],
+    [
+      new DurableOptionsError(['x']),
+      'DurableOptionsError',
+      'invalid durable replicator options: x',
+    ],
+    [
+      new DurableTopicExistsError('t'),
+      'DurableTopicExistsError',
+      'durable topic t is already added',
+    ],
+    [new LazarusOptionsError(['x']), 'LazarusOptionsError', 'Invalid Lazarus options: x'],
+    [new NodeClosedError('n'), 'NodeClosedError', 'PlumtreeNode n is closed'],
+    [new InvalidHeadersError('r'), 'InvalidHeadersError', 'invalid headers: r'],
+    [
+      new PayloadTooLargeError(10, 5),
+      'PayloadTooLargeError',
+      'payload of 10 bytes exceeds maxMessageSize (5 bytes)',
+    ],
+    [
+      new NoSubscribersError('t'),
+      'NoSubscribersError',
+      'no live subscriber of topic "t" to hand the message to',
+    ],
+    [
+      new PlumtreeNodeOptionsError([{ field: 'f', message: 'm' }]),
+      'PlumtreeNodeOptionsError',
+      'Invalid PlumtreeNode options (1 problem): f: m',
+    ],
+    [new RequestTimeoutError('t', [], 5), 'RequestTimeoutError', ''],
+    [new RequestHandlerError('t', 'p', 'E', 'boom'), 'RequestHandlerError', ''],
+  ];
+
+  it.each(cases)(
+    '%s extends PlumtreeNodeError, with its own name and message',
+    (e, name, message) => {
+      expect(e).toBeInstanceOf(PlumtreeNodeError);
+      expect(e).toBeInstanceOf(Error);
+      expect(e.name).toBe(name);
+      if (message !== '') expect(e.message).toBe(message);
+    },
+  );
+});
