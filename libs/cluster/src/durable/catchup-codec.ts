@@ -11,7 +11,7 @@
  *
  * | offset | size | field                                                              |
  * |--------|------|--------------------------------------------------------------------|
- * | 0      | 1    | `FrameKind.CatchupRequest` (0x83)                                  |
+ * | 0      | 1    | {@link CATCHUP_REQUEST_KIND} (0x83)                                 |
  * | 1      | 4    | request id, u32 (the requester's counter)                          |
  * | 5      | 2    | topic length T, u16 (1..{@link CATCHUP_MAX_TOPIC_BYTES})             |
  * | 7      | T    | topic                                                              |
@@ -24,7 +24,7 @@
  *
  * | offset | size | field                                                              |
  * |--------|------|--------------------------------------------------------------------|
- * | 0      | 1    | `FrameKind.CatchupResponse` (0x84)                                 |
+ * | 0      | 1    | {@link CATCHUP_RESPONSE_KIND} (0x84)                                |
  * | 1      | 4    | request id, u32 (copied from the request)                          |
  * | 5      | 1    | status, a {@link CatchupStatus}                                     |
  * | 6      | 1    | flags: bit 0 = more (records are still missing); other bits 0     |
@@ -44,8 +44,8 @@
  * the received frame.
  */
 import { isUtf8 } from 'node:buffer';
-import { FrameKind } from '../frame-kinds.js';
 import type { DurableRecord, DurableRequestMark } from './durable-log.js';
+import { FrameKind } from '../frame-kinds.js';
 
 /** First byte of a catch-up request (`FrameKind.CatchupRequest`). */
 export const CATCHUP_REQUEST_KIND = FrameKind.CatchupRequest;
@@ -76,7 +76,7 @@ export enum CatchupStatus {
 
 /** A decoded or to-be-encoded catch-up request. */
 export interface CatchupRequest {
-  readonly kind: typeof FrameKind.CatchupRequest;
+  readonly kind: typeof CATCHUP_REQUEST_KIND;
   readonly requestId: number;
   readonly topic: string;
   readonly marks: readonly DurableRequestMark[];
@@ -86,7 +86,7 @@ export interface CatchupRequest {
 
 /** A decoded or to-be-encoded catch-up response. */
 export interface CatchupResponse {
-  readonly kind: typeof FrameKind.CatchupResponse;
+  readonly kind: typeof CATCHUP_RESPONSE_KIND;
   readonly requestId: number;
   readonly topic: string;
   readonly status: CatchupStatus;
@@ -113,6 +113,15 @@ export function catchupRecordBytes(r: DurableRecord): number {
     }
   }
   return n;
+}
+
+/** A stream's id, (origin, epoch): how every mark and every record starts. */
+function writeStream(
+  w: { str16(s: string): void; u64(v: number): void },
+  s: { readonly origin: string; readonly epoch: number },
+): void {
+  w.str16(s.origin);
+  w.u64(s.epoch);
 }
 
 function checkString(what: string, s: string, max: number, min = 1): void {
@@ -169,12 +178,6 @@ class Writer {
   }
 }
 
-/** A stream's id, (origin, epoch): how every mark and every record starts. */
-function writeStream(w: Writer, s: { readonly origin: string; readonly epoch: number }): void {
-  w.str16(s.origin);
-  w.u64(s.epoch);
-}
-
 /**
  * Encode a request. Throws `RangeError` on a value outside the layout's caps (a programmer
  * error: the replicator never builds one).
@@ -195,7 +198,7 @@ export function encodeCatchupRequest(r: Omit<CatchupRequest, 'kind'>): Uint8Arra
     size += catchupMarkBytes(m);
   }
   const w = new Writer(size);
-  w.u8(FrameKind.CatchupRequest);
+  w.u8(CATCHUP_REQUEST_KIND);
   w.u32(r.requestId);
   w.str16(r.topic);
   w.u32(r.maxMessages);
@@ -241,7 +244,7 @@ export function encodeCatchupResponse(r: Omit<CatchupResponse, 'kind'>): Uint8Ar
     size += catchupRecordBytes(rec);
   }
   const w = new Writer(size);
-  w.u8(FrameKind.CatchupResponse);
+  w.u8(CATCHUP_RESPONSE_KIND);
   w.u32(r.requestId);
   w.u8(r.status);
   w.u8(r.more ? 1 : 0);
@@ -346,7 +349,7 @@ function decodeRequest(rd: Reader): CatchupRequest | null {
     marks.push({ origin, epoch, hwm });
   }
   if (rd.left !== 0) return null;
-  return { kind: FrameKind.CatchupRequest, requestId, topic, marks, maxMessages, maxBytes };
+  return { kind: CATCHUP_REQUEST_KIND, requestId, topic, marks, maxMessages, maxBytes };
 }
 
 function decodeRecord(rd: Reader): DurableRecord | null {
@@ -411,7 +414,7 @@ function decodeResponse(rd: Reader): CatchupResponse | null {
     records.push(r);
   }
   if (rd.left !== 0) return null;
-  return { kind: FrameKind.CatchupResponse, requestId, topic, status, more, records };
+  return { kind: CATCHUP_RESPONSE_KIND, requestId, topic, status, more, records };
 }
 
 /** Decode a catch-up request or response; null for anything malformed (never throws). */
@@ -419,7 +422,7 @@ export function decodeCatchupFrame(bytes: Uint8Array): CatchupRequest | CatchupR
   if (bytes.length < 1) return null;
   const rd = new Reader(bytes);
   const kind = rd.u8();
-  if (kind === FrameKind.CatchupRequest) return decodeRequest(rd);
-  if (kind === FrameKind.CatchupResponse) return decodeResponse(rd);
+  if (kind === CATCHUP_REQUEST_KIND) return decodeRequest(rd);
+  if (kind === CATCHUP_RESPONSE_KIND) return decodeResponse(rd);
   return null;
 }

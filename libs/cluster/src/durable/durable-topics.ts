@@ -24,11 +24,8 @@ import type { PlumtreeNodeEvent } from '../delivery/delivery.js';
 import type { NodeLife } from '../node/node-lifecycle.js';
 import type { DeliveredEvent } from '../tree/topic-trees.js';
 import type { DurableLog, DurableRecord } from './durable-log.js';
-import {
-  DurableReplicator,
-  type DurableReplicatorEvent,
-  type DurableReplicatorStats,
-} from './durable-replicator.js';
+import { DurableReplicator } from './durable-replicator.js';
+import type { DurableReplicatorEvent, DurableReplicatorStats } from './durable-replicator-types.js';
 
 /** How often durable logs are trimmed to their retention, at most. */
 const TRIM_INTERVAL_MS = 60_000;
