@@ -14,7 +14,8 @@ import {
   type MemoryTransport,
 } from '@plumtree/swim';
 import { encodePreamble, PLUMTREE_STREAM_FIRST_BYTE } from './frame-handshake.js';
-import { FrameTransport, type FrameTransportOptions } from './frame-transport.js';
+import type { FrameTransportOptions } from './frame-transport-options.js';
+import { FrameTransport } from './frame-transport.js';
 
 async function waitFor(what: string, cond: () => boolean, maxMs = 5_000): Promise<void> {
   const start = Date.now();
