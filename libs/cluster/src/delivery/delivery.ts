@@ -1,5 +1,5 @@
 /**
- * What a subscriber receives, and what the node tells about its trees.
+ * What a subscriber asks for and receives, and what the node tells about its trees.
  */
 
 /** Options of one `subscribe`. */

@@ -15,7 +15,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
-import { createRng, Plumtree } from '@plumtree/plumtree';
+import { createRng, Plumtree, type GossipMessage } from '@plumtree/plumtree';
 import { SwimNode, type SwimMember } from '@plumtree/swim';
 import {
   InvalidTopicError,
@@ -270,7 +270,7 @@ export class PlumtreeNode {
    */
   publish(topic: string, payload: unknown, options: PublishOptions = {}): Promise<string> {
     if (this.life.stopping) return Promise.reject(new NodeClosedError(this.name));
-    let message;
+    let message: GossipMessage;
     try {
       message = this.engines.outgoing.build(topic, payload, options.headers);
     } catch (e) {
