@@ -19,6 +19,7 @@ const row = (transport: RunFigures['transport'], deliveriesPerSec: number): RunF
   emitErrors: 0,
   emitsUnsettled: 0,
   firstEmitError: undefined,
+  unresolvedAtEnd: 0,
 });
 
 describe('chart', () => {

@@ -52,6 +52,8 @@ export type ToChild =
   | { readonly type: 'probe' }
   /** Publisher: start emitting. */
   | { readonly type: 'go' }
+  /** Ours: report what is still in flight (see {@link InFlight}). */
+  | { readonly type: 'in-flight' }
   /** Subscriber: send the final report. */
   | { readonly type: 'report' }
   | { readonly type: 'close' };
@@ -96,6 +98,18 @@ export interface SubscriberReport {
   readonly latMs: Float64Array;
 }
 
+/**
+ * Ours: what a node still holds that can become a delivery: ids announced (IHAVE) but not
+ * received, whose GRAFTs are still being retried; deliveries queued for the handlers; frame bytes
+ * queued to peers. All zero: nothing more will arrive. Always zero for the broker transports.
+ */
+export interface InFlight {
+  readonly type: 'in-flight';
+  readonly missing: number;
+  readonly queuedDeliveries: number;
+  readonly queuedBytes: number;
+}
+
 /** Child -> parent. */
 export type FromChild =
   /** Started; ours: `addr` is the node's `host:port`. */
@@ -106,6 +120,7 @@ export type FromChild =
    * publisher's known subscribers of the topic.
    */
   | { readonly type: 'view'; readonly peers: number }
+  | InFlight
   | SubscriberProgress
   | PublisherProgress
   | SubscriberReport;

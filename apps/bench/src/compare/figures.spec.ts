@@ -40,6 +40,7 @@ function measured(over: Partial<RunMeasurements> = {}): RunMeasurements {
     emitErrors: 1,
     emitsUnsettled: 0,
     firstEmitError: 'NoSubscribersError: x',
+    unresolvedAtEnd: 2,
     ...over,
   };
 }
@@ -65,6 +66,7 @@ describe('computeFigures', () => {
       emitErrors: 1,
       emitsUnsettled: 0,
       firstEmitError: 'NoSubscribersError: x',
+      unresolvedAtEnd: 2,
     });
   });
 

@@ -29,6 +29,8 @@ export interface RunMeasurements {
   readonly emitErrors: number;
   readonly emitsUnsettled: number;
   readonly firstEmitError: string | undefined;
+  /** Ours: ids still being repaired or deliveries still queued when the run ended. */
+  readonly unresolvedAtEnd: number;
 }
 
 /** One row of the table. */
@@ -57,6 +59,7 @@ export interface RunFigures {
   readonly emitErrors: number;
   readonly emitsUnsettled: number;
   readonly firstEmitError: string | undefined;
+  readonly unresolvedAtEnd: number;
 }
 
 /** The numeric columns compared with NATS, in table order. */
@@ -122,6 +125,7 @@ export function computeFigures(m: RunMeasurements): RunFigures {
     emitErrors: m.emitErrors,
     emitsUnsettled: m.emitsUnsettled,
     firstEmitError: m.firstEmitError,
+    unresolvedAtEnd: m.unresolvedAtEnd,
   };
 }
 

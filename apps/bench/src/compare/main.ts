@@ -15,7 +15,7 @@ import { ratiosTo, type RunFigures } from './figures.js';
 import { killAllOnExit } from './process-registry.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { formatResults, RUN_LABELS } from './report.js';
-import { QUIET_MS, runOnce } from './run.js';
+import { QUIET_MS, REPAIR_WAIT_MS, runOnce } from './run.js';
 
 const log = (line: string): void => {
   process.stderr.write(`bench:compare: ${line}\n`);
@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
   const startedAt = new Date();
   const results: RunFigures[] = [];
   const brokers: Record<string, string> = {};
+  const allProcessesRssMB: Record<string, number> = {};
   const failed: string[] = [];
   for (const t of opts.transports) {
     const runStart = Date.now();
@@ -66,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
       const r = await runOnce(t, opts, ticks, log);
       results.push(r.figures);
       if (r.brokerVersion !== undefined) brokers[t] = r.brokerVersion;
+      allProcessesRssMB[t] = r.allProcessesRssMB;
       log(`[${t}] run took ${((Date.now() - runStart) / 1000).toFixed(1)} s`);
     } catch (e) {
       if (e instanceof BrokerMissingError) {
@@ -79,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
   const title = `bench:compare: ${describeWorkload(opts)}; 127.0.0.1; ${machine()}; ${startedAt.toISOString()}`;
   const brokerLine = Object.values(brokers).join(', ');
   const text = formatResults(
-    `${title}\nbrokers: ${brokerLine === '' ? 'none' : brokerLine}; CPU and bytes written: every process of the run, broker included; lost counted ${(QUIET_MS / 1000).toString()} s after deliveries stopped`,
+    `${title}\nbrokers: ${brokerLine === '' ? 'none' : brokerLine}; CPU and bytes written: every process of the run, broker included; lost: missing once deliveries stopped for ${(QUIET_MS / 1000).toString()} s and (ours) no node held a message being repaired or queued (at most ${(REPAIR_WAIT_MS / 1000).toString()} s after the last delivery)`,
     results,
   );
   process.stdout.write(text);
@@ -103,7 +105,9 @@ async function main(argv: string[]): Promise<number> {
       startedAt: startedAt.toISOString(),
       brokers,
       quietMs: QUIET_MS,
+      repairWaitMs: REPAIR_WAIT_MS,
       results,
+      allProcessesRssMB,
       ratiosToNats:
         nats === undefined
           ? null

@@ -17,7 +17,7 @@ import {
   type ChildConfig,
   type PublisherProgress,
 } from './compare-protocol.js';
-import { createClient, oursAddress, oursView, quietNestLogs } from './transports.js';
+import { createClient, inFlight, oursAddress, oursView, quietNestLogs } from './transports.js';
 
 /** Emits between two yields of the burst loop. */
 const BURST_SLICE = 200;
@@ -84,6 +84,7 @@ runChild(async (cfg: ChildConfig) => {
   );
   serveParent(
     {
+      'in-flight': () => toParent(inFlight(client)),
       view: () => toParent({ type: 'view', peers: oursView(cfg.role, cfg.transport, client) ?? 0 }),
       // Probe errors (no subscriber known yet) are expected while the run gets ready.
       probe: () =>

@@ -19,6 +19,7 @@ const row = (over: Partial<RunFigures>): RunFigures => ({
   emitErrors: 0,
   emitsUnsettled: 0,
   firstEmitError: undefined,
+  unresolvedAtEnd: 0,
   ...over,
 });
 
@@ -49,6 +50,15 @@ describe('formatResults', () => {
     );
     expect(text).toContain(
       'ours, hand-off: 225 emit errors, first: NoSubscribersError: none acknowledged',
+    );
+  });
+
+  it('says when a run ended with messages still being repaired', () => {
+    const text = formatResults('t', [
+      row({ transport: 'ours-tree', lost: 12, unresolvedAtEnd: 3 }),
+    ]);
+    expect(text).toContain(
+      'ours, in tree: the run ended with 3 messages still being repaired or queued for delivery',
     );
   });
 

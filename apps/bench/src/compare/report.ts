@@ -86,6 +86,11 @@ export function formatResults(title: string, results: readonly RunFigures[]): st
     if (r.emitsUnsettled > 0) {
       notes.push(`${name}: ${int(r.emitsUnsettled)} emits neither completed nor failed`);
     }
+    if (r.unresolvedAtEnd > 0) {
+      notes.push(
+        `${name}: the run ended with ${int(r.unresolvedAtEnd)} messages still being repaired or queued for delivery`,
+      );
+    }
     if (r.invalid > 0) notes.push(`${name}: ${int(r.invalid)} deliveries of unknown messages`);
   }
   if (notes.length > 0) lines.push('', ...notes);

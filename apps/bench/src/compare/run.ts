@@ -8,7 +8,10 @@
  * 3. every {@link POLL_MS}, the counters the children push and /proc again; the /proc sample
  *    taken when the delivery count last changed closes the CPU and bytes window;
  * 4. the run ends when every expected delivery arrived and every emit settled, or, once the
- *    publisher emitted everything, after {@link QUIET_MS} without a delivery or a settled emit;
+ *    publisher emitted everything, after {@link QUIET_MS} without a delivery or a settled emit
+ *    and (ours) once no node holds anything that can still become a delivery (a message being
+ *    repaired, a delivery queued, bytes queued to a peer), at most {@link REPAIR_WAIT_MS} after
+ *    the last delivery; what is missing then is lost;
  * 5. latencies, duplicates and the subscribers' VmHWM are read, then everything is stopped.
  */
 import { fileURLToPath } from 'node:url';
@@ -34,14 +37,23 @@ const START_TIMEOUT_MS = 60_000;
 const VIEW_TIMEOUT_MS = 120_000;
 const PROBE_TIMEOUT_MS = 60_000;
 const PROBE_INTERVAL_MS = 200;
-/** A run in which nothing at all happens for this long has failed. */
+/** A run in which nothing at all happens for this long before the last emit has failed. */
 const STALL_TIMEOUT_MS = 120_000;
+/**
+ * Ours: how long after the last delivery the run waits for repairs still under way (the node
+ * retries a GRAFT up to 80 times, at most 1.6 s apart with the lan preset: about 2 minutes).
+ */
+export const REPAIR_WAIT_MS = 180_000;
+/** Ours: how often the parent asks the nodes what they still hold once deliveries stopped. */
+const IN_FLIGHT_INTERVAL_MS = 1_000;
 
 /** What a run gives back besides its figures. */
 export interface RunResult {
   readonly figures: RunFigures;
   /** The broker's version line (nats, redis). */
   readonly brokerVersion: string | undefined;
+  /** Sum of the peak resident sets (VmHWM) of every process of the run, broker included, MB. */
+  readonly allProcessesRssMB: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -146,6 +158,9 @@ export async function runOnce(
     let lastTotal = 0;
     let lastSettled = 0;
     let lastActivity = Date.now();
+    let lastInFlightAsk = 0;
+    /** Ours: ids being repaired or deliveries queued when the run ended. */
+    let unresolved = 0;
     for (;;) {
       await sleep(POLL_MS);
       const dead = children.find((c) => c.exited);
@@ -162,7 +177,18 @@ export async function runOnce(
       const settledAll = emittedAll && p.settled === p.emitted;
       if (total >= expected && settledAll) break;
       const quiet = Date.now() - lastActivity;
-      if (emittedAll && quiet >= QUIET_MS) break;
+      if (emittedAll && quiet >= QUIET_MS) {
+        if (!ours) break;
+        if (Date.now() - lastInFlightAsk < IN_FLIGHT_INTERVAL_MS) continue;
+        lastInFlightAsk = Date.now();
+        const held = await Promise.all(
+          children.map((c) => c.request({ type: 'in-flight' }, 'in-flight', 10_000)),
+        );
+        unresolved = held.reduce((n, h) => n + h.missing + h.queuedDeliveries, 0);
+        if (unresolved === 0 && held.every((h) => h.queuedBytes === 0)) break;
+        if (quiet >= REPAIR_WAIT_MS) break;
+        continue;
+      }
       if (quiet >= STALL_TIMEOUT_MS) {
         throw new Error(
           `nothing happened for ${STALL_TIMEOUT_MS.toString()} ms (emitted ${String(p?.emitted ?? 0)} of ${opts.messages.toString()})`,
@@ -187,11 +213,13 @@ export async function runOnce(
       emitErrors: p.errors,
       emitsUnsettled: p.emitted - p.settled,
       firstEmitError: p.firstError,
+      unresolvedAtEnd: unresolved,
     });
+    const allProcessesRssMB = pids.reduce((n, pid) => n + readPeakRssBytes(pid), 0) / 1e6;
     say(
-      `${figures.deliveries.toString()} of ${expected.toString()} deliveries in ${Math.round(figures.elapsedMs).toString()} ms`,
+      `${figures.deliveries.toString()} of ${expected.toString()} deliveries in ${Math.round(figures.elapsedMs).toString()} ms; peak RSS of the ${pids.length.toString()} processes summed: ${Math.round(allProcessesRssMB).toString()} MB`,
     );
-    return { figures, brokerVersion: broker?.version };
+    return { figures, brokerVersion: broker?.version, allProcessesRssMB };
   } finally {
     await Promise.all(children.map((c) => c.stop()));
     await broker?.stop();

@@ -8,7 +8,7 @@
 import { reportWhileChanging, runChild, serveParent, toParent } from './child-ipc.js';
 import { PATTERN, REPORT_INTERVAL_MS, wallClockMs } from './compare-protocol.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
-import { createServer, oursAddress, oursView, quietNestLogs } from './transports.js';
+import { createServer, inFlight, oursAddress, oursView, quietNestLogs } from './transports.js';
 
 runChild(async (cfg) => {
   quietNestLogs();
@@ -33,6 +33,7 @@ runChild(async (cfg) => {
   );
   serveParent(
     {
+      'in-flight': () => toParent(inFlight(server)),
       view: () => toParent({ type: 'view', peers: oursView(cfg.role, cfg.transport, server) ?? 0 }),
       report: () => toParent(recorder.report()),
     },

@@ -16,7 +16,12 @@ import {
 import type { PlumtreeNode } from '@plumtree/cluster';
 import { PlumtreeClient, PlumtreeServer, type PlumtreeModuleOptions } from '@plumtree/nestjs';
 import type { TransportName } from './compare-options.js';
-import { PATTERN, type BrokerAddress, type ChildConfig } from './compare-protocol.js';
+import {
+  PATTERN,
+  type BrokerAddress,
+  type ChildConfig,
+  type InFlight,
+} from './compare-protocol.js';
 
 /** What the bench uses of a Nest transport server (what `NestFactory.createMicroservice` runs). */
 export interface TransportServer {
@@ -122,6 +127,20 @@ export function oursView(
     return node.subscribersOf(PATTERN).length;
   }
   return node.stats().topics[PATTERN]?.peers ?? 0;
+}
+
+/** Ours: what the node still holds that can become a delivery; zeros for the broker transports. */
+export function inFlight(endpoint: TransportServer | TransportClient): InFlight {
+  if (!(endpoint instanceof PlumtreeServer) && !(endpoint instanceof PlumtreeClient)) {
+    return { type: 'in-flight', missing: 0, queuedDeliveries: 0, queuedBytes: 0 };
+  }
+  const s = endpoint.unwrap<PlumtreeNode>().stats();
+  return {
+    type: 'in-flight',
+    missing: s.core.missing,
+    queuedDeliveries: s.node.deliveryQueue.pending,
+    queuedBytes: s.transport.queuedBytes,
+  };
 }
 
 /** `host:port` of ours (the address others join), undefined for the broker transports. */
