@@ -36,6 +36,14 @@ describe('chart', () => {
       value: 48_943,
       label: '48,943',
     });
+    // Other runs show their ratio to NATS, as the table does.
+    expect(data).toContainEqual(
+      expect.objectContaining({
+        metric: 'p99 latency, ms',
+        run: 'ours, hand-off',
+        label: '9 (1.00x)',
+      }),
+    );
     // A figure that could not be measured is drawn as an empty bar labelled n/a.
     expect(data).toContainEqual(
       expect.objectContaining({

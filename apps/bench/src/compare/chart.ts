@@ -5,7 +5,7 @@
  */
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { RunFigures } from './figures.js';
+import { ratio, type RunFigures } from './figures.js';
 import { RUN_LABELS } from './report.js';
 
 /** The panels, top to bottom: title and value of each. */
@@ -34,22 +34,27 @@ export function chartSpec(
   subtitle: readonly string[],
   results: readonly RunFigures[],
 ): TopLevelSpec {
+  const nats = results.find((r) => r.transport === 'nats');
   const values = PANELS.flatMap(([metric, f, digits]) =>
     results.map((r) => {
       const v = f(r);
+      // Against a NATS figure of 0 (lost) a ratio says nothing: the value alone is shown.
+      const base = nats !== undefined && r !== nats ? f(nats) : 0;
+      const q = base !== 0 ? ratio(v, base) : Number.NaN;
       return {
         metric,
         run: RUN_LABELS[r.transport],
         ours: r.transport.startsWith('ours') ? 'ours (no broker)' : 'Nest + broker',
         value: Number.isFinite(v) ? v : 0,
-        label: label(v, digits),
+        // The ratio to NATS beside each other run's value, as in the printed table.
+        label: Number.isFinite(q) ? `${label(v, digits)} (${q.toFixed(2)}x)` : label(v, digits),
       };
     }),
   );
   const runs = results.map((r) => RUN_LABELS[r.transport]);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, subtitle: [...subtitle], anchor: 'start' },
+    title: { text: title, subtitle: [...subtitle], anchor: 'start', offset: 16 },
     data: { values },
     facet: {
       row: {
@@ -57,7 +62,14 @@ export function chartSpec(
         type: 'nominal',
         sort: PANELS.map(([m]) => m),
         title: null,
-        header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' },
+        header: {
+          labelAngle: 0,
+          labelAlign: 'left',
+          labelAnchor: 'start',
+          labelOrient: 'top',
+          labelPadding: 2,
+          labelFontWeight: 'bold',
+        },
       },
     },
     spacing: 18,

@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
       `bench:compare: ${describeWorkload(opts)}`,
       [
         `Nest ClientProxy.emit to ${opts.subs.toString()} Nest transport servers on 127.0.0.1; ${machine()}; ${startedAt.toISOString().slice(0, 10)}`,
-        `brokers: ${brokerLine === '' ? 'none' : brokerLine}; CPU and bytes: every process of the run, broker included`,
+        `brokers: ${brokerLine === '' ? 'none' : brokerLine}; CPU and bytes: every process of the run, broker included; (0.50x): the ratio to NATS`,
       ],
       results,
     );
