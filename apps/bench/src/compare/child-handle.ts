@@ -23,6 +23,8 @@ export class ChildHandle {
   /** The last counters pushed (subscriber or publisher). */
   progress: SubscriberProgress | undefined;
   pubProgress: PublisherProgress | undefined;
+  /** Ours: the node's `host:port`, from its `ready` message. */
+  addr: string | undefined;
   private readonly waiting = new Map<string, ((m: FromChild) => void)[]>();
   private stopping = false;
 
@@ -35,6 +37,7 @@ export class ChildHandle {
       const m = raw as FromChild;
       if (m.type === 'progress') this.progress = m;
       else if (m.type === 'pub-progress') this.pubProgress = m;
+      else if (m.type === 'ready') this.addr = m.addr;
       else if (m.type === 'error') log(m.message);
       this.waiting.get(m.type)?.shift()?.(m);
     });

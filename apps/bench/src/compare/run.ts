@@ -32,6 +32,12 @@ const POLL_MS = 100;
 export const QUIET_MS = 5_000;
 /** Subscribers started at once (32 Node processes starting together would starve 2 cores). */
 const START_BATCH = 4;
+/**
+ * Starts of one child before the run fails. With the local preset's 1 s stream timeout, a node
+ * joining a seed that is starved of CPU (32 others starting, a loaded machine) can fail to join
+ * and exit; it is started again, and the log says so.
+ */
+const START_ATTEMPTS = 3;
 /** Bounds of the set-up steps. */
 const START_TIMEOUT_MS = 60_000;
 const VIEW_TIMEOUT_MS = 120_000;
@@ -46,6 +52,8 @@ const STALL_TIMEOUT_MS = 120_000;
 export const REPAIR_WAIT_MS = 180_000;
 /** Ours: how often the parent asks the nodes what they still hold once deliveries stopped. */
 const IN_FLIGHT_INTERVAL_MS = 1_000;
+/** Ours: how long a node may take to answer that question before it counts as still busy. */
+const IN_FLIGHT_ANSWER_MS = 5_000;
 
 /** What a run gives back besides its figures. */
 export interface RunResult {
@@ -82,7 +90,8 @@ export async function runOnce(
   const say = (line: string): void => log(`[${transport}] ${line}`);
   const ours = transport === 'ours-tree' || transport === 'ours-handoff';
   let broker: Broker | undefined;
-  const children: ChildHandle[] = [];
+  /** Every child forked, for the cleanup (a restarted one included). */
+  const started: ChildHandle[] = [];
   try {
     const t0 = Date.now();
     if (!ours) broker = await startBroker(transport);
@@ -96,24 +105,36 @@ export async function runOnce(
       broker: broker?.address,
       seeds,
     });
-    const start = async (script: string, cfg: ChildConfig): Promise<string | undefined> => {
-      const c = ChildHandle.fork(script, cfg, say);
-      children.push(c);
-      return (await c.next('ready', START_TIMEOUT_MS)).addr;
+    /** Forks a child and waits for it; one that fails to start is started again (see START_ATTEMPTS). */
+    const start = async (script: string, cfg: ChildConfig): Promise<ChildHandle> => {
+      for (let attempt = 1; ; attempt++) {
+        const c = ChildHandle.fork(script, cfg, say);
+        started.push(c);
+        try {
+          await c.next('ready', START_TIMEOUT_MS);
+          return c;
+        } catch (e) {
+          await c.stop();
+          if (attempt >= START_ATTEMPTS) throw e;
+          say(
+            `${cfg.name} did not start (${(e as Error).message}); starting it again (attempt ${(attempt + 1).toString()} of ${START_ATTEMPTS.toString()})`,
+          );
+        }
+      }
     };
     // The first subscriber is every other process's seed (ours).
-    const seedAddr = await start(SUBSCRIBER, config('subscriber', 'sub-0', []));
+    const subs = [await start(SUBSCRIBER, config('subscriber', 'sub-0', []))];
+    const seedAddr = subs[0]!.addr;
     const seeds = seedAddr !== undefined ? [seedAddr] : [];
     for (let i = 1; i < opts.subs; i += START_BATCH) {
-      const batch: Promise<string | undefined>[] = [];
+      const batch: Promise<ChildHandle>[] = [];
       for (let j = i; j < Math.min(opts.subs, i + START_BATCH); j++) {
         batch.push(start(SUBSCRIBER, config('subscriber', `sub-${j.toString()}`, seeds)));
       }
-      await Promise.all(batch);
+      subs.push(...(await Promise.all(batch)));
     }
-    await start(PUBLISHER, config('publisher', 'pub', seeds));
-    const subs = children.slice(0, opts.subs);
-    const pub = children[opts.subs]!;
+    const pub = await start(PUBLISHER, config('publisher', 'pub', seeds));
+    const children = [...subs, pub];
 
     if (ours) {
       // Each subscriber sees the others (and an in-tree publisher); the publisher sees them all.
@@ -181,12 +202,26 @@ export async function runOnce(
         if (!ours) break;
         if (Date.now() - lastInFlightAsk < IN_FLIGHT_INTERVAL_MS) continue;
         lastInFlightAsk = Date.now();
+        // A node too busy to answer within the bound still has work: it is not done.
         const held = await Promise.all(
-          children.map((c) => c.request({ type: 'in-flight' }, 'in-flight', 10_000)),
+          children.map((c) =>
+            c
+              .request({ type: 'in-flight' }, 'in-flight', IN_FLIGHT_ANSWER_MS)
+              .catch(() => undefined),
+          ),
         );
-        unresolved = held.reduce((n, h) => n + h.missing + h.queuedDeliveries, 0);
-        if (unresolved === 0 && held.every((h) => h.queuedBytes === 0)) break;
-        if (quiet >= REPAIR_WAIT_MS) break;
+        unresolved = held.reduce(
+          (n, h) => n + (h === undefined ? 0 : h.missing + h.queuedDeliveries),
+          0,
+        );
+        const idle = held.every((h) => h !== undefined && h.queuedBytes === 0);
+        if (unresolved === 0 && idle) break;
+        if (quiet >= REPAIR_WAIT_MS) {
+          say(
+            `ended ${(REPAIR_WAIT_MS / 1000).toString()} s after the last delivery with ${unresolved.toString()} messages in repair or queued, ${held.filter((h) => h === undefined).length.toString()} node(s) too busy to answer`,
+          );
+          break;
+        }
         continue;
       }
       if (quiet >= STALL_TIMEOUT_MS) {
@@ -197,7 +232,7 @@ export async function runOnce(
     }
     const delta = sumDeltas(before, atLastDelivery);
     const reports = await Promise.all(
-      subs.map((s) => s.request({ type: 'report' }, 'report', 30_000)),
+      subs.map((s) => s.request({ type: 'report' }, 'report', 120_000)),
     );
     const p = pub.pubProgress!;
     const figures = computeFigures({
@@ -221,7 +256,7 @@ export async function runOnce(
     );
     return { figures, brokerVersion: broker?.version, allProcessesRssMB };
   } finally {
-    await Promise.all(children.map((c) => c.stop()));
+    await Promise.all(started.map((c) => c.stop()));
     await broker?.stop();
     if (liveProcesses() > 0)
       say(`${liveProcesses().toString()} process(es) still running after the run`);
