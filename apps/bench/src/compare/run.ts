@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { startBroker, type Broker } from './brokers.js';
 import { ChildHandle } from './child-handle.js';
 import type { CompareOptions, TransportName } from './compare-options.js';
-import type { ChildConfig } from './compare-protocol.js';
+import type { ChildConfig, InFlight } from './compare-protocol.js';
 import { computeFigures, type RunFigures } from './figures.js';
 import { liveProcesses } from './process-registry.js';
 import { readPeakRssBytes, readProcSample, sumDeltas, type ProcSample } from './proc-stats.js';
@@ -78,6 +78,14 @@ async function waitFor(
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs.toString()} ms: ${what}`);
     await sleep(everyMs);
   }
+}
+
+/** Sum of `key` over the nodes that answered. */
+function sumOf(
+  held: readonly (InFlight | undefined)[],
+  key: 'missing' | 'queuedDeliveries' | 'queuedBytes',
+): number {
+  return held.reduce((n, h) => n + (h?.[key] ?? 0), 0);
 }
 
 /** Runs `transport` once with fresh processes; see the file comment. */
@@ -210,15 +218,12 @@ export async function runOnce(
               .catch(() => undefined),
           ),
         );
-        unresolved = held.reduce(
-          (n, h) => n + (h === undefined ? 0 : h.missing + h.queuedDeliveries),
-          0,
-        );
+        unresolved = sumOf(held, 'missing') + sumOf(held, 'queuedDeliveries');
         const idle = held.every((h) => h !== undefined && h.queuedBytes === 0);
         if (unresolved === 0 && idle) break;
         if (quiet >= REPAIR_WAIT_MS) {
           say(
-            `ended ${(REPAIR_WAIT_MS / 1000).toString()} s after the last delivery with ${unresolved.toString()} messages in repair or queued, ${held.filter((h) => h === undefined).length.toString()} node(s) too busy to answer`,
+            `ended ${(REPAIR_WAIT_MS / 1000).toString()} s after the last delivery with ${sumOf(held, 'missing').toString()} ids still being repaired, ${sumOf(held, 'queuedDeliveries').toString()} deliveries queued, ${sumOf(held, 'queuedBytes').toString()} bytes queued to peers; ${held.filter((h) => h === undefined).length.toString()} node(s) too busy to answer`,
           );
           break;
         }
