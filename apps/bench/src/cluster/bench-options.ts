@@ -16,6 +16,8 @@ export interface ClusterBenchOptions {
   readonly seconds: number;
   /** Messages published but not yet delivered at every subscriber (the closed loop's window). */
   readonly window: number;
+  /** Open loop instead of the closed loop: publish this many messages as fast as the node accepts them. */
+  readonly burst: number | undefined;
   /** Variants to run, in order. */
   readonly modes: readonly ClusterBenchMode[];
   /** Write the figures as JSON here. */
@@ -39,11 +41,16 @@ link eager, no IHAVE/GRAFT/PRUNE) it measures, in the same run:
     deliveries - 1);
   - p50/p99 publish-to-last-delivery latency at half the saturating rate (high-resolution
     timestamps in the payload, one host clock).
+With --burst N the closed loop is replaced by an open-loop burst: the publisher publishes N
+messages as fast as node.publish returns (a setImmediate every 200), nothing waits for delivery;
+throughput, bytes, CPU and RMR are measured from the first publish to the last delivery, and lost
+counts the burst's messages that never reached every subscriber (after 5 s without a delivery).
 
   --nodes N       subscriber processes (default 8)
   --payload B     payload bytes, >= ${PAYLOAD_HEADER_BYTES.toString()} (default 1024)
   --seconds S     saturation measurement length (default 5)
   --window W      closed-loop in-flight messages (default 1000)
+  --burst N       open loop: a burst of N messages instead of the closed loop
   --modes LIST    comma list of plumtree,flood (default plumtree,flood)
   --json FILE     also write the figures as JSON
   --help          this text
@@ -56,6 +63,7 @@ export function parseClusterBenchArgs(argv: readonly string[]): ClusterBenchOpti
     payload: { type: 'string' },
     seconds: { type: 'string' },
     window: { type: 'string' },
+    burst: { type: 'string' },
     modes: { type: 'string' },
     json: { type: 'string' },
     help: { type: 'boolean' },
@@ -70,6 +78,16 @@ export function parseClusterBenchArgs(argv: readonly string[]): ClusterBenchOpti
   );
   const seconds = attempt(() => intArg('seconds', str('seconds'), 5, 1, 600), 5);
   const window = attempt(() => intArg('window', str('window'), 1000, 1, 100_000), 1000);
+  const rawBurst = str('burst');
+  const burst =
+    rawBurst === undefined
+      ? undefined
+      : attempt(() => intArg('burst', rawBurst, 0, 1, 1_000_000), undefined);
+  if (rawBurst !== undefined) {
+    for (const k of ['window', 'seconds']) {
+      if (str(k) !== undefined) problems.list.push(`--${k} is for the closed loop, not --burst`);
+    }
+  }
   const modes = (str('modes') ?? 'plumtree,flood').split(',').map((s) => s.trim());
   for (const m of modes) {
     if (m !== 'plumtree' && m !== 'flood') {
@@ -82,6 +100,7 @@ export function parseClusterBenchArgs(argv: readonly string[]): ClusterBenchOpti
     payload,
     seconds,
     window,
+    burst,
     modes: modes as ClusterBenchMode[],
     json: str('json'),
     help: values['help'] === true,

@@ -24,6 +24,8 @@ export const Phase = {
   Latency: 2,
   /** Fixed rate of DESIGN.md's Targets table (200 msg/s): latencies recorded. */
   Target: 3,
+  /** Open-loop burst (`--burst`): latencies recorded. */
+  Burst: 4,
 } as const;
 /** One of {@link Phase}'s values. */
 export type Phase = (typeof Phase)[keyof typeof Phase];
@@ -37,6 +39,8 @@ export type ToWorker =
   /** Publisher: messages of the current loop delivered at every subscriber. */
   | { readonly type: 'acked'; readonly upTo: number }
   | { readonly type: 'stop-loop' }
+  /** Publisher: publish `count` messages of `phase` as fast as the node accepts them. */
+  | { readonly type: 'burst'; readonly phase: Phase; readonly count: number }
   /** Publisher: publish `count` messages of `phase` at `rate` per second. */
   | { readonly type: 'rate'; readonly phase: Phase; readonly rate: number; readonly count: number }
   /** Subscriber: the latencies recorded in `phase`. */
