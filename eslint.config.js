@@ -19,7 +19,12 @@ export default tseslint.config(
   },
   {
     // The sans-IO rule (DESIGN.md): protocol cores never read the clock, draw randomness or set timers.
-    files: ['libs/plumtree/src/**/*.ts', 'libs/swim/src/protocol/**/*.ts', 'libs/sim/src/**/*.ts'],
+    files: [
+      'libs/common/src/**/*.ts',
+      'libs/plumtree/src/**/*.ts',
+      'libs/swim/src/protocol/**/*.ts',
+      'libs/sim/src/**/*.ts',
+    ],
     ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-properties': [

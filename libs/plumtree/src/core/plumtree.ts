@@ -23,7 +23,7 @@
  * Peer input never throws: unknown topics, oversized payloads and duplicates are counted.
  */
 import { PlumtreeConfig } from '../config/plumtree-config.js';
-import { randomInt } from '../rng.js';
+import { randomInt } from '@plumtree/common';
 import {
   FrameType,
   messageKey,

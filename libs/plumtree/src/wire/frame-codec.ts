@@ -66,8 +66,7 @@ import {
   type MessageId,
   type PlumtreeMessage,
 } from '../types.js';
-import { ByteReader } from './byte-reader.js';
-import { utf8Length, varintSize, writeUtf8, writeVarint } from './byte-writer.js';
+import { ByteReader, utf8Length, varintSize, writeUtf8, writeVarint } from '@plumtree/common';
 import { FrameEncodeError, type FrameDecodeError, type FrameDecodeReason } from './frame-errors.js';
 import {
   DEFAULT_FRAME_LIMITS,
@@ -77,6 +76,9 @@ import {
   MAX_STR8_BYTES,
   type FrameLimits,
 } from './frame-limits.js';
+
+/** The shared byte reader, recording frame decode reasons. */
+type FrameReader = ByteReader<FrameDecodeReason>;
 
 /** Outcome of {@link decodeFrame}: never an exception. */
 export type DecodeResult =
@@ -350,7 +352,10 @@ export function peekFrameType(bytes: Uint8Array): FrameType | undefined {
 export function peekTopic(bytes: Uint8Array): string | undefined {
   const type = peekFrameType(bytes);
   if (type === undefined) return undefined;
-  const r = new ByteReader(bytes, type === FrameType.Gossip ? GOSSIP_HOPS_OFFSET + 2 : 2);
+  const r: FrameReader = new ByteReader(
+    bytes,
+    type === FrameType.Gossip ? GOSSIP_HOPS_OFFSET + 2 : 2,
+  );
   return r.str8(MAX_STR8_BYTES, 'topic');
 }
 
@@ -374,7 +379,7 @@ export function decodeFrame(bytes: Uint8Array, limits?: Partial<FrameLimits>): D
   if (bytes.length < 1) return failure('truncated', 0, 'version');
   if (bytes[0] !== FRAME_CODEC_VERSION) return failure('unknown-version', 0, 'version');
   if (bytes.length < 2) return failure('truncated', 1, 'type');
-  const r = new ByteReader(bytes, 2);
+  const r: FrameReader = new ByteReader(bytes, 2);
   let message: PlumtreeMessage | undefined;
   switch (bytes[1]) {
     case FrameType.Gossip:
@@ -417,11 +422,11 @@ function failure(reason: FrameDecodeReason, offset: number, detail: string): Dec
   return { ok: false, error: { reason, offset, detail } };
 }
 
-function readTopic(r: ByteReader, l: FrameLimits): string | undefined {
+function readTopic(r: FrameReader, l: FrameLimits): string | undefined {
   return r.str8(Math.min(l.maxTopicBytes, MAX_STR8_BYTES), 'topic');
 }
 
-function readId(r: ByteReader): MessageId | undefined {
+function readId(r: FrameReader): MessageId | undefined {
   const origin = r.str8(MAX_STR8_BYTES, 'id.origin');
   if (origin === undefined) return undefined;
   const epoch = r.varint('id.epoch');
@@ -437,7 +442,7 @@ function readId(r: ByteReader): MessageId | undefined {
 }
 
 /** A count, checked against its limit and against what the remaining bytes can hold. */
-function readCount(r: ByteReader, max: number, minItemBytes: number, detail: string): number {
+function readCount(r: FrameReader, max: number, minItemBytes: number, detail: string): number {
   const at = r.pos;
   const n = r.varint(detail);
   if (n < 0) return -1;
@@ -452,7 +457,7 @@ function readCount(r: ByteReader, max: number, minItemBytes: number, detail: str
   return n;
 }
 
-function readGossip(r: ByteReader, l: FrameLimits): GossipMessage | undefined {
+function readGossip(r: FrameReader, l: FrameLimits): GossipMessage | undefined {
   const hops = r.u16('hops');
   if (hops < 0) return undefined;
   const topic = readTopic(r, l);
@@ -516,7 +521,7 @@ function readGossip(r: ByteReader, l: FrameLimits): GossipMessage | undefined {
     : { type: FrameType.Gossip, topic, id, hops, publishedAtMs, headers, payload };
 }
 
-function readIHave(r: ByteReader, l: FrameLimits): IHaveMessage | undefined {
+function readIHave(r: FrameReader, l: FrameLimits): IHaveMessage | undefined {
   const topic = readTopic(r, l);
   if (topic === undefined) return undefined;
   const count = readCount(r, l.maxIHaveEntries, MIN_IHAVE_ENTRY_BYTES, 'entry count');
@@ -537,7 +542,7 @@ function readIHave(r: ByteReader, l: FrameLimits): IHaveMessage | undefined {
   return { type: FrameType.IHave, topic, entries };
 }
 
-function readGraft(r: ByteReader, l: FrameLimits): GraftMessage | undefined {
+function readGraft(r: FrameReader, l: FrameLimits): GraftMessage | undefined {
   const topic = readTopic(r, l);
   if (topic === undefined) return undefined;
   const count = readCount(r, l.maxGraftIds, MIN_ID_BYTES, 'id count');

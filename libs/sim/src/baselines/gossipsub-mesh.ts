@@ -1,4 +1,5 @@
-import type { MessageId, Rng, TopicView } from '@plumtree/plumtree';
+import type { Rng } from '@plumtree/common';
+import type { MessageId, TopicView } from '@plumtree/plumtree';
 import type { SimEvent, SimProtocol, SimProtocolNode, SimTransmit } from '../protocol-adapter.js';
 import { PollQueue } from './poll-queue.js';
 import { sampleView } from './sample-view.js';

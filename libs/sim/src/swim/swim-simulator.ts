@@ -31,7 +31,7 @@ import type {
   SwimStreamRequest,
 } from '@plumtree/swim';
 import { NodeStateType, SwimCore } from '@plumtree/swim';
-import type { Rng } from '@plumtree/plumtree';
+import type { Rng } from '@plumtree/common';
 import { EventHeap } from '../event-heap.js';
 import { LatencyModel, type LatencyConfig } from '../latency-model.js';
 import { deriveSeed, SeedStream, streamRng } from '../seeds.js';

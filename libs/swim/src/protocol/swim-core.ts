@@ -62,7 +62,7 @@ import {
   type NodeState,
 } from './node-state.js';
 import { verifyProtocol } from './protocol-versions.js';
-import { createRng, kRandom, randomOffset, shuffle, type Rng } from './rng.js';
+import { createRng, kRandom, randomInt, shuffle, type Rng } from '@plumtree/common';
 import { Suspicion } from './suspicion.js';
 import { parseTimerKey, TimerKind, TimerTable, timerKey } from './timer-table.js';
 import { TransmitLimitedQueue, type QueuedBroadcast } from './transmit-limited-queue.js';
@@ -722,7 +722,7 @@ export class SwimCore {
     }
     if (c.pushPullIntervalMs > 0) {
       // pushPullTrigger waits a random stagger, then the scaled interval.
-      const stagger = randomOffset(this.rng, c.pushPullIntervalMs);
+      const stagger = randomInt(this.rng, c.pushPullIntervalMs);
       this.timers.set(
         TimerKind.PushPullTick,
         this.now + stagger + pushPullScaleMs(c.pushPullIntervalMs, this.nodes.length),
@@ -1133,7 +1133,7 @@ export class SwimCore {
       // Insert at a random position: if every node appended, the failure detection bound of the
       // newest member would be a full probe pass on every node.
       const n = this.nodes.length;
-      const offset = randomOffset(this.rng, n);
+      const offset = randomInt(this.rng, n);
       this.nodes.push(state);
       [this.nodes[offset], this.nodes[n]] = [this.nodes[n]!, this.nodes[offset]!];
     } else if (!bytesEqual(state.addr, a.Addr) || state.port !== a.Port) {

@@ -11,7 +11,7 @@
  */
 import { Duplex } from 'node:stream';
 import { splitHostPort } from '../protocol/address.js';
-import type { Rng } from '../protocol/rng.js';
+import type { Rng } from '@plumtree/common';
 import {
   DialError,
   emptyTransportStats,

@@ -8,7 +8,7 @@ import type { SwimConfigInput } from '../../config/swim-config.js';
 import type { AckResp, Message, Ping } from '../../wire/messages.js';
 import { MessageType } from '../../wire/message-types.js';
 import { estimateEncodedSize } from '../message-size.js';
-import { createRng, type Rng } from '../rng.js';
+import { createRng, type Rng } from '@plumtree/common';
 import { COMPOUND_HEADER_OVERHEAD, COMPOUND_OVERHEAD, SwimCore } from '../swim-core.js';
 import type { PushPullState, SwimDelegate, SwimEvent } from '../types.js';
 

@@ -1,5 +1,30 @@
 import { isUtf8 } from 'node:buffer';
-import type { FrameDecodeError, FrameDecodeReason } from './frame-errors.js';
+
+/**
+ * Why a read failed:
+ * - `truncated`: the input ends inside a field, or a length needs more bytes than remain.
+ * - `bad-varint`: a varint longer than 8 bytes, above 2^53 - 1, or not minimally encoded.
+ * - `bad-utf8`: a string that is not well-formed UTF-8 (overlong, surrogate, > U+10FFFF, ...).
+ * - `limit-exceeded`: a length above the limit the caller gave.
+ * - `out-of-range`: a fixed-width integer outside its domain (a u64 above 2^53 - 1).
+ *
+ * A codec adds its own reasons through the reader's type parameter.
+ */
+export type ByteReadReason =
+  'truncated' | 'bad-varint' | 'bad-utf8' | 'limit-exceeded' | 'out-of-range';
+
+/**
+ * The first failure of a {@link ByteReader}. A plain object rather than an `Error`: malformed
+ * input is a counted drop, not an exception, and a flood of garbage must not pay for a stack
+ * trace per message.
+ */
+export interface ByteReadError<R extends string = ByteReadReason> {
+  readonly reason: R;
+  /** Byte offset where the offending field starts. */
+  readonly offset: number;
+  /** Which field, for logs (a constant string; nothing from the input is echoed). */
+  readonly detail: string;
+}
 
 /**
  * Decodes strings already validated by `isUtf8` (native, no exception). Validating first matters
@@ -11,13 +36,14 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * A bounds-checked cursor over untrusted bytes. Reads never throw: on failure they record the
- * first {@link FrameDecodeError} in `error` and return a sentinel (`-1` for numbers, whose valid
+ * first {@link ByteReadError} in `error` and return a sentinel (`-1` for numbers, whose valid
  * values are non-negative; `undefined` otherwise). Every length is checked against the bytes
- * that remain before anything is sliced, so a lying length costs nothing.
+ * that remain before anything is sliced, so a lying length costs nothing. Integers are
+ * big-endian; `R` adds the reasons a codec records itself through {@link fail}.
  */
-export class ByteReader {
+export class ByteReader<R extends string = ByteReadReason> {
   /** The first failure, if any; later failures are not recorded. */
-  error: FrameDecodeError | undefined = undefined;
+  error: ByteReadError<R | ByteReadReason> | undefined = undefined;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -31,7 +57,7 @@ export class ByteReader {
   }
 
   /** Record a failure (the first one wins) for the caller to return. */
-  fail(reason: FrameDecodeReason, offset: number, detail: string): void {
+  fail(reason: R | ByteReadReason, offset: number, detail: string): void {
     this.error ??= { reason, offset, detail };
   }
 
@@ -46,13 +72,26 @@ export class ByteReader {
 
   /** A big-endian u16, or -1. */
   u16(detail: string): number {
-    const p = this.pos;
-    if (p + 2 > this.bytes.length) {
-      this.fail('truncated', p, detail);
+    const p = this.take(2, detail);
+    return p < 0 ? -1 : (this.bytes[p]! << 8) | this.bytes[p + 1]!;
+  }
+
+  /** A big-endian u32, or -1. */
+  u32(detail: string): number {
+    const p = this.take(4, detail);
+    return p < 0 ? -1 : this.word(p);
+  }
+
+  /** A big-endian u64 that must be a safe integer (at most 2^53 - 1), or -1. */
+  u64(detail: string): number {
+    const p = this.take(8, detail);
+    if (p < 0) return -1;
+    const hi = this.word(p);
+    if (hi > 0x1fffff) {
+      this.fail('out-of-range', p, detail);
       return -1;
     }
-    this.pos = p + 2;
-    return (this.bytes[p]! << 8) | this.bytes[p + 1]!;
+    return hi * 0x1_0000_0000 + this.word(p + 4);
   }
 
   /**
@@ -122,13 +161,16 @@ export class ByteReader {
   /** A u8 length then that many UTF-8 bytes, the length at most `maxBytes`; or undefined. */
   str8(maxBytes: number, detail: string): string | undefined {
     const at = this.pos;
-    const len = this.u8(detail);
-    if (len < 0) return undefined;
-    if (len > maxBytes) {
-      this.fail('limit-exceeded', at, detail);
-      return undefined;
-    }
-    return this.utf8(len, detail, at);
+    return this.boundedUtf8(at, this.u8(detail), 0, maxBytes, detail);
+  }
+
+  /**
+   * A u16 length in [`minBytes`, `maxBytes`] then that many UTF-8 bytes; or undefined. A length
+   * outside the bounds is `limit-exceeded`.
+   */
+  str16(minBytes: number, maxBytes: number, detail: string): string | undefined {
+    const at = this.pos;
+    return this.boundedUtf8(at, this.u16(detail), minBytes, maxBytes, detail);
   }
 
   /** A zero-copy view of the next `len` bytes, or undefined; `lengthAt` as for {@link utf8}. */
@@ -140,5 +182,37 @@ export class ByteReader {
     }
     this.pos = start + len;
     return this.bytes.subarray(start, start + len);
+  }
+
+  /** The string behind a length read at `at` (-1 when that read failed), bounds checked. */
+  private boundedUtf8(
+    at: number,
+    len: number,
+    minBytes: number,
+    maxBytes: number,
+    detail: string,
+  ): string | undefined {
+    if (len < 0) return undefined;
+    if (len < minBytes || len > maxBytes) {
+      this.fail('limit-exceeded', at, detail);
+      return undefined;
+    }
+    return this.utf8(len, detail, at);
+  }
+
+  /** Where the next `n` bytes start, moving past them; -1 (`truncated`) when fewer remain. */
+  private take(n: number, detail: string): number {
+    const p = this.pos;
+    if (p + n > this.bytes.length) {
+      this.fail('truncated', p, detail);
+      return -1;
+    }
+    this.pos = p + n;
+    return p;
+  }
+
+  private word(p: number): number {
+    const b = this.bytes;
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
   }
 }
