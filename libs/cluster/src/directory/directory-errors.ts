@@ -3,6 +3,7 @@
  * `subscribe`, options out of range, a local set beyond its limits); bytes from peers never
  * throw, they become counted drops (see `DirectoryDropReason`).
  */
+import { formatProblems, type Problem } from '@plumtree/common';
 
 /** A topic or pattern given to the directory is not valid; `reason` says why. */
 export class InvalidTopicError extends Error {
@@ -36,9 +37,9 @@ export class DirectoryOptionsError extends Error {
   override readonly name = 'DirectoryOptionsError';
 
   constructor(
-    /** One line per problem. */
-    readonly problems: readonly string[],
+    /** Every problem, field by field. */
+    readonly problems: readonly Problem[],
   ) {
-    super(`invalid topic directory options: ${problems.join('; ')}`);
+    super(formatProblems('topic directory options', problems));
   }
 }

@@ -2,6 +2,7 @@
  * Typed errors of the node runtime, one concern each, so callers can tell a full payload from a
  * closed node from a topic nobody subscribes to without parsing messages.
  */
+import { formatProblems, type Problem } from '@plumtree/common';
 
 /** Base class of every error a {@link PlumtreeNode} throws or rejects with. */
 export class PlumtreeNodeError extends Error {
@@ -9,19 +10,16 @@ export class PlumtreeNodeError extends Error {
 }
 
 /** One invalid option: the field (dotted for nested ones) and what is wrong with it. */
-export interface NodeOptionProblem {
-  readonly field: string;
-  readonly message: string;
-}
+export type NodeOptionProblem = Problem;
 
-/** Thrown by `PlumtreeNode.start` for invalid options; names every bad field at once. */
+/**
+ * Thrown by `PlumtreeNode.start` for invalid options; names every bad field at once. The shape of
+ * `@plumtree/common`'s `ProblemListError`, kept under the node's own base error.
+ */
 export class PlumtreeNodeOptionsError extends PlumtreeNodeError {
   override readonly name = 'PlumtreeNodeOptionsError';
   constructor(readonly problems: readonly NodeOptionProblem[]) {
-    super(
-      `Invalid PlumtreeNode options (${problems.length} problem${problems.length === 1 ? '' : 's'}): ` +
-        problems.map((p) => `${p.field}: ${p.message}`).join('; '),
-    );
+    super(formatProblems('PlumtreeNode options', problems));
   }
 }
 
