@@ -371,7 +371,7 @@ export class SwimSimulator {
     const listener = this.onEvent;
     for (let e = core.pollEvent(); e; e = core.pollEvent()) if (listener) listener(i, e, now);
     const deadline = core.pollTimeout();
-    if (deadline === null) {
+    if (deadline === undefined) {
       this.wakeAt[i] = NaN;
       return;
     }

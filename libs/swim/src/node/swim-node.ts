@@ -127,7 +127,7 @@ export class SwimNode {
   readonly members$: Observable<SwimMember[]>;
 
   private timer: NodeJS.Timeout | null = null;
-  private timerAt: number | null = null;
+  private timerAt: number | undefined = undefined;
   private closed = false;
   private localJoined = false;
   private closing: Promise<void> | null = null;
@@ -477,11 +477,11 @@ export class SwimNode {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.timerAt = at;
-    if (at === null) return;
+    if (at === undefined) return;
     this.timer = setTimeout(
       () => {
         this.timer = null;
-        this.timerAt = null;
+        this.timerAt = undefined;
         if (this.closed) return;
         this.core.handleTimeout(Date.now());
         this.drive();

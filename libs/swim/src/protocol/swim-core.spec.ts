@@ -75,7 +75,7 @@ function types(t: SwimTransmit): number[] {
 
 /** Advance the core to `t`, firing timers on the way as a shell would. */
 function runTo(c: SwimCore, t: number): void {
-  for (let d = c.pollTimeout(); d !== null && d <= t; d = c.pollTimeout()) c.handleTimeout(d);
+  for (let d = c.pollTimeout(); d !== undefined && d <= t; d = c.pollTimeout()) c.handleTimeout(d);
 }
 
 describe('SwimCore: start and membership rules', () => {
@@ -637,7 +637,7 @@ describe('SwimCore: indirect probes for others', () => {
     const { tx } = drain(c);
     expect(tx).toHaveLength(1);
     expect(tx[0]!.messages[0]).toEqual({ type: MessageType.NackResp, body: { SeqNo: 1 } });
-    expect(c.pollTimeout()).toBeNull();
+    expect(c.pollTimeout()).toBeUndefined();
   });
 });
 
@@ -684,7 +684,7 @@ describe('SwimCore: suspicion (Lifeguard)', () => {
 
   /** The target of the first ping the next probe tick sends. */
   function nextProbeTarget(c: SwimCore, from: number): string | undefined {
-    for (let t = c.pollTimeout(); t !== null && t <= from + 2_000; t = c.pollTimeout()) {
+    for (let t = c.pollTimeout(); t !== undefined && t <= from + 2_000; t = c.pollTimeout()) {
       c.handleTimeout(t);
       const ping = drain(c).tx.find((x) => x.messages[0]!.type === MessageType.Ping);
       if (ping) return ping.to.name;
@@ -792,7 +792,7 @@ describe('SwimCore: suspicion (Lifeguard)', () => {
     expect(c.member('n2')!.state).toBe('suspect');
     c.handlePacket('x:1', alive('n2', 2, 2), 20);
     expect(c.member('n2')!.state).toBe('alive');
-    expect(c.pollTimeout()).toBeNull();
+    expect(c.pollTimeout()).toBeUndefined();
   });
 
   it('suspect about an unknown node or with an old incarnation is ignored', () => {

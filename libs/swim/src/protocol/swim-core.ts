@@ -25,10 +25,10 @@
  * - outputs: {@link SwimCore.pollTransmit}, {@link SwimCore.pollStreamRequest},
  *   {@link SwimCore.pollEvent}, {@link SwimCore.pollTimeout}.
  *
- * Polling order, after every input or command: drain `pollTransmit()` until null (send each packet),
- * then `pollStreamRequest()` until null (open each stream; its answer comes back later through a
- * `handle*` input), then `pollEvent()` until null, and last read `pollTimeout()` and arm the one real
- * timer of the shell for that instant, calling `handleTimeout(now)` when it fires. Transmits and
+ * Polling order, after every input or command: drain `pollTransmit()` until undefined (send each
+ * packet), then `pollStreamRequest()` until undefined (open each stream; its answer comes back later
+ * through a `handle*` input), then `pollEvent()` until undefined, and last read `pollTimeout()` and
+ * arm the one real timer of the shell for that instant, calling `handleTimeout(now)` when it fires. Transmits and
  * stream requests never depend on events being drained; events are only notifications.
  */
 import {
@@ -364,23 +364,23 @@ export class SwimCore {
 
   // ---------------------------------------------------------------- outputs
 
-  /** Next packet to send, or null. */
-  pollTransmit(): SwimTransmit | null {
-    return this.transmits.shift() ?? null;
+  /** Next packet to send, or undefined. */
+  pollTransmit(): SwimTransmit | undefined {
+    return this.transmits.shift();
   }
 
-  /** Next stream to open, or null. */
-  pollStreamRequest(): SwimStreamRequest | null {
-    return this.streamRequests.shift() ?? null;
+  /** Next stream to open, or undefined. */
+  pollStreamRequest(): SwimStreamRequest | undefined {
+    return this.streamRequests.shift();
   }
 
-  /** Next event, or null. */
-  pollEvent(): SwimEvent | null {
-    return this.events.shift() ?? null;
+  /** Next event, or undefined. */
+  pollEvent(): SwimEvent | undefined {
+    return this.events.shift();
   }
 
-  /** The earliest deadline of the timer table, or null when nothing is armed. */
-  pollTimeout(): number | null {
+  /** The earliest deadline of the timer table, or undefined when nothing is armed. */
+  pollTimeout(): number | undefined {
     return this.timers.next();
   }
 

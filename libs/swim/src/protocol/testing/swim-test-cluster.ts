@@ -130,7 +130,7 @@ export class SwimTestCluster {
       for (const n of this.nodes.values()) {
         if (n.crashed) continue;
         const t = n.core.pollTimeout();
-        if (t !== null && t < next) next = t;
+        if (t !== undefined && t < next) next = t;
       }
       if (next > untilMs) break;
       this.now = Math.max(this.now, next);
@@ -139,7 +139,7 @@ export class SwimTestCluster {
       for (const n of this.nodes.values()) {
         if (n.crashed) continue;
         const t = n.core.pollTimeout();
-        if (t !== null && t <= this.now) {
+        if (t !== undefined && t <= this.now) {
           n.core.handleTimeout(this.now);
           this.flush(n);
         }
