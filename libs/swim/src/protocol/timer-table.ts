@@ -144,3 +144,13 @@ export function parseTimerKey(key: string): { kind: TimerKind; id: string | unde
     ? { kind: key as TimerKind, id: undefined }
     : { kind: key.slice(0, i) as TimerKind, id: key.slice(i + 1) };
 }
+
+/**
+ * The next instant of a fixed-period ticker that already fired at `atMs`; missed ticks are
+ * dropped (as a Go ticker drops them).
+ */
+export function nextTick(atMs: number, periodMs: number, nowMs: number): number {
+  const next = atMs + periodMs;
+  if (next > nowMs) return next;
+  return atMs + periodMs * (Math.floor((nowMs - atMs) / periodMs) + 1);
+}

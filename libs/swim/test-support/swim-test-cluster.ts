@@ -1,16 +1,21 @@
 /**
- * A deterministic in-memory network of {@link SwimCore}s for tests: one virtual clock, packets and
+ * A deterministic in-memory network of {@link SwimCore}s for the SWIM specs (test support, outside
+ * src/ so it is not built into dist/): one virtual clock, packets and
  * stream exchanges delivered after a latency in (time, sequence) order, crashes, per-node outbound
  * delays and a drop filter. Modelled on memberlist's `mock_transport.go`, but the cores run sans-IO:
  * nothing sleeps, a seed replays a run.
  */
-import type { SwimConfigInput } from '../../config/swim-config.js';
-import type { AckResp, Message, Ping } from '../../wire/messages.js';
-import { MessageType } from '../../wire/message-types.js';
-import { estimateEncodedSize } from '../message-size.js';
 import { createRng, type Rng } from '@plumtree/common';
-import { COMPOUND_HEADER_OVERHEAD, COMPOUND_OVERHEAD, SwimCore } from '../swim-core.js';
-import type { PushPullState, SwimDelegate, SwimEvent } from '../types.js';
+import type { SwimConfigInput } from '../src/config/swim-config.js';
+import type { AckResp, Message, Ping } from '../src/wire/messages.js';
+import { MessageType } from '../src/wire/message-types.js';
+import { estimateEncodedSize } from '../src/protocol/message-size.js';
+import {
+  COMPOUND_HEADER_OVERHEAD,
+  COMPOUND_OVERHEAD,
+  SwimCore,
+} from '../src/protocol/swim-core.js';
+import type { PushPullState, SwimDelegate, SwimEvent } from '../src/protocol/types.js';
 
 /** A node of the test cluster. */
 export interface TestNode {
