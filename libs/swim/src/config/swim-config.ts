@@ -178,16 +178,9 @@ export class SwimConfig {
     } satisfies Partial<SwimConfig>);
   }
 
-  /** The preset of that name. */
+  /** The preset of that name (each preset is the static factory of that name). */
   static preset(name: SwimPresetName): SwimConfig {
-    switch (name) {
-      case 'lan':
-        return SwimConfig.lan();
-      case 'wan':
-        return SwimConfig.wan();
-      case 'local':
-        return SwimConfig.local();
-    }
+    return SwimConfig[name]();
   }
 }
 
