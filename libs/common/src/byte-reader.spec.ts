@@ -103,3 +103,16 @@ describe('ByteReader fixed-width integers and u16-prefixed strings', () => {
     expect(r.error).toEqual({ reason: 'unknown-kind', offset: 0, detail: 'kind' });
   });
 });
+
+describe('ByteReader.count', () => {
+  it('refuses a count above its limit, or one the remaining bytes cannot hold', () => {
+    expect(new ByteReader(Uint8Array.of(2, 0, 0), 0).count(5, 1, 'n')).toBe(2);
+    const over = new ByteReader<'too-many'>(Uint8Array.of(6), 0);
+    expect(over.count(5, 1, 'n', 'too-many')).toBe(-1);
+    expect(over.error).toEqual({ reason: 'too-many', offset: 0, detail: 'n' });
+    const lying = new ByteReader(Uint8Array.of(3, 0, 0), 0);
+    expect(lying.count(5, 1, 'n')).toBe(-1);
+    expect(lying.error?.reason).toBe('truncated');
+    expect(new ByteReader(Uint8Array.of(9), 0).count(5, 1, 'n')).toBe(-1); // limit-exceeded
+  });
+});

@@ -132,6 +132,31 @@ export class ByteReader<R extends string = ByteReadReason> {
   }
 
   /**
+   * A varint count of items, or -1: at most `max` (else `overLimit`, by default
+   * `limit-exceeded`), and no more than the remaining bytes can hold at `minItemBytes` each (else
+   * `truncated`), so a lying count is refused before anything is allocated for it.
+   */
+  count(
+    max: number,
+    minItemBytes: number,
+    detail: string,
+    overLimit: R | ByteReadReason = 'limit-exceeded',
+  ): number {
+    const at = this.pos;
+    const n = this.varint(detail);
+    if (n < 0) return -1;
+    if (n > max) {
+      this.fail(overLimit, at, detail);
+      return -1;
+    }
+    if (n * minItemBytes > this.remaining) {
+      this.fail('truncated', at, detail);
+      return -1;
+    }
+    return n;
+  }
+
+  /**
    * `len` bytes as strictly validated UTF-8, or undefined. `lengthAt` is where the length field
    * started: a length that overruns the frame is reported there.
    */

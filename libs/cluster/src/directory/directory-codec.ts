@@ -221,18 +221,9 @@ function readBody(r: DirectoryReader, l: DirectoryCodecLimits): DecodedDirectory
   if (node === undefined) return undefined;
   const version = r.varint('version');
   if (version < 0) return undefined;
-  const at = r.pos;
-  const n = r.varint('subscription count');
+  // Each subscription takes at least two bytes (length and one byte).
+  const n = r.count(l.maxSubscriptions, 2, 'subscription count', 'too-many-subscriptions');
   if (n < 0) return undefined;
-  if (n > l.maxSubscriptions) {
-    r.fail('too-many-subscriptions', at, 'subscription count');
-    return undefined;
-  }
-  // Each subscription takes at least two bytes: refuse a count the input cannot hold.
-  if (n * 2 > r.remaining) {
-    r.fail('truncated', at, 'subscription count');
-    return undefined;
-  }
   const subscriptions: string[] = new Array<string>(n);
   let prev = '';
   for (let i = 0; i < n; i++) {
@@ -276,35 +267,30 @@ export function decodeDirectoryMessage(
     if (bytes.length > limits.maxTotalBytes + DIRECTORY_STATE_HEADER_MAX_BYTES) {
       return { ok: false, reason: 'state-too-large' };
     }
-    const n = r.varint('entry count');
-    if (n > limits.maxEntries) {
-      r.fail('too-many-entries', 2, 'entry count');
-    } else if (n >= 0) {
-      // An entry body takes at least four bytes (name, version, count).
-      if (n * 4 > r.remaining) r.fail('truncated', 2, 'entry count');
-      const seen = new Set<string>();
-      for (let i = 0; i < n && r.error === undefined; i++) {
-        const before = r.pos;
-        const e = readBody(r, limits);
-        if (e === undefined) break;
-        // The entry-message limit applies to each entry of a state too.
-        if (r.pos - before + 2 > limits.maxEntryBytes) {
-          r.fail('entry-too-large', before, 'entry');
-          break;
-        }
-        if (seen.has(e.node)) {
-          r.fail('duplicate-node', before, 'entry');
-          break;
-        }
-        seen.add(e.node);
-        entries.push(e);
+    // An entry body takes at least four bytes (name, version, count).
+    const n = r.count(limits.maxEntries, 4, 'entry count', 'too-many-entries');
+    const seen = new Set<string>();
+    for (let i = 0; i < n && r.error === undefined; i++) {
+      const before = r.pos;
+      const e = readBody(r, limits);
+      if (e === undefined) break;
+      // The entry-message limit applies to each entry of a state too.
+      if (r.pos - before + 2 > limits.maxEntryBytes) {
+        r.fail('entry-too-large', before, 'entry');
+        break;
       }
+      if (seen.has(e.node)) {
+        r.fail('duplicate-node', before, 'entry');
+        break;
+      }
+      seen.add(e.node);
+      entries.push(e);
     }
   } else {
     return { ok: false, reason: 'unknown-kind' };
   }
-  // Only varints and strings are read, so the reader's own reasons are truncated, bad-varint and
-  // bad-utf8, all of them directory drop reasons.
+  // Only varints, counts (with their own over-limit reasons) and strings are read, so the
+  // reader's own reasons are truncated, bad-varint and bad-utf8, all of them drop reasons.
   if (r.error !== undefined) return { ok: false, reason: r.error.reason as DirectoryDropReason };
   if (r.pos !== bytes.length) return { ok: false, reason: 'trailing-bytes' };
   return { ok: true, kind, entries };

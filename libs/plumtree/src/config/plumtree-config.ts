@@ -150,18 +150,9 @@ export class PlumtreeConfig {
     } satisfies Partial<PlumtreeConfig>);
   }
 
-  /** The preset of that name. */
+  /** The preset of that name (each preset is the static factory of that name). */
   static preset(name: PlumtreePresetName): PlumtreeConfig {
-    switch (name) {
-      case 'default':
-        return PlumtreeConfig.default();
-      case 'lan':
-        return PlumtreeConfig.lan();
-      case 'wan':
-        return PlumtreeConfig.wan();
-      case 'largeCluster':
-        return PlumtreeConfig.largeCluster();
-    }
+    return PlumtreeConfig[name]();
   }
 }
 

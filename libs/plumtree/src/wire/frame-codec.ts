@@ -61,7 +61,6 @@ import {
   FrameType,
   type GossipMessage,
   type GraftMessage,
-  type IHaveEntry,
   type IHaveMessage,
   type MessageId,
   type PlumtreeMessage,
@@ -441,22 +440,6 @@ function readId(r: FrameReader): MessageId | undefined {
   return { origin, epoch, seq };
 }
 
-/** A count, checked against its limit and against what the remaining bytes can hold. */
-function readCount(r: FrameReader, max: number, minItemBytes: number, detail: string): number {
-  const at = r.pos;
-  const n = r.varint(detail);
-  if (n < 0) return -1;
-  if (n > max) {
-    r.fail('limit-exceeded', at, detail);
-    return -1;
-  }
-  if (n * minItemBytes > r.remaining) {
-    r.fail('truncated', at, detail);
-    return -1;
-  }
-  return n;
-}
-
 function readGossip(r: FrameReader, l: FrameLimits): GossipMessage | undefined {
   const hops = r.u16('hops');
   if (hops < 0) return undefined;
@@ -467,7 +450,7 @@ function readGossip(r: FrameReader, l: FrameLimits): GossipMessage | undefined {
   const publishedAtMs = r.varint('publishedAtMs');
   if (publishedAtMs < 0) return undefined;
 
-  const count = readCount(r, l.maxHeaders, MIN_HEADER_BYTES, 'header count');
+  const count = r.count(l.maxHeaders, MIN_HEADER_BYTES, 'header count');
   if (count < 0) return undefined;
   let headers: Record<string, string> | undefined;
   if (count > 0) {
@@ -522,12 +505,7 @@ function readGossip(r: FrameReader, l: FrameLimits): GossipMessage | undefined {
 }
 
 function readIHave(r: FrameReader, l: FrameLimits): IHaveMessage | undefined {
-  const topic = readTopic(r, l);
-  if (topic === undefined) return undefined;
-  const count = readCount(r, l.maxIHaveEntries, MIN_IHAVE_ENTRY_BYTES, 'entry count');
-  if (count < 0) return undefined;
-  const entries: IHaveEntry[] = [];
-  for (let i = 0; i < count; i++) {
+  const list = readTopicList(r, l, l.maxIHaveEntries, MIN_IHAVE_ENTRY_BYTES, 'entry count', () => {
     const id = readId(r);
     if (id === undefined) return undefined;
     const at = r.pos;
@@ -537,21 +515,34 @@ function readIHave(r: FrameReader, l: FrameLimits): IHaveMessage | undefined {
       r.fail('out-of-range', at, 'entry hops');
       return undefined;
     }
-    entries.push({ id, hops });
-  }
-  return { type: FrameType.IHave, topic, entries };
+    return { id, hops };
+  });
+  return list && { type: FrameType.IHave, topic: list.topic, entries: list.items };
 }
 
 function readGraft(r: FrameReader, l: FrameLimits): GraftMessage | undefined {
+  const list = readTopicList(r, l, l.maxGraftIds, MIN_ID_BYTES, 'id count', () => readId(r));
+  return list && { type: FrameType.Graft, topic: list.topic, ids: list.items };
+}
+
+/** A topic, then a count (at most `max`) and that many items; undefined when any part fails. */
+function readTopicList<T>(
+  r: FrameReader,
+  l: FrameLimits,
+  max: number,
+  minItemBytes: number,
+  countDetail: string,
+  readItem: () => T | undefined,
+): { topic: string; items: T[] } | undefined {
   const topic = readTopic(r, l);
   if (topic === undefined) return undefined;
-  const count = readCount(r, l.maxGraftIds, MIN_ID_BYTES, 'id count');
+  const count = r.count(max, minItemBytes, countDetail);
   if (count < 0) return undefined;
-  const ids: MessageId[] = [];
+  const items: T[] = [];
   for (let i = 0; i < count; i++) {
-    const id = readId(r);
-    if (id === undefined) return undefined;
-    ids.push(id);
+    const item = readItem();
+    if (item === undefined) return undefined;
+    items.push(item);
   }
-  return { type: FrameType.Graft, topic, ids };
+  return { topic, items };
 }
