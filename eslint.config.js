@@ -18,7 +18,8 @@ export default tseslint.config(
     },
   },
   {
-    // The sans-IO rule (DESIGN.md): protocol cores never read the clock, draw randomness or set timers.
+    // The sans-IO rule: protocol cores (and libs/common, under them) never read the clock, draw
+    // randomness or set timers; time is an argument and randomness a seeded RNG, so a seed replays a run.
     files: [
       'libs/common/src/**/*.ts',
       'libs/plumtree/src/**/*.ts',

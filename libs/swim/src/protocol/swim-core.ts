@@ -16,7 +16,7 @@
  * `member-state.ts`, gossip, the broadcast queues and push-pull in `dissemination.ts`. This class
  * is the public face: it validates the options, routes each input to its part and fires timers.
  *
- * The four kinds of methods (STYLE.md point 1):
+ * The four kinds of methods of a sans-IO core (quinn-proto's shape, as the Plumtree core's):
  * - getters: {@link SwimCore.localName}, {@link SwimCore.members}, {@link SwimCore.member},
  *   {@link SwimCore.numMembers}, {@link SwimCore.healthScore}, {@link SwimCore.stats}, ...
  * - inputs, each taking `nowMs`: {@link SwimCore.handlePacket} for every decoded message of a
@@ -35,8 +35,9 @@
  * Polling order, after every input or command: drain `pollTransmit()` until undefined (send each
  * packet), then `pollStreamRequest()` until undefined (open each stream; its answer comes back later
  * through a `handle*` input), then `pollEvent()` until undefined, and last read `pollTimeout()` and
- * arm the one real timer of the shell for that instant, calling `handleTimeout(now)` when it fires. Transmits and
- * stream requests never depend on events being drained; events are only notifications.
+ * arm the one real timer of the shell for that instant, calling `handleTimeout(now)` when it
+ * fires. Transmits and stream requests never depend on events being drained; events are only
+ * notifications.
  */
 import { createRng, type Rng } from '@plumtree/common';
 import { resolveSwimConfig } from '../config/swim-config.js';
