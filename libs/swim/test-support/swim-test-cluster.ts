@@ -302,13 +302,11 @@ export class SwimTestCluster {
         });
         return;
       }
-      case 'push-pull-answer': {
-        const n = this.node(d.to);
-        if (n.crashed) return;
-        n.core.handlePushPullResponse(d.id, d.answer.nodes, d.answer.userState, this.now);
-        this.flush(n);
+      case 'push-pull-answer':
+        this.atLiveNode(d.to, (core) =>
+          core.handlePushPullResponse(d.id, d.answer.nodes, d.answer.userState, this.now),
+        );
         return;
-      }
       case 'stream-ping': {
         const target = this.byAddress.get(d.to);
         const source = this.byAddress.get(d.from);
@@ -323,20 +321,20 @@ export class SwimTestCluster {
         });
         return;
       }
-      case 'stream-ping-answer': {
-        const n = this.node(d.to);
-        if (n.crashed) return;
-        n.core.handleStreamPingResult(d.id, d.ack, this.now);
-        this.flush(n);
+      case 'stream-ping-answer':
+        this.atLiveNode(d.to, (core) => core.handleStreamPingResult(d.id, d.ack, this.now));
         return;
-      }
-      case 'stream-failure': {
-        const n = this.node(d.to);
-        if (n.crashed) return;
-        n.core.handleStreamFailure(d.id, d.error, this.now);
-        this.flush(n);
+      case 'stream-failure':
+        this.atLiveNode(d.to, (core) => core.handleStreamFailure(d.id, d.error, this.now));
         return;
-      }
     }
+  }
+
+  /** Give an input to the core of `name` unless it crashed, then drain its outputs. */
+  private atLiveNode(name: string, input: (core: SwimCore) => void): void {
+    const n = this.node(name);
+    if (n.crashed) return;
+    input(n.core);
+    this.flush(n);
   }
 }
