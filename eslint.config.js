@@ -18,8 +18,14 @@ export default tseslint.config(
     },
   },
   {
-    // The sans-IO rule (DESIGN.md): protocol cores never read the clock, draw randomness or set timers.
-    files: ['libs/plumtree/src/**/*.ts', 'libs/swim/src/protocol/**/*.ts', 'libs/sim/src/**/*.ts'],
+    // The sans-IO rule: protocol cores (and libs/common, under them) never read the clock, draw
+    // randomness or set timers; time is an argument and randomness a seeded RNG, so a seed replays a run.
+    files: [
+      'libs/common/src/**/*.ts',
+      'libs/plumtree/src/**/*.ts',
+      'libs/swim/src/protocol/**/*.ts',
+      'libs/sim/src/**/*.ts',
+    ],
     ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-properties': [

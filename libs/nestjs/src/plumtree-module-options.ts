@@ -5,7 +5,8 @@
  */
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { validationProblems } from '@plumtree/common';
 import {
   PlumtreeNodeOptionsError,
   resolvePlumtreeNodeOptions,
@@ -73,9 +74,7 @@ export function validatePlumtreeModuleOptions(options: PlumtreeModuleOptions): v
     requestTimeoutMs: options.requestTimeoutMs,
     requestMaxAttempts: options.requestMaxAttempts,
   });
-  for (const e of validateSync(nest)) {
-    problems.push({ field: e.property, message: Object.values(e.constraints ?? {}).join(', ') });
-  }
+  problems.push(...validationProblems(nest));
   if (options.server !== undefined && typeof options.server?.whenListening !== 'function') {
     problems.push({ field: 'server', message: 'must be a PlumtreeServer' });
   }

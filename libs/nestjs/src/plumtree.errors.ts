@@ -2,18 +2,16 @@
  * Typed errors of the NestJS layer (the node's own errors come from `@plumtree/cluster`).
  */
 import type { NodeOptionProblem } from '@plumtree/cluster';
+import { ProblemListError } from '@plumtree/common';
 
 /**
  * Invalid `PlumtreeModule` / `PlumtreeServer` / `PlumtreeClient` options, thrown at startup: one
  * error naming every bad field (the Nest-level ones and every problem of the node options).
  */
-export class PlumtreeOptionsError extends Error {
+export class PlumtreeOptionsError extends ProblemListError {
   override readonly name = 'PlumtreeOptionsError';
-  constructor(readonly problems: readonly NodeOptionProblem[]) {
-    super(
-      `Invalid Plumtree options (${problems.length} problem${problems.length === 1 ? '' : 's'}): ` +
-        problems.map((p) => `${p.field}: ${p.message}`).join('; '),
-    );
+  constructor(problems: readonly NodeOptionProblem[]) {
+    super('Plumtree options', problems);
   }
 }
 

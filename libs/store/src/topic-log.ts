@@ -35,6 +35,7 @@ import {
   parseTimeKey,
   timeKey,
   timeTopicRange,
+  type KeyRange,
 } from './store-keys.js';
 import {
   decodeMarkValue,
@@ -528,13 +529,8 @@ export class TopicLog {
   }
 
   private async rebuild(): Promise<void> {
-    for await (const [key, value] of this.db.iterator(markTopicRange(this.topic))) {
-      const id = parseMarkKey(key);
-      const m = decodeMarkValue(value);
-      if (id === null || m === null) {
-        this.counters.corruptRecords++;
-        continue;
-      }
+    const marks = this.validEntries(markTopicRange(this.topic), parseMarkKey, decodeMarkValue);
+    for await (const [id, m] of marks) {
       const s = this.stream(id.origin, id.epoch, true)!;
       s.hwm = m.hwm;
       s.lastSeq = m.lastSeq;
@@ -554,13 +550,8 @@ export class TopicLog {
       if (id.seq > s.hwm) s.above.add(id.seq);
       if (id.seq > s.lastSeq) s.lastSeq = id.seq;
     }
-    for await (const [key, value] of this.db.iterator(timeTopicRange(this.topic))) {
-      const t = parseTimeKey(key);
-      const size = decodeTimeValue(value);
-      if (t === null || size === null) {
-        this.counters.corruptRecords++;
-        continue;
-      }
+    const times = this.validEntries(timeTopicRange(this.topic), parseTimeKey, decodeTimeValue);
+    for await (const [t, size] of times) {
       this.counters.bytes += size;
       const s = this.stream(t.origin, t.epoch, false);
       if (s !== undefined && t.appendedAtMs > s.newestAppendMs) s.newestAppendMs = t.appendedAtMs;
@@ -568,6 +559,20 @@ export class TopicLog {
     // A mark lost to corruption is rebuilt from the records: advance over what is stored.
     for (const m of this.byOrigin.values()) {
       for (const s of m.values()) while (s.above.delete(s.hwm + 1)) s.hwm++;
+    }
+  }
+
+  /** The entries of `range` whose key and value both parse; the others are counted as corrupt. */
+  private async *validEntries<K, V>(
+    range: KeyRange,
+    parseKey: (key: string) => K | null,
+    decodeValue: (value: Uint8Array) => V | null,
+  ): AsyncGenerator<[K, V]> {
+    for await (const [key, value] of this.db.iterator(range)) {
+      const k = parseKey(key);
+      const v = decodeValue(value);
+      if (k === null || v === null) this.counters.corruptRecords++;
+      else yield [k, v];
     }
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { varintSize } from '@plumtree/common';
 import {
   decodeDirectoryDigest,
   decodeDirectoryMessage,
@@ -12,7 +13,6 @@ import {
   directoryNameHash,
   MAX_DIRECTORY_DIGEST_BYTES,
   peekDirectoryKind,
-  directoryVarintSize,
   type DirectoryDecodeResult,
 } from './directory-codec.js';
 import { DEFAULT_DIRECTORY_OPTIONS } from './directory-options.js';
@@ -82,9 +82,9 @@ describe('entry codec', () => {
 
   it('sizes varints as written', () => {
     for (const v of [0, 127, 128, 16383, 16384, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
-      expect(directoryVarintSize(v)).toBe(varint(v).length);
+      expect(varintSize(v)).toBe(varint(v).length);
     }
-    expect(directoryVarintSize(Number.MAX_SAFE_INTEGER)).toBe(8);
+    expect(varintSize(Number.MAX_SAFE_INTEGER)).toBe(8);
   });
 });
 

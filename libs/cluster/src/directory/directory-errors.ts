@@ -4,6 +4,7 @@
  * throw, they become counted drops (see `DirectoryDropReason`).
  */
 import { PlumtreeNodeError } from '../plumtree-node-error.js';
+import { formatProblems, type Problem } from '@plumtree/common';
 
 /** A topic or pattern given to the directory is not valid; `reason` says why. */
 export class InvalidTopicError extends PlumtreeNodeError {
@@ -37,9 +38,9 @@ export class DirectoryOptionsError extends PlumtreeNodeError {
   override readonly name = 'DirectoryOptionsError';
 
   constructor(
-    /** One line per problem. */
-    readonly problems: readonly string[],
+    /** Every problem, field by field. */
+    readonly problems: readonly Problem[],
   ) {
-    super(`invalid topic directory options: ${problems.join('; ')}`);
+    super(formatProblems('topic directory options', problems));
   }
 }

@@ -1,3 +1,4 @@
+import type { Problem } from '@plumtree/common';
 import { DirectoryOptionsError } from './directory-errors.js';
 import { MAX_TOPIC_BYTES } from './topic-pattern.js';
 
@@ -53,20 +54,24 @@ export function resolveDirectoryOptions(options: DirectoryOptions = {}): Resolve
     const v = options[key];
     if (v !== undefined) merged[key] = v;
   }
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const key of Object.keys(merged) as (keyof ResolvedDirectoryOptions)[]) {
     const v = merged[key];
     if (!Number.isSafeInteger(v) || v < 1) {
-      problems.push(`${key} must be a positive integer (got ${String(v)})`);
+      problems.push({ field: key, message: `must be a positive integer (got ${String(v)})` });
     }
   }
   if (merged.maxTopicBytes > MAX_TOPIC_BYTES) {
-    problems.push(`maxTopicBytes must be at most ${MAX_TOPIC_BYTES} (got ${merged.maxTopicBytes})`);
+    problems.push({
+      field: 'maxTopicBytes',
+      message: `must be at most ${MAX_TOPIC_BYTES} (got ${merged.maxTopicBytes})`,
+    });
   }
   if (merged.maxEntryBytes > merged.maxTotalBytes) {
-    problems.push(
-      `maxEntryBytes (${merged.maxEntryBytes}) must not exceed maxTotalBytes (${merged.maxTotalBytes})`,
-    );
+    problems.push({
+      field: 'maxEntryBytes',
+      message: `must not exceed maxTotalBytes (${merged.maxTotalBytes}) (got ${merged.maxEntryBytes})`,
+    });
   }
   if (problems.length > 0) throw new DirectoryOptionsError(problems);
   return merged;

@@ -120,11 +120,16 @@ export class TopicDirectory {
   ) {
     this.options = resolveDirectoryOptions(options);
     if (typeof localName !== 'string' || localName.length === 0) {
-      throw new DirectoryOptionsError(['localName must be a non-empty string']);
+      throw new DirectoryOptionsError([
+        { field: 'localName', message: 'must be a non-empty string' },
+      ]);
     }
     if (Buffer.byteLength(localName, 'utf8') > this.options.maxNodeNameBytes) {
       throw new DirectoryOptionsError([
-        `localName is longer than maxNodeNameBytes (${this.options.maxNodeNameBytes})`,
+        {
+          field: 'localName',
+          message: `is longer than maxNodeNameBytes (${this.options.maxNodeNameBytes})`,
+        },
       ]);
     }
     this.storeLocal();

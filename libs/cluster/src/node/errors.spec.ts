@@ -21,21 +21,28 @@ describe('error classes', () => {
     [new InvalidTopicError('a..b', 'empty segment'), 'InvalidTopicError', 'empty segment'],
     [new DirectoryLimitError('maxTopics', 'too many'), 'DirectoryLimitError', 'too many'],
     [
-      new DirectoryOptionsError(['x', 'y']),
+      new DirectoryOptionsError([
+        { field: 'x', message: 'm' },
+        { field: 'y', message: 'n' },
+      ]),
       'DirectoryOptionsError',
-      'invalid topic directory options: x; y',
+      'Invalid topic directory options (2 problems): x: m; y: n',
     ],
     [
-      new DurableOptionsError(['x']),
+      new DurableOptionsError([{ field: 'x', message: 'm' }]),
       'DurableOptionsError',
-      'invalid durable replicator options: x',
+      'Invalid durable replicator options (1 problem): x: m',
     ],
     [
       new DurableTopicExistsError('t'),
       'DurableTopicExistsError',
       'durable topic t is already added',
     ],
-    [new LazarusOptionsError(['x']), 'LazarusOptionsError', 'Invalid Lazarus options: x'],
+    [
+      new LazarusOptionsError([{ field: 'x', message: 'm' }]),
+      'LazarusOptionsError',
+      'Invalid Lazarus options (1 problem): x: m',
+    ],
     [new NodeClosedError('n'), 'NodeClosedError', 'PlumtreeNode n is closed'],
     [new InvalidHeadersError('r'), 'InvalidHeadersError', 'invalid headers: r'],
     [

@@ -2,25 +2,23 @@
  * Typed errors of the node runtime, one concern each, so callers can tell a full payload from a
  * closed node from a topic nobody subscribes to without parsing messages.
  */
+import { formatProblems, type Problem } from '@plumtree/common';
 
 import { PlumtreeNodeError } from '../plumtree-node-error.js';
 
 export { PlumtreeNodeError };
 
 /** One invalid option: the field (dotted for nested ones) and what is wrong with it. */
-export interface NodeOptionProblem {
-  readonly field: string;
-  readonly message: string;
-}
+export type NodeOptionProblem = Problem;
 
-/** Thrown by `PlumtreeNode.start` for invalid options; names every bad field at once. */
+/**
+ * Thrown by `PlumtreeNode.start` for invalid options; names every bad field at once. The shape of
+ * `@plumtree/common`'s `ProblemListError`, kept under the node's own base error.
+ */
 export class PlumtreeNodeOptionsError extends PlumtreeNodeError {
   override readonly name = 'PlumtreeNodeOptionsError';
   constructor(readonly problems: readonly NodeOptionProblem[]) {
-    super(
-      `Invalid PlumtreeNode options (${problems.length} problem${problems.length === 1 ? '' : 's'}): ` +
-        problems.map((p) => `${p.field}: ${p.message}`).join('; '),
-    );
+    super(formatProblems('PlumtreeNode options', problems));
   }
 }
 

@@ -4,17 +4,8 @@
  * their resolvers, the keys, the topics) and throws one {@link PlumtreeNodeOptionsError}.
  */
 import 'reflect-metadata';
-import {
-  IsArray,
-  IsInt,
-  IsOptional,
-  IsString,
-  Max,
-  Min,
-  MinLength,
-  validateSync,
-  type ValidationError,
-} from 'class-validator';
+import { IsArray, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { validationProblems } from '@plumtree/common';
 import {
   PlumtreeConfigError,
   resolvePlumtreeConfig,
@@ -287,7 +278,7 @@ export function resolvePlumtreeNodeOptions(options: PlumtreeNodeOptions): Resolv
         : value;
     }
   }
-  problems.push(...validationProblems(validateSync(settings)));
+  problems.push(...validationProblems(settings));
 
   if (typeof settings.bindAddr === 'string' && !parseIp(settings.bindAddr)) {
     problems.push({ field: 'bindAddr', message: `not an IP address: ${settings.bindAddr}` });
@@ -412,7 +403,9 @@ export function resolvePlumtreeNodeOptions(options: PlumtreeNodeOptions): Resolv
       resolveDirectoryOptions(directory);
     } catch (e) {
       if (!(e instanceof DirectoryOptionsError)) throw e;
-      for (const p of e.problems) problems.push({ field: 'directory', message: p });
+      for (const p of e.problems) {
+        problems.push({ field: `directory.${p.field}`, message: p.message });
+      }
     }
   }
   if (
@@ -584,11 +577,4 @@ function isSwimTransport(t: unknown): t is SwimTransport {
     typeof o['streams'] === 'object' &&
     o['streams'] !== null
   );
-}
-
-function validationProblems(errors: ValidationError[]): NodeOptionProblem[] {
-  return errors.map((e) => ({
-    field: e.property,
-    message: Object.values(e.constraints ?? {}).join(', ') || 'invalid',
-  }));
 }

@@ -23,7 +23,7 @@
  * Peer input never throws: unknown topics, oversized payloads and duplicates are counted.
  */
 import { PlumtreeConfig } from '../config/plumtree-config.js';
-import { randomInt } from '../rng.js';
+import { randomInt } from '@plumtree/common';
 import {
   FrameType,
   messageKey,
@@ -434,32 +434,24 @@ export class Plumtree {
   /** Run every timer due at `nowMs`. */
   handleTimeout(nowMs: number): void {
     // IHAVE batches.
-    for (
-      let topic = this.flushTimers.popDue(nowMs);
-      topic !== undefined;
-      topic = this.flushTimers.popDue(nowMs)
-    ) {
+    this.flushTimers.forEachDue(nowMs, (topic) => {
       const tree = this.trees.get(topic);
       if (tree !== undefined && tree.flushAtMs !== undefined && tree.flushAtMs <= nowMs)
         this.flush(tree);
-    }
+    });
     // Missing-message timers; GRAFTs due together to the same peer share one frame per topic.
     let grafts: Map<string, MessageId[]> | undefined;
-    for (
-      let key = this.graftTimers.popDue(nowMs);
-      key !== undefined;
-      key = this.graftTimers.popDue(nowMs)
-    ) {
+    this.graftTimers.forEachDue(nowMs, (key) => {
       const m = this.missing.get(key);
-      if (m === undefined || m.deadlineMs > nowMs) continue; // delivered meanwhile, or re-armed
+      if (m === undefined || m.deadlineMs > nowMs) return; // delivered meanwhile, or re-armed
       const target = this.nextGraftTarget(key, m, nowMs);
-      if (target === undefined) continue;
+      if (target === undefined) return;
       grafts ??= new Map();
       const gk = `${m.topic}\u0001${target}`;
       let ids = grafts.get(gk);
       if (ids === undefined) grafts.set(gk, (ids = []));
       ids.push(m.id);
-    }
+    });
     if (grafts !== undefined) {
       for (const [gk, ids] of grafts) {
         const sep = gk.indexOf('\u0001');

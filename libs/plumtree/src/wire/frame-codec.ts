@@ -61,13 +61,11 @@ import {
   FrameType,
   type GossipMessage,
   type GraftMessage,
-  type IHaveEntry,
   type IHaveMessage,
   type MessageId,
   type PlumtreeMessage,
 } from '../types.js';
-import { ByteReader } from './byte-reader.js';
-import { utf8Length, varintSize, writeUtf8, writeVarint } from './byte-writer.js';
+import { ByteReader, utf8Length, varintSize, writeUtf8, writeVarint } from '@plumtree/common';
 import { FrameEncodeError, type FrameDecodeError, type FrameDecodeReason } from './frame-errors.js';
 import {
   DEFAULT_FRAME_LIMITS,
@@ -77,6 +75,9 @@ import {
   MAX_STR8_BYTES,
   type FrameLimits,
 } from './frame-limits.js';
+
+/** The shared byte reader, recording frame decode reasons. */
+type FrameReader = ByteReader<FrameDecodeReason>;
 
 /** Outcome of {@link decodeFrame}: never an exception. */
 export type DecodeResult =
@@ -374,7 +375,10 @@ export function peekFrameType(bytes: Uint8Array): FrameType | undefined {
 export function peekTopic(bytes: Uint8Array): string | undefined {
   const type = peekFrameType(bytes);
   if (type === undefined) return undefined;
-  const r = new ByteReader(bytes, type === FrameType.Gossip ? GOSSIP_HOPS_OFFSET + 2 : 2);
+  const r: FrameReader = new ByteReader(
+    bytes,
+    type === FrameType.Gossip ? GOSSIP_HOPS_OFFSET + 2 : 2,
+  );
   return r.str8(MAX_STR8_BYTES, 'topic');
 }
 
@@ -398,7 +402,7 @@ export function decodeFrame(bytes: Uint8Array, limits?: Partial<FrameLimits>): D
   if (bytes.length < 1) return failure('truncated', 0, 'version');
   if (bytes[0] !== FRAME_CODEC_VERSION) return failure('unknown-version', 0, 'version');
   if (bytes.length < 2) return failure('truncated', 1, 'type');
-  const r = new ByteReader(bytes, 2);
+  const r: FrameReader = new ByteReader(bytes, 2);
   let message: PlumtreeMessage | undefined;
   switch (bytes[1]) {
     case FrameType.Gossip:
@@ -441,11 +445,11 @@ function failure(reason: FrameDecodeReason, offset: number, detail: string): Dec
   return { ok: false, error: { reason, offset, detail } };
 }
 
-function readTopic(r: ByteReader, l: FrameLimits): string | undefined {
+function readTopic(r: FrameReader, l: FrameLimits): string | undefined {
   return r.str8(Math.min(l.maxTopicBytes, MAX_STR8_BYTES), 'topic');
 }
 
-function readId(r: ByteReader): MessageId | undefined {
+function readId(r: FrameReader): MessageId | undefined {
   const origin = r.str8(MAX_STR8_BYTES, 'id.origin');
   if (origin === undefined) return undefined;
   const epoch = r.varint('id.epoch');
@@ -460,23 +464,7 @@ function readId(r: ByteReader): MessageId | undefined {
   return { origin, epoch, seq };
 }
 
-/** A count, checked against its limit and against what the remaining bytes can hold. */
-function readCount(r: ByteReader, max: number, minItemBytes: number, detail: string): number {
-  const at = r.pos;
-  const n = r.varint(detail);
-  if (n < 0) return -1;
-  if (n > max) {
-    r.fail('limit-exceeded', at, detail);
-    return -1;
-  }
-  if (n * minItemBytes > r.remaining) {
-    r.fail('truncated', at, detail);
-    return -1;
-  }
-  return n;
-}
-
-function readGossip(r: ByteReader, l: FrameLimits): GossipMessage | undefined {
+function readGossip(r: FrameReader, l: FrameLimits): GossipMessage | undefined {
   const hops = r.u16('hops');
   if (hops < 0) return undefined;
   const topic = readTopic(r, l);
@@ -486,7 +474,7 @@ function readGossip(r: ByteReader, l: FrameLimits): GossipMessage | undefined {
   const publishedAtMs = r.varint('publishedAtMs');
   if (publishedAtMs < 0) return undefined;
 
-  const count = readCount(r, l.maxHeaders, MIN_HEADER_BYTES, 'header count');
+  const count = r.count(l.maxHeaders, MIN_HEADER_BYTES, 'header count');
   if (count < 0) return undefined;
   let headers: Record<string, string> | undefined;
   if (count > 0) {
@@ -540,13 +528,8 @@ function readGossip(r: ByteReader, l: FrameLimits): GossipMessage | undefined {
     : { type: FrameType.Gossip, topic, id, hops, publishedAtMs, headers, payload };
 }
 
-function readIHave(r: ByteReader, l: FrameLimits): IHaveMessage | undefined {
-  const topic = readTopic(r, l);
-  if (topic === undefined) return undefined;
-  const count = readCount(r, l.maxIHaveEntries, MIN_IHAVE_ENTRY_BYTES, 'entry count');
-  if (count < 0) return undefined;
-  const entries: IHaveEntry[] = [];
-  for (let i = 0; i < count; i++) {
+function readIHave(r: FrameReader, l: FrameLimits): IHaveMessage | undefined {
+  const list = readTopicList(r, l, l.maxIHaveEntries, MIN_IHAVE_ENTRY_BYTES, 'entry count', () => {
     const id = readId(r);
     if (id === undefined) return undefined;
     const at = r.pos;
@@ -556,21 +539,34 @@ function readIHave(r: ByteReader, l: FrameLimits): IHaveMessage | undefined {
       r.fail('out-of-range', at, 'entry hops');
       return undefined;
     }
-    entries.push({ id, hops });
-  }
-  return { type: FrameType.IHave, topic, entries };
+    return { id, hops };
+  });
+  return list && { type: FrameType.IHave, topic: list.topic, entries: list.items };
 }
 
-function readGraft(r: ByteReader, l: FrameLimits): GraftMessage | undefined {
+function readGraft(r: FrameReader, l: FrameLimits): GraftMessage | undefined {
+  const list = readTopicList(r, l, l.maxGraftIds, MIN_ID_BYTES, 'id count', () => readId(r));
+  return list && { type: FrameType.Graft, topic: list.topic, ids: list.items };
+}
+
+/** A topic, then a count (at most `max`) and that many items; undefined when any part fails. */
+function readTopicList<T>(
+  r: FrameReader,
+  l: FrameLimits,
+  max: number,
+  minItemBytes: number,
+  countDetail: string,
+  readItem: () => T | undefined,
+): { topic: string; items: T[] } | undefined {
   const topic = readTopic(r, l);
   if (topic === undefined) return undefined;
-  const count = readCount(r, l.maxGraftIds, MIN_ID_BYTES, 'id count');
+  const count = r.count(max, minItemBytes, countDetail);
   if (count < 0) return undefined;
-  const ids: MessageId[] = [];
+  const items: T[] = [];
   for (let i = 0; i < count; i++) {
-    const id = readId(r);
-    if (id === undefined) return undefined;
-    ids.push(id);
+    const item = readItem();
+    if (item === undefined) return undefined;
+    items.push(item);
   }
-  return { type: FrameType.Graft, topic, ids };
+  return { topic, items };
 }

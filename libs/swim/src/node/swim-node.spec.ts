@@ -137,10 +137,8 @@ describe('SwimNode on a MemoryNetwork', () => {
       keys: ['short'],
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SwimNodeOptionsError);
-    const problems = (err as SwimNodeOptionsError).problems.join('\n');
-    expect(problems).toMatch(/bindAddr/);
-    expect(problems).toMatch(/bindPort/);
-    expect(problems).toMatch(/keys/);
-    expect(problems).toMatch(/config\.name/);
+    const fields = (err as SwimNodeOptionsError).problems.map((p) => p.field);
+    expect(fields).toEqual(['bindAddr', 'bindPort', 'keys', 'config.bindPort', 'config.name']);
+    expect((err as Error).message).toMatch(/^Invalid SWIM node options \(5 problems\): bindAddr: /);
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Duplex } from 'node:stream';
 import type { SwimConfigInput } from '../config/swim-config.js';
 import { SwimNode } from '../node/swim-node.js';
-import { createRng } from '../protocol/rng.js';
+import { createRng } from '@plumtree/common';
 import { FilteringTransport } from './filtering-transport.js';
 import { MemoryNetwork, type Scheduler } from './memory-network.js';
 import { DialError, type SwimTransport } from './transport.js';

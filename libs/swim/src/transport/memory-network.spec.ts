@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Duplex } from 'node:stream';
-import { createRng } from '../protocol/rng.js';
+import { createRng } from '@plumtree/common';
 import { MemoryNetwork, type Scheduler } from './memory-network.js';
 import { DialError } from './transport.js';
 

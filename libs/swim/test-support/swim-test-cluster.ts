@@ -1,16 +1,21 @@
 /**
- * A deterministic in-memory network of {@link SwimCore}s for tests: one virtual clock, packets and
+ * A deterministic in-memory network of {@link SwimCore}s for the SWIM specs (test support, outside
+ * src/ so it is not built into dist/): one virtual clock, packets and
  * stream exchanges delivered after a latency in (time, sequence) order, crashes, per-node outbound
  * delays and a drop filter. Modelled on memberlist's `mock_transport.go`, but the cores run sans-IO:
  * nothing sleeps, a seed replays a run.
  */
-import type { SwimConfigInput } from '../../config/swim-config.js';
-import type { AckResp, Message, Ping } from '../../wire/messages.js';
-import { MessageType } from '../../wire/message-types.js';
-import { estimateEncodedSize } from '../message-size.js';
-import { createRng, type Rng } from '../rng.js';
-import { COMPOUND_HEADER_OVERHEAD, COMPOUND_OVERHEAD, SwimCore } from '../swim-core.js';
-import type { PushPullState, SwimDelegate, SwimEvent } from '../types.js';
+import { createRng, type Rng } from '@plumtree/common';
+import type { SwimConfigInput } from '../src/config/swim-config.js';
+import type { AckResp, Message, Ping } from '../src/wire/messages.js';
+import { MessageType } from '../src/wire/message-types.js';
+import { estimateEncodedSize } from '../src/protocol/message-size.js';
+import {
+  COMPOUND_HEADER_OVERHEAD,
+  COMPOUND_OVERHEAD,
+  SwimCore,
+} from '../src/protocol/swim-core.js';
+import type { PushPullState, SwimDelegate, SwimEvent } from '../src/protocol/types.js';
 
 /** A node of the test cluster. */
 export interface TestNode {
@@ -130,7 +135,7 @@ export class SwimTestCluster {
       for (const n of this.nodes.values()) {
         if (n.crashed) continue;
         const t = n.core.pollTimeout();
-        if (t !== null && t < next) next = t;
+        if (t !== undefined && t < next) next = t;
       }
       if (next > untilMs) break;
       this.now = Math.max(this.now, next);
@@ -139,7 +144,7 @@ export class SwimTestCluster {
       for (const n of this.nodes.values()) {
         if (n.crashed) continue;
         const t = n.core.pollTimeout();
-        if (t !== null && t <= this.now) {
+        if (t !== undefined && t <= this.now) {
           n.core.handleTimeout(this.now);
           this.flush(n);
         }
@@ -297,13 +302,11 @@ export class SwimTestCluster {
         });
         return;
       }
-      case 'push-pull-answer': {
-        const n = this.node(d.to);
-        if (n.crashed) return;
-        n.core.handlePushPullResponse(d.id, d.answer.nodes, d.answer.userState, this.now);
-        this.flush(n);
+      case 'push-pull-answer':
+        this.atLiveNode(d.to, (core) =>
+          core.handlePushPullResponse(d.id, d.answer.nodes, d.answer.userState, this.now),
+        );
         return;
-      }
       case 'stream-ping': {
         const target = this.byAddress.get(d.to);
         const source = this.byAddress.get(d.from);
@@ -318,20 +321,20 @@ export class SwimTestCluster {
         });
         return;
       }
-      case 'stream-ping-answer': {
-        const n = this.node(d.to);
-        if (n.crashed) return;
-        n.core.handleStreamPingResult(d.id, d.ack, this.now);
-        this.flush(n);
+      case 'stream-ping-answer':
+        this.atLiveNode(d.to, (core) => core.handleStreamPingResult(d.id, d.ack, this.now));
         return;
-      }
-      case 'stream-failure': {
-        const n = this.node(d.to);
-        if (n.crashed) return;
-        n.core.handleStreamFailure(d.id, d.error, this.now);
-        this.flush(n);
+      case 'stream-failure':
+        this.atLiveNode(d.to, (core) => core.handleStreamFailure(d.id, d.error, this.now));
         return;
-      }
     }
+  }
+
+  /** Give an input to the core of `name` unless it crashed, then drain its outputs. */
+  private atLiveNode(name: string, input: (core: SwimCore) => void): void {
+    const n = this.node(name);
+    if (n.crashed) return;
+    input(n.core);
+    this.flush(n);
   }
 }

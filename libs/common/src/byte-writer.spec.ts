@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { ByteReader } from './byte-reader.js';
-import { utf8Length, varintSize, writeUtf8, writeVarint } from './byte-writer.js';
+import { ByteWriter, utf8Length, varintSize, writeUtf8, writeVarint } from './byte-writer.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -88,5 +88,30 @@ describe('UTF-8', () => {
       expect(r.utf8(out.length, 's', 0)).toBe(s);
       expect(r.pos).toBe(out.length);
     }
+  });
+});
+
+describe('ByteWriter', () => {
+  it('writes what ByteReader reads back, and insists on the measured size', () => {
+    const w = new ByteWriter(1 + 2 + 4 + 8 + 2 + 2 + 3);
+    w.u8(7);
+    w.u16(0xbeef);
+    w.u32(0xfffffffe);
+    w.u64(Number.MAX_SAFE_INTEGER);
+    w.str16('é');
+    w.bytes(Uint8Array.from([1, 2, 3]));
+    const r = new ByteReader(w.done(), 0);
+    expect([r.u8('a'), r.u16('b'), r.u32('c'), r.u64('d')]).toEqual([
+      7,
+      0xbeef,
+      0xfffffffe,
+      Number.MAX_SAFE_INTEGER,
+    ]);
+    expect(r.str16(0, 10, 'e')).toBe('é');
+    expect([...r.view(3, 'f', r.pos)!]).toEqual([1, 2, 3]);
+    expect(r.remaining).toBe(0);
+    const short = new ByteWriter(3);
+    short.u8(1);
+    expect(() => short.done()).toThrow(/wrote 1 bytes of a measured 3/);
   });
 });

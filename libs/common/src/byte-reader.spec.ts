@@ -71,3 +71,48 @@ describe('ByteReader reads fail without throwing', () => {
     expect(r2.error?.detail).toBe('x'); // the first failure is kept
   });
 });
+
+describe('ByteReader fixed-width integers and u16-prefixed strings', () => {
+  it('u32 and u64 read big-endian; a u64 above 2^53 - 1 is out-of-range', () => {
+    const bytes = new Uint8Array(
+      Buffer.from('fffffffe' + '001fffffffffffff' + '0020000000000000', 'hex'),
+    );
+    const r = new ByteReader(bytes, 0);
+    expect(r.u32('a')).toBe(0xfffffffe);
+    expect(r.u64('b')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(r.u64('c')).toBe(-1);
+    expect(r.error).toEqual({ reason: 'out-of-range', offset: 12, detail: 'c' });
+    expect(new ByteReader(bytes, 18).u64('d')).toBe(-1);
+  });
+
+  it('str16 checks the length against its bounds before reading', () => {
+    const ok = new ByteReader(new Uint8Array(Buffer.from('0002c3a9', 'hex')), 0);
+    expect(ok.str16(1, 2, 's')).toBe('é');
+    const empty = new ByteReader(new Uint8Array([0, 0]), 0);
+    expect(empty.str16(1, 10, 's')).toBeUndefined();
+    expect(empty.error?.reason).toBe('limit-exceeded');
+    const short = new ByteReader(new Uint8Array([0, 3, 0x41]), 0);
+    expect(short.str16(0, 10, 's')).toBeUndefined();
+    expect(short.error).toEqual({ reason: 'truncated', offset: 0, detail: 's' });
+  });
+
+  it('a codec records its own reasons beside the reader ones', () => {
+    const r = new ByteReader<'unknown-kind'>(new Uint8Array([9]), 0);
+    r.fail('unknown-kind', 0, 'kind');
+    r.fail('truncated', 1, 'later');
+    expect(r.error).toEqual({ reason: 'unknown-kind', offset: 0, detail: 'kind' });
+  });
+});
+
+describe('ByteReader.count', () => {
+  it('refuses a count above its limit, or one the remaining bytes cannot hold', () => {
+    expect(new ByteReader(Uint8Array.of(2, 0, 0), 0).count(5, 1, 'n')).toBe(2);
+    const over = new ByteReader<'too-many'>(Uint8Array.of(6), 0);
+    expect(over.count(5, 1, 'n', 'too-many')).toBe(-1);
+    expect(over.error).toEqual({ reason: 'too-many', offset: 0, detail: 'n' });
+    const lying = new ByteReader(Uint8Array.of(3, 0, 0), 0);
+    expect(lying.count(5, 1, 'n')).toBe(-1);
+    expect(lying.error?.reason).toBe('truncated');
+    expect(new ByteReader(Uint8Array.of(9), 0).count(5, 1, 'n')).toBe(-1); // limit-exceeded
+  });
+});

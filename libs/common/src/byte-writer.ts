@@ -1,7 +1,7 @@
 /**
- * Encoding helpers for the frame codec: UTF-8 length and writing, unsigned LEB128 varints.
- * The encoder measures first and allocates once, so every writer here writes into a buffer that
- * is already known to be large enough.
+ * Encoding helpers of the binary codecs: UTF-8 length and writing, unsigned LEB128 varints, and a
+ * big-endian cursor ({@link ByteWriter}). Encoders measure first and allocate once, so every
+ * writer here writes into a buffer that is already known to be large enough.
  */
 
 const encoder = new TextEncoder();
@@ -87,4 +87,57 @@ export function writeVarint(v: number, out: Uint8Array, off: number): number {
   }
   out[off++] = v;
   return off;
+}
+
+/**
+ * A cursor that writes big-endian integers, length-prefixed strings and bytes into a buffer of a
+ * size measured beforehand; {@link done} checks that the measure was exact.
+ */
+export class ByteWriter {
+  readonly out: Buffer;
+  private pos = 0;
+
+  constructor(size: number) {
+    this.out = Buffer.allocUnsafe(size);
+  }
+
+  u8(v: number): void {
+    this.out[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.out.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+
+  u32(v: number): void {
+    this.out.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  /** A safe non-negative integer as 8 bytes. */
+  u64(v: number): void {
+    this.out.writeBigUInt64BE(BigInt(v), this.pos);
+    this.pos += 8;
+  }
+
+  /** A u16 byte length, then the string as UTF-8. */
+  str16(s: string): void {
+    const n = this.out.write(s, this.pos + 2, 'utf8');
+    this.out.writeUInt16BE(n, this.pos);
+    this.pos += 2 + n;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.out.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** The written bytes; throws when they do not fill the measured size exactly (a codec bug). */
+  done(): Uint8Array {
+    if (this.pos !== this.out.length) {
+      throw new Error(`ByteWriter: wrote ${this.pos} bytes of a measured ${this.out.length}`);
+    }
+    return new Uint8Array(this.out.buffer, this.out.byteOffset, this.out.length);
+  }
 }
