@@ -18,6 +18,21 @@ export default tseslint.config(
     },
   },
   {
+    // The web chat's page: plain ES modules run by the browser (no bundler).
+    files: ['apps/web-chat/public/**/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        localStorage: 'readonly',
+        fetch: 'readonly',
+        EventSource: 'readonly',
+        Node: 'readonly',
+        ResizeObserver: 'readonly',
+      },
+    },
+  },
+  {
     // The sans-IO rule (DESIGN.md): protocol cores never read the clock, draw randomness or set timers.
     files: ['libs/plumtree/src/**/*.ts', 'libs/swim/src/protocol/**/*.ts', 'libs/sim/src/**/*.ts'],
     ignores: ['**/*.spec.ts'],
