@@ -11,7 +11,8 @@
  * Commands (JSON bodies; 400 with the reason when refused): `POST /api/nodes/:node/join|leave`
  * `{"room"}`, `/send` `{"room","text"}`, `/kill`, `/restart`, `/loss` `{"packets","frames"}`;
  * `POST /api/partition` `{"groups":[["node-1","node-2"]]}`, `/api/heal`, `/api/metrics/reset`,
- * `/api/eager-all` `{"on"}`. `GET /api/view` is the current view.
+ * `/api/eager-all` `{"on"}`. `GET /api/view` is the current view, `GET /api/messages?room=R` the
+ * chat of a room (all rooms without `room`), each message with the nodes it arrived at.
  */
 import {
   BadRequestException,
@@ -21,11 +22,13 @@ import {
   HttpCode,
   Param,
   Post,
+  Query,
   Sse,
   type MessageEvent,
 } from '@nestjs/common';
 import {
   LocalClusterError,
+  type ChatMessage,
   type ClusterEvent,
   type ClusterView,
   type LocalCluster,
@@ -78,6 +81,11 @@ export class WebChatController {
   @Get('view')
   view(): ClusterView {
     return this.cluster.view();
+  }
+
+  @Get('messages')
+  messages(@Query('room') room?: string): ChatMessage[] {
+    return this.cluster.history(room);
   }
 
   @Post('nodes/:node/join')
