@@ -29,6 +29,7 @@ export default tseslint.config(
         EventSource: 'readonly',
         Node: 'readonly',
         ResizeObserver: 'readonly',
+        requestAnimationFrame: 'readonly',
       },
     },
   },

@@ -112,6 +112,15 @@ describe('web chat (npm start) in chromium', () => {
       );
       expect(hops).toBeGreaterThanOrEqual(1);
     }
+    // Two more speakers: the tree serves every publisher of the room.
+    for (const [from, line] of [
+      ['node-4', 'node-4 here: deploy is green'],
+      ['node-2', 'node-2: thanks, merging'],
+    ] as const) {
+      await say(from, line);
+      for (const n of NODES) await message(line).locator(`.arrival[data-node="${n}"]`).waitFor();
+    }
+    await page.locator('#tree-status[data-spanning="true"][data-live="5"]').waitFor();
     await shot('chat');
   });
 

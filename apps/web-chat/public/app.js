@@ -13,7 +13,7 @@ const state = {
   names: [],
   room: localStorage.getItem('room') || 'chat.general',
   speaker: localStorage.getItem('speaker') || 'node-1',
-  /** @type {Map<string, any>} chat messages by id */
+  /** @type {Map<string, any>} chat messages by room and id (ids count per topic) */
   messages: new Map(),
   /** the event log, oldest first */
   events: [],
@@ -24,6 +24,39 @@ const state = {
 
 const $ = (id) => document.getElementById(id);
 const graph = new TreeGraph($('graph'));
+
+/**
+ * Keeps a list scrolled to its end while the user has not scrolled up (a list that grows, or a
+ * panel whose height settles, does not lose the end).
+ */
+function stickToEnd(box) {
+  let stuck = true;
+  let ours = false;
+  box.addEventListener('scroll', () => {
+    // Only the user's own scrolling decides; ours follows the end.
+    if (ours) {
+      ours = false;
+      return;
+    }
+    stuck = box.scrollHeight - box.scrollTop - box.clientHeight < 30;
+  });
+  let queued = false;
+  const follow = () => {
+    if (!stuck || queued) return;
+    queued = true;
+    // After layout: what was just added has its height by then.
+    requestAnimationFrame(() => {
+      queued = false;
+      if (!stuck || box.scrollHeight - box.scrollTop - box.clientHeight < 1) return;
+      ours = true;
+      box.scrollTop = box.scrollHeight;
+    });
+  };
+  new ResizeObserver(follow).observe(box);
+  return follow;
+}
+const followMessages = stickToEnd($('messages'));
+const followLog = stickToEnd($('log'));
 
 /** A DOM element; children are nodes or text (never parsed as HTML). */
 function el(tag, attrs = {}, ...children) {
@@ -103,7 +136,7 @@ function renderAll() {
   ifChanged('rooms', [rooms, state.room], () => renderRooms(v));
   const room = v.rooms.find((r) => r.name === state.room) ?? v.rooms[0];
   graph.render(v, room, state.speaker);
-  renderTreeStatus(room);
+  renderTreeStatus(room, v.partition !== null);
   const rows = v.nodes.map((n) => [n.name, n.swim, n.process, n.pid, n.rooms, n.faults, n.address]);
   ifChanged('nodes', [rows, v.partition, state.room, [...state.sides]], () => renderNodes(v));
   ifChanged(
@@ -169,7 +202,7 @@ function renderRooms(v) {
   $('chat-room').textContent = state.room;
 }
 
-function renderTreeStatus(room) {
+function renderTreeStatus(room, partitioned) {
   const s = $('tree-status');
   if (!room) return;
   const eager = room.edges.filter((e) => e.kind === 'eager').length;
@@ -190,9 +223,11 @@ function renderTreeStatus(room) {
       ? eager > Math.max(0, live - 1)
         ? ' · the next messages PRUNE the extra eager links'
         : ' · a spanning tree'
-      : room.connected
-        ? ' · lazy links reach the rest: the next message repairs it (IHAVE → GRAFT)'
-        : ' · some members are cut off (partition or failure)',
+      : partitioned
+        ? ' · the partition cuts the room: each side keeps its own tree until Heal'
+        : room.connected
+          ? ' · lazy links reach the rest: the next message repairs it (IHAVE → GRAFT)'
+          : ' · some members are cut off from the others',
   );
 }
 
@@ -401,7 +436,6 @@ function renderMetrics(v) {
 
 function renderMessages() {
   const box = $('messages');
-  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   const list = [...state.messages.values()]
     .filter((m) => m.room === state.room)
     .sort((a, b) => a.publishedAtMs - b.publishedAtMs);
@@ -417,11 +451,15 @@ function renderMessages() {
   }
   const room = state.view?.rooms.find((r) => r.name === state.room);
   box.replaceChildren(...list.map((m) => messageEl(m, room)));
-  if (atBottom) box.scrollTop = box.scrollHeight;
+  followMessages();
 }
 
 function messageEl(m, room) {
-  const arrivals = [...m.arrivals].sort((a, b) => a.hops - b.hops || a.node.localeCompare(b.node));
+  // Over the tree by hops, then what durable catch-up brought (hops -1) last.
+  const order = (a) => (a.hops < 0 ? Number.MAX_SAFE_INTEGER : a.hops);
+  const arrivals = [...m.arrivals].sort(
+    (a, b) => order(a) - order(b) || a.node.localeCompare(b.node),
+  );
   const reach = room ? `reached ${m.arrivals.length} · ${room.members.length} in room now` : '';
   return el(
     'div',
@@ -460,7 +498,7 @@ function messageEl(m, room) {
 }
 
 function addMessages(list) {
-  for (const m of list) state.messages.set(m.id, m);
+  for (const m of list) state.messages.set(`${m.room} ${m.id}`, m);
   if (state.messages.size > MAX_MESSAGES * 3) {
     const oldest = [...state.messages.values()].sort((a, b) => a.publishedAtMs - b.publishedAtMs);
     for (const m of oldest.slice(0, state.messages.size - MAX_MESSAGES * 3))
@@ -549,7 +587,6 @@ function addEvents(events, flash = true) {
 function renderLog(events) {
   const log = $('log');
   const roomOnly = $('log-room-only').checked;
-  const atBottom = events === undefined || log.scrollHeight - log.scrollTop - log.clientHeight < 30;
   if (events === undefined) log.replaceChildren();
   for (const e of events ?? state.events) {
     if (roomOnly && e.topic !== undefined && e.topic !== state.room) continue;
@@ -557,7 +594,7 @@ function renderLog(events) {
     if (line) log.append(line);
   }
   while (log.childElementCount > MAX_LOG_LINES) log.firstElementChild.remove();
-  if (atBottom) log.scrollTop = log.scrollHeight;
+  followLog();
 }
 
 // ---------------------------------------------------------------- controls

@@ -27,8 +27,8 @@ export class TreeGraph {
         {
           selector: 'node',
           style: {
-            width: 46,
-            height: 46,
+            width: 34,
+            height: 34,
             'background-color': 'data(colour)',
             'background-opacity': 0.22,
             'border-width': 3,
@@ -37,9 +37,14 @@ export class TreeGraph {
             color: '#e2e8f0',
             'font-size': 12,
             'font-family': 'ui-monospace, DejaVu Sans Mono, monospace',
-            'text-valign': 'center',
+            'text-valign': 'bottom',
             'text-halign': 'center',
+            'text-margin-y': 4,
             'text-wrap': 'wrap',
+            'line-height': 1.25,
+            'text-background-color': '#131920',
+            'text-background-opacity': 0.75,
+            'text-background-padding': 2,
           },
         },
         {
@@ -103,7 +108,7 @@ export class TreeGraph {
   /** Positions on a circle, node-1 at the top, clockwise. */
   layout() {
     const { w, h } = { w: this.cy.width(), h: this.cy.height() };
-    const r = Math.max(40, Math.min(w, h) / 2 - 42);
+    const r = Math.max(40, Math.min(w, h) / 2 - 48);
     const n = this.names.length;
     this.names.forEach((name, i) => {
       const a = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, n);
@@ -135,7 +140,9 @@ export class TreeGraph {
         const el = cy.$id(n.name);
         const state = n.process === 'running' ? n.swim : n.process === 'killed' ? 'dead' : n.swim;
         el.data('colour', STATE_COLOURS[state] ?? STATE_COLOURS.unknown);
-        el.data('label', `${n.name.replace('node-', 'n')}\n${labelOf(n)}`);
+        const side = view.partition ? view.partition.findIndex((g) => g.includes(n.name)) : -1;
+        const sideText = side >= 0 ? ` · ${String.fromCharCode(65 + side)}` : '';
+        el.data('label', `${n.name}\n${labelOf(n)}${sideText}`);
         el.toggleClass('out', !members.has(n.name));
         el.toggleClass('down', down.has(n.name));
         el.toggleClass('speaker', n.name === speaker);

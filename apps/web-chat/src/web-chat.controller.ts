@@ -62,7 +62,7 @@ export class WebChatController {
       filter((batch) => batch.length > 0),
       map((batch) => ({
         type: 'messages',
-        messages: [...new Map(batch.map((m) => [m.id, m])).values()],
+        messages: [...new Map(batch.map((m) => [`${m.room} ${m.id}`, m])).values()],
       })),
     );
     const views = c.view$.pipe(map((view: ClusterView) => ({ type: 'view', view })));

@@ -34,6 +34,15 @@ describe('ChatLog', () => {
     expect(m.text).toBe('text of m1');
   });
 
+  it('tells apart two rooms carrying the same id (ids count per topic)', () => {
+    const log = new ChatLog();
+    log.add('node-1', delivery('m1', 'chat.general'));
+    log.add('node-1', delivery('m1', 'chat.ops'));
+    expect(log.recent('chat.general')).toHaveLength(1);
+    expect(log.recent('chat.ops')).toHaveLength(1);
+    expect(log.recent('chat.ops')[0]!.arrivals).toHaveLength(1);
+  });
+
   it('keeps rooms apart, in order, the last 200 of each', () => {
     const log = new ChatLog();
     for (let i = 1; i <= MAX_MESSAGES_PER_ROOM + 3; i++)

@@ -1,6 +1,8 @@
 /**
- * The chat as the cluster delivered it: one entry per message id, with every node it arrived at
- * (hops, latency, the peer it came from), the last {@link MAX_MESSAGES_PER_ROOM} per room.
+ * The chat as the cluster delivered it: one entry per message, with every node it arrived at
+ * (hops, latency, the peer it came from), the last {@link MAX_MESSAGES_PER_ROOM} per room. A
+ * message is known by its room and id together: ids count per topic (`origin/epoch/seq`), so
+ * two rooms may carry the same id.
  */
 import type { NodeEvent } from '../protocol.js';
 
@@ -27,13 +29,19 @@ export interface ChatMessage {
   readonly arrivals: ChatArrival[];
 }
 
+/** What a message is known by: its room and its id (ids count per topic). */
+export function messageKey(room: string, id: string): string {
+  return `${room}\u0000${id}`;
+}
+
 export class ChatLog {
   private readonly byId = new Map<string, ChatMessage>();
   private readonly byRoom = new Map<string, ChatMessage[]>();
 
   /** Records that `node` delivered a message; returns its entry. */
   add(node: string, d: Extract<NodeEvent, { kind: 'delivery' }>): ChatMessage {
-    let m = this.byId.get(d.id);
+    const key = messageKey(d.topic, d.id);
+    let m = this.byId.get(key);
     if (m === undefined) {
       m = {
         id: d.id,
@@ -43,11 +51,14 @@ export class ChatLog {
         publishedAtMs: d.publishedAtMs,
         arrivals: [],
       };
-      this.byId.set(d.id, m);
+      this.byId.set(key, m);
       let list = this.byRoom.get(d.topic);
       if (list === undefined) this.byRoom.set(d.topic, (list = []));
       list.push(m);
-      if (list.length > MAX_MESSAGES_PER_ROOM) this.byId.delete(list.shift()!.id);
+      if (list.length > MAX_MESSAGES_PER_ROOM) {
+        const old = list.shift()!;
+        this.byId.delete(messageKey(old.room, old.id));
+      }
     }
     // A node restarted with an empty seen set may deliver a message again: one arrival each.
     if (!m.arrivals.some((a) => a.node === node)) {

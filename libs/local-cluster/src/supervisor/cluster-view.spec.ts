@@ -56,6 +56,19 @@ describe('swimConsensus', () => {
     expect(swimConsensus('a', views).swim).toBe('alive');
   });
 
+  it("counts the votes it is told to (a partition: the node's own side)", () => {
+    const views = [
+      snap('a', { a: 'alive', b: 'alive', c: 'dead', d: 'dead' }),
+      snap('b', { a: 'alive', b: 'alive', c: 'dead', d: 'dead' }),
+      snap('c', { a: 'dead', b: 'dead', c: 'alive', d: 'alive' }),
+      snap('d', { a: 'dead', b: 'dead', c: 'alive', d: 'alive' }),
+    ];
+    const side = (n: string) => (n === 'a' || n === 'b' ? 0 : 1);
+    expect(swimConsensus('a', views).swim).toBe('dead');
+    const r = swimConsensus('a', views, (o) => side(o) === side('a'));
+    expect(r).toEqual({ swim: 'alive', seenBy: { b: 'alive', c: 'dead', d: 'dead' } });
+  });
+
   it('breaks a tie towards the worse state; a node nobody else reports is as it sees itself', () => {
     const views = [snap('a', { a: 'alive', c: 'suspect' }), snap('b', { b: 'alive', c: 'alive' })];
     expect(swimConsensus('c', views).swim).toBe('suspect');

@@ -48,7 +48,10 @@ export interface NodeView {
   readonly address: string;
   readonly pid: number | null;
   readonly process: ProcessState;
-  /** The state the other running nodes agree on (the most common; ties go to the worse). */
+  /**
+   * The state the other running nodes agree on (the most common; ties go to the worse); during a
+   * partition, the nodes of its own side (the other side sees it dead: {@link seenBy} has both).
+   */
   readonly swim: SwimState;
   /** Each running observer's view of this node. */
   readonly seenBy: Readonly<Record<string, SwimState>>;
@@ -115,12 +118,14 @@ function asSwimState(s: string | undefined): SwimState {
 }
 
 /**
- * Each running observer's view of `name`, and the state they agree on. A node that no other
- * running node reports on (alone, or everyone else down) is shown as it sees itself.
+ * Each running observer's view of `name`, and the state they agree on: the votes of the
+ * observers `voter` accepts (default all; during a partition, those of the node's side). A node
+ * no other voter reports on (alone, or everyone else down) is shown as it sees itself.
  */
 export function swimConsensus(
   name: string,
   observers: readonly NodeSnapshot[],
+  voter: (observer: string) => boolean = () => true,
 ): { swim: SwimState; seenBy: Record<string, SwimState> } {
   const seenBy: Record<string, SwimState> = {};
   const votes = new Map<SwimState, number>();
@@ -133,7 +138,7 @@ export function swimConsensus(
       continue;
     }
     seenBy[o.name] = state;
-    votes.set(state, (votes.get(state) ?? 0) + 1);
+    if (voter(o.name)) votes.set(state, (votes.get(state) ?? 0) + 1);
   }
   if (votes.size === 0) return { swim: self, seenBy };
   let best: SwimState = 'unknown';
@@ -230,8 +235,14 @@ export function buildClusterView(input: {
     .filter((n) => n.process === 'running' || n.process === 'restarting')
     .map((n) => n.snapshot)
     .filter((s): s is NodeSnapshot => s !== undefined);
+  const sideOf = new Map<string, number>();
+  input.partition?.forEach((g, i) => g.forEach((n) => sideOf.set(n, i)));
   const nodes: NodeView[] = input.nodes.map((n) => {
-    const { swim, seenBy } = swimConsensus(n.name, snapshots);
+    const { swim, seenBy } = swimConsensus(
+      n.name,
+      snapshots,
+      (o) => sideOf.get(o) === sideOf.get(n.name),
+    );
     return {
       name: n.name,
       address: n.address,
