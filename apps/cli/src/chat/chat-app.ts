@@ -264,7 +264,16 @@ export function ChatApp({ cluster, room }: ChatAppProps): ReactElement {
       { color: 'gray', wrap: 'truncate' },
       mode === 'typing'
         ? 'Enter send · Esc cancel · Tab switch user'
-        : 'Enter type · Tab/1-9,0 user · F offline/online · L 20% loss · E all eager · R reset · M metrics · Q quit',
+        : [
+            'Enter type',
+            'Tab/1-9,0 user',
+            `F ${me.process === 'running' ? 'offline' : 'online'}`,
+            `L ${me.faults.packetLoss > 0 || me.faults.frameLoss > 0 ? 'loss off' : '20% loss'}`,
+            `E ${view.eagerAll ? 'default fanout' : 'all eager'}`,
+            'R reset',
+            `M ${showMetrics ? 'hide' : 'show'} metrics`,
+            'Q quit',
+          ].join(' · '),
     ),
   );
 }
