@@ -29,7 +29,9 @@ export class LocalClusterService implements OnApplicationBootstrap, BeforeApplic
   }
 
   onApplicationBootstrap(): void {
-    this.cluster.launch().catch((e: unknown) => this.logger.error((e as Error).message));
+    this.cluster.launch().catch((e: unknown) => {
+      if (!this.cluster.isStopping) this.logger.error((e as Error).message);
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -5,6 +5,7 @@
  * Stopping: SIGINT (Ctrl-C) or SIGTERM closes the application, which stops every node (each
  * leaves the cluster, then exits; SIGKILL after 4 s); a second signal more than a second later
  * kills them at once. A node process also exits when this process dies, however it dies.
+ * `npm start` execs node (package.json), so the SIGTERM npm forwards reaches this process.
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
@@ -57,7 +58,19 @@ async function main(args: WebChatArgs): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  await app.listen(args.port, args.host);
+  try {
+    await app.listen(args.port, args.host);
+  } catch (e) {
+    // The nodes started at bootstrap: stop them (and remove their stores) before saying why.
+    await app.close().catch(() => undefined);
+    const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    throw new Error(
+      inUse
+        ? `port ${args.port.toString()} is in use on ${args.host}; choose another with --port (0: any free port)`
+        : (e as Error).message,
+      { cause: e },
+    );
+  }
   const address = app.getHttpServer().address() as { port: number };
   const host = args.host.includes(':') ? `[${args.host}]` : args.host;
   const url = `http://${host}:${address.port.toString()}`;

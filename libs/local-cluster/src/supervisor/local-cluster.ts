@@ -155,7 +155,7 @@ export class LocalCluster {
    */
   launch(): Promise<void> {
     this.started ??= this.startAll().catch((e: unknown) => {
-      this.notice('error', (e as Error).message);
+      if (this.stopping === undefined) this.notice('error', (e as Error).message);
       throw e;
     });
     return this.started;
@@ -169,6 +169,11 @@ export class LocalCluster {
   /** The rooms, durable ones marked. */
   get rooms(): readonly { readonly name: string; readonly durable: boolean }[] {
     return this.options.rooms;
+  }
+
+  /** Whether {@link stop} was called (a start cut short by it is not an error). */
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
   }
 
   /** The directory holding every node's store. */
