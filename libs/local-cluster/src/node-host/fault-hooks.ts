@@ -9,6 +9,10 @@ import { createRng, type Rng } from '@plumtree/plumtree';
 import { FilteringTransport, resolveSwimConfig, UdpTcpTransport } from '@plumtree/swim';
 import type { NodeFaults } from '../protocol.js';
 
+/** Binds of a known port tried before a restart gives up, and the base of their backoff. */
+const BIND_ATTEMPTS = 5;
+const BIND_RETRY_MS = 100;
+
 /** The faults of a node, kept across in-place restarts of its node (each binds a new transport). */
 export class FaultHooks {
   private current: NodeFaults;
@@ -36,12 +40,24 @@ export class FaultHooks {
   async bind(port: number, swimPreset: 'local'): Promise<FilteringTransport> {
     if (this.transport !== undefined) this.lostBefore += lostPackets(this.transport);
     const base = resolveSwimConfig({ preset: swimPreset, name: 'bind' });
-    const inner = await UdpTcpTransport.bind({
-      bindAddr: '127.0.0.1',
-      bindPort: port,
-      maxPacketBytes: base.udpBufferSize,
-      streamTimeoutMs: base.tcpTimeoutMs,
-    });
+    const bind = () =>
+      UdpTcpTransport.bind({
+        bindAddr: '127.0.0.1',
+        bindPort: port,
+        maxPacketBytes: base.udpBufferSize,
+        streamTimeoutMs: base.tcpTimeoutMs,
+      });
+    let inner: UdpTcpTransport | undefined;
+    // A restart takes the port back the moment the previous life let it go; should the kernel
+    // still hold it, a few short retries (the cluster knows this node by its address).
+    for (let attempt = 1; inner === undefined; attempt++) {
+      try {
+        inner = await bind();
+      } catch (e) {
+        if (port === 0 || attempt >= BIND_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, BIND_RETRY_MS * attempt));
+      }
+    }
     const t = new FilteringTransport(inner, { rng: this.packetRng });
     this.transport = t;
     this.applyTo(t);

@@ -49,7 +49,14 @@ function main(): void {
         if (cmd.type === 'stop') reportAndDisconnect(r);
         else report(r);
       },
-      (e: unknown) => report({ type: 'reply', id, ok: false, error: (e as Error).message }),
+      (e: unknown) => {
+        const r: NodeReport = { type: 'reply', id, ok: false, error: (e as Error).message };
+        if (cmd.type !== 'reconfigure') return report(r);
+        // The node left and could not start again: a process without a node is of no use; the
+        // supervisor shows it exited, and Restart starts it afresh.
+        process.exitCode = 1;
+        reportAndDisconnect(r);
+      },
     );
   });
   host.ready().then(

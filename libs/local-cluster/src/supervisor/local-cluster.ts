@@ -176,11 +176,6 @@ export class LocalCluster {
     return this.stopping !== undefined;
   }
 
-  /** The directory holding every node's store. */
-  get dataRoot(): string {
-    return this.dataDir;
-  }
-
   /** The current view. */
   view(): ClusterView {
     return this.viewSubject.value;
@@ -194,13 +189,6 @@ export class LocalCluster {
   /** The last events (chat deliveries aside: see {@link history}), oldest first. */
   recentEvents(): ClusterEvent[] {
     return [...this.recent];
-  }
-
-  /** The process ids of the running nodes. */
-  pids(): number[] {
-    return this.slots.flatMap((s) =>
-      s.proc?.pid != null && !s.proc.hasExited ? [s.proc.pid] : [],
-    );
   }
 
   // ---------------------------------------------------------------- commands
@@ -310,8 +298,6 @@ export class LocalCluster {
   /** Every node's counters start from zero again (the deliveries/s chart goes on). */
   resetMetrics(): void {
     this.metrics.reset();
-    for (const s of this.slots)
-      if (s.snapshot) this.metrics.observe(s.name, s.snapshot.epoch, s.snapshot.counters);
     this.notice('info', 'metrics reset');
   }
 
