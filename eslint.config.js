@@ -18,6 +18,22 @@ export default tseslint.config(
     },
   },
   {
+    // The web chat's page: plain ES modules run by the browser (no bundler).
+    files: ['apps/web-chat/public/**/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        localStorage: 'readonly',
+        fetch: 'readonly',
+        EventSource: 'readonly',
+        Node: 'readonly',
+        ResizeObserver: 'readonly',
+        requestAnimationFrame: 'readonly',
+      },
+    },
+  },
+  {
     // The sans-IO rule: protocol cores (and libs/common, under them) never read the clock, draw
     // randomness or set timers; time is an argument and randomness a seeded RNG, so a seed replays a run.
     files: [

@@ -27,6 +27,10 @@ commands:
            --data-dir keeps peers, incarnation and durable logs (LevelDB; default none: in
            memory); --durable topics are logged and caught up after restarts and partitions;
            --static-seeds are re-joined by Lazarus while not alive.
+  chat     [--nodes N] [--data-dir DIR]
+           The terminal chat over a real local cluster: N node processes on 127.0.0.1 (2-10,
+           default 10) in the durable room chat.general. Keys: Enter type, Tab/1-9,0 user,
+           F node offline/online, L 20% loss, E all eager, R reset metrics, M metrics, Q quit.
   members  --http HOST:PORT
            Prints the member table of an agent's HTTP API.
   store    inspect|repair|reset DIR

@@ -1,8 +1,9 @@
 /**
  * The `plumtree` command line (serf-like): `agent` runs a node (membership, topics, publish),
  * `members` reads an agent's member table, `store` inspects, repairs or resets a stopped node's
- * store. Invalid flags print a clear message and exit 2. Run it as `npm run -s plumtree -- <command>`
- * after `npm run build`.
+ * store, `chat` runs the terminal chat over a local cluster of node processes. Invalid flags
+ * print a clear message and exit 2. Run it as `npm run -s plumtree -- <command>` after
+ * `npm run build`.
  */
 import { PlumtreeNodeOptionsError } from '@plumtree/cluster';
 import { SwimNodeOptionsError } from '@plumtree/swim';
@@ -20,6 +21,12 @@ export async function main(argv: string[]): Promise<number> {
         return await runAgent(parseAgentArgs(rest));
       case 'members':
         return await runMembers(parseMembersArgs(rest).http);
+      case 'chat': {
+        // Loaded on demand: the terminal UI (ink, React) is for this command only.
+        const { parseChatArgs } = await import('./chat/chat-args.js');
+        const { runChat } = await import('./chat/chat.command.js');
+        return await runChat(parseChatArgs(rest));
+      }
       case 'store': {
         const { action, dir } = parseStoreArgs(rest);
         return await runStore(action, dir);

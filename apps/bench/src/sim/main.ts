@@ -1,7 +1,8 @@
 /**
  * `npm run bench:sim -- [options]`: the simulator benchmark (paper metrics for Plumtree, eager
  * flooding and a gossipsub-style mesh on the same topology and failure schedule). `--help` lists
- * the options; `npm start` runs `--demo`. Wall-clock timing lives here, never in libs/sim.
+ * the options; `npm run bench:sim -- --demo` is the short comparison. Wall-clock timing lives
+ * here, never in libs/sim.
  *
  * With `--jobs 2` (default on a machine with 2+ cores) runs go to worker threads, two at a time;
  * each run's wall time is then measured inside its worker and CPU time per run is not available
