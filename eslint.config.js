@@ -18,6 +18,26 @@ export default tseslint.config(
     },
   },
   {
+    // Test support (test/) is for tests only: a product file importing it would compile it into
+    // dist/ (tsconfig.build.json builds libs/ and apps/ and whatever they import).
+    files: ['libs/**/*.ts', 'apps/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)test/',
+              message:
+                'Product code cannot import the test support of test/ (it would ship in dist/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The sans-IO rule (DESIGN.md): protocol cores never read the clock, draw randomness or set timers.
     files: ['libs/plumtree/src/**/*.ts', 'libs/swim/src/protocol/**/*.ts', 'libs/sim/src/**/*.ts'],
     ignores: ['**/*.spec.ts'],

@@ -26,8 +26,9 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-      // Builds dist/ once for the suites that spawn CLI processes (see the file).
-      globalSetup: '<rootDir>/test/e2e/support/global-setup.mjs',
+      // Builds dist/ once for the suites that spawn CLI processes (see the file); a failed build
+      // fails the run.
+      globalSetup: '<rootDir>/test/support/build-dist.ts',
     },
     { ...common, displayName: 'interop', testMatch: ['<rootDir>/test/interop/**/*.test.ts'] },
   ],

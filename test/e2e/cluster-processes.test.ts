@@ -20,7 +20,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AgentProcess } from '../../apps/bench/src/swim/agent-process.js';
-import { pollUntil } from '../../apps/bench/src/swim/agent-process.js';
 import {
   buildDist,
   deliveredData,
@@ -34,6 +33,7 @@ import {
   waitViews,
   type TopicAgentSpec,
 } from './support/topic-agents.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Figures printed at the end, for the report. */
 const figures: string[] = [];
@@ -185,25 +185,25 @@ describe('10 agent processes, 3 topics, then a crash of 3', () => {
       }, 10);
     let timer = pump('flow');
     // Let the flow run for ~1 s (200 messages sent), then crash three nodes.
-    await pollUntil(() => Promise.resolve(sent.length >= 200 ? true : undefined), {
+    await waitFor('200 messages sent', () => sent.length >= 200, {
       timeoutMs: 10_000,
       intervalMs: 20,
-      what: '200 messages sent',
     });
     const killedAt = performance.now();
     await Promise.all(victims.map((v) => v.stop('SIGKILL')));
     // Keep publishing until every survivor's SWIM marks the victims dead.
     await Promise.all(
       survivors.map((s) =>
-        pollUntil(
+        waitFor(
+          `${s.name} to mark the 3 victims dead`,
           async () => {
             const rows = await s.members();
             const dead = rows?.filter(
               (r) => victims.some((v) => v.name === r.name) && r.state === 'dead',
             );
-            return dead?.length === victims.length ? true : undefined;
+            return dead?.length === victims.length;
           },
-          { timeoutMs: 60_000, intervalMs: 200, what: `${s.name} to mark the 3 victims dead` },
+          { timeoutMs: 60_000, intervalMs: 200 },
         ),
       ),
     );
@@ -241,10 +241,9 @@ describe('10 agent processes, 3 topics, then a crash of 3', () => {
       const pr0 = await sumTopic(survivors, 'all', (t) => t.sent.prune);
       const op0 = await optimizations();
       timer = pump(`window${w.toString()}`);
-      await pollUntil(() => Promise.resolve(sent.length >= before + 400 ? true : undefined), {
+      await waitFor('400 window messages sent', () => sent.length >= before + 400, {
         timeoutMs: 20_000,
         intervalMs: 20,
-        what: '400 window messages sent',
       });
       clearInterval(timer);
       const windowTexts = sent.slice(before);
@@ -345,10 +344,9 @@ describe('a slow subscriber process', () => {
         publishers[next % publishers.length]!.send(`publish ${TOPIC} ${texts[next]!}`);
       }
     }, 10);
-    await pollUntil(() => Promise.resolve(next >= texts.length ? true : undefined), {
+    await waitFor('every message sent', () => next >= texts.length, {
       timeoutMs: 60_000,
       intervalMs: 20,
-      what: 'every message sent',
     });
     clearInterval(timer);
     let fastMs: number;

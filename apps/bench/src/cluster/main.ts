@@ -24,6 +24,7 @@ import {
   type WorkerConfig,
   type WorkerSnapshot,
 } from './bench-protocol.js';
+import { waitUntil } from '../wait-until.js';
 
 const WORKER = fileURLToPath(new URL('./bench-worker.js', import.meta.url));
 const TOPIC = 'bench.t';
@@ -152,15 +153,6 @@ interface ModeResult {
   readonly formationMs: number;
 }
 
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end)
-      throw new Error(`timed out after ${timeoutMs.toString()} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /**
  * Publishes `rate` msg/s for {@link LATENCY_RUN_MS} and returns the p50/p99 of
  * publish-to-last-delivery over the messages every subscriber delivered (the others are lost).
@@ -179,11 +171,9 @@ async function latencyRun(
   await done;
   const minCount = (): number => Math.min(...subs.map((s) => s.progress.get(phase) ?? 0));
   try {
-    await until(
-      () => minCount() >= count,
-      15_000,
-      `latency run at ${rate.toString()} msg/s drained`,
-    );
+    await waitUntil(`latency run at ${rate.toString()} msg/s drained`, () => minCount() >= count, {
+      timeoutMs: 15_000,
+    });
   } catch {
     log(
       `${(count - minCount()).toString()} of ${count.toString()} messages at ${rate.toString()} msg/s never reached every subscriber`,
@@ -289,7 +279,9 @@ async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promi
     );
     let lost = 0;
     try {
-      await until(() => minCount(Phase.Saturate) >= satPublished, 15_000, 'saturation drained');
+      await waitUntil('saturation drained', () => minCount(Phase.Saturate) >= satPublished, {
+        timeoutMs: 15_000,
+      });
     } catch {
       lost += satPublished - minCount(Phase.Saturate);
       log(

@@ -16,9 +16,7 @@ import { performance } from 'node:perf_hooks';
 import {
   AgentProcess,
   detectionBoundMs,
-  freePort,
   LOCAL_TIMERS,
-  pollUntil,
   type AgentEvent,
   type AgentKind,
 } from './agent-process.js';
@@ -29,6 +27,7 @@ import {
   UsageError,
   type SwimBenchOptions,
 } from './bench-options.js';
+import { waitUntil } from '../wait-until.js';
 
 /** Repository root: this file runs as dist/apps/bench/src/swim/main.js. */
 const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -43,17 +42,13 @@ interface ImplResult {
   error?: string;
 }
 
-async function start(kind: AgentKind, name: string, join?: string): Promise<AgentProcess> {
-  const agent = AgentProcess.start(repoRoot, {
+function start(kind: AgentKind, name: string, join?: string): Promise<AgentProcess> {
+  return AgentProcess.startReady(repoRoot, {
     kind,
     name,
-    port: await freePort(),
-    httpPort: await freePort(),
     profile: 'local',
     ...(join === undefined ? {} : { join: [join] }),
   });
-  await agent.ready();
-  return agent;
 }
 
 /** Waits until every observer printed an event matching `pred`; the latest time minus `since`. */
@@ -91,16 +86,13 @@ async function runImpl(kind: AgentKind, opts: SwimBenchOptions): Promise<ImplRes
     const formed0 = performance.now();
     await Promise.all(
       members.map((m) =>
-        pollUntil(
+        waitUntil(
+          `${m.name} to list all ${opts.nodes.toString()} alive`,
           async () => {
             const alive = await m.aliveNames();
-            return alive !== undefined && [...alive].sort().join(',') === names ? true : undefined;
+            return alive !== undefined && [...alive].sort().join(',') === names;
           },
-          {
-            timeoutMs: 90_000,
-            intervalMs: 100,
-            what: `${m.name} to list all ${opts.nodes.toString()} alive`,
-          },
+          { timeoutMs: 90_000, intervalMs: 100 },
         ),
       ),
     );
