@@ -1,4 +1,4 @@
-import { intArg, parseStrictArgs, Problems, stringArg, UsageError } from '../bench-args.js';
+import { BenchArgs, UsageError } from '../bench-args.js';
 
 /** A command line the bench refuses (exit code 2). */
 export { UsageError };
@@ -51,41 +51,14 @@ link eager, no IHAVE/GRAFT/PRUNE) it measures, in the same run:
 
 /** Parses and validates the command line; throws {@link UsageError} listing every problem. */
 export function parseClusterBenchArgs(argv: readonly string[]): ClusterBenchOptions {
-  const values = parseStrictArgs(argv, {
-    nodes: { type: 'string' },
-    payload: { type: 'string' },
-    seconds: { type: 'string' },
-    window: { type: 'string' },
-    modes: { type: 'string' },
-    json: { type: 'string' },
-    help: { type: 'boolean' },
+  const args = new BenchArgs(argv, ['nodes', 'payload', 'seconds', 'window', 'modes']);
+  return args.options({
+    nodes: args.int('nodes', 8, 1, 128),
+    payload: args.int('payload', 1024, PAYLOAD_HEADER_BYTES, 60 * 1024),
+    seconds: args.int('seconds', 5, 1, 600),
+    window: args.int('window', 1000, 1, 100_000),
+    modes: args.list<ClusterBenchMode>('modes', ['plumtree', 'flood'], ['plumtree', 'flood']),
   });
-  const problems = new Problems();
-  const attempt = <T>(f: () => T, fallback: T): T => problems.attempt(f, fallback);
-  const str = (k: string): string | undefined => stringArg(values, k);
-  const nodes = attempt(() => intArg('nodes', str('nodes'), 8, 1, 128), 8);
-  const payload = attempt(
-    () => intArg('payload', str('payload'), 1024, PAYLOAD_HEADER_BYTES, 60 * 1024),
-    1024,
-  );
-  const seconds = attempt(() => intArg('seconds', str('seconds'), 5, 1, 600), 5);
-  const window = attempt(() => intArg('window', str('window'), 1000, 1, 100_000), 1000);
-  const modes = (str('modes') ?? 'plumtree,flood').split(',').map((s) => s.trim());
-  for (const m of modes) {
-    if (m !== 'plumtree' && m !== 'flood') {
-      problems.list.push(`--modes: expected plumtree or flood, got ${JSON.stringify(m)}`);
-    }
-  }
-  problems.throwIfAny();
-  return {
-    nodes,
-    payload,
-    seconds,
-    window,
-    modes: modes as ClusterBenchMode[],
-    json: str('json'),
-    help: values['help'] === true,
-  };
 }
 
 /** The q-quantile (0..1) of a sample by nearest rank; NaN when empty. */

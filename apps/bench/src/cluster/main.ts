@@ -13,7 +13,6 @@ import {
   parseClusterBenchArgs,
   quantile,
   USAGE,
-  UsageError,
   type ClusterBenchMode,
   type ClusterBenchOptions,
 } from './bench-options.js';
@@ -24,6 +23,7 @@ import {
   type WorkerConfig,
   type WorkerSnapshot,
 } from './bench-protocol.js';
+import { exitWhenDone, runBench } from '../bench-main.js';
 import { waitUntil } from '../wait-until.js';
 
 const WORKER = fileURLToPath(new URL('./bench-worker.js', import.meta.url));
@@ -328,21 +328,7 @@ async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promi
 
 const fixed = (v: number, d: number): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
-async function main(argv: string[]): Promise<number> {
-  let opts: ClusterBenchOptions;
-  try {
-    opts = parseClusterBenchArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`bench:cluster: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (opts.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+async function run(opts: ClusterBenchOptions): Promise<number> {
   const results: ModeResult[] = [];
   for (const mode of opts.modes) results.push(await runMode(mode, opts));
 
@@ -401,10 +387,4 @@ async function main(argv: string[]): Promise<number> {
   return results.some((r) => r.lost > 0) ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`bench:cluster: ${String(e)}\n`);
-    process.exit(1);
-  },
-);
+exitWhenDone('bench:cluster', runBench('bench:cluster', USAGE, parseClusterBenchArgs, run));
