@@ -7,8 +7,8 @@
  *     pattern), 1,000 messages from five publishers (two of them not subscribers: hand-off):
  *     every subscriber delivers every message exactly once, non-subscribers receive no GOSSIP.
  * (b) the same 10 on a topic all subscribe to: SIGKILL 3 while ~200 msg/s flow; every survivor
- *     delivers every message a survivor published, GRAFTs were sent, and the RMR, measured over
- *     400-message windows after the repair, returns below 0.05 (within five windows).
+ *     delivers every message a survivor published, GRAFTs were sent, and the RMR of each of five
+ *     400-message windows after the repair is below 0.05.
  * (c) a slow subscriber (hidden `--handler-delay-ms`, a handler that blocks its event loop) with
  *     small frame queues (hidden `--max-queue-bytes`) and a small delivery queue (hidden
  *     `--max-pending-deliveries`): the publisher's and forwarders' queued bytes stay under the
@@ -222,8 +222,8 @@ describe('10 agent processes, 3 topics, then a crash of 3', () => {
       expect({ at: s.name, duplicates: duplicates(s) }).toEqual({ at: s.name, duplicates: [] });
     }
 
-    // Windows after the repair, 400 messages at ~200 msg/s each, until one shows RMR < 0.05
-    // ("returns below"): at most WINDOWS of them.
+    // Windows after the repair, 400 messages at ~200 msg/s each: every one of them must show
+    // RMR < 0.05 (the repaired tree stays a tree; a churning one would show duplicates).
     const WINDOWS = 5;
     const rmrs: number[] = [];
     /** Per window: GRAFT and PRUNE frames sent and optimisation swaps, summed over survivors. */
@@ -233,7 +233,7 @@ describe('10 agent processes, 3 topics, then a crash of 3', () => {
       for (const a of survivors) n += (await mustStats(a)).core.optimizations;
       return n;
     };
-    for (let w = 0; w < WINDOWS && !(rmrs.length > 0 && rmrs[rmrs.length - 1]! < 0.05); w++) {
+    for (let w = 0; w < WINDOWS; w++) {
       const before = sent.length;
       const g0 = await sumTopic(survivors, 'all', (t) => t.received.gossip);
       const d0 = await sumTopic(survivors, 'all', (t) => t.delivered);
@@ -264,7 +264,10 @@ describe('10 agent processes, 3 topics, then a crash of 3', () => {
     figures.push(
       `(b) victims dead at every survivor ${Math.round(detectedMs).toString()} ms after SIGKILL; ${grafts.toString()} GRAFT frames sent by survivors; RMR of the 400-message windows after: ${rmrs.map((r) => r.toFixed(4)).join(', ')} (GRAFT/PRUNE sent/optimisations per window: ${churn.join(', ')})`,
     );
-    expect(rmrs[rmrs.length - 1]).toBeLessThan(0.05);
+    expect(rmrs).toHaveLength(WINDOWS);
+    rmrs.forEach((rmr, window) => {
+      expect({ window, rmr, below: rmr < 0.05 }).toEqual({ window, rmr, below: true });
+    });
     for (const s of survivors) {
       expect({ at: s.name, duplicates: duplicates(s) }).toEqual({ at: s.name, duplicates: [] });
     }
@@ -282,6 +285,14 @@ describe('a slow subscriber process', () => {
   const TOPIC = 'slow.t';
   /** Deliveries the slow node lets wait before it stops reading frames. */
   const PENDING_CAP = 32;
+  /**
+   * Most deliveries one read of a frame connection can add after the one that crossed the cap:
+   * the node pauses reading at PENDING_CAP + 1 waiting (`DeliveryQueue.push`, `onFull`), and the
+   * chunk being parsed then still completes its frames: a socket chunk is at most 64 KiB
+   * (frame-transport.ts, `onFrame`), plus the tail of a frame begun in the chunk before, and each
+   * GOSSIP frame here is over SIZE bytes and delivers at most one message.
+   */
+  const READ_CHUNK_BYTES = 64 * 1024;
   let agents: AgentProcess[] = [];
 
   beforeAll(async () => {
@@ -386,7 +397,10 @@ describe('a slow subscriber process', () => {
     // The slow node did stop reading (its delivery queue filled), and its peers never took it
     // for dead: SWIM kept answering while its handlers ran.
     expect(slowStats.node.deliveryQueue.pauses).toBeGreaterThan(0);
-    expect(slowStats.node.deliveryQueue.maxPending).toBeLessThanOrEqual(PENDING_CAP + 256);
+    const framesPerRead = Math.floor((READ_CHUNK_BYTES + SIZE - 1) / SIZE);
+    expect(slowStats.node.deliveryQueue.maxPending).toBeLessThanOrEqual(
+      PENDING_CAP + framesPerRead,
+    );
     for (const a of others) {
       const failedSlow = a.events.filter((e) => e.event === 'fail' && e.node === slow.name);
       expect({ at: a.name, failedSlow }).toEqual({ at: a.name, failedSlow: [] });

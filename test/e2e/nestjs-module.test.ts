@@ -314,11 +314,17 @@ describe('PlumtreeModule in hybrid HTTP apps', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(PlumtreeOptionsError);
-    const fields = (err as PlumtreeOptionsError).problems.map((p) => p.field);
-    expect(fields).toEqual(
-      expect.arrayContaining(['name', 'bindPort', 'requestTimeoutMs', 'swim.probeIntervalMs']),
+    // Exactly the four bad fields, each with what is wrong with it, and all of them in the message.
+    const problems = (err as PlumtreeOptionsError).problems;
+    expect([...problems].sort((x, y) => x.field.localeCompare(y.field))).toEqual([
+      { field: 'bindPort', message: 'bindPort must not be greater than 65535' },
+      { field: 'name', message: 'name must be longer than or equal to 1 characters' },
+      { field: 'requestTimeoutMs', message: 'requestTimeoutMs must not be less than 1' },
+      { field: 'swim.probeIntervalMs', message: 'probeIntervalMs must not be less than 0' },
+    ]);
+    expect((err as Error).message).toBe(
+      `Invalid Plumtree options (4 problems): ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
     );
-    expect((err as Error).message).toMatch(/name: .*bindPort: .*|requestTimeoutMs/);
 
     // The same through a PlumtreeServer: listen() reports it through its callback.
     const server = new PlumtreeServer({ name: 'x', bindPort: -1, seeds: 'nope' } as never);

@@ -10,8 +10,9 @@
  *     interval;
  * (c) durable catch-up: a subscriber is down while 500 messages from 3 publishers flow; after
  *     its restart it delivers all 500, exactly once over both lives, in per-origin order;
- * (d) partition: 6 nodes cut in two halves for 30 s while both publish; after healing every
- *     subscriber has every message exactly once;
+ * (d) partition: 6 nodes cut in two halves for 30 s while both publish; the cut takes effect
+ *     (each half declares the other dead while it lasts); after healing every subscriber has
+ *     every message exactly once;
  * (e) kill -9 of a durable subscriber in the middle of a burst: its store opens again and holds
  *     every message the process had handed to its handler (printed) before it died.
  *
@@ -415,6 +416,15 @@ describe('persistence across processes', () => {
     ]);
     const texts: string[] = [];
     const t0 = performance.now();
+    // The cut must take effect while it lasts: each half declares the other dead (or gone).
+    // Settled into a value so that a rejection waits for the publishing below to end.
+    const cutSeen = Promise.all([
+      waitStates(a, names.slice(3), 'dead-or-gone', PARTITION_MS),
+      waitStates(b, names.slice(0, 3), 'dead-or-gone', PARTITION_MS),
+    ]).then(
+      () => ({ ms: performance.now() - t0, error: undefined }),
+      (error: unknown) => ({ ms: Number.NaN, error }),
+    );
     let sent = 0;
     // Both halves publish through the partition, paced, from one node each.
     while (performance.now() - t0 < PARTITION_MS) {
@@ -431,15 +441,8 @@ describe('persistence across processes', () => {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    // Each side saw the other go.
-    const seenDead = await Promise.all(
-      a.map(
-        async (n) =>
-          (await membersOf(n))!.filter(
-            (r) => b.some((x) => x.name === r.name) && r.state === 'alive',
-          ).length,
-      ),
-    );
+    const cut = await cutSeen;
+    if (cut.error !== undefined) throw cut.error;
     const healAt = performance.now();
     await Promise.all(nodes.map((n) => fault(n, { clear: true })));
     await waitStates(nodes, names, 'alive', 40_000);
@@ -450,7 +453,7 @@ describe('persistence across processes', () => {
       nodes.map(async (n) => (await statsOf(n))!.durable.topics[TOPIC]!.recordsPulled),
     );
     figures.push(
-      `(d) partition 3|3 for ${PARTITION_MS.toString()} ms, ${texts.length.toString()} messages published (both halves); A still listed ${seenDead.join('/')} of B alive at the end of the cut; healed and complete everywhere ${Math.round(healMs).toString()} ms after the cut ended; records pulled per node ${pulled.join(', ')}`,
+      `(d) partition 3|3 for ${PARTITION_MS.toString()} ms, ${texts.length.toString()} messages published (both halves); each half declared the other dead ${Math.round(cut.ms).toString()} ms into the cut; healed and complete everywhere ${Math.round(healMs).toString()} ms after the cut ended; records pulled per node ${pulled.join(', ')}`,
     );
     expect(pulled.every((p) => p > 0)).toBe(true);
   }, 240_000);

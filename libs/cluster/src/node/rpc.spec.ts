@@ -135,7 +135,9 @@ describe('PlumtreeNode request/reply on a MemoryNetwork', () => {
       return `pong from n2 to ${req.from}`;
     });
     await waitFor('responders in the directory', () => a!.subscribersOf('slow').length === 2);
-    const reply = a!.request('slow', 'ping', { timeoutMs: 10_000 });
+    // Either subscriber may be tried first (lowest RTT, random among equals). When it is n2, the
+    // retry goes to n1, which hangs: the attempt's timeout must end well inside jest's 5 s.
+    const reply = a!.request('slow', 'ping', { timeoutMs: 2_000 });
     await waitFor('the first attempt', () => got.length === 1);
     const first = got[0] === 'n1' ? b! : c!;
     await first.close(); // killed mid-request: the frame connection drops
