@@ -370,13 +370,8 @@ describe('PlumtreeNode: failures', () => {
         persistence: false,
         transport: net.bind(`10.1.0.${i + 1}:7946`, { streamTimeoutMs: 600_000 }),
         swim: { ...FAST_SWIM, indirectChecks: 3, retransmitMult: 4 },
-        // Plumtree has no anti-entropy: a node hears of a message only through the one GOSSIP
-        // or IHAVE each neighbour sends it. Frames lost independently (TCP never does that; a
-        // real stream breaks instead) miss a node with probability 0.2^degree, so this test
-        // links every subscriber to every other from the start (eagerFanout 7 of 7 peers: a
-        // young tree has no lazy links to announce through, and 4 eager copies all lost is
-        // 0.2^4 per message), about 1e-5 per delivery, and gives GRAFTs more retries.
-        plumtree: { eagerFanout: 7, lazyFanout: 8, graftMaxRetries: 10 },
+        // The tree runs with the node's defaults (no `plumtree` option): this test is what
+        // docs/cluster.md cites for "the tree repairs itself through IHAVE and GRAFT".
         seeds: i === 0 ? [] : [nodes[0]!.address],
         seed: 200 + i,
         handoffTimeoutMs: 300,
