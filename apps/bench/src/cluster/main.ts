@@ -32,7 +32,7 @@ const TOPIC = 'bench.t';
 const WARMUP_MS = 1_500;
 /** Length of the latency run at half the saturating rate. */
 const LATENCY_RUN_MS = 3_000;
-/** The fixed rate of DESIGN.md's Targets table latency column, msg/s. */
+/** The fixed rate of the latency comparison in docs/performance.md, msg/s. */
 const TARGET_RATE = 200;
 /** How often the publisher hears the closed loop's progress. */
 const ACK_INTERVAL_MS = 5;
