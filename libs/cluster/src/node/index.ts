@@ -4,6 +4,7 @@
  */
 export * from './errors.js';
 export * from './payload-codec.js';
+export * from './json-payload.js';
 export * from './message-id.js';
 export * from './delivery.js';
 export * from './plumtree-node-options.js';
