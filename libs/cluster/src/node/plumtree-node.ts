@@ -21,9 +21,10 @@
  *   subscriber (hand-off frame, see handoff-codec.ts), which injects it under the publisher's id
  *   and acknowledges; no ACK within `handoffTimeoutMs`, a NACK, or the peer going down moves it
  *   to the next subscriber.
- * - Request/reply: `request` sends one request frame (first byte 0x81) to one live subscriber
- *   of the topic and the reply (0x82) comes straight back; see rpc.ts. The node feeds the engine
- *   RTTs from SWIM probes and peers going down (membership or frame connection).
+ * - Request/reply: `request` sends one request frame (first byte 0x81) to one live responder
+ *   of the topic (a member whose directory entry lists it among its responders) and the reply
+ *   (0x82) comes straight back; see rpc.ts. The node feeds the engine RTTs from SWIM probes and
+ *   peers going down (membership or frame connection).
  * - Patterns: a local pattern joins every concrete topic it matches that the directory names,
  *   and a topic first seen in an arriving frame or hand-off.
  */
@@ -437,8 +438,9 @@ export class PlumtreeNode {
       name: this.name,
       codec: this.codec,
       rng: createRng(seed ^ 0x1b873593),
+      maxPayloadBytes: this.config.maxMessageSize,
       send: (peer, frame) => (this.closed ? 'closed' : this.sendFrame(peer, frame)),
-      subscribersOf: (topic) => this.directory.subscribersOf(topic, this.isAlive),
+      respondersOf: (topic) => this.directory.respondersOf(topic, this.isAlive),
       isClosed: () => this.closed || this.leaving,
       countDrop: (reason) => this.countDrop(reason),
     });
@@ -860,14 +862,16 @@ export class PlumtreeNode {
   }
 
   /**
-   * Send a request to ONE live subscriber of `topic` (lowest SWIM RTT, random among equals) and
-   * resolve with its handler's reply (decoded by the codec; `undefined` for an empty reply).
-   * An attempt that times out (`timeoutMs`, default 5,000), whose responder goes down (member
-   * failed or left, frame connection dropped) or has no handler is retried on another subscriber,
-   * `maxAttempts` attempts in all (default 2), then the promise rejects with
-   * `RequestTimeoutError`. Rejects with `NoSubscribersError` when the topic has no live
-   * subscriber, `RequestHandlerError` when the responder's handler threw, `NodeClosedError`
-   * when this node closes or leaves first, `InvalidTopicError` for an invalid topic.
+   * Send a request to ONE live responder of `topic` (this node first when it answers the topic,
+   * else the lowest SWIM RTT, random among equals) and resolve with its handler's reply (decoded
+   * by the codec; the last value of a reply stream; `undefined` for an empty reply).
+   * At-most-once: only an attempt that provably did not run (not taken by the transport, or no
+   * handler there) is retried on another responder, `maxAttempts` in all (default 2); no reply
+   * within `timeoutMs` (default 5,000) or the responder going down rejects with
+   * `RequestTimeoutError`, unless `retryOnTimeout` (see rpc.ts). Rejects with `NoRespondersError`
+   * when no live member answers the topic, `RequestHandlerError` when the responder's handler
+   * failed, `PayloadTooLargeError` for a payload above `maxMessageSize`, `NodeClosedError` when
+   * this node closes or leaves first, `InvalidTopicError` for an invalid topic.
    */
   request<T = unknown>(topic: string, payload: unknown, options: RequestOptions = {}): Promise<T> {
     try {
@@ -879,24 +883,48 @@ export class PlumtreeNode {
   }
 
   /**
+   * Like {@link request}, as an Observable of every value of the reply (a handler returning an
+   * Observable streams them); it completes with the reply. Sent on subscription; unsubscribing
+   * cancels (the responder unsubscribes its reply stream).
+   */
+  requestStream<T = unknown>(
+    topic: string,
+    payload: unknown,
+    options: RequestOptions = {},
+  ): Observable<T> {
+    const reason = validateTopic(topic);
+    if (reason !== null) {
+      return new Observable<T>((s) => s.error(new InvalidTopicError(topic, reason)));
+    }
+    return this.rpc.requestStream(topic, payload, options) as Observable<T>;
+  }
+
+  /** Live members that answer requests on `topic` (a concrete topic), this node excluded. */
+  respondersOf(topic: string): string[] {
+    return this.directory.respondersOf(topic, this.isAlive);
+  }
+
+  /**
    * Answer requests of a topic or pattern with `handler` (its return value, or what its promise
-   * resolves to, is the reply; a throw is sent back as `RequestHandlerError`). The node
-   * subscribes to `topicOrPattern` while the handler is registered, so requesters find it in the
-   * directory. Returns the removal. Throws `InvalidTopicError`, `NodeClosedError`, or an `Error`
-   * when a handler of the same key is registered already.
+   * resolves to, is the reply; an Observable is a reply stream; a throw or an error is sent back
+   * as `RequestHandlerError`). While the handler is registered the node is listed as a responder
+   * of `topicOrPattern` in its directory entry (not as a subscriber: it receives no events of
+   * the topic), so requesters find it. Returns the removal. Throws `InvalidTopicError`,
+   * `NodeClosedError`, `DirectoryLimitError`, or an `Error` when a handler of the same key is
+   * registered already.
    */
   handleRequests(topicOrPattern: string, handler: RequestHandler): () => void {
-    const subscription = this.subscribe(topicOrPattern).subscribe({ error: () => undefined });
-    let remove: () => void;
+    if (this.closed || this.leaving) throw new NodeClosedError(this.name);
+    const remove = this.rpc.addHandler(topicOrPattern, handler);
     try {
-      remove = this.rpc.addHandler(topicOrPattern, handler);
+      this.directory.addResponder(topicOrPattern, Date.now());
     } catch (e) {
-      subscription.unsubscribe();
+      remove();
       throw e;
     }
     return () => {
       remove();
-      subscription.unsubscribe();
+      if (!this.closed) this.directory.removeResponder(topicOrPattern, Date.now());
     };
   }
 
