@@ -14,6 +14,12 @@
  * A value whose encoding is above `maxPayloadBytes` (or that the codec refuses) ends the reply
  * with an Error frame naming the problem, so the requester fails at once instead of waiting out
  * its timeout.
+ *
+ * A requester this node's SWIM has not met yet (its join is still gossiping) has no address here:
+ * the transport refuses frames to it as `unknown-peer`. Its replies then wait, in order, and are
+ * retried every {@link UNKNOWN_SENDER_RETRY_MS} until membership knows it or its requests'
+ * timeouts pass (a later frame never overtakes an earlier one: a stream's end cannot arrive
+ * before its values).
  */
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 import { topicMatches } from '../directory/index.js';
@@ -21,13 +27,17 @@ import { PayloadTooLargeError } from './errors.js';
 import type { PayloadCodec } from './payload-codec.js';
 import { encodeRpcResponse, RpcStatus, type RpcRequestFrame } from './rpc-codec.js';
 import { encodeWireError } from './rpc-error-wire.js';
-import { sendToSender } from './reply-sender.js';
+import { UNKNOWN_SENDER_RETRY_MS } from './reply-sender.js';
 
 /** Content type of an empty reply (the handler returned `undefined`, or a stream ended). */
 export const EMPTY_REPLY_CONTENT_TYPE = 'application/x-plumtree-empty';
 
 /** Bound of a reply stream whose request carried no timeout (a first-release requester's). */
 export const DEFAULT_REPLY_STREAM_MS = 5_000;
+
+/** Replies kept for one requester not known yet, and requesters kept; beyond, replies drop. */
+const MAX_WAITING_FRAMES_PER_PEER = 1_024;
+const MAX_WAITING_PEERS = 1_024;
 
 /** What a request handler receives. */
 export interface RpcRequest<T = unknown> {
@@ -65,7 +75,7 @@ export interface RpcResponderCounters {
   answered: number;
   handlerErrors: number;
   noHandler: number;
-  /** Replies dropped because the requester stayed unknown to membership for 2 s. */
+  /** Replies dropped: the requester stayed unknown to membership past its timeout (or too many waited). */
   repliesDropped: number;
   /** Reply values above `maxPayloadBytes`: the reply ended with an error instead. */
   repliesTooLarge: number;
@@ -74,11 +84,19 @@ export interface RpcResponderCounters {
   streamsTimedOut: number;
 }
 
+/** Replies to a requester membership does not know yet, in order, until `deadline`. */
+interface WaitingReplies {
+  readonly frames: Uint8Array[];
+  deadline: number;
+}
+
 /** A reply in progress, until its handler's stream or promise settles. */
 interface ActiveReply {
   cancelled: boolean;
   subscription: Subscription | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** How long replies may wait for an unknown requester: the request's timeout. */
+  readonly waitMs: number;
 }
 
 const NONE: unique symbol = Symbol('none');
@@ -88,6 +106,8 @@ export class RpcResponder {
   private readonly handlers = new Map<string, RequestHandler>();
   /** Replies in progress by `from \u0000 requestId`, for cancels and the close. */
   private readonly active = new Map<string, ActiveReply>();
+  /** Replies waiting for their requester to be known (see the file comment), by requester. */
+  private readonly waiting = new Map<string, WaitingReplies>();
   readonly counters: RpcResponderCounters = {
     received: 0,
     answered: 0,
@@ -132,6 +152,7 @@ export class RpcResponder {
 
   /** Stop every reply in progress (the node is closing). */
   close(): void {
+    this.waiting.clear();
     for (const [key, a] of [...this.active]) {
       this.active.delete(key);
       a.cancelled = true;
@@ -144,12 +165,13 @@ export class RpcResponder {
   async onRequest(from: string, f: RpcRequestFrame): Promise<void> {
     this.counters.received++;
     const handler = this.host.isClosed() ? undefined : this.findHandler(f.topic);
+    const waitMs = f.timeoutMs ?? DEFAULT_REPLY_STREAM_MS;
     if (handler === undefined) {
       this.counters.noHandler++;
-      this.sendEmpty(from, f.requestId, RpcStatus.NoHandler);
+      this.sendEmpty(from, f.requestId, RpcStatus.NoHandler, waitMs);
       return;
     }
-    const a: ActiveReply = { cancelled: false, subscription: undefined, timer: undefined };
+    const a: ActiveReply = { cancelled: false, subscription: undefined, timer: undefined, waitMs };
     this.active.set(activeKey(from, f.requestId), a);
     let result: unknown;
     try {
@@ -240,7 +262,7 @@ export class RpcResponder {
   private fail(from: string, requestId: number, a: ActiveReply, e: unknown): void {
     this.end(from, requestId, a);
     this.counters.handlerErrors++;
-    this.send(from, requestId, RpcStatus.Error, 'application/json', encodeWireError(e));
+    this.send(from, requestId, RpcStatus.Error, 'application/json', encodeWireError(e), a.waitMs);
   }
 
   /**
@@ -255,7 +277,7 @@ export class RpcResponder {
     a: ActiveReply,
   ): boolean {
     if (value === undefined) {
-      this.sendEmpty(to, requestId, status);
+      this.sendEmpty(to, requestId, status, a.waitMs);
       return true;
     }
     const codec = this.host.codec;
@@ -270,12 +292,13 @@ export class RpcResponder {
       this.fail(to, requestId, a, e instanceof Error ? e : new Error(String(e)));
       return false;
     }
-    this.send(to, requestId, status, codec.contentTypeOf?.(value) ?? codec.contentType, bytes);
+    const contentType = codec.contentTypeOf?.(value) ?? codec.contentType;
+    this.send(to, requestId, status, contentType, bytes, a.waitMs);
     return true;
   }
 
-  private sendEmpty(to: string, requestId: number, status: RpcStatus): void {
-    this.send(to, requestId, status, EMPTY_REPLY_CONTENT_TYPE, new Uint8Array(0));
+  private sendEmpty(to: string, requestId: number, status: RpcStatus, waitMs: number): void {
+    this.send(to, requestId, status, EMPTY_REPLY_CONTENT_TYPE, new Uint8Array(0), waitMs);
   }
 
   private send(
@@ -284,9 +307,54 @@ export class RpcResponder {
     status: RpcStatus,
     contentType: string,
     payload: Uint8Array,
+    waitMs: number,
   ): void {
+    if (this.host.isClosed()) return;
     const frame = encodeRpcResponse({ requestId, status, contentType, payload });
-    sendToSender(this.host, to, frame, () => this.counters.repliesDropped++);
+    const deadline = Date.now() + waitMs;
+    const w = this.waiting.get(to);
+    if (w !== undefined) {
+      // Behind earlier replies to the same requester: order is kept.
+      if (w.frames.length >= MAX_WAITING_FRAMES_PER_PEER) {
+        this.counters.repliesDropped++;
+        return;
+      }
+      w.frames.push(frame);
+      w.deadline = Math.max(w.deadline, deadline);
+      return;
+    }
+    if (this.host.send(to, frame) !== 'unknown-peer') return;
+    if (this.waiting.size >= MAX_WAITING_PEERS) {
+      this.counters.repliesDropped++;
+      return;
+    }
+    this.waiting.set(to, { frames: [frame], deadline });
+    this.retryLater(to);
+  }
+
+  private retryLater(to: string): void {
+    setTimeout(() => this.flushWaiting(to), UNKNOWN_SENDER_RETRY_MS).unref?.();
+  }
+
+  /** Send what waits for `to`, in order, while the transport takes it. */
+  private flushWaiting(to: string): void {
+    const w = this.waiting.get(to);
+    if (w === undefined) return;
+    if (this.host.isClosed()) {
+      this.waiting.delete(to);
+      return;
+    }
+    while (w.frames.length > 0 && this.host.send(to, w.frames[0]!) !== 'unknown-peer') {
+      w.frames.shift();
+    }
+    if (w.frames.length === 0) {
+      this.waiting.delete(to);
+    } else if (Date.now() >= w.deadline) {
+      this.counters.repliesDropped += w.frames.length;
+      this.waiting.delete(to);
+    } else {
+      this.retryLater(to);
+    }
   }
 }
 
