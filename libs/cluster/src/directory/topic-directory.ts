@@ -149,15 +149,7 @@ export class TopicDirectory {
    * `maxEntryBytes`.
    */
   subscribe(topicOrPattern: string, nowMs: number): boolean {
-    this.checkTopic(topicOrPattern);
-    const { maxSubscriptions } = this.options;
-    if (this.localSubs.has(topicOrPattern)) return false;
-    if (this.localSubs.size + 1 > maxSubscriptions) {
-      throw new DirectoryLimitError(
-        'maxSubscriptions',
-        `cannot subscribe to "${topicOrPattern}": this node already holds maxSubscriptions (${maxSubscriptions})`,
-      );
-    }
+    if (!this.isNewLocal(topicOrPattern, this.localSorted, 'subscribe to')) return false;
     const next = this.nextVersion(nowMs);
     const subs = [...this.localSorted, topicOrPattern].sort();
     this.checkEntrySize(next, subs, this.localResponders, `subscribe to "${topicOrPattern}"`);
@@ -172,15 +164,7 @@ export class TopicDirectory {
    * rises as for {@link subscribe}. Throws like {@link subscribe}.
    */
   addResponder(topicOrPattern: string, nowMs: number): boolean {
-    this.checkTopic(topicOrPattern);
-    if (this.localResponders.includes(topicOrPattern)) return false;
-    const { maxSubscriptions } = this.options;
-    if (this.localResponders.length + 1 > maxSubscriptions) {
-      throw new DirectoryLimitError(
-        'maxSubscriptions',
-        `cannot answer requests on "${topicOrPattern}": this node already answers maxSubscriptions (${maxSubscriptions}) topics`,
-      );
-    }
+    if (!this.isNewLocal(topicOrPattern, this.localResponders, 'answer requests on')) return false;
     const next = this.nextVersion(nowMs);
     const responders = [...this.localResponders, topicOrPattern].sort();
     this.checkEntrySize(
@@ -210,16 +194,25 @@ export class TopicDirectory {
     return this.localResponders;
   }
 
-  private checkTopic(topicOrPattern: string): void {
+  /** Whether `topicOrPattern` is valid and not in `list` yet; throws when it cannot be added. */
+  private isNewLocal(topicOrPattern: string, list: readonly string[], verb: string): boolean {
     const reason = validatePattern(topicOrPattern);
     if (reason !== null) throw new InvalidTopicError(topicOrPattern, reason);
-    const { maxTopicBytes } = this.options;
+    const { maxTopicBytes, maxSubscriptions } = this.options;
     if (Buffer.byteLength(topicOrPattern, 'utf8') > maxTopicBytes) {
       throw new InvalidTopicError(
         topicOrPattern,
         `topic pattern is longer than maxTopicBytes (${maxTopicBytes})`,
       );
     }
+    if (list.includes(topicOrPattern)) return false;
+    if (list.length + 1 > maxSubscriptions) {
+      throw new DirectoryLimitError(
+        'maxSubscriptions',
+        `cannot ${verb} "${topicOrPattern}": this node already holds maxSubscriptions (${maxSubscriptions})`,
+      );
+    }
+    return true;
   }
 
   private checkEntrySize(
