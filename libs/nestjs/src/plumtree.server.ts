@@ -14,10 +14,11 @@
  * call made right after `app.listen()` / `startAllMicroservices()` reaches this server. A failed
  * `listen` leaves nothing running: the node it started is closed.
  */
-import { finalize, Observable, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Delivery, PlumtreeNode, PlumtreeNodeEvent, RpcRequest } from '@plumtree/cluster';
 import { bindHandlers } from './handler-bindings.js';
+import { replyStream } from './reply-stream.js';
 import { PLUMTREE_TRANSPORT } from './plumtree.constants.js';
 import { PlumtreeContext } from './plumtree.context.js';
 import type { PlumtreeModuleOptions } from './plumtree-module-options.js';
@@ -179,37 +180,11 @@ export class PlumtreeServer
     );
   }
 
-  /**
-   * The reply stream of a request: the handler's value, promise or Observable (every value of
-   * it), run between the processing hooks like Nest's transports' `handleRequest`. Errors are
-   * whatever Nest's exception filter made of the failure (`{ status, message }`, an
-   * `RpcException`'s object): the node carries that value back to the client.
-   */
+  /** The reply stream of a request (see reply-stream.ts). */
   private answer(handler: MessageHandler, req: RpcRequest): Observable<unknown> {
-    return new Observable<unknown>((subscriber) => {
-      const ctx = PlumtreeContext.fromRequest(req);
-      let inner: Subscription | undefined;
-      let stopped = false;
-      this.runWithProcessingHooks(ctx, async (runEndHook) => {
-        try {
-          const result: unknown = await handler(req.payload, ctx);
-          if (stopped) {
-            runEndHook();
-            return;
-          }
-          inner = this.transformToObservable(result)
-            .pipe(finalize(runEndHook))
-            .subscribe(subscriber);
-        } catch (e) {
-          // Nest's proxy turns failures into an erroring stream; this is a safety net.
-          runEndHook();
-          subscriber.error(e);
-        }
-      });
-      return () => {
-        stopped = true;
-        inner?.unsubscribe();
-      };
+    return replyStream(handler, req.payload, PlumtreeContext.fromRequest(req), {
+      runWithProcessingHooks: (ctx, fn) => this.runWithProcessingHooks(ctx, fn),
+      transformToObservable: (result) => this.transformToObservable(result),
     });
   }
 
