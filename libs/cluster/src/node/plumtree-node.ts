@@ -941,10 +941,18 @@ export class PlumtreeNode {
       };
       this.subscriptions.set(topicOrPattern, entry);
     }
+    if (entry.observers.size === 0 && !entry.pinned) {
+      try {
+        this.directory.subscribe(topicOrPattern, Date.now());
+      } catch (e) {
+        // A directory limit: leave no entry behind for an observer that errors at once.
+        this.subscriptions.delete(topicOrPattern);
+        throw e;
+      }
+    }
     entry.observers.add(s);
     this.routes.clear();
     if (entry.observers.size === 1 && !entry.pinned) {
-      this.directory.subscribe(topicOrPattern, Date.now());
       if (entry.pattern) {
         for (const t of this.directory.knownTopics()) {
           if (topicMatches(topicOrPattern, t)) this.joinTopic(t);
