@@ -147,9 +147,14 @@ export class PlumtreeSubscriberExplorer
     if (this.stopped || node.isClosed) return;
     for (const h of handlers) {
       this.subscriptions.push(
-        node
-          .subscribe(h.meta.topicOrPattern, { durable: h.meta.durable === true })
-          .subscribe((d) => void this.run(h, d)),
+        node.subscribe(h.meta.topicOrPattern, { durable: h.meta.durable === true }).subscribe({
+          next: (d) => void this.run(h, d),
+          // A directory limit refuses the subscription: logged, not an unhandled error.
+          error: (e: unknown) =>
+            this.logger.error(
+              `${h.name} could not subscribe to ${h.meta.topicOrPattern}: ${e instanceof Error ? e.message : String(e)}`,
+            ),
+        }),
       );
       this.logger.log(`${h.name} subscribed to ${h.meta.topicOrPattern}`);
     }
