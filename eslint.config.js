@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/go/**'] },
+  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', 'test/go/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -35,7 +35,7 @@ export default tseslint.config(
   },
   {
     // Test support (test/) is for tests only: a product file importing it would compile it into
-    // dist/ (tsconfig.build.json builds libs/ and apps/ and whatever they import).
+    // dist/ (each package's tsconfig.build.json builds its src/ and whatever it imports).
     files: ['libs/**/*.ts', 'apps/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     rules: {

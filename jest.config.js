@@ -9,6 +9,12 @@ const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': tsJest },
+  // The builds (libs/*/dist, apps/cli/dist, dist/apps) are not for jest: tests run the sources.
+  modulePathIgnorePatterns: [
+    '<rootDir>/dist/',
+    '<rootDir>/libs/[^/]+/dist/',
+    '<rootDir>/apps/[^/]+/dist/',
+  ],
   moduleNameMapper: {
     '^@plumtree/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

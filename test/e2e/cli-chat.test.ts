@@ -1,5 +1,5 @@
 /**
- * Issue 18 acceptance of `plumtree chat` (dist/apps/cli) in a real terminal: tmux, on its own
+ * Issue 18 acceptance of `plumtree chat` (apps/cli/dist) in a real terminal: tmux, on its own
  * server socket. Type a message and read it back from the screen (`capture-pane`), press F (the
  * node goes offline, then online again) and L (20 % loss) and see the status change, quit with Q
  * and see every node process gone.
@@ -84,7 +84,7 @@ describe('plumtree chat in tmux', () => {
   let panePid = 0;
 
   beforeAll(() => {
-    const cli = join(ROOT, 'dist/apps/cli/src/main.js');
+    const cli = join(ROOT, 'apps/cli/dist/main.js');
     tmux(
       'new-session',
       '-d',

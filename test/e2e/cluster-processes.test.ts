@@ -1,5 +1,5 @@
 /**
- * Issue 4 acceptance on real processes: `plumtree agent` (dist/apps/cli, built first) on
+ * Issue 4 acceptance on real processes: `plumtree agent` (apps/cli/dist, built first) on
  * 127.0.0.1, one process per node, driven through stdin (`publish TOPIC TEXT`), its JSON lines
  * (`message`, `published`) and `GET /stats`.
  *

@@ -1,5 +1,5 @@
 /**
- * Issue 6 acceptance on real processes: `plumtree agent` (dist/apps/cli, built first) on
+ * Issue 6 acceptance on real processes: `plumtree agent` (apps/cli/dist, built first) on
  * 127.0.0.1 with a LevelDB store per node (`--data-dir`), static seeds and Lazarus, durable topics
  * (`--durable`) and, for the partition, the hidden fault switch (`--fault-control`, `POST /fault`).
  *

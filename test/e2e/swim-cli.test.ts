@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { buildDist, repoRoot } from '../support/build-dist.js';
 import { waitFor } from '../support/wait-for.js';
 
-const MAIN = join(repoRoot, 'dist/apps/cli/src/main.js');
+const MAIN = join(repoRoot, 'apps/cli/dist/main.js');
 
 jest.setTimeout(120_000);
 

@@ -1,5 +1,5 @@
 // Interop, issue 3: Go memberlist nodes (test/go/peer, Debian's memberlist 0.2.2) and our agents
-// (`plumtree agent`, dist/apps/cli) in one cluster on 127.0.0.1, both on memberlist's
+// (`plumtree agent`, apps/cli/dist) in one cluster on 127.0.0.1, both on memberlist's
 // DefaultLocalConfig timers (`--profile local`). Every wait is bounded polling on the agents' JSON
 // lines or `GET /members`; the failure-detection waits are bounded by memberlist's suspicion bound
 // (detectionBoundMs). A Go-only cluster runs the same checks first as the control: when it passes

@@ -1,6 +1,7 @@
 /**
- * Builds `dist/` the way `npm run build` does (tsc, then tsc-alias), for the suites that spawn
- * `dist/` processes. A failure of either step fails the caller: a suite must never run against a
+ * Builds every package the way `npm run build` does (`tsc -b`: each library to its `dist/`, the
+ * CLI to apps/cli/dist, the other apps to the root `dist/apps`), for the suites that spawn built
+ * processes. A failed build fails the caller: a suite must never run against a
  * `dist/` left over from an earlier build. The e2e project's globalSetup builds once per jest run
  * and says so in `PLUMTREE_E2E_DIST_BUILT` (inherited by the workers); several suites run in
  * parallel, and one rebuilding `dist/` while another starts processes from it breaks the second.
@@ -41,8 +42,7 @@ function npx(args: readonly string[], timeoutMs: number): void {
 /** Builds `dist/` unless this run built it already; throws when the build fails. */
 export function buildDist(): void {
   if (process.env[BUILT_ENV] === '1') return;
-  npx(['tsc', '-p', 'tsconfig.build.json'], 600_000);
-  npx(['tsc-alias', '-p', 'tsconfig.build.json'], 120_000);
+  npx(['tsc', '-b', 'tsconfig.build.json'], 600_000);
   process.env[BUILT_ENV] = '1';
 }
 

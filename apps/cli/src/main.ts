@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `plumtree` command line (serf-like): `agent` runs a node (membership, topics, publish),
  * `members` reads an agent's member table, `store` inspects, repairs or resets a stopped node's

@@ -12,14 +12,12 @@ import {
   FrameType,
   type GossipMessage,
   type IHaveMessage,
-} from '../../../../libs/plumtree/src/types.js';
-import {
   decodeFrame,
   encodeFrame,
   patchGossipHops,
   peekTopic,
   readGossipHops,
-} from '../../../../libs/plumtree/src/wire/index.js';
+} from '@plumtree/plumtree';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1;

@@ -8,7 +8,7 @@ import { WaitTimeoutError } from '../wait-until.js';
 
 /**
  * Which implementation runs an agent: `go` is test/go/bin/peer (HashiCorp memberlist 0.2.2 from
- * Debian), `ours` is `node dist/apps/cli/src/main.js agent`. Both speak the same command line and
+ * Debian), `ours` is `node apps/cli/dist/main.js agent`. Both speak the same command line and
  * JSON-lines contract, so everything here drives either.
  */
 export type AgentKind = 'go' | 'ours';
@@ -81,7 +81,7 @@ export function agentCommand(repoRoot: string, opts: AgentOptions): [string, str
   if (opts.kind === 'go') return [joinPath(repoRoot, 'test/go/bin/peer'), agentArgs(opts)];
   return [
     process.execPath,
-    [joinPath(repoRoot, 'dist/apps/cli/src/main.js'), 'agent', ...agentArgs(opts)],
+    [joinPath(repoRoot, 'apps/cli/dist/main.js'), 'agent', ...agentArgs(opts)],
   ];
 }
 
@@ -125,7 +125,7 @@ export class AgentProcess {
     child.stdin?.on('error', () => undefined);
   }
 
-  /** Starts an agent. `repoRoot` locates test/go/bin/peer and dist/apps/cli. */
+  /** Starts an agent. `repoRoot` locates test/go/bin/peer and apps/cli/dist. */
   static start(repoRoot: string, opts: AgentOptions): AgentProcess {
     const [cmd, args] = agentCommand(repoRoot, opts);
     const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -21,7 +21,7 @@ export interface SwimBenchOptions {
 export const USAGE = `Usage: npm run bench:swim -- [options]
 
 Starts a cluster of Go memberlist agents (test/go/bin/peer, Debian's memberlist) and a cluster of
-our agents (dist/apps/cli agent), one after the other, same config (--profile local on both) on
+our agents (apps/cli/dist agent), one after the other, same config (--profile local on both) on
 127.0.0.1. Each trial starts one more node joining the seed and measures the time from its
 "ready" line to the last existing member printing its join, then SIGKILLs it and measures the time
 to the last member printing its failure. Prints the medians and the ratio ours/Go.
