@@ -1,7 +1,6 @@
 /**
- * Builds every package the way `npm run build` does (`tsc -b`: each library to its `dist/`, the
- * CLI to apps/cli/dist, the other apps to the root `dist/apps`), for the suites that spawn built
- * processes. A failed build fails the caller: a suite must never run against a
+ * Runs `npm run build` (`tsc -b`: each library to its `dist/`, the CLI to apps/cli/dist, the
+ * other apps to the root `dist/apps`) for the suites that spawn built processes. A failed build fails the caller: a suite must never run against a
  * `dist/` left over from an earlier build. The e2e project's globalSetup builds once per jest run
  * and says so in `PLUMTREE_E2E_DIST_BUILT` (inherited by the workers); several suites run in
  * parallel, and one rebuilding `dist/` while another starts processes from it breaks the second.
@@ -15,10 +14,10 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** Set by {@link buildDist} once `dist/` is built for this run. */
 const BUILT_ENV = 'PLUMTREE_E2E_DIST_BUILT';
 
-/** Runs `npx <args>` at the root; throws with the tool's output when it fails. */
-function npx(args: readonly string[], timeoutMs: number): void {
+/** Runs `npm <args>` at the root; throws with the tool's output when it fails. */
+function npm(args: readonly string[], timeoutMs: number): void {
   try {
-    execFileSync('npx', args, {
+    execFileSync('npm', args, {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',
@@ -32,7 +31,7 @@ function npx(args: readonly string[], timeoutMs: number): void {
       stderr?: string;
     };
     throw new Error(
-      `building dist/: \`npx ${args.join(' ')}\` failed (${String(err.status ?? err.signal)}):\n` +
+      `building dist/: \`npm ${args.join(' ')}\` failed (${String(err.status ?? err.signal)}):\n` +
         `${err.stdout ?? ''}${err.stderr ?? ''}`,
       { cause: e },
     );
@@ -42,7 +41,9 @@ function npx(args: readonly string[], timeoutMs: number): void {
 /** Builds `dist/` unless this run built it already; throws when the build fails. */
 export function buildDist(): void {
   if (process.env[BUILT_ENV] === '1') return;
-  npx(['tsc', '-b', 'tsconfig.build.json'], 600_000);
+  // `npm run build` is `tsc -b`, then its postbuild makes apps/cli/dist/main.js executable and
+  // links node_modules/.bin/plumtree (npm links a bin only once its file exists).
+  npm(['run', '-s', 'build'], 600_000);
   process.env[BUILT_ENV] = '1';
 }
 

@@ -1,6 +1,8 @@
 /**
  * `plumtree agent`: runs one node (SWIM membership and one Plumtree tree per subscribed topic)
- * until SIGINT/SIGTERM, then leaves gracefully and exits 0.
+ * until SIGINT/SIGTERM, then leaves gracefully and exits 0; a second signal exits at once
+ * (shutdown-signals.ts). Run as the `plumtree` bin, the node is this very process, so the signals
+ * of `docker stop`, systemd or Ctrl-C reach it.
  *
  * With `--json` every event is one JSON line on stdout:
  * - membership: `{"event":"ready"|"join"|"leave"|"fail"|"update","node":...,"addr":"host:port"}`
@@ -29,6 +31,7 @@ import {
 } from '@plumtree/swim';
 import type { AgentArgs } from './cli-args.js';
 import { serveHttp } from './http-api.js';
+import { onShutdownSignals } from './shutdown-signals.js';
 
 /** How long a graceful leave may take before the agent exits anyway. */
 const LEAVE_TIMEOUT_MS = 5_000;
@@ -148,6 +151,33 @@ export async function runAgent(args: AgentArgs): Promise<number> {
 
   let server: Server | null = null;
   let http: string | undefined;
+  // Stops reading stdin once the reader exists (it is made after the join).
+  let closeInput = (): void => {};
+  let leaving = false;
+  // Listening from here on, before `ready` and the join: a signal from now on is a graceful leave.
+  let resolveStopped!: (code: number) => void;
+  const stopped = new Promise<number>((r) => (resolveStopped = r));
+  const disposeSignals = onShutdownSignals(() => {
+    leaving = true;
+    closeInput();
+    void node
+      .leave()
+      .catch(() => node.close())
+      .then(
+        () =>
+          new Promise<void>((r) => {
+            if (!server) return r();
+            server.close(() => r());
+            // close() waits for idle keep-alive connections (a poller of /members keeps one
+            // open forever): end them now, the node has already left.
+            server.closeAllConnections();
+          }),
+      )
+      .then(() => {
+        disposeSignals();
+        resolveStopped(0);
+      });
+  });
   if (args.http) {
     server = await serveHttp(node, args.http.host, args.http.port, fault);
     http = joinHostPort(args.http.host, (server.address() as AddressInfo).port);
@@ -166,7 +196,9 @@ export async function runAgent(args: AgentArgs): Promise<number> {
       process.stderr.write(`plumtree agent: ${(e as Error).message}\n`);
     }
   }
+  if (leaving) return stopped;
   const rl = createInterface({ input: process.stdin });
+  closeInput = () => rl.close();
   rl.on('line', (line) => {
     const m = /^\s*(\S+)\s*(.*)$/.exec(line);
     if (!m || node.isClosed) return;
@@ -198,28 +230,5 @@ export async function runAgent(args: AgentArgs): Promise<number> {
       process.stderr.write(`plumtree agent: ${(e as Error).message}\n`);
     }
   });
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      rl.close();
-      void node
-        .leave()
-        .catch(() => node.close())
-        .then(
-          () =>
-            new Promise<void>((r) => {
-              if (!server) return r();
-              server.close(() => r());
-              // close() waits for idle keep-alive connections (a poller of /members keeps one
-              // open forever): end them now, the node has already left.
-              server.closeAllConnections();
-            }),
-        )
-        .then(() => resolve(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  return stopped;
 }

@@ -3,8 +3,8 @@
  * The `plumtree` command line (serf-like): `agent` runs a node (membership, topics, publish),
  * `members` reads an agent's member table, `store` inspects, repairs or resets a stopped node's
  * store, `chat` runs the terminal chat over a local cluster of node processes. Invalid flags
- * print a clear message and exit 2. Run it as `npm run -s plumtree -- <command>` after
- * `npm run build`.
+ * print a clear message and exit 2. It is the `plumtree` bin of @plumtree/cli: `npx plumtree
+ * <command>` (in this repository after `npm run build`).
  */
 import { PlumtreeNodeOptionsError } from '@plumtree/cluster';
 import { SwimNodeOptionsError } from '@plumtree/swim';
