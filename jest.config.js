@@ -37,5 +37,8 @@ export default {
       globalSetup: '<rootDir>/test/support/build-dist.ts',
     },
     { ...common, displayName: 'interop', testMatch: ['<rootDir>/test/interop/**/*.test.ts'] },
+    // The packed packages installed into an app outside the repository, Nest from the registry
+    // (npm run test:consumer; .ci/run).
+    { ...common, displayName: 'consumer', testMatch: ['<rootDir>/test/consumer/**/*.test.ts'] },
   ],
 };
