@@ -17,6 +17,7 @@ const common = {
   ],
   moduleNameMapper: {
     '^@plumtree/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@plumtree/([a-z-]+)/([a-z-]+)$': '<rootDir>/libs/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };
@@ -25,7 +26,11 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/libs/**/*.spec.ts',
+        '<rootDir>/apps/**/*.spec.ts',
+        '<rootDir>/test/lint/**/*.test.ts',
+      ],
     },
     { ...common, displayName: 'sim', testMatch: ['<rootDir>/test/sim/**/*.test.ts'] },
     {

@@ -7,7 +7,11 @@
  * running at that instant (a false positive), and the suspicions the lagging node originated about
  * running nodes (its false accusations).
  */
-import { resolveSwimConfig, suspicionTimeoutMs, type SwimConfigInput } from '@plumtree/swim';
+import {
+  resolveSwimConfig,
+  suspicionTimeoutMs,
+  type SwimConfigInput,
+} from '@plumtree/swim/sans-io';
 import { SeedStream, streamRng } from '../seeds.js';
 import { SwimSimulator } from './swim-simulator.js';
 

@@ -29,8 +29,8 @@ import type {
   SwimConfigInput,
   SwimEvent,
   SwimStreamRequest,
-} from '@plumtree/swim';
-import { NodeStateType, SwimCore } from '@plumtree/swim';
+} from '@plumtree/swim/sans-io';
+import { NodeStateType, SwimCore } from '@plumtree/swim/sans-io';
 import type { Rng } from '@plumtree/common';
 import { EventHeap } from '../event-heap.js';
 import { LatencyModel, type LatencyConfig } from '../latency-model.js';
