@@ -7,7 +7,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { NoRespondersError } from '@plumtree/cluster';
+import { NoRespondersError } from '@plumtree/nestjs';
 import type { Quote, QuoteRequest } from './pubsub.controller.js';
 import { PUBSUB_CLIENT, PUBSUB_CONFIG } from './pubsub.tokens.js';
 import type { PubsubConfig } from './pubsub-config.js';

@@ -1,15 +1,81 @@
 /**
  * @plumtree/cluster: the runtime of one node, framework-free: SWIM membership, the topic
  * directory, one Plumtree tree per topic and the stream transport of its frames.
+ *
+ * The public API is what docs/cluster.md shows, the errors a caller catches, and the types those
+ * signatures name (api/cluster.api.md is its report, checked by `npm test`). Internals (codecs,
+ * engines, queues) are not exported: code and tests inside the package import them by path.
  */
-export * from './directory/index.js';
-export * from './transport/index.js';
-export * from './node/index.js';
-export * from './delivery/index.js';
-export * from './publish/index.js';
-export * from './rpc/index.js';
-export * from './handoff/index.js';
-export * from './outbound/index.js';
-export * from './directory-sync/index.js';
-export * from './durable/index.js';
-export * from './lazarus/index.js';
+export type { DurableRecord } from '@plumtree/store';
+export type { Delivery, PlumtreeNodeEvent, SubscribeOptions } from './delivery/delivery.js';
+export { UnserializablePayloadError } from './delivery/json-payload.js';
+export type { PayloadCodec } from './delivery/payload-codec.js';
+export { DirectoryMessageKind, peekDirectoryKind } from './directory/directory-codec.js';
+export {
+  DirectoryLimitError,
+  DirectoryOptionsError,
+  InvalidTopicError,
+} from './directory/directory-errors.js';
+export type { DirectoryStats } from './directory/topic-directory.js';
+export {
+  MAX_TOPIC_BYTES,
+  topicMatches,
+  validatePattern,
+  validateTopic,
+} from './directory/topic-pattern.js';
+export type {
+  DurableLog,
+  DurableReadLimit,
+  DurableReadResult,
+  DurableRequestMark,
+  DurableStreamMark,
+} from './durable/durable-log.js';
+export { DurableOptionsError } from './durable/durable-options.js';
+export type {
+  DurableReplicatorOptions,
+  ResolvedDurableReplicatorOptions,
+} from './durable/durable-options.js';
+export type {
+  CatchupFailure,
+  CatchupReason,
+  DurableHost,
+  DurableReplicatorEvent,
+  DurableReplicatorStats,
+  DurableTopicStats,
+} from './durable/durable-replicator-types.js';
+export { DurableReplicator, DurableTopicExistsError } from './durable/durable-replicator.js';
+export { MemoryDurableLog } from './durable/memory-durable-log.js';
+export type { MemoryDurableLogOptions } from './durable/memory-durable-log.js';
+export { Lazarus, LazarusOptionsError } from './lazarus/lazarus.js';
+export type {
+  LazarusHost,
+  LazarusOptions,
+  LazarusReconnection,
+  LazarusStats,
+  SetTimer,
+} from './lazarus/lazarus.js';
+export { validateSeedAddresses } from './lazarus/seed-address.js';
+export {
+  InvalidHeadersError,
+  NoSubscribersError,
+  NodeClosedError,
+  PayloadTooLargeError,
+  PlumtreeNodeOptionsError,
+} from './node/errors.js';
+export type { NodeOptionProblem } from './node/errors.js';
+export type { NodeCounters, NodeTopicStats, PlumtreeNodeStats } from './node/node-stats.js';
+export { resolvePlumtreeNodeOptions } from './node/plumtree-node-options.js';
+export type { PlumtreeNodeOptions, ResolvedNodeOptions } from './node/plumtree-node-options.js';
+export { PlumtreeNode } from './node/plumtree-node.js';
+export { PlumtreeNodeError } from './plumtree-node-error.js';
+export type { PublishOptions } from './publish/outgoing-messages.js';
+export { NoRespondersError, RequestHandlerError, RequestTimeoutError } from './rpc/rpc-errors.js';
+export type { RequestHandler, RpcRequest, RpcResponderCounters } from './rpc/rpc-responder.js';
+export type { RequestOptions, RpcCounters } from './rpc/rpc.js';
+export { PLUMTREE_STREAM_FIRST_BYTE } from './transport/frame-handshake.js';
+export type {
+  FrameTransportOptions,
+  FrameTransportStats,
+  SendResult,
+} from './transport/frame-transport-options.js';
+export { FrameTransport } from './transport/frame-transport.js';

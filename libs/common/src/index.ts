@@ -4,8 +4,12 @@
  * the bounds-checked byte reader and the byte writers of the binary codecs, and the problem-list
  * error with the preset + overrides pipeline of the configurations.
  */
-export * from './rng.js';
-export * from './byte-reader.js';
-export * from './byte-writer.js';
-export * from './problem-list.js';
-export * from './preset-config.js';
+export { ByteReader } from './byte-reader.js';
+export type { ByteReadError, ByteReadReason } from './byte-reader.js';
+export { ByteWriter, utf8Length, varintSize, writeUtf8, writeVarint } from './byte-writer.js';
+export { resolvePreset, validationProblems } from './preset-config.js';
+export type { PresetResolution, PresetSpec } from './preset-config.js';
+export { ProblemListError, formatProblems } from './problem-list.js';
+export type { Problem } from './problem-list.js';
+export { createRng, fmix32, kRandom, randomInt, shuffle } from './rng.js';
+export type { Rng } from './rng.js';

@@ -4,15 +4,8 @@
  * partition, packet and frame loss). What `npm start` (apps/web-chat) and `plumtree chat`
  * (apps/cli) run. Exported: the supervisor, its options and what it reports.
  */
-export { LocalCluster, type ClusterEvent } from './supervisor/local-cluster.js';
-export {
-  DEFAULT_ROOMS,
-  defaultInitialRooms,
-  LocalClusterError,
-  MAX_NODES,
-  type LocalClusterOptions,
-  type RoomSpec,
-} from './supervisor/local-cluster-options.js';
+export type { NodeCounters as NodeViewCounters, NodeEvent, NodeFaults } from './protocol.js';
+export type { ChatArrival, ChatMessage } from './supervisor/chat-log.js';
 export type {
   ClusterView,
   NodeView,
@@ -21,5 +14,7 @@ export type {
   SwimState,
   TreeEdge,
 } from './supervisor/cluster-view.js';
-export type { ChatArrival, ChatMessage } from './supervisor/chat-log.js';
-export type { NodeCounters, NodeEvent, NodeFaults } from './protocol.js';
+export { LocalClusterError, MAX_NODES } from './supervisor/local-cluster-options.js';
+export type { LocalClusterOptions, RoomSpec } from './supervisor/local-cluster-options.js';
+export { LocalCluster } from './supervisor/local-cluster.js';
+export type { ClusterEvent } from './supervisor/local-cluster.js';

@@ -1,18 +1,64 @@
 /**
  * @plumtree/nestjs: the NestJS transport (server, client, module, service, decorator, context).
+ *
+ * The public API is what docs/nestjs.md shows (api/nestjs.api.md is its report, checked by
+ * `npm test`). A Nest app imports from this package only: it re-exports the node's errors a
+ * handler or caller catches and the node types `PlumtreeService.node` and the options name.
  */
-export * from './plumtree.constants.js';
-export * from './plumtree.errors.js';
-export * from './plumtree-module-options.js';
-export * from './plumtree.context.js';
-export * from './plumtree.server.js';
-export * from './plumtree.client.js';
-export * from './plumtree-record.builder.js';
-export * from './plumtree.service.js';
-export * from './plumtree-subscribe.decorator.js';
-export * from './plumtree-subscriber.explorer.js';
-export * from './plumtree.module.js';
-export * from './node-ref.js';
-export * from './dto-validation.js';
-export { startPlumtreeNode } from './start-node.js';
-export * from './health/index.js';
+export {
+  DirectoryLimitError,
+  InvalidHeadersError,
+  InvalidTopicError,
+  NoRespondersError,
+  NoSubscribersError,
+  NodeClosedError,
+  PayloadTooLargeError,
+  PlumtreeNode,
+  PlumtreeNodeError,
+  PlumtreeNodeOptionsError,
+  RequestHandlerError,
+  RequestTimeoutError,
+  UnserializablePayloadError,
+} from '@plumtree/cluster';
+export type {
+  Delivery,
+  PlumtreeNodeEvent,
+  PlumtreeNodeOptions,
+  PlumtreeNodeStats,
+  PublishOptions,
+  RequestOptions,
+  SubscribeOptions,
+} from '@plumtree/cluster';
+export type { HealthCheckedNode } from './health/plumtree-health-check.js';
+export { PlumtreeHealthIndicator } from './health/plumtree.health.js';
+export type { PlumtreeHealthOptions } from './health/plumtree.health.js';
+export { PlumtreeNodeRef } from './node-ref.js';
+export type { PlumtreeModuleOptions } from './plumtree-module-options.js';
+export { PlumtreeRecord, PlumtreeRecordBuilder } from './plumtree-record.builder.js';
+export { PlumtreeSubscribe } from './plumtree-subscribe.decorator.js';
+export type { PlumtreeSubscribeOptions } from './plumtree-subscribe.decorator.js';
+export { PlumtreeClient } from './plumtree.client.js';
+export type { PlumtreeClientOptions } from './plumtree.client.js';
+export { PLUMTREE_TRANSPORT } from './plumtree.constants.js';
+export { PlumtreeContext } from './plumtree.context.js';
+export type { PlumtreeContextArgs, PlumtreeMessageInfo } from './plumtree.context.js';
+export {
+  PlumtreeHandlerError,
+  PlumtreeNotStartedError,
+  PlumtreeOptionsError,
+  PlumtreeStartError,
+} from './plumtree.errors.js';
+export { PLUMTREE_MODULE_OPTIONS, PlumtreeModule } from './plumtree.module.js';
+export type {
+  PlumtreeModuleAsyncOptions,
+  PlumtreeModuleForRootOptions,
+} from './plumtree.module.js';
+export { PlumtreeServer } from './plumtree.server.js';
+export type { PlumtreeServerEvents, PlumtreeStatus } from './plumtree.server.js';
+export { PlumtreeService } from './plumtree.service.js';
+export type {
+  InvalidPayload,
+  PlumtreeNestCounters,
+  PlumtreePublishOptions,
+  TopicStreamOptions,
+} from './plumtree.service.js';

@@ -1,16 +1,53 @@
 /**
  * @plumtree/plumtree: the Plumtree broadcast protocol, one tree per topic, sans-IO.
+ *
+ * The public API is what docs/plumtree.md shows, what the packages above use, and the types those
+ * signatures name (api/plumtree.api.md is its report, checked by `npm test`). The frame codec's
+ * `DecodeResult` is exported as `FrameDecodeResult` (SWIM's codec has its own `DecodeResult`).
  */
-export * from './types.js';
-// The seeded RNG lives in @plumtree/common; re-exported for the core's users (its options take one).
-export { createRng, fmix32, randomInt, shuffle } from '@plumtree/common';
-export * from './config/plumtree-config.js';
-export * from './core/errors.js';
+export { createRng, randomInt } from '@plumtree/common';
+export type { Rng } from '@plumtree/common';
 export {
-  Plumtree,
-  type PlumtreeOptions,
-  type TopicStats,
-  type PlumtreeCounters,
-} from './core/plumtree.js';
+  PLUMTREE_PRESETS,
+  PlumtreeConfig,
+  PlumtreeConfigError,
+  resolvePlumtreeConfig,
+} from './config/plumtree-config.js';
+export type {
+  ConfigProblem,
+  PlumtreeConfigInput,
+  PlumtreePresetName,
+} from './config/plumtree-config.js';
+export { MessageTooLargeError, NotSubscribedError, PlumtreeError } from './core/errors.js';
+export { Plumtree } from './core/plumtree.js';
+export type { PlumtreeCounters, PlumtreeOptions, TopicStats } from './core/plumtree.js';
 export type { FrameCounters } from './core/topic-tree.js';
-export * from './wire/index.js';
+export { FrameType, keyed, messageKey } from './types.js';
+export type {
+  GossipMessage,
+  GraftMessage,
+  IHaveEntry,
+  IHaveMessage,
+  KeyedId,
+  MessageId,
+  PlumtreeEvent,
+  PlumtreeMessage,
+  PruneMessage,
+  TopicView,
+  Transmit,
+} from './types.js';
+export {
+  decodeFrame,
+  encodeFrame,
+  encodeFrameInto,
+  encodedFrameSize,
+  encodedHeadersSize,
+  patchGossipHops,
+  peekTopic,
+  readGossipHops,
+} from './wire/frame-codec.js';
+export type { DecodeResult as FrameDecodeResult } from './wire/frame-codec.js';
+export { FrameEncodeError, FrameLimitsError } from './wire/frame-errors.js';
+export type { FrameDecodeError, FrameDecodeReason } from './wire/frame-errors.js';
+export { DEFAULT_FRAME_LIMITS, FRAME_CODEC_VERSION } from './wire/frame-limits.js';
+export type { FrameLimits } from './wire/frame-limits.js';

@@ -2,6 +2,67 @@
  * @plumtree/swim/sans-io: SWIM without sockets or timers (the wire codec, the protocol core and
  * its config), for drivers that bring their own IO and clock, such as the simulator (libs/sim).
  */
-export * from './wire/index.js';
-export * from './protocol/index.js';
-export * from './config/index.js';
+export { createRng } from '@plumtree/common';
+export {
+  META_MAX_SIZE,
+  SWIM_PRESETS,
+  SwimConfig,
+  SwimConfigError,
+  resolveSwimConfig,
+} from './config/swim-config.js';
+export type { SwimConfigInput, SwimConfigProblem, SwimPresetName } from './config/swim-config.js';
+export { formatIp, joinHostPort, parseIp, splitHostPort } from './protocol/address.js';
+export type { SwimAddress } from './protocol/address.js';
+export { pushPullScaleMs, retransmitLimit, suspicionTimeoutMs } from './protocol/formulas.js';
+export { Suspicion } from './protocol/suspicion.js';
+export { SwimCore } from './protocol/swim-core.js';
+export type { SwimCoreOptions, SwimStats } from './protocol/swim-core.js';
+export type {
+  MemberState,
+  ProtocolVersions,
+  PushPullState,
+  StreamPingResult,
+  SwimDelegate,
+  SwimDropReason,
+  SwimEvent,
+  SwimMember,
+  SwimNodeInfo,
+  SwimStreamRequest,
+  SwimTransmit,
+} from './protocol/types.js';
+export { CompoundTooLargeError, decodeCompound, encodeCompound } from './wire/compound.js';
+export { decodeCompress, encodeCompress } from './wire/compress.js';
+export type { DecodeFailure, DecodeFailureReason, DecodeResult } from './wire/decode-result.js';
+export { decryptPayload, encryptOverhead, encryptPayload } from './wire/encryption.js';
+export { Keyring, KeyringError } from './wire/keyring.js';
+export { LabelError, labelBytes } from './wire/label.js';
+export { lzwCompress, lzwDecompress } from './wire/lzw.js';
+export { decodeMessage, encodeMessage } from './wire/message-codec.js';
+export { EncryptionVersion, MessageType, NodeStateType } from './wire/message-types.js';
+export type {
+  AckResp,
+  Alive,
+  Dead,
+  ErrResp,
+  IndirectPingReq,
+  Message,
+  NackResp,
+  Ping,
+  PushNodeState,
+  Suspect,
+} from './wire/messages.js';
+export { decodePacket, encodePacket, unwrapPacket } from './wire/packet.js';
+export type {
+  DecodedPacket,
+  PacketDecodeOptions,
+  PacketEncodeOptions,
+  UnwrappedPacket,
+} from './wire/packet.js';
+export { encodeStreamMessage, readStreamMessage } from './wire/stream.js';
+export type {
+  ReadStreamResult,
+  StreamDecodeOptions,
+  StreamEncodeOptions,
+  StreamMessage,
+} from './wire/stream.js';
+export type { WireConfig } from './wire/wire-config.js';

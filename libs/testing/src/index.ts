@@ -1,7 +1,9 @@
 /**
  * @plumtree/testing: clusters of Nest applications for users' jest e2e tests.
  */
-export * from './wait-until.js';
-export * from './convergence.js';
-export * from './test-cluster-options.js';
-export * from './test-cluster.js';
+export { TEST_CLUSTER_SWIM, TEST_LEAVE_TIMEOUT_MS } from './test-cluster-options.js';
+export type { ModuleImport, TestClusterOptions, TestNodeInfo } from './test-cluster-options.js';
+export { TestCluster, createTestCluster } from './test-cluster.js';
+export type { LossOptions, NextMessageOptions, TestApp } from './test-cluster.js';
+export { TestClusterTimeoutError, pollUntil, waitUntil } from './wait-until.js';
+export type { PollOptions } from './wait-until.js';

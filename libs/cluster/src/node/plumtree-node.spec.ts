@@ -3,13 +3,11 @@ import { MemoryNetwork } from '@plumtree/swim';
 import type { Subscription } from 'rxjs';
 import { InvalidTopicError } from '../directory/index.js';
 import {
-  HANDOFF_FRAME_KIND,
   NoSubscribersError,
   NodeClosedError,
   PayloadTooLargeError,
   PlumtreeNode,
   PlumtreeNodeOptionsError,
-  parseMessageId,
   type Delivery,
   type PlumtreeNodeEvent,
   type PlumtreeNodeOptions,
@@ -17,6 +15,8 @@ import {
 
 import { FAST_SWIM } from '../../../../test/support/fast-swim.js';
 import { waitFor } from '../../../../test/support/wait-for.js';
+import { HANDOFF_FRAME_KIND } from '../handoff/handoff-codec.js';
+import { parseMessageId } from '../delivery/message-id.js';
 
 /** Collects deliveries of one subscription. */
 class Sink {

@@ -2,18 +2,12 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { MemoryNetwork } from '@plumtree/swim';
 import { firstValueFrom, from, interval, map, Observable, take, throwError, toArray } from 'rxjs';
 import {
-  decodeRpcFrame,
-  encodeRpcCancel,
-  encodeRpcRequest,
-  encodeRpcResponse,
   NoRespondersError,
   NoSubscribersError,
   PayloadTooLargeError,
   PlumtreeNode,
   RequestHandlerError,
   RequestTimeoutError,
-  RPC_REQUEST_KIND,
-  RpcStatus,
   UnserializablePayloadError,
   type RpcRequest,
 } from '../index.js';
@@ -21,6 +15,14 @@ import { decodeWireError, encodeWireError } from './rpc-error-wire.js';
 
 import { FAST_SWIM } from '../../../../test/support/fast-swim.js';
 import { waitFor } from '../../../../test/support/wait-for.js';
+import {
+  decodeRpcFrame,
+  encodeRpcCancel,
+  encodeRpcRequest,
+  encodeRpcResponse,
+  RPC_REQUEST_KIND,
+  RpcStatus,
+} from './rpc-codec.js';
 
 describe('rpc codec', () => {
   it('round-trips requests and responses and rejects malformed frames', () => {

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
 import { type ClientProxy, type MicroserviceOptions } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { PlumtreeServer } from '@plumtree/nestjs';
+import { NoRespondersError, PlumtreeServer } from '@plumtree/nestjs';
 import { AppModule, CLIENT, report } from './app.module.js';
 import { nestCopies } from './nest-copies.js';
 
@@ -38,7 +38,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   } else if (command === 'sum') {
     lastValueFrom(client.send<{ sum: number; topic: string }>('math.sum', args.map(Number))).then(
       (reply) => report({ event: 'reply', ...reply }),
-      (e: unknown) => report({ event: 'error', error: String(e) }),
+      // The node's errors come from @plumtree/nestjs too: one package for a Nest app.
+      (e: unknown) =>
+        report({ event: 'error', noResponders: e instanceof NoRespondersError, error: String(e) }),
     );
   }
 });
