@@ -112,6 +112,7 @@ import {
   type PlumtreeNodeOptions,
   type ResolvedNodeOptions,
 } from './plumtree-node-options.js';
+import { ParkedDeliveries } from './parked-deliveries.js';
 import { TopicPeers } from './topic-peers.js';
 import { RPC_REQUEST_KIND, RPC_RESPONSE_KIND } from './rpc-codec.js';
 import { RpcEngine, type RequestHandler, type RequestOptions, type RpcCounters } from './rpc.js';
@@ -213,10 +214,19 @@ export interface PlumtreeNodeStats {
   };
   /** Durable topics: catch-up and log counters per topic. */
   readonly durable: DurableReplicatorStats;
+  /** Durable deliveries kept for a first observer, and those refused over the cap (parked-deliveries.ts). */
+  readonly parked: { readonly records: number; readonly dropped: number };
   /** Lazarus (null without static seeds or when disabled). */
   readonly lazarus: LazarusStats | null;
   /** The store: directory, what was read at start, saves and their errors. */
   readonly persistence: PersistenceStats | null;
+}
+
+/** A durable record that found no observer (parked-deliveries.ts). */
+interface ParkedRecord {
+  readonly record: DurableRecord;
+  readonly from: string;
+  readonly redelivered: boolean;
 }
 
 /** Observers of one subscription string (topic or pattern). */
@@ -346,6 +356,8 @@ export class PlumtreeNode {
   private readonly recordHops = new WeakMap<DurableRecord, number>();
   /** The open log of each durable topic (kept when the topic is left: it may be joined again). */
   private readonly durableLogs = new Map<string, DurableLog>();
+  /** Durable records that found no observer, for the first one (parked-deliveries.ts). */
+  private readonly parked: ParkedDeliveries<ParkedRecord>;
   private persistence: NodePersistence | undefined;
   private lazarusTask: Lazarus | null = null;
   private trimTimer: NodeJS.Timeout | undefined;
@@ -419,6 +431,7 @@ export class PlumtreeNode {
       onDrained: () => this.frames.resumeInbound(),
     });
     for (const t of options.durable.topics) this.durablePatterns.add(t);
+    this.parked = new ParkedDeliveries(options.maxPendingDeliveries);
     this.durable = new DurableReplicator(
       {
         send: (peer, frame) => !this.closed && this.sendFrame(peer, frame) === 'queued',
@@ -699,6 +712,7 @@ export class PlumtreeNode {
         deliveryQueue: this.deliveryQueue.stats(),
       },
       durable: this.durable.stats(),
+      parked: { records: this.parked.size, dropped: this.parked.dropped },
       lazarus: this.lazarusTask?.stats() ?? null,
       persistence: this.persistence?.stats() ?? null,
       core: { ...this.core.counters, cache: sizes.cache, seen: sizes.seen, missing: sizes.missing },
@@ -915,6 +929,11 @@ export class PlumtreeNode {
     }
     entry.observers.add(s);
     this.routes.clear();
+    const matches = (t: string): boolean =>
+      entry.pattern ? topicMatches(topicOrPattern, t) : t === topicOrPattern;
+    for (const [topic, items] of this.parked.take(matches)) {
+      for (const p of items) this.deliverRecord(topic, p.record, p.from, p.redelivered);
+    }
     if (entry.observers.size === 1 && !entry.pinned) {
       this.directory.subscribe(topicOrPattern, Date.now());
       if (entry.pattern) {
@@ -991,6 +1010,8 @@ export class PlumtreeNode {
         this.durableOpening.delete(topic);
         if (this.closed || !this.core.isSubscribed(topic)) return;
         this.durable.addTopic(topic, log);
+        // At least once across a crash: what the last life logged but did not hand over.
+        for (const r of log.takeUnhandled?.() ?? []) this.deliverRecord(topic, r, this.name, true);
         this.durable.onPeersChanged(topic, this.directory.subscribersOf(topic, this.isAlive));
         for (const w of waiting) this.durable.onLive(topic, w.record, w.from);
       },
@@ -1572,10 +1593,15 @@ export class PlumtreeNode {
     this.deliverPayload(e.topic, e.id, e.hops, e.from, e.headers, e.publishedAtMs, e.payload);
   }
 
-  /** A durable record, logged: to the observers (caught-up records carry hops -1). */
-  private deliverRecord(topic: string, r: DurableRecord, from: string): void {
+  /**
+   * A durable record, logged: to the observers (caught-up and redelivered records carry hops -1),
+   * marked handled in the log once they all returned; kept for the first observer when none is
+   * subscribed yet.
+   */
+  private deliverRecord(topic: string, r: DurableRecord, from: string, redelivered = false): void {
     if (this.closed) return;
-    this.deliverPayload(
+    const log = this.durableLogs.get(topic);
+    const handed = this.deliverPayload(
       topic,
       { origin: r.origin, epoch: r.epoch, seq: r.seq },
       this.recordHops.get(r) ?? -1,
@@ -1583,7 +1609,9 @@ export class PlumtreeNode {
       r.headers,
       r.publishedAtMs,
       r.payload,
+      { redelivered, handled: () => log?.markHandled?.(r.origin, r.epoch, r.seq) },
     );
+    if (!handed) this.parked.park(topic, { record: r, from, redelivered });
   }
 
   private deliverPayload(
@@ -1594,9 +1622,10 @@ export class PlumtreeNode {
     wireHeaders: Readonly<Record<string, string>> | undefined,
     publishedAtMs: number,
     raw: Uint8Array,
-  ): void {
+    durable?: { readonly redelivered: boolean; readonly handled: () => void },
+  ): boolean {
     const route = this.route(topic);
-    if (route.length === 0) return;
+    if (route.length === 0) return false;
     let contentType = this.codec.contentType;
     let headers = wireHeaders ?? EMPTY_HEADERS;
     const ct = wireHeaders?.[CONTENT_TYPE_HEADER];
@@ -1611,7 +1640,9 @@ export class PlumtreeNode {
       payload = this.codec.decode(raw, contentType);
     } catch {
       this.counters.decodeErrors++;
-      return;
+      // Handing it again after a restart would fail again.
+      durable?.handled();
+      return true;
     }
     const delivery: Delivery = {
       payload,
@@ -1626,11 +1657,20 @@ export class PlumtreeNode {
       contentType,
       publishedAtMs,
       raw,
+      redelivered: durable?.redelivered ?? false,
     };
-    this.counters.deliveries++;
-    const observers: Subscriber<Delivery>[] = [];
+    const observers: { next(d: Delivery): void }[] = [];
     for (const entry of route) for (const o of entry.observers) observers.push(o);
-    if (observers.length > 0) this.deliveryQueue.push(delivery, observers, raw.byteLength);
+    if (observers.length === 0) {
+      // A durable record waits for an observer (and is counted once handed); others are gone.
+      if (durable === undefined) this.counters.deliveries++;
+      return false;
+    }
+    this.counters.deliveries++;
+    // Last in the list: runs once every observer has returned from this delivery.
+    if (durable !== undefined) observers.push({ next: durable.handled });
+    this.deliveryQueue.push(delivery, observers, raw.byteLength);
+    return true;
   }
 
   private armTimer(): void {
