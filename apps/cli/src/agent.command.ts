@@ -2,18 +2,21 @@
  * `plumtree agent`: runs one node (SWIM membership and one Plumtree tree per subscribed topic)
  * until SIGINT/SIGTERM, then leaves gracefully and exits 0.
  *
- * With `--json` every event is one JSON line on stdout:
+ * With `--json` every event is one JSON line on stdout, each with `"at"` (wall clock, ms):
  * - membership: `{"event":"ready"|"join"|"leave"|"fail"|"update","node":...,"addr":"host:port"}`
- *   (the ready line also carries `"http":"host:port"`, the bound port when `--http` asked for 0);
+ *   (the ready line also carries `"http":"host:port"`, the bound port when `--http` asked for 0),
+ *   and `suspect` lines (agent-introspection.ts);
  * - SWIM user messages: `{"event":"user","from":...,"data":<utf8>}` (the topic directory's own
  *   user broadcasts are not printed);
  * - deliveries of `--topics`: `{"event":"message","topic","id","origin","hops","from","data"}`,
- *   `data` the UTF-8 of the payload bytes;
- * - stdin publishes: `{"event":"published","topic","id"}` or `{"event":"publish-error","topic","error"}`.
+ *   `data` the UTF-8 of the payload bytes, `"redelivered":true` on a durable message handed again
+ *   after a crash;
+ * - stdin publishes: `{"event":"published","topic","id","data"}` or
+ *   `{"event":"publish-error","topic","error","data"}`.
  *
  * stdin lines: `publish TOPIC TEXT` publishes TEXT's bytes, `broadcast TEXT` queues a SWIM user
  * broadcast (piggybacked by this node only, as memberlist does), `user NODE TEXT` sends a SWIM
- * user message.
+ * user message; `stats` and `members` print one line each (agent-introspection.ts).
  */
 import { createInterface } from 'node:readline';
 import type { Server } from 'node:http';
@@ -28,6 +31,7 @@ import {
   type SwimEvent,
 } from '@plumtree/swim';
 import type { AgentArgs } from './cli-args.js';
+import { introspect, printSuspicion } from './agent-introspection.js';
 import { serveHttp } from './http-api.js';
 
 /** How long a graceful leave may take before the agent exits anyway. */
@@ -44,7 +48,9 @@ function busyWait(ms: number): void {
 /** Runs the agent; resolves with the exit code once it has stopped. */
 export async function runAgent(args: AgentArgs): Promise<number> {
   const out = (obj: Record<string, unknown>, text: string): void => {
-    process.stdout.write(args.json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
+    process.stdout.write(
+      args.json ? `${JSON.stringify({ ...obj, at: Date.now() })}\n` : `${text}\n`,
+    );
   };
   // --durable topics are subscribed too.
   const subscribed = [...new Set([...args.topics, ...args.durable])];
@@ -115,6 +121,9 @@ export async function runAgent(args: AgentArgs): Promise<number> {
           `update ${e.member.name} ${e.member.address}`,
         );
         break;
+      case 'member-suspect':
+        printSuspicion(e, out);
+        break;
       case 'user-message': {
         // The topic directory travels as user broadcasts too; those are the node's business.
         if (peekDirectoryKind(e.payload) !== undefined) break;
@@ -145,6 +154,7 @@ export async function runAgent(args: AgentArgs): Promise<number> {
         hops: d.hops,
         from: d.receivedFrom,
         data,
+        ...(d.redelivered ? { redelivered: true } : {}),
       },
       `message ${d.topic} ${d.id} from ${d.receivedFrom} hops ${d.hops.toString()}: ${data}`,
     );
@@ -184,14 +194,17 @@ export async function runAgent(args: AgentArgs): Promise<number> {
           return;
         }
         const topic = p[1]!;
-        node.publish(topic, Buffer.from(p[2] ?? '', 'utf8')).then(
-          (id) => out({ event: 'published', topic, id }, `published ${topic} ${id}`),
+        const data = p[2] ?? '';
+        node.publish(topic, Buffer.from(data, 'utf8')).then(
+          (id) => out({ event: 'published', topic, id, data }, `published ${topic} ${id}`),
           (e: unknown) => {
             const error = (e as Error).message;
-            if (args.json) out({ event: 'publish-error', topic, error }, '');
+            if (args.json) out({ event: 'publish-error', topic, error, data }, '');
             process.stderr.write(`plumtree agent: publish ${topic}: ${error}\n`);
           },
         );
+      } else if (introspect(node, cmd, (o) => out(o, JSON.stringify(o)))) {
+        // answered
       } else if (cmd === 'broadcast') swim.queueBroadcast(Buffer.from(rest, 'utf8'));
       else if (cmd === 'user') {
         const u = /^(\S+)\s?(.*)$/.exec(rest);

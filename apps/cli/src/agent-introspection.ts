@@ -1,0 +1,58 @@
+/**
+ * What the agent tells a harness that watches it through stdio only (the fault suite runs each
+ * agent in its own network namespace; docs/faults.md):
+ * - a `{"event":"suspect","node","addr","incarnation","from"}` line per SWIM suspicion, so a
+ *   history shows when a member was suspected, by whom, before it was declared dead or refuted;
+ * stdin commands:
+ * - `stats`: one `{"event":"stats",...}` line with the process's memory (`process.memoryUsage()`)
+ *   and the node's membership, per-topic peer counts and delivery backlog;
+ * - `members`: one `{"event":"members","members":[...]}` line, the rows of `GET /members`.
+ */
+import type { PlumtreeNode } from '@plumtree/cluster';
+import type { SwimEvent } from '@plumtree/swim';
+import { memberJson } from './http-api.js';
+
+/** The `stats` line's fields (without `event`). */
+export function statsLine(node: PlumtreeNode): Record<string, unknown> {
+  const s = node.stats();
+  const topics: Record<string, { peers: number }> = {};
+  for (const [t, ts] of Object.entries(s.topics)) topics[t] = { peers: ts.peers };
+  const durable: Record<string, { pending: number; held: number }> = {};
+  for (const [t, d] of Object.entries(s.durable.topics)) {
+    durable[t] = { pending: d.pending, held: d.held };
+  }
+  return {
+    memory: process.memoryUsage(),
+    swim: s.swim,
+    topics,
+    durable,
+    deliveries: s.node.deliveries,
+    deliveryQueue: s.node.deliveryQueue.pending,
+    parked: s.parked.records,
+  };
+}
+
+/** Answers an introspection command; false when `cmd` is not one. */
+export function introspect(
+  node: PlumtreeNode,
+  cmd: string,
+  out: (obj: Record<string, unknown>) => void,
+): boolean {
+  if (cmd === 'stats') out({ event: 'stats', ...statsLine(node) });
+  else if (cmd === 'members') {
+    out({ event: 'members', members: node.swimNode.allMembers().map(memberJson) });
+  } else return false;
+  return true;
+}
+
+/** Prints a suspicion as a `suspect` line (JSON) or `suspect NODE ADDR from MEMBER`. */
+export function printSuspicion(
+  e: Extract<SwimEvent, { type: 'member-suspect' }>,
+  out: (obj: Record<string, unknown>, text: string) => void,
+): void {
+  const m = e.member;
+  out(
+    { event: 'suspect', node: m.name, addr: m.address, incarnation: m.incarnation, from: e.from },
+    `suspect ${m.name} ${m.address} from ${e.from}`,
+  );
+}
