@@ -277,6 +277,51 @@ describe('DurableReplicator', () => {
     ]);
   });
 
+  it('holds a caught-up record that follows a gap in the peer log until the gap fills', async () => {
+    const net = new TestNetwork();
+    const a = net.add('a');
+    // a's log lacks seq 2 (still on its way to a through the tree).
+    await a.log!.append([rec('p', 1), rec('p', 3)]);
+    const c = net.add('c');
+    c.peers('a');
+    await net.clock.run(0);
+    expect(c.ids()).toEqual(['p/7/1']);
+    // The gap asked once more (the same peer: the only one), which lacks it too.
+    expect(c.stats()).toMatchObject({ held: 1, catchupsCompleted: 2 });
+    c.live(rec('p', 2));
+    await net.clock.run(0);
+    expect(c.ids()).toEqual(['p/7/1', 'p/7/2', 'p/7/3']);
+  });
+
+  it('keeps live records held when a catch-up completes without the gap, until gapWaitMs', async () => {
+    const net = new TestNetwork();
+    const a = net.add('a');
+    a.live(rec('p', 1));
+    const c = net.add('c', { gapWaitMs: 2_000 });
+    c.peers('a');
+    await net.clock.run(0);
+    c.live(rec('p', 3));
+    await net.clock.run(1_000);
+    // a did not have seq 2 either: still held, in case it arrives live.
+    expect(c.ids()).toEqual(['p/7/1']);
+    expect(c.stats().catchupsCompleted).toBe(2);
+    await net.clock.run(1_000);
+    expect(c.ids()).toEqual(['p/7/1', 'p/7/3']);
+  });
+
+  it('does not give up a gap while a catch-up is still pulling pages', async () => {
+    const net = new TestNetwork();
+    const a = net.add('a');
+    await a.log!.append(Array.from({ length: 600 }, (_, k) => rec('p', k + 1)));
+    // Pages of 256, 10 ms apart: longer in all than gapWaitMs, never longer between pages.
+    const c = net.add('c', { gapWaitMs: 15, pageMessages: 256 });
+    c.live(rec('p', 601));
+    c.peers('a');
+    await net.clock.run(1_000);
+    expect(c.ids()).toEqual(Array.from({ length: 601 }, (_, k) => `p/7/${(k + 1).toString()}`));
+    expect(c.stats()).toMatchObject({ held: 0, recordsPulled: 600 });
+  });
+
   it('holds live records after a gap until the gap fills live', async () => {
     const net = new TestNetwork();
     const silentPeer = net.add('x', {}, false);

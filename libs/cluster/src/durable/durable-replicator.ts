@@ -17,10 +17,10 @@
  *    in flight (accepted, not yet appended) or held back;
  * 2. order: per stream (origin, epoch) a cursor holds the highest seq handed on. A record at
  *    or below cursor + 1 goes on (at or below: a late gap fill); one above is held back and a
- *    catch-up starts. Held records go on in seq order once the gap fills, when a catch-up that
- *    could have filled it completes, after `gapWaitMs`, or when the buffer is full: a stream is
- *    never blocked for good. Caught-up records are what the peer has, so they go on at once and
- *    release the held records below them;
+ *    catch-up starts. Caught-up records pass the same rule: a peer's log may lack a record
+ *    still on its way through the tree. Held records go on in seq order once the gap fills,
+ *    after `gapWaitMs` without a catch-up making progress, or when the buffer is full: a stream
+ *    is never blocked for good, and out of order only when a gap was given up;
  * 3. append: what went on in the same turn is appended as one batch; batches of a topic are
  *    serialized (one append at a time, the next takes everything that queued meanwhile);
  * 4. deliver: the records the append stored, in pipeline order.
@@ -500,15 +500,10 @@ export class DurableReplicator {
     }
   }
 
-  /** Hand on held records below `seq` in order (the gap before them will not fill). */
-  private releaseHeldBelow(ts: TopicState, st: StreamState, seq: number): void {
-    if (st.held.size === 0) return;
-    const seqs = [...st.held.keys()].filter((s) => s < seq).sort((a, b) => a - b);
-    for (const s of seqs) this.handOn(ts, st, this.takeHeld(ts, st, s)!);
-  }
-
+  /** Hand on every held record of `st` in seq order: the gap before them is given up. */
   private flushStream(ts: TopicState, st: StreamState): void {
-    this.releaseHeldBelow(ts, st, Infinity);
+    const seqs = [...st.held.keys()].sort((a, b) => a - b);
+    for (const s of seqs) this.handOn(ts, st, this.takeHeld(ts, st, s)!);
   }
 
   private hold(ts: TopicState, st: StreamState, entry: Entry): void {
@@ -531,11 +526,18 @@ export class DurableReplicator {
     this.armGapTimer(ts);
   }
 
+  /**
+   * When `st`'s held records are given up: `gapWaitMs` after the first was held, or after the
+   * catch-up in flight last asked for a page (a catch-up making progress may still fill it).
+   */
+  private gapDeadline(ts: TopicState, st: StreamState): number {
+    const wait = this.options.gapWaitMs;
+    return Math.max(st.firstHeldAtMs + wait, (ts.catchup?.lastRequestAtMs ?? -Infinity) + wait);
+  }
+
   private armGapTimer(ts: TopicState): void {
     let deadline = Infinity;
-    for (const st of ts.heldStreams) {
-      deadline = Math.min(deadline, st.firstHeldAtMs + this.options.gapWaitMs);
-    }
+    for (const st of ts.heldStreams) deadline = Math.min(deadline, this.gapDeadline(ts, st));
     if (deadline === ts.gapDeadlineMs) return;
     if (ts.gapTimer !== undefined) this.host.clearTimer(ts.gapTimer);
     ts.gapTimer = undefined;
@@ -548,7 +550,7 @@ export class DurableReplicator {
         if (ts.removed) return;
         const now = this.host.now();
         for (const st of [...ts.heldStreams]) {
-          if (st.firstHeldAtMs + this.options.gapWaitMs <= now) this.flushStream(ts, st);
+          if (this.gapDeadline(ts, st) <= now) this.flushStream(ts, st);
         }
         this.armGapTimer(ts);
       },
@@ -804,20 +806,22 @@ export class DurableReplicator {
       for (const r of list) {
         if (r.seq === last) continue;
         last = r.seq;
-        // The peer has nothing between the cursor and r: held records below r go first.
-        this.releaseHeldBelow(ts, st, r.seq);
-        const held = this.takeHeld(ts, st, r.seq);
-        if (held !== undefined) {
-          this.handOn(ts, st, held);
+        if (this.isDuplicate(ts, st, r)) {
+          // A held copy goes on as soon as the records before it are in.
+          if (st.held.has(r.seq)) this.drainHeld(ts, st);
+          else ts.stats.duplicatesDropped++;
           continue;
         }
-        if (ts.inFlight.has(recordKey(r)) || ts.log.has(r.origin, r.epoch, r.seq)) {
-          ts.stats.duplicatesDropped++;
-          continue;
+        // The peer's log may have a gap of its own (a record still on its way through the tree
+        // to it): a caught-up record after a gap waits like a live one.
+        const entry: Entry = { record: r, from, caughtUp: true };
+        if (r.seq <= st.cursor + 1) {
+          this.handOn(ts, st, entry);
+          this.drainHeld(ts, st);
+        } else {
+          this.hold(ts, st, entry);
         }
-        this.handOn(ts, st, { record: r, from, caughtUp: true });
       }
-      this.drainHeld(ts, st);
     }
   }
 
@@ -836,10 +840,7 @@ export class DurableReplicator {
         records: c.records,
         durationMs: this.host.now() - c.startedAtMs,
       });
-      // What was held before the last request and is still held, that peer does not have.
-      for (const st of [...ts.heldStreams]) {
-        if (st.firstHeldAtMs <= c.lastRequestAtMs) this.flushStream(ts, st);
-      }
+      // Still held: that peer lacks the gap too; it may still arrive live (gapWaitMs from now).
       this.armGapTimer(ts);
     } else {
       ts.stats.catchupsFailed++;
