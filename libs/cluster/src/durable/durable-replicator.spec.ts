@@ -309,6 +309,26 @@ describe('DurableReplicator', () => {
     expect(c.ids()).toEqual(['p/7/1', 'p/7/3']);
   });
 
+  it('does not give up a gap while a catch-up request is unanswered, then waits gapWaitMs', async () => {
+    const net = new TestNetwork();
+    net.add('x');
+    net.silent.add('x');
+    // requestTimeoutMs 1,000 (the test network's): longer than gapWaitMs.
+    const c = net.add('c', { gapWaitMs: 500 });
+    c.peers('x');
+    await net.clock.run(1_000);
+    c.live(rec('p', 1));
+    c.live(rec('p', 3));
+    await net.clock.run(900);
+    expect(c.ids()).toEqual(['p/7/1']);
+    // The request times out (1,000 ms), the catch-up fails (no other peer), 500 ms later: given up.
+    await net.clock.run(599);
+    expect(c.ids()).toEqual(['p/7/1']);
+    await net.clock.run(1);
+    expect(c.ids()).toEqual(['p/7/1', 'p/7/3']);
+    expect(c.stats().catchupsFailed).toBe(2);
+  });
+
   it('does not give up a gap while a catch-up is still pulling pages', async () => {
     const net = new TestNetwork();
     const a = net.add('a');

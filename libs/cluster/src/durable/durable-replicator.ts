@@ -19,8 +19,9 @@
  *    or below cursor + 1 goes on (at or below: a late gap fill); one above is held back and a
  *    catch-up starts. Caught-up records pass the same rule: a peer's log may lack a record
  *    still on its way through the tree. Held records go on in seq order once the gap fills,
- *    after `gapWaitMs` without a catch-up making progress, or when the buffer is full: a stream
- *    is never blocked for good, and out of order only when a gap was given up;
+ *    `gapWaitMs` after the later of their hold and the last catch-up (none in flight), or when
+ *    the buffer is full: a stream is never blocked for good, and out of order only when a gap
+ *    was given up;
  * 3. append: what went on in the same turn is appended as one batch; batches of a topic are
  *    serialized (one append at a time, the next takes everything that queued meanwhile);
  * 4. deliver: the records the append stored, in pipeline order.
@@ -212,6 +213,8 @@ interface TopicState {
   wantAny: CatchupReason | undefined;
   gapTimer: unknown;
   gapDeadlineMs: number;
+  /** When the last catch-up completed or failed (held gaps wait gapWaitMs from then). */
+  lastCatchupEndMs: number;
   roundRobin: number;
   removed: boolean;
   readonly stats: Mutable<DurableTopicStats>;
@@ -303,6 +306,7 @@ export class DurableReplicator {
       wantAny: undefined,
       gapTimer: undefined,
       gapDeadlineMs: Infinity,
+      lastCatchupEndMs: -Infinity,
       roundRobin: 0,
       removed: false,
       stats: emptyStats(),
@@ -527,12 +531,13 @@ export class DurableReplicator {
   }
 
   /**
-   * When `st`'s held records are given up: `gapWaitMs` after the first was held, or after the
-   * catch-up in flight last asked for a page (a catch-up making progress may still fill it).
+   * When `st`'s held records are given up: never while a catch-up is in flight (it may fill the
+   * gap; an unanswered request moves on after `requestTimeoutMs`), else `gapWaitMs` after the
+   * first was held or after the last catch-up ended, whichever is later.
    */
   private gapDeadline(ts: TopicState, st: StreamState): number {
-    const wait = this.options.gapWaitMs;
-    return Math.max(st.firstHeldAtMs + wait, (ts.catchup?.lastRequestAtMs ?? -Infinity) + wait);
+    if (ts.catchup !== undefined) return Infinity;
+    return Math.max(st.firstHeldAtMs, ts.lastCatchupEndMs) + this.options.gapWaitMs;
   }
 
   private armGapTimer(ts: TopicState): void {
@@ -827,6 +832,7 @@ export class DurableReplicator {
 
   private finish(ts: TopicState, c: Catchup, failure: CatchupFailure | undefined): void {
     ts.catchup = undefined;
+    ts.lastCatchupEndMs = this.host.now();
     if (c.timer !== undefined) this.host.clearTimer(c.timer);
     c.timer = undefined;
     if (failure === undefined) {
@@ -840,8 +846,6 @@ export class DurableReplicator {
         records: c.records,
         durationMs: this.host.now() - c.startedAtMs,
       });
-      // Still held: that peer lacks the gap too; it may still arrive live (gapWaitMs from now).
-      this.armGapTimer(ts);
     } else {
       ts.stats.catchupsFailed++;
       this.events.next({
@@ -855,6 +859,8 @@ export class DurableReplicator {
       });
     }
     this.maybeStartCatchup(ts);
+    // Still held: no peer asked had the gap; it may still arrive live (gapWaitMs from now).
+    this.armGapTimer(ts);
   }
 
   // ---- catch-up: serving -------------------------------------------------------------------
