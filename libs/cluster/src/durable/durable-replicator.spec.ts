@@ -393,6 +393,35 @@ describe('DurableReplicator', () => {
     await net.clock.run(0);
     expect(b.ids()).toEqual(['p/7/1', 'p/7/3', 'p/7/4', 'p/7/5', 'p/7/2']);
     expect(b.stats().duplicatesDropped).toBe(1);
+    // The repair of the hole finds it filled and stops.
+    await net.clock.run(60_000);
+    expect(net.clock.pendingTimers).toBe(0);
+  });
+
+  it('fills a gap given up later: the hole is asked for again, backing off, until a peer has it', async () => {
+    const net = new TestNetwork();
+    const a = net.add('a');
+    a.live(rec('p', 1));
+    a.live(rec('p', 3));
+    const c = net.add('c', { gapWaitMs: 1_000, repairMaxDelayMs: 4_000 });
+    c.peers('a');
+    c.live(rec('p', 1));
+    c.live(rec('p', 3));
+    // Nobody has seq 2: given up after gapWaitMs, 3 goes on, the log keeps a hole.
+    await net.clock.run(30_000);
+    expect(c.ids()).toEqual(['p/7/1', 'p/7/3']);
+    const repairs = (): number =>
+      c.events.filter((e) => e.type === 'catchup-started' && e.reason === 'repair').length;
+    // Repairs at +1, +2, +4, +4, ... s: backing off to repairMaxDelayMs.
+    expect(repairs()).toBeGreaterThanOrEqual(7);
+    expect(repairs()).toBeLessThanOrEqual(9);
+    // a gets seq 2 at last (late through the tree): the next repair brings it to c.
+    a.live(rec('p', 2));
+    await net.clock.run(4_000);
+    expect(c.ids()).toEqual(['p/7/1', 'p/7/3', 'p/7/2']);
+    const done = repairs();
+    await net.clock.run(60_000);
+    expect(repairs()).toBe(done);
     expect(net.clock.pendingTimers).toBe(0);
   });
 

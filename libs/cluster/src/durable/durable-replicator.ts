@@ -21,7 +21,8 @@
  *    still on its way through the tree. Held records go on in seq order once the gap fills,
  *    `gapWaitMs` after the later of their hold and the last catch-up (none in flight), or when
  *    the buffer is full: a stream is never blocked for good, and out of order only when a gap
- *    was given up;
+ *    was given up. A log left with holes asks peers again, backing off (`repair`), until they
+ *    fill;
  * 3. append: what went on in the same turn is appended as one batch; batches of a topic are
  *    serialized (one append at a time, the next takes everything that queued meanwhile);
  * 4. deliver: the records the append stored, in pipeline order.
@@ -77,8 +78,8 @@ export interface DurableHost {
   clearTimer(handle: unknown): void;
 }
 
-/** Why a catch-up started. */
-export type CatchupReason = 'start' | 'peer-joined' | 'gap' | 'backpressure';
+/** Why a catch-up started (`repair`: the log still has holes, gaps given up before). */
+export type CatchupReason = 'start' | 'peer-joined' | 'gap' | 'backpressure' | 'repair';
 
 /** Why a catch-up failed: the last peer's answer (or silence) when no peer was left to try. */
 export type CatchupFailure = 'timeout' | 'unreachable' | 'not-durable' | 'error' | 'no-peer';
@@ -215,6 +216,9 @@ interface TopicState {
   gapDeadlineMs: number;
   /** When the last catch-up completed or failed (held gaps wait gapWaitMs from then). */
   lastCatchupEndMs: number;
+  /** The next repair of holes in the log, and the delay before the one after it. */
+  repairTimer: unknown;
+  repairDelayMs: number;
   roundRobin: number;
   removed: boolean;
   readonly stats: Mutable<DurableTopicStats>;
@@ -222,6 +226,11 @@ interface TopicState {
 
 function streamKey(origin: string, epoch: number): string {
   return `${epoch}\u0000${origin}`;
+}
+
+/** Whether some stream of the log lacks a record below its highest (a gap given up). */
+function hasHoles(log: DurableLog): boolean {
+  return log.marks().some((m) => m.hwm < m.lastSeq);
 }
 
 function recordKey(r: DurableRecord): string {
@@ -307,6 +316,8 @@ export class DurableReplicator {
       gapTimer: undefined,
       gapDeadlineMs: Infinity,
       lastCatchupEndMs: -Infinity,
+      repairTimer: undefined,
+      repairDelayMs: 0,
       roundRobin: 0,
       removed: false,
       stats: emptyStats(),
@@ -329,6 +340,7 @@ export class DurableReplicator {
     ts.removed = true;
     this.topics.delete(topic);
     if (ts.gapTimer !== undefined) this.host.clearTimer(ts.gapTimer);
+    if (ts.repairTimer !== undefined) this.host.clearTimer(ts.repairTimer);
     const c = ts.catchup;
     if (c !== undefined) {
       if (c.timer !== undefined) this.host.clearTimer(c.timer);
@@ -508,6 +520,8 @@ export class DurableReplicator {
   private flushStream(ts: TopicState, st: StreamState): void {
     const seqs = [...st.held.keys()].sort((a, b) => a - b);
     for (const s of seqs) this.handOn(ts, st, this.takeHeld(ts, st, s)!);
+    // The log will have a hole: try again later to fill it.
+    this.scheduleRepair(ts, false);
   }
 
   private hold(ts: TopicState, st: StreamState, entry: Entry): void {
@@ -861,6 +875,28 @@ export class DurableReplicator {
     this.maybeStartCatchup(ts);
     // Still held: no peer asked had the gap; it may still arrive live (gapWaitMs from now).
     this.armGapTimer(ts);
+    if (hasHoles(ts.log)) this.scheduleRepair(ts, c.records > 0);
+    else ts.repairDelayMs = 0;
+  }
+
+  /**
+   * While the log has holes (gaps given up: held records went on without them), ask a peer
+   * again later, backing off from `gapWaitMs` to `repairMaxDelayMs` while nothing comes: a
+   * record that some peer has is delivered eventually, late rather than never.
+   */
+  private scheduleRepair(ts: TopicState, progress: boolean): void {
+    if (ts.repairTimer !== undefined || ts.removed) return;
+    const o = this.options;
+    ts.repairDelayMs =
+      progress || ts.repairDelayMs === 0
+        ? Math.max(1, o.gapWaitMs)
+        : Math.min(o.repairMaxDelayMs, ts.repairDelayMs * 2);
+    ts.repairTimer = this.host.setTimer(() => {
+      ts.repairTimer = undefined;
+      if (ts.removed) return;
+      if (hasHoles(ts.log)) this.want(ts, 'repair');
+      else ts.repairDelayMs = 0;
+    }, ts.repairDelayMs);
   }
 
   // ---- catch-up: serving -------------------------------------------------------------------
