@@ -3,12 +3,14 @@
  * agent in its own network namespace; docs/faults.md):
  * - a `{"event":"suspect","node","addr","incarnation","from"}` line per SWIM suspicion, so a
  *   history shows when a member was suspected, by whom, before it was declared dead or refuted;
+ * - a `{"event":"durable","type":"catchup-started"|...,"topic",...}` line per durable catch-up
+ *   event (`node.durableEvents$`), so a history shows where missed messages came from;
  * stdin commands:
  * - `stats`: one `{"event":"stats",...}` line with the process's memory (`process.memoryUsage()`)
  *   and the node's membership, per-topic peer counts and delivery backlog;
  * - `members`: one `{"event":"members","members":[...]}` line, the rows of `GET /members`.
  */
-import type { PlumtreeNode } from '@plumtree/cluster';
+import type { DurableReplicatorEvent, PlumtreeNode } from '@plumtree/cluster';
 import type { SwimEvent } from '@plumtree/swim';
 import { memberJson } from './http-api.js';
 
@@ -54,5 +56,17 @@ export function printSuspicion(
   out(
     { event: 'suspect', node: m.name, addr: m.address, incarnation: m.incarnation, from: e.from },
     `suspect ${m.name} ${m.address} from ${e.from}`,
+  );
+}
+
+/** Prints a durable catch-up event as a `durable` line (JSON) or `durable TYPE TOPIC PEER`. */
+export function printDurableEvent(
+  e: DurableReplicatorEvent,
+  out: (obj: Record<string, unknown>, text: string) => void,
+): void {
+  const { type, ...rest } = e;
+  out(
+    { event: 'durable', type, ...rest },
+    `durable ${type} ${e.topic} ${'peer' in e ? String(e.peer) : ''}`,
   );
 }

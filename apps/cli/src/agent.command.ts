@@ -5,7 +5,7 @@
  * With `--json` every event is one JSON line on stdout, each with `"at"` (wall clock, ms):
  * - membership: `{"event":"ready"|"join"|"leave"|"fail"|"update","node":...,"addr":"host:port"}`
  *   (the ready line also carries `"http":"host:port"`, the bound port when `--http` asked for 0),
- *   and `suspect` lines (agent-introspection.ts);
+ *   `suspect` and durable catch-up lines (agent-introspection.ts);
  * - SWIM user messages: `{"event":"user","from":...,"data":<utf8>}` (the topic directory's own
  *   user broadcasts are not printed);
  * - deliveries of `--topics`: `{"event":"message","topic","id","origin","hops","from","data"}`,
@@ -31,7 +31,7 @@ import {
   type SwimEvent,
 } from '@plumtree/swim';
 import type { AgentArgs } from './cli-args.js';
-import { introspect, printSuspicion } from './agent-introspection.js';
+import { introspect, printDurableEvent, printSuspicion } from './agent-introspection.js';
 import { serveHttp } from './http-api.js';
 
 /** How long a graceful leave may take before the agent exits anyway. */
@@ -160,6 +160,7 @@ export async function runAgent(args: AgentArgs): Promise<number> {
     );
   };
   for (const t of subscribed) node.subscribe(t).subscribe({ next: onDelivery });
+  node.durableEvents$.subscribe((e) => printDurableEvent(e, out));
 
   let server: Server | null = null;
   let http: string | undefined;
