@@ -1,5 +1,6 @@
 // Jest 30 + ts-jest in ESM mode (Nest 12 is ESM-only; see DESIGN.md "Toolchain facts").
-// Three tiers, each a jest project: unit (fast, pure), sim (seeded simulations), e2e (real sockets).
+// Three tiers, each a jest project: unit (fast, pure), sim (seeded simulations), e2e (real sockets);
+// interop (Go memberlist peers) and faults (network namespaces, root) run on their own.
 const tsJest = [
   'ts-jest',
   { useESM: true, tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } },
@@ -30,5 +31,12 @@ export default {
       globalSetup: '<rootDir>/test/e2e/support/global-setup.mjs',
     },
     { ...common, displayName: 'interop', testMatch: ['<rootDir>/test/interop/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      // Agents run from dist/ (see the file); run with --runInBand: one lab at a time.
+      globalSetup: '<rootDir>/test/e2e/support/global-setup.mjs',
+    },
   ],
 };
