@@ -6,8 +6,10 @@
  * - a `{"event":"durable","type":"catchup-started"|...,"topic",...}` line per durable catch-up
  *   event (`node.durableEvents$`), so a history shows where missed messages came from;
  * stdin commands:
- * - `stats`: one `{"event":"stats",...}` line with the process's memory (`process.memoryUsage()`)
- *   and the node's membership, per-topic peer counts and delivery backlog;
+ * - `stats`: one `{"event":"stats",...}` line with the node's membership, per-topic peer counts
+ *   and delivery backlog;
+ * - `memory`: one `{"event":"memory",...}` line, `process.memoryUsage()` (after a full collection
+ *   when node runs with `--expose-gc`, so `heapUsed` is what is retained: the soak's samples);
  * - `members`: one `{"event":"members","members":[...]}` line, the rows of `GET /members`.
  */
 import type { DurableReplicatorEvent, PlumtreeNode } from '@plumtree/cluster';
@@ -24,7 +26,6 @@ export function statsLine(node: PlumtreeNode): Record<string, unknown> {
     durable[t] = { pending: d.pending, held: d.held };
   }
   return {
-    memory: process.memoryUsage(),
     swim: s.swim,
     topics,
     durable,
@@ -41,7 +42,10 @@ export function introspect(
   out: (obj: Record<string, unknown>) => void,
 ): boolean {
   if (cmd === 'stats') out({ event: 'stats', ...statsLine(node) });
-  else if (cmd === 'members') {
+  else if (cmd === 'memory') {
+    (globalThis as { gc?: () => void }).gc?.();
+    out({ event: 'memory', ...process.memoryUsage() });
+  } else if (cmd === 'members') {
     out({ event: 'members', members: node.swimNode.allMembers().map(memberJson) });
   } else return false;
   return true;

@@ -16,7 +16,7 @@
  *
  * stdin lines: `publish TOPIC TEXT` publishes TEXT's bytes, `broadcast TEXT` queues a SWIM user
  * broadcast (piggybacked by this node only, as memberlist does), `user NODE TEXT` sends a SWIM
- * user message; `stats` and `members` print one line each (agent-introspection.ts).
+ * user message; `stats`, `memory` and `members` print one line each (agent-introspection.ts).
  */
 import { createInterface } from 'node:readline';
 import type { Server } from 'node:http';
