@@ -14,9 +14,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatViolations } from '../../apps/soak/src/checker.js';
+import { describeFault, formatViolations } from '../../apps/soak/src/checker.js';
 import { FaultCluster } from '../../apps/soak/src/fault-cluster.js';
-import type { HistoryEvent } from '../../apps/soak/src/history.js';
+import { faultFigures, type HistoryEvent } from '../../apps/soak/src/history.js';
 import { pollUntil } from '../../apps/bench/src/swim/agent-process.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,6 +46,19 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (c === undefined) return;
+  // The run's figures (printed, for docs/faults.md and the report).
+  const lines = faultFigures(c.history.events).map(
+    (f) =>
+      `${describeFault(f.fault)}: lasted ${f.lastedMs.toString()} ms, ${f.deaths.toString()} deaths` +
+      (f.firstDeathMs === undefined ? '' : ` (first after ${f.firstDeathMs.toString()} ms)`) +
+      `, recovered ${String(f.recoveredMs)} ms after the heal, ${f.redelivered.toString()} redelivered`,
+  );
+  const n = (k: string): number => c.history.events.filter((e) => e.kind === k).length;
+  process.stdout.write(
+    `fault suite: ${n('publish').toString()} publish requests, ${n('ack').toString()} acks, ` +
+      `${n('deliver').toString()} deliveries, ${n('member').toString()} membership events\n` +
+      lines.map((l) => `  ${l}\n`).join(''),
+  );
   await c.close();
   expect(c.lab.exists()).toBe(false);
 }, 60_000);

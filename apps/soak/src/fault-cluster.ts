@@ -31,6 +31,8 @@ export interface FaultClusterOptions {
   readonly repoRoot: string;
   /** Extra agent flags per node. */
   readonly extraArgs?: Readonly<Record<string, readonly string[]>>;
+  /** Flags of node itself for every agent (e.g. `--expose-gc`). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** A running publishing load. */
@@ -63,6 +65,7 @@ export class FaultCluster {
           dataDir: join(this.dataRoot, name),
           profile: options.profile,
           extraArgs: options.extraArgs?.[name] ?? [],
+          nodeFlags: options.nodeFlags ?? [],
         }),
       );
     }

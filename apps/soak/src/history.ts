@@ -148,3 +148,39 @@ export function parseMessageId(id: string): { origin: string; epoch: number; seq
   if (!m) return null;
   return { origin: m[1]!, epoch: Number(m[2]), seq: Number(m[3]) };
 }
+
+/** One fault as the history shows it (for the printed figures). */
+export interface FaultFigures {
+  readonly fault: Fault;
+  readonly lastedMs: number;
+  /** Members declared dead during it or until it recovered (fail events). */
+  readonly deaths: number;
+  /** From its start to the first death; undefined with none. */
+  readonly firstDeathMs: number | undefined;
+  /** From its heal to the next `recovered`. */
+  readonly recoveredMs: number | undefined;
+  /** Deliveries flagged redelivered during it or until it recovered. */
+  readonly redelivered: number;
+}
+
+/** Per fault: how long it lasted, the deaths it caused and how fast the cluster recovered. */
+export function faultFigures(events: readonly HistoryEvent[]): FaultFigures[] {
+  const out: FaultFigures[] = [];
+  for (const f of events) {
+    if (f.kind !== 'fault') continue;
+    const heal = events.find((e) => e.kind === 'heal' && e.faultId === f.faultId);
+    const rec = heal && events.find((e) => e.kind === 'recovered' && e.i > heal.i);
+    const until = rec?.at ?? Infinity;
+    const during = events.filter((e) => e.at >= f.at && e.at <= until);
+    const deaths = during.filter((e) => e.kind === 'member' && e.change === 'fail');
+    out.push({
+      fault: f.fault,
+      lastedMs: heal === undefined ? Infinity : heal.at - f.at,
+      deaths: deaths.length,
+      firstDeathMs: deaths[0] === undefined ? undefined : deaths[0].at - f.at,
+      recoveredMs: heal === undefined || rec === undefined ? undefined : rec.at - heal.at,
+      redelivered: during.filter((e) => e.kind === 'deliver' && e.redelivered).length,
+    });
+  }
+  return out;
+}

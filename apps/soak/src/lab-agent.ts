@@ -23,6 +23,8 @@ export interface LabAgentSpec {
   readonly profile: 'lan' | 'local';
   /** More flags (e.g. the hidden `--handler-delay-ms`). */
   readonly extraArgs?: readonly string[];
+  /** Flags of node itself (e.g. `--expose-gc`, so `memory` samples what is retained). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** SWIM and frame port of every agent (each has its own address). */
@@ -104,6 +106,7 @@ export class LabAgent {
     const all = [...s.topics, ...s.durable];
     const argv = [
       process.execPath,
+      ...(s.nodeFlags ?? []),
       `${this.repoRoot}/dist/apps/cli/src/main.js`,
       'agent',
       '--name',
@@ -188,11 +191,11 @@ export class LabAgent {
   }
 
   /**
-   * Sends `stats` or `members` and resolves with the answer line; undefined when the process is
+   * Sends `stats`, `memory` or `members` and resolves with the answer line; undefined when the process is
    * gone, paused, or silent for `timeoutMs`.
    */
   request(
-    cmd: 'stats' | 'members',
+    cmd: 'stats' | 'memory' | 'members',
     timeoutMs = 5_000,
   ): Promise<Record<string, unknown> | undefined> {
     const stdin = this.child?.stdin;
