@@ -203,12 +203,11 @@ export class FaultCluster {
     const a = this.agent(node);
     await this.during(
       { type: 'kill', node },
-      async () => {
-        a.signal('SIGKILL');
-        await a.exited();
-      },
+      // Recorded as soon as the signal is sent: the exit is seen a turn later.
+      async () => a.signal('SIGKILL'),
       ms,
       async () => {
+        await a.exited();
         const up = [...this.agents.values()].filter((o) => o.running && o.name !== node);
         await a.start(
           up.map((o) => o.address),

@@ -131,9 +131,14 @@ export class History {
     return faultId;
   }
 
-  /** Writes every event as one JSON line to `path` (for a look at a failed run). */
+  /** Every event as one JSON line. */
+  toJsonl(): string {
+    return this.list.map((e) => JSON.stringify(e)).join('\n') + '\n';
+  }
+
+  /** Writes {@link toJsonl} to `path` (for a look at a failed run). */
   writeJsonl(path: string): void {
-    writeFileSync(path, this.list.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeFileSync(path, this.toJsonl());
   }
 
   /** Records the end of fault `faultId` now. */

@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
         minutes: { type: 'string', default: '30' },
         out: { type: 'string', default: '.soak' },
         'warmup-s': { type: 'string', default: '130' },
-        'heap-slope-mb-per-min': { type: 'string', default: '0.5' },
+        'heap-slope-mb-per-min': { type: 'string', default: '1' },
       },
       strict: true,
     }));
@@ -111,11 +111,15 @@ async function main(argv: string[]): Promise<number> {
   mkdirSync(out, { recursive: true });
   const base = join(out, `soak-${minutes.toString()}m`);
   writeFileSync(`${base}.svg`, soakChart(r));
-  writeFileSync(`${base}.json`, `${JSON.stringify(r, null, 1)}\n`);
+  const { history, ...figures } = r;
+  writeFileSync(`${base}.json`, `${JSON.stringify(figures, null, 1)}\n`);
+  if (r.violations.length > 0) history.writeJsonl(`${base}-history.jsonl`);
   const summary = soakSummary(r);
   writeFileSync(`${base}.md`, `${summary.join('\n')}\n`);
   process.stdout.write(`${summary.join('\n')}\n\nchart: ${base}.svg\n`);
-  if (r.violations.length > 0) process.stdout.write(`${r.violationText}\n`);
+  if (r.violations.length > 0) {
+    process.stdout.write(`${r.violationText}\nhistory: ${base}-history.jsonl\n`);
+  }
   return r.passed ? 0 : 1;
 }
 

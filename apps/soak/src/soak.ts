@@ -12,7 +12,7 @@
  */
 import { describeFault, formatViolations, type Violation } from './checker.js';
 import { FaultCluster } from './fault-cluster.js';
-import type { Fault } from './history.js';
+import type { Fault, History } from './history.js';
 import { slopePerMinute } from './trend.js';
 import { faultDuration } from './poll.js';
 
@@ -60,6 +60,8 @@ export interface SoakResult {
   readonly trends: readonly LifeTrend[];
   readonly violations: readonly Violation[];
   readonly violationText: string;
+  /** The whole history (written next to the chart when a violation was found). */
+  readonly history: History;
   readonly counts: Readonly<Record<string, number>>;
   readonly passed: boolean;
   readonly bound: number;
@@ -170,6 +172,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     trends,
     violations,
     violationText: formatViolations(c.history.events, violations),
+    history: c.history,
     counts,
     passed: violations.length === 0 && worst < o.heapSlopeBoundMbPerMin && trends.length > 0,
     bound: o.heapSlopeBoundMbPerMin,
