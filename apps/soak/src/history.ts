@@ -164,7 +164,7 @@ export interface FaultFigures {
   readonly firstDeathMs: number | undefined;
   /** From its heal to the next `recovered`. */
   readonly recoveredMs: number | undefined;
-  /** Deliveries flagged redelivered during it or until it recovered. */
+  /** Deliveries flagged redelivered from its start until the next fault. */
   readonly redelivered: number;
 }
 
@@ -177,6 +177,10 @@ export function faultFigures(events: readonly HistoryEvent[]): FaultFigures[] {
     const rec = heal && events.find((e) => e.kind === 'recovered' && e.i > heal.i);
     const until = rec?.at ?? Infinity;
     const during = events.filter((e) => e.at >= f.at && e.at <= until);
+    const next = events.find((e) => e.kind === 'fault' && e.i > f.i)?.at ?? Infinity;
+    const redelivered = events.filter(
+      (e) => e.kind === 'deliver' && e.redelivered && e.at >= f.at && e.at < next,
+    );
     const deaths = during.filter((e) => e.kind === 'member' && e.change === 'fail');
     out.push({
       fault: f.fault,
@@ -184,7 +188,7 @@ export function faultFigures(events: readonly HistoryEvent[]): FaultFigures[] {
       deaths: deaths.length,
       firstDeathMs: deaths[0] === undefined ? undefined : deaths[0].at - f.at,
       recoveredMs: heal === undefined || rec === undefined ? undefined : rec.at - heal.at,
-      redelivered: during.filter((e) => e.kind === 'deliver' && e.redelivered).length,
+      redelivered: redelivered.length,
     });
   }
   return out;
