@@ -231,6 +231,30 @@ describe('checkHistory', () => {
     ]);
   });
 
+  it('does not require plain messages at a member the publisher holds dead (until it joins again)', () => {
+    const b = new Builder();
+    const f = b.fault({
+      type: 'partition',
+      sides: [
+        ['n0', 'n1'],
+        ['n2', 'n3'],
+      ],
+    });
+    b.t += 4_000;
+    // n0's stale death of n3 crosses as the partition heals: n2 holds its own side's n3 dead.
+    b.member('n2', 'fail', 'n3');
+    b.message('n2', 'plain', 'while-dead', ['n0', 'n1', 'n2']);
+    b.heal(f);
+    b.member('n2', 'join', 'n3');
+    b.recovered();
+    b.t += 6_000;
+    expect(rules(b.events)).toEqual([]);
+    // Once n2 holds it alive again, it is required.
+    b.message('n2', 'plain', 'after', ['n0', 'n1', 'n2']);
+    b.t += 6_000;
+    expect(rules(b.events)).toEqual(['missing']);
+  });
+
   it('requires plain messages at a node cut off one way from the publisher: the tree goes around', () => {
     const b = new Builder();
     const f = b.fault({ type: 'oneway', from: 'n0', to: 'n1' });

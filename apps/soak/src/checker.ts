@@ -13,7 +13,9 @@
  *   stayed up and connected to the publisher from the publish request until `deliveryBoundMs`
  *   after the acknowledgement. Connected: a path of up nodes whose links no fault cuts, checked
  *   at the start of that window and at every fault and exit inside it; a fault's effect lasts from
- *   its start until the first `recovered` after its heal (rejoining takes time).
+ *   its start until the first `recovered` after its heal (rejoining takes time); and the
+ *   publisher's node held the subscriber alive throughout (a node sends nothing to a member it
+ *   holds dead; whether that death was justified is the `unjustified-death` rule's business).
  * - `durable-missing`: every acknowledged message on a durable topic reaches every node that
  *   subscribed the topic as durable in any life, eventually: across restarts and partitions.
  * - `order`: within one life of a node, the messages of one stream (topic, origin, epoch) of a
@@ -193,6 +195,25 @@ class Index {
     return this.lives
       .get(node)
       ?.find((l) => l.start.at <= t && (l.exit === undefined || t < l.exit.at));
+  }
+
+  /** Whether `observer` held `member` dead at some time in [from, to] (a `fail` not yet undone by a `join`). */
+  heldDead(observer: string, member: string, from: number, to: number): boolean {
+    // One observer's lines are in its own order, so its view can be replayed.
+    let dead = false;
+    for (const m of this.members) {
+      if (m.node !== observer || m.member !== member) continue;
+      // Dead when the window began (or at this change inside it).
+      if (dead && m.at >= from) return true;
+      if (m.at > to) break;
+      if (m.change === 'fail') {
+        if (m.at >= from) return true;
+        dead = true;
+      } else if (m.change === 'join') {
+        dead = false;
+      }
+    }
+    return dead;
   }
 
   /** Whether `x` can reach `p` at time `t` over up nodes and links no fault cuts. */
@@ -410,6 +431,7 @@ function checkPlainComplete(ix: Index, config: CheckerConfig): Violation[] {
       const points = [from];
       for (const e of ix.effects) if (e.startAt > from && e.startAt <= to) points.push(e.startAt);
       if (!points.every((t) => ix.connected(ack.node, x, t))) continue;
+      if (ix.heldDead(ack.node, x, from, to)) continue;
       const elsewhere = copies[0];
       out.push({
         rule: 'missing',
