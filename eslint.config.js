@@ -18,8 +18,50 @@ export default tseslint.config(
     },
   },
   {
-    // The sans-IO rule (DESIGN.md): protocol cores never read the clock, draw randomness or set timers.
-    files: ['libs/plumtree/src/**/*.ts', 'libs/swim/src/protocol/**/*.ts', 'libs/sim/src/**/*.ts'],
+    // The web chat's page: plain ES modules run by the browser (no bundler).
+    files: ['apps/web-chat/public/**/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        localStorage: 'readonly',
+        fetch: 'readonly',
+        EventSource: 'readonly',
+        Node: 'readonly',
+        ResizeObserver: 'readonly',
+        requestAnimationFrame: 'readonly',
+      },
+    },
+  },
+  {
+    // Test support (test/) is for tests only: a product file importing it would compile it into
+    // dist/ (tsconfig.build.json builds libs/ and apps/ and whatever they import).
+    files: ['libs/**/*.ts', 'apps/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)test/',
+              message:
+                'Product code cannot import the test support of test/ (it would ship in dist/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The sans-IO rule: protocol cores (and libs/common, under them) never read the clock, draw
+    // randomness or set timers; time is an argument and randomness a seeded RNG, so a seed replays a run.
+    files: [
+      'libs/common/src/**/*.ts',
+      'libs/plumtree/src/**/*.ts',
+      'libs/swim/src/protocol/**/*.ts',
+      'libs/sim/src/**/*.ts',
+    ],
     ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-properties': [

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { describeFault, formatViolations } from '../../apps/soak/src/checker.js';
 import { FaultCluster } from '../../apps/soak/src/fault-cluster.js';
 import { faultFigures, type HistoryEvent } from '../../apps/soak/src/history.js';
-import { pollUntil } from '../../apps/bench/src/swim/agent-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const NAMES = ['n0', 'n1', 'n2', 'n3', 'n4'];
@@ -163,11 +163,14 @@ describe('faults made by the OS, checked against the delivery and membership con
     await underLoad(async () => {
       c.burst('n0', 'dur', burst);
       // Kill once n4 has handed a quarter of the burst to its (slow) handler.
-      await pollUntil(async () => (countAt('n4') >= already + burst / 4 ? true : undefined), {
-        timeoutMs: 30_000,
-        intervalMs: 5,
-        what: 'n4 to deliver a quarter of the burst',
-      });
+      await waitFor(
+        'n4 to deliver a quarter of the burst',
+        () => countAt('n4') >= already + burst / 4,
+        {
+          timeoutMs: 30_000,
+          intervalMs: 5,
+        },
+      );
       await c.kill('n4', 2_000);
     });
     const redelivered = events('deliver').filter((d) => d.node === 'n4' && d.redelivered);

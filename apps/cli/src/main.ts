@@ -1,8 +1,9 @@
 /**
  * The `plumtree` command line (serf-like): `agent` runs a node (membership, topics, publish),
  * `members` reads an agent's member table, `store` inspects, repairs or resets a stopped node's
- * store. Invalid flags print a clear message and exit 2. Run it as `npm run -s plumtree -- <command>`
- * after `npm run build`.
+ * store, `chat` runs the terminal chat over a local cluster of node processes. Invalid flags
+ * print a clear message and exit 2. Run it as `npm run -s plumtree -- <command>` after
+ * `npm run build`.
  */
 import { PlumtreeNodeOptionsError } from '@plumtree/cluster';
 import { SwimNodeOptionsError } from '@plumtree/swim';
@@ -20,6 +21,18 @@ export async function main(argv: string[]): Promise<number> {
         return await runAgent(parseAgentArgs(rest));
       case 'members':
         return await runMembers(parseMembersArgs(rest).http);
+      case 'chat': {
+        // Loaded on demand: the terminal UI (ink, React) is for this command only. ink draws
+        // nothing but the last frame when CI or CONTINUOUS_INTEGRATION is set (it reads them
+        // once, when it is loaded); the chat runs only on a terminal, so it draws live there.
+        if (process.stdout.isTTY) {
+          delete process.env['CI'];
+          delete process.env['CONTINUOUS_INTEGRATION'];
+        }
+        const { parseChatArgs } = await import('./chat/chat-args.js');
+        const { runChat } = await import('./chat/chat.command.js');
+        return await runChat(parseChatArgs(rest));
+      }
       case 'store': {
         const { action, dir } = parseStoreArgs(rest);
         return await runStore(action, dir);

@@ -15,7 +15,7 @@ import { checkHistory, type Violation } from './checker.js';
 import { History, type Fault, type NetworkFault } from './history.js';
 import { LabAgent } from './lab-agent.js';
 import { NetLab } from './netns.js';
-import { AgentWaitTimeoutError, pollUntil } from '../../bench/src/swim/agent-process.js';
+import { WaitTimeoutError, waitUntil } from '../../bench/src/wait-until.js';
 import { faultDuration } from './poll.js';
 
 /** How to build a cluster. */
@@ -106,7 +106,8 @@ export class FaultCluster {
   async waitRecovered(timeoutMs = 60_000): Promise<void> {
     const n = this.agents.size;
     let last = '';
-    await pollUntil(
+    await waitUntil(
+      'the cluster to recover',
       async () => {
         const states = await Promise.all(
           [...this.agents.values()].map(async (a) => [a.name, await a.request('stats')] as const),
@@ -130,9 +131,9 @@ export class FaultCluster {
           }
         }
         last = behind.join('; ');
-        return behind.length === 0 ? true : undefined;
+        return behind.length === 0;
       },
-      { timeoutMs, intervalMs: 250, what: 'the cluster to recover', describe: () => last },
+      { timeoutMs, intervalMs: 250, lastSeen: () => last },
     );
     this.history.record({ kind: 'recovered', at: Date.now() });
   }
@@ -165,19 +166,14 @@ export class FaultCluster {
    * history so far (at the deadline too: the caller prints them).
    */
   async drain(timeoutMs = 60_000): Promise<Violation[]> {
-    let last: Violation[] = [];
     try {
-      await pollUntil(
-        async () => {
-          last = this.check();
-          return last.some((v) => v.rule === 'missing' || v.rule === 'durable-missing')
-            ? undefined
-            : true;
-        },
-        { timeoutMs, intervalMs: 500, what: 'every required delivery' },
+      await waitUntil(
+        'every required delivery',
+        () => !this.check().some((v) => v.rule === 'missing' || v.rule === 'durable-missing'),
+        { timeoutMs, intervalMs: 500 },
       );
     } catch (e) {
-      if (!(e instanceof AgentWaitTimeoutError)) throw e;
+      if (!(e instanceof WaitTimeoutError)) throw e;
     }
     return this.check();
   }

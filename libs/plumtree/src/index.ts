@@ -2,7 +2,8 @@
  * @plumtree/plumtree: the Plumtree broadcast protocol, one tree per topic, sans-IO.
  */
 export * from './types.js';
-export * from './rng.js';
+// The seeded RNG lives in @plumtree/common; re-exported for the core's users (its options take one).
+export { createRng, fmix32, randomInt, shuffle } from '@plumtree/common';
 export * from './config/plumtree-config.js';
 export * from './core/errors.js';
 export {

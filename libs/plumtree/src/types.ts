@@ -123,12 +123,8 @@ export type PlumtreeEvent =
   | { readonly type: 'pruneSent'; readonly topic: string; readonly peer: string }
   | { readonly type: 'graftFailed'; readonly topic: string; readonly id: MessageId };
 
-/**
- * Seeded randomness injected into the core (sans-IO rule). `next()` returns a float in [0, 1).
- */
-export interface Rng {
-  next(): number;
-}
+/** Seeded randomness injected into the core (sans-IO rule): `@plumtree/common`'s generator. */
+export type { Rng } from '@plumtree/common';
 
 /**
  * The membership view of one topic as the core sees it: alive subscribers other than self.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRng } from '@plumtree/plumtree';
+import { createRng } from '@plumtree/common';
 import { EventHeap } from './event-heap.js';
 
 function drain(h: EventHeap): { time: number; a: number }[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRng } from '@plumtree/plumtree';
+import { createRng } from '@plumtree/common';
 import { DEFAULT_LATENCY, LatencyModel } from './latency-model.js';
 
 describe('LatencyModel', () => {

@@ -1,4 +1,4 @@
-import type { Rng } from '@plumtree/plumtree';
+import type { Rng } from '@plumtree/common';
 
 /** Parameters of the {@link LatencyModel}. Milliseconds. */
 export interface LatencyConfig {

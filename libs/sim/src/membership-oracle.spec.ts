@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRng } from '@plumtree/plumtree';
+import { createRng } from '@plumtree/common';
 import { MembershipOracle } from './membership-oracle.js';
 import { SimTopicView } from './topic-view.js';
 import { buildTopicLayout } from './topic-layout.js';

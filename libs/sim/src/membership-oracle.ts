@@ -1,4 +1,4 @@
-import type { Rng } from '@plumtree/plumtree';
+import type { Rng } from '@plumtree/common';
 
 /** Failure-detection timing of the {@link MembershipOracle}. Milliseconds. */
 export interface DetectionConfig {

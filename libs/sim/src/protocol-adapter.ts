@@ -1,4 +1,5 @@
-import type { MessageId, Rng, TopicView } from '@plumtree/plumtree';
+import type { Rng } from '@plumtree/common';
+import type { MessageId, TopicView } from '@plumtree/plumtree';
 
 /**
  * What the harness needs from an event a node raises: only `delivered` events (with the id and

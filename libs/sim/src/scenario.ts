@@ -1,4 +1,4 @@
-import { randomInt } from '@plumtree/plumtree';
+import { randomInt } from '@plumtree/common';
 import type { LatencyConfig } from './latency-model.js';
 import type { CrashBatch, DetectionConfig } from './membership-oracle.js';
 import type { SimProtocol } from './protocol-adapter.js';

@@ -1,4 +1,4 @@
-import { createRng, type Rng } from '@plumtree/plumtree';
+import { createRng, fmix32, type Rng } from '@plumtree/common';
 
 /**
  * Independent random streams derived from one run seed.
@@ -25,13 +25,7 @@ export const SeedStream = {
  * `seed * 0x9e3779b1 + stream`), so nearby seeds and streams give unrelated sequences.
  */
 export function deriveSeed(seed: number, stream: number): number {
-  let h = (Math.imul(seed | 0, 0x9e3779b1) + Math.imul(stream | 0, 0x85ebca6b)) | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
+  return fmix32((Math.imul(seed | 0, 0x9e3779b1) + Math.imul(stream | 0, 0x85ebca6b)) | 0);
 }
 
 /** A seeded RNG for one stream of a run. */

@@ -1,4 +1,5 @@
-import { messageKey, type MessageId, type Rng } from '@plumtree/plumtree';
+import type { Rng } from '@plumtree/common';
+import { messageKey, type MessageId } from '@plumtree/plumtree';
 import { BroadcastLog } from './broadcast-log.js';
 import { EventHeap } from './event-heap.js';
 import { LatencyModel, type LatencyConfig } from './latency-model.js';

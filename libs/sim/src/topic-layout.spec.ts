@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRng } from '@plumtree/plumtree';
+import { createRng } from '@plumtree/common';
 import { buildTopicLayout, zipfSubscriberCounts } from './topic-layout.js';
 
 describe('zipfSubscriberCounts', () => {

@@ -1,4 +1,4 @@
-import { randomInt, type Rng } from '@plumtree/plumtree';
+import { randomInt, type Rng } from '@plumtree/common';
 
 /**
  * Subscriber counts of `topics` topics over `nodes` nodes, Zipf with exponent s = 1:

@@ -8,8 +8,10 @@
  * On open the index is rebuilt from the stored marks, the record keys and the time index (no
  * payload is read).
  *
- * Durability: an append writes the records, their time-index entries and the updated marks of
- * the touched streams in ONE LevelDB batch, so after any crash the marks and the log agree.
+ * Durability: an append writes the records, their time-index entries, the updated marks of the
+ * touched streams and the records' unhandled keys in ONE LevelDB batch, so after any crash the
+ * marks and the log agree. The node marks a record handled once its observers have seen it
+ * (unhandled-index.ts); the ones still unhandled at the next open are handed again.
  *
  * Retention measures age by APPEND time (the local clock when this node stored the record), not
  * publishedAtMs: publishers' clocks may be skewed, and a record caught up late should be kept a
@@ -20,11 +22,7 @@
  * stays `has`. A stream with no records left whose newest append is older than 2x `retentionMs`
  * is forgotten entirely (mark deleted, memory freed): a redelivery of one of its messages after
  * that would be appended again.
- *
- * At least once across a crash: each append also records its records as unhandled, and the node
- * marks them handled once its observers have seen them (unhandled-index.ts); the records still
- * unhandled at the next open are handed again.
- */
+ * */
 import type { ClassicLevel } from 'classic-level';
 import { StoreError } from './store-errors.js';
 import { UnhandledIndex } from './unhandled-index.js';
@@ -40,6 +38,7 @@ import {
   parseTimeKey,
   timeKey,
   timeTopicRange,
+  type KeyRange,
 } from './store-keys.js';
 import {
   decodeMarkValue,
@@ -549,13 +548,8 @@ export class TopicLog {
   }
 
   private async rebuild(): Promise<void> {
-    for await (const [key, value] of this.db.iterator(markTopicRange(this.topic))) {
-      const id = parseMarkKey(key);
-      const m = decodeMarkValue(value);
-      if (id === null || m === null) {
-        this.counters.corruptRecords++;
-        continue;
-      }
+    const marks = this.validEntries(markTopicRange(this.topic), parseMarkKey, decodeMarkValue);
+    for await (const [id, m] of marks) {
       const s = this.stream(id.origin, id.epoch, true)!;
       s.hwm = m.hwm;
       s.lastSeq = m.lastSeq;
@@ -575,13 +569,8 @@ export class TopicLog {
       if (id.seq > s.hwm) s.above.add(id.seq);
       if (id.seq > s.lastSeq) s.lastSeq = id.seq;
     }
-    for await (const [key, value] of this.db.iterator(timeTopicRange(this.topic))) {
-      const t = parseTimeKey(key);
-      const size = decodeTimeValue(value);
-      if (t === null || size === null) {
-        this.counters.corruptRecords++;
-        continue;
-      }
+    const times = this.validEntries(timeTopicRange(this.topic), parseTimeKey, decodeTimeValue);
+    for await (const [t, size] of times) {
       this.counters.bytes += size;
       const s = this.stream(t.origin, t.epoch, false);
       if (s !== undefined && t.appendedAtMs > s.newestAppendMs) s.newestAppendMs = t.appendedAtMs;
@@ -592,5 +581,19 @@ export class TopicLog {
     }
     await this.unhandled.load();
     this.counters.corruptRecords += this.unhandled.corrupt;
+  }
+
+  /** The entries of `range` whose key and value both parse; the others are counted as corrupt. */
+  private async *validEntries<K, V>(
+    range: KeyRange,
+    parseKey: (key: string) => K | null,
+    decodeValue: (value: Uint8Array) => V | null,
+  ): AsyncGenerator<[K, V]> {
+    for await (const [key, value] of this.db.iterator(range)) {
+      const k = parseKey(key);
+      const v = decodeValue(value);
+      if (k === null || v === null) this.counters.corruptRecords++;
+      else yield [k, v];
+    }
   }
 }

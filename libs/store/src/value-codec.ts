@@ -31,19 +31,34 @@ function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** A value of `bodyBytes` after the version byte, written by `write` (offsets count that byte). */
+function versioned(bodyBytes: number, write: (dv: DataView, out: Uint8Array) => void): Uint8Array {
+  const out = new Uint8Array(1 + bodyBytes);
+  out[0] = VERSION;
+  write(view(out), out);
+  return out;
+}
+
+/**
+ * A view of `b` when it is a value of this version whose body is `bodyBytes` long (at least that
+ * long with `atLeast`); null otherwise.
+ */
+function body(b: Uint8Array, bodyBytes: number, atLeast = false): DataView | null {
+  const sizeOk = atLeast ? b.length >= 1 + bodyBytes : b.length === 1 + bodyBytes;
+  return sizeOk && b[0] === VERSION ? view(b) : null;
+}
+
 /** Encodes a record value. */
 export function encodeRecordValue(v: RecordValue): Uint8Array {
   const h = v.headers === undefined ? undefined : enc.encode(JSON.stringify(v.headers));
   const hLen = h === undefined ? 0 : h.length;
-  const out = new Uint8Array(RECORD_FIXED + hLen + v.payload.length);
-  const dv = view(out);
-  out[0] = VERSION;
-  dv.setFloat64(1, v.publishedAtMs);
-  dv.setFloat64(9, v.appendedAtMs);
-  dv.setUint32(17, hLen);
-  if (h !== undefined) out.set(h, RECORD_FIXED);
-  out.set(v.payload, RECORD_FIXED + hLen);
-  return out;
+  return versioned(RECORD_FIXED - 1 + hLen + v.payload.length, (dv, out) => {
+    dv.setFloat64(1, v.publishedAtMs);
+    dv.setFloat64(9, v.appendedAtMs);
+    dv.setUint32(17, hLen);
+    if (h !== undefined) out.set(h, RECORD_FIXED);
+    out.set(v.payload, RECORD_FIXED + hLen);
+  });
 }
 
 function isStringRecord(x: unknown): x is Record<string, string> {
@@ -55,8 +70,8 @@ function isStringRecord(x: unknown): x is Record<string, string> {
 /** Decodes a record value; null on anything malformed. The payload is a copy. */
 export function decodeRecordValue(b: Uint8Array): RecordValue | null {
   try {
-    if (b.length < RECORD_FIXED || b[0] !== VERSION) return null;
-    const dv = view(b);
+    const dv = body(b, RECORD_FIXED - 1, true);
+    if (dv === null) return null;
     const publishedAtMs = dv.getFloat64(1);
     const appendedAtMs = dv.getFloat64(9);
     const hLen = dv.getUint32(17);
@@ -87,19 +102,17 @@ export interface MarkValue {
 
 /** Encodes a mark value. */
 export function encodeMarkValue(m: MarkValue): Uint8Array {
-  const out = new Uint8Array(25);
-  const dv = view(out);
-  out[0] = VERSION;
-  dv.setFloat64(1, m.hwm);
-  dv.setFloat64(9, m.lastSeq);
-  dv.setFloat64(17, m.newestAppendMs);
-  return out;
+  return versioned(24, (dv) => {
+    dv.setFloat64(1, m.hwm);
+    dv.setFloat64(9, m.lastSeq);
+    dv.setFloat64(17, m.newestAppendMs);
+  });
 }
 
 /** Decodes a mark value; null on anything malformed. */
 export function decodeMarkValue(b: Uint8Array): MarkValue | null {
-  if (b.length !== 25 || b[0] !== VERSION) return null;
-  const dv = view(b);
+  const dv = body(b, 24);
+  if (dv === null) return null;
   const hwm = dv.getFloat64(1);
   const lastSeq = dv.getFloat64(9);
   const newestAppendMs = dv.getFloat64(17);
@@ -115,11 +128,10 @@ export function decodeMarkValue(b: Uint8Array): MarkValue | null {
 /** Encodes a peer value. */
 export function encodePeerValue(address: string, lastSeenAliveMs: number): Uint8Array {
   const a = enc.encode(address);
-  const out = new Uint8Array(9 + a.length);
-  out[0] = VERSION;
-  view(out).setFloat64(1, lastSeenAliveMs);
-  out.set(a, 9);
-  return out;
+  return versioned(8 + a.length, (dv, out) => {
+    dv.setFloat64(1, lastSeenAliveMs);
+    out.set(a, 9);
+  });
 }
 
 /** Decodes a peer value; null on anything malformed. */
@@ -127,8 +139,8 @@ export function decodePeerValue(
   b: Uint8Array,
 ): { address: string; lastSeenAliveMs: number } | null {
   try {
-    if (b.length < 9 || b[0] !== VERSION) return null;
-    const lastSeenAliveMs = view(b).getFloat64(1);
+    const lastSeenAliveMs = body(b, 8, true)?.getFloat64(1);
+    if (lastSeenAliveMs === undefined) return null;
     if (!Number.isFinite(lastSeenAliveMs)) return null;
     return { address: dec.decode(b.subarray(9)), lastSeenAliveMs };
   } catch {
@@ -138,32 +150,25 @@ export function decodePeerValue(
 
 /** Encodes the incarnation. */
 export function encodeIncarnation(n: number): Uint8Array {
-  const out = new Uint8Array(9);
-  out[0] = VERSION;
-  view(out).setFloat64(1, n);
-  return out;
+  return versioned(8, (dv) => dv.setFloat64(1, n));
 }
 
 /** Decodes the incarnation; null on anything malformed. */
 export function decodeIncarnation(b: Uint8Array): number | null {
-  if (b.length !== 9 || b[0] !== VERSION) return null;
-  const n = view(b).getFloat64(1);
-  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  const n = body(b, 8)?.getFloat64(1);
+  return n !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : null;
 }
 
 /** Encodes the subscriptions. */
 export function encodeSubscriptions(topics: readonly string[]): Uint8Array {
   const j = enc.encode(JSON.stringify(topics));
-  const out = new Uint8Array(1 + j.length);
-  out[0] = VERSION;
-  out.set(j, 1);
-  return out;
+  return versioned(j.length, (_dv, out) => out.set(j, 1));
 }
 
 /** Decodes the subscriptions; null on anything malformed. */
 export function decodeSubscriptions(b: Uint8Array): string[] | null {
   try {
-    if (b.length < 1 || b[0] !== VERSION) return null;
+    if (body(b, 0, true) === null) return null;
     const parsed: unknown = JSON.parse(dec.decode(b.subarray(1)));
     if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) return null;
     return parsed as string[];
@@ -174,14 +179,10 @@ export function decodeSubscriptions(b: Uint8Array): string[] | null {
 
 /** Encodes a time index value. */
 export function encodeTimeValue(payloadBytes: number): Uint8Array {
-  const out = new Uint8Array(5);
-  out[0] = VERSION;
-  view(out).setUint32(1, payloadBytes);
-  return out;
+  return versioned(4, (dv) => dv.setUint32(1, payloadBytes));
 }
 
 /** Decodes a time index value (payload size); null on anything malformed. */
 export function decodeTimeValue(b: Uint8Array): number | null {
-  if (b.length !== 5 || b[0] !== VERSION) return null;
-  return view(b).getUint32(1);
+  return body(b, 4)?.getUint32(1) ?? null;
 }

@@ -14,6 +14,7 @@ describe('parseClusterBenchArgs', () => {
       payload: 1024,
       seconds: 5,
       window: 1000,
+      burst: undefined,
       modes: ['plumtree', 'flood'],
       json: undefined,
       help: false,
@@ -58,6 +59,17 @@ describe('parseClusterBenchArgs', () => {
     expect(msg).toMatch(/--nodes must be in \[1, 128\]/);
     expect(msg).toMatch(new RegExp(`--payload must be in \\[${PAYLOAD_HEADER_BYTES.toString()},`));
     expect(msg).toMatch(/--modes: expected plumtree or flood, got "gossipsub"/);
+  });
+
+  it('reads --burst, and refuses it with the closed-loop options', () => {
+    expect(parseClusterBenchArgs(['--burst', '20000'])).toMatchObject({ burst: 20_000 });
+    expect(() => parseClusterBenchArgs(['--burst', '0'])).toThrow(/--burst must be in \[1,/);
+    expect(() => parseClusterBenchArgs(['--burst', 'many'])).toThrow(/--burst must be an integer/);
+    expect(() =>
+      parseClusterBenchArgs(['--burst', '10', '--window', '5', '--seconds', '2']),
+    ).toThrow(
+      /--window is for the closed loop, not --burst\n--seconds is for the closed loop, not --burst/,
+    );
   });
 
   it('refuses unknown flags', () => {

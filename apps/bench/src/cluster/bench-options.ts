@@ -1,4 +1,4 @@
-import { intArg, parseStrictArgs, Problems, stringArg, UsageError } from '../bench-args.js';
+import { BenchArgs, UsageError } from '../bench-args.js';
 
 /** A command line the bench refuses (exit code 2). */
 export { UsageError };
@@ -16,6 +16,8 @@ export interface ClusterBenchOptions {
   readonly seconds: number;
   /** Messages published but not yet delivered at every subscriber (the closed loop's window). */
   readonly window: number;
+  /** Open loop instead of the closed loop: publish this many messages as fast as the node accepts them. */
+  readonly burst: number | undefined;
   /** Variants to run, in order. */
   readonly modes: readonly ClusterBenchMode[];
   /** Write the figures as JSON here. */
@@ -39,11 +41,16 @@ link eager, no IHAVE/GRAFT/PRUNE) it measures, in the same run:
     deliveries - 1);
   - p50/p99 publish-to-last-delivery latency at half the saturating rate (high-resolution
     timestamps in the payload, one host clock).
+With --burst N the closed loop is replaced by an open-loop burst: the publisher publishes N
+messages as fast as node.publish returns (a setImmediate every 200), nothing waits for delivery;
+throughput, bytes, CPU and RMR are measured from the first publish to the last delivery, and lost
+counts the burst's messages that never reached every subscriber (after 5 s without a delivery).
 
   --nodes N       subscriber processes (default 8)
   --payload B     payload bytes, >= ${PAYLOAD_HEADER_BYTES.toString()} (default 1024)
   --seconds S     saturation measurement length (default 5)
   --window W      closed-loop in-flight messages (default 1000)
+  --burst N       open loop: a burst of N messages instead of the closed loop
   --modes LIST    comma list of plumtree,flood (default plumtree,flood)
   --json FILE     also write the figures as JSON
   --help          this text
@@ -51,41 +58,21 @@ link eager, no IHAVE/GRAFT/PRUNE) it measures, in the same run:
 
 /** Parses and validates the command line; throws {@link UsageError} listing every problem. */
 export function parseClusterBenchArgs(argv: readonly string[]): ClusterBenchOptions {
-  const values = parseStrictArgs(argv, {
-    nodes: { type: 'string' },
-    payload: { type: 'string' },
-    seconds: { type: 'string' },
-    window: { type: 'string' },
-    modes: { type: 'string' },
-    json: { type: 'string' },
-    help: { type: 'boolean' },
-  });
-  const problems = new Problems();
-  const attempt = <T>(f: () => T, fallback: T): T => problems.attempt(f, fallback);
-  const str = (k: string): string | undefined => stringArg(values, k);
-  const nodes = attempt(() => intArg('nodes', str('nodes'), 8, 1, 128), 8);
-  const payload = attempt(
-    () => intArg('payload', str('payload'), 1024, PAYLOAD_HEADER_BYTES, 60 * 1024),
-    1024,
-  );
-  const seconds = attempt(() => intArg('seconds', str('seconds'), 5, 1, 600), 5);
-  const window = attempt(() => intArg('window', str('window'), 1000, 1, 100_000), 1000);
-  const modes = (str('modes') ?? 'plumtree,flood').split(',').map((s) => s.trim());
-  for (const m of modes) {
-    if (m !== 'plumtree' && m !== 'flood') {
-      problems.list.push(`--modes: expected plumtree or flood, got ${JSON.stringify(m)}`);
+  const args = new BenchArgs(argv, ['nodes', 'payload', 'seconds', 'window', 'burst', 'modes']);
+  const burst = args.optionalInt('burst', 1, 1_000_000);
+  if (args.string('burst') !== undefined) {
+    for (const k of ['window', 'seconds']) {
+      if (args.string(k) !== undefined) args.problem(`--${k} is for the closed loop, not --burst`);
     }
   }
-  problems.throwIfAny();
-  return {
-    nodes,
-    payload,
-    seconds,
-    window,
-    modes: modes as ClusterBenchMode[],
-    json: str('json'),
-    help: values['help'] === true,
-  };
+  return args.options({
+    nodes: args.int('nodes', 8, 1, 128),
+    payload: args.int('payload', 1024, PAYLOAD_HEADER_BYTES, 60 * 1024),
+    seconds: args.int('seconds', 5, 1, 600),
+    window: args.int('window', 1000, 1, 100_000),
+    burst,
+    modes: args.list<ClusterBenchMode>('modes', ['plumtree', 'flood'], ['plumtree', 'flood']),
+  });
 }
 
 /** The q-quantile (0..1) of a sample by nearest rank; NaN when empty. */

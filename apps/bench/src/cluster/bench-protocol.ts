@@ -22,8 +22,10 @@ export const Phase = {
   Saturate: 1,
   /** Fixed rate at half the saturating throughput: latencies recorded. */
   Latency: 2,
-  /** Fixed rate of DESIGN.md's Targets table (200 msg/s): latencies recorded. */
+  /** The fixed rate whose latencies docs/performance.md compares with Nest's NATS transport (200 msg/s). */
   Target: 3,
+  /** Open-loop burst (`--burst`): latencies recorded. */
+  Burst: 4,
 } as const;
 /** One of {@link Phase}'s values. */
 export type Phase = (typeof Phase)[keyof typeof Phase];
@@ -37,6 +39,8 @@ export type ToWorker =
   /** Publisher: messages of the current loop delivered at every subscriber. */
   | { readonly type: 'acked'; readonly upTo: number }
   | { readonly type: 'stop-loop' }
+  /** Publisher: publish `count` messages of `phase` as fast as the node accepts them. */
+  | { readonly type: 'burst'; readonly phase: Phase; readonly count: number }
   /** Publisher: publish `count` messages of `phase` at `rate` per second. */
   | { readonly type: 'rate'; readonly phase: Phase; readonly rate: number; readonly count: number }
   /** Subscriber: the latencies recorded in `phase`. */

@@ -18,6 +18,8 @@ import {
 
 /** How often a subscriber reports its delivery count. */
 const PROGRESS_INTERVAL_MS = 10;
+/** Burst: publishes between two yields to the event loop (so sockets are written, frames read). */
+const BURST_SLICE = 200;
 
 function send(m: FromWorker): void {
   process.send?.(m);
@@ -131,6 +133,18 @@ async function run(cfg: WorkerConfig): Promise<void> {
         }
         loop = undefined;
         break;
+      case 'burst': {
+        // Open loop: nothing waits for delivery; the loop yields every BURST_SLICE publishes.
+        let sent = 0;
+        const slice = (): void => {
+          const end = Math.min(m.count, sent + BURST_SLICE);
+          while (sent < end) publishOne(m.phase, sent++);
+          if (sent < m.count) setImmediate(slice);
+          else send({ type: 'published', phase: m.phase, count: sent, done: true });
+        };
+        slice();
+        break;
+      }
       case 'rate': {
         // Due messages are published on a 1 ms tick: count = elapsed * rate - sent.
         const start = performance.now();

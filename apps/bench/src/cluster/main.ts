@@ -13,7 +13,6 @@ import {
   parseClusterBenchArgs,
   quantile,
   USAGE,
-  UsageError,
   type ClusterBenchMode,
   type ClusterBenchOptions,
 } from './bench-options.js';
@@ -24,6 +23,8 @@ import {
   type WorkerConfig,
   type WorkerSnapshot,
 } from './bench-protocol.js';
+import { exitWhenDone, runBench } from '../bench-main.js';
+import { waitUntil } from '../wait-until.js';
 
 const WORKER = fileURLToPath(new URL('./bench-worker.js', import.meta.url));
 const TOPIC = 'bench.t';
@@ -31,7 +32,7 @@ const TOPIC = 'bench.t';
 const WARMUP_MS = 1_500;
 /** Length of the latency run at half the saturating rate. */
 const LATENCY_RUN_MS = 3_000;
-/** The fixed rate of DESIGN.md's Targets table latency column, msg/s. */
+/** The fixed rate of the latency comparison in docs/performance.md, msg/s. */
 const TARGET_RATE = 200;
 /** How often the publisher hears the closed loop's progress. */
 const ACK_INTERVAL_MS = 5;
@@ -150,15 +151,8 @@ interface ModeResult {
   readonly overflows: number;
   readonly demotions: number;
   readonly formationMs: number;
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end)
-      throw new Error(`timed out after ${timeoutMs.toString()} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  /** `--burst`: the burst's size, duration and publish-to-last-delivery latencies. */
+  readonly burst: BurstFigures | null;
 }
 
 /**
@@ -179,16 +173,27 @@ async function latencyRun(
   await done;
   const minCount = (): number => Math.min(...subs.map((s) => s.progress.get(phase) ?? 0));
   try {
-    await until(
-      () => minCount() >= count,
-      15_000,
-      `latency run at ${rate.toString()} msg/s drained`,
-    );
+    await waitUntil(`latency run at ${rate.toString()} msg/s drained`, () => minCount() >= count, {
+      timeoutMs: 15_000,
+    });
   } catch {
     log(
       `${(count - minCount()).toString()} of ${count.toString()} messages at ${rate.toString()} msg/s never reached every subscriber`,
     );
   }
+  return lastDeliveryLatencies(subs, phase, count, nodes);
+}
+
+/**
+ * p50/p99 of publish-to-last-delivery over the first `count` messages of `phase` that every
+ * subscriber delivered, and how many did not reach every subscriber (lost).
+ */
+async function lastDeliveryLatencies(
+  subs: readonly Worker[],
+  phase: Phase,
+  count: number,
+  nodes: number,
+): Promise<{ p50Ms: number; p99Ms: number; lost: number }> {
   const lats = await Promise.all(
     subs.map((s) => s.request({ type: 'latencies', phase }, 'latencies')),
   );
@@ -222,6 +227,149 @@ function sumDelta(
   return s;
 }
 
+/** What the saturating part of a mode (closed loop or burst) measured. */
+interface Saturation {
+  /** Messages/s delivered to every subscriber. */
+  readonly throughput: number;
+  /** Worker counters at the start and the end of the measured window. */
+  readonly s0: readonly WorkerSnapshot[];
+  readonly s1: readonly WorkerSnapshot[];
+  /** Messages delivered to every subscriber in the window. */
+  readonly messages: number;
+  /** Messages of this part that never reached every subscriber. */
+  readonly lost: number;
+  /** Burst only: its size, time from the first publish to the last delivery, latencies. */
+  readonly burst: BurstFigures | null;
+}
+
+/** The burst of `--burst`: size, duration and publish-to-last-delivery latencies. */
+interface BurstFigures {
+  readonly count: number;
+  readonly elapsedMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+type Snap = () => Promise<WorkerSnapshot[]>;
+
+/**
+ * The closed loop: `--window` messages in flight, {@link WARMUP_MS} of warm-up, then
+ * `--seconds` measured; the loop's messages not delivered everywhere 15 s later are lost.
+ */
+async function closedLoop(
+  pub: Worker,
+  subs: readonly Worker[],
+  snap: Snap,
+  opts: ClusterBenchOptions,
+  log: (s: string) => void,
+): Promise<Saturation> {
+  const minCount = (phase: Phase): number =>
+    Math.min(...subs.map((s) => s.progress.get(phase) ?? 0));
+  let lastAck = -1;
+  const acker = setInterval(() => {
+    const m = minCount(Phase.Saturate);
+    if (m !== lastAck) {
+      lastAck = m;
+      pub.send({ type: 'acked', upTo: m });
+    }
+  }, ACK_INTERVAL_MS);
+  pub.send({ type: 'loop', phase: Phase.Saturate, window: opts.window });
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  const s0 = await snap();
+  const m0 = minCount(Phase.Saturate);
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, opts.seconds * 1000));
+  const s1 = await snap();
+  const m1 = minCount(Phase.Saturate);
+  const w1 = performance.now();
+  const published = pub.next('published');
+  pub.send({ type: 'stop-loop' });
+  const satPublished = (await published).count;
+  clearInterval(acker);
+  const throughput = ((m1 - m0) * 1000) / (w1 - w0);
+  const messages = m1 - m0;
+  const after = s1;
+  log(
+    `saturation: ${Math.round(throughput).toString()} msg/s to all ${opts.nodes.toString()} subscribers; eager/lazy per node ${after.map((s) => `${s.eager.toString()}/${s.lazy.toString()}`).join(' ')}`,
+  );
+  let lost = 0;
+  try {
+    await waitUntil('saturation drained', () => minCount(Phase.Saturate) >= satPublished, {
+      timeoutMs: 15_000,
+    });
+  } catch {
+    lost += satPublished - minCount(Phase.Saturate);
+    log(
+      `${(satPublished - minCount(Phase.Saturate)).toString()} saturation messages never reached every subscriber`,
+    );
+  }
+  return { throughput, s0, s1, messages, lost, burst: null };
+}
+
+/** Burst: the run ends this long after the last delivery when some messages are missing. */
+const BURST_QUIET_MS = 5_000;
+/** Burst: how often the parent looks at the subscribers' progress. */
+const BURST_POLL_MS = 50;
+/** Burst: a burst without any delivery for this long has failed. */
+const BURST_STALL_MS = 120_000;
+
+/**
+ * The open-loop burst: `count` messages published as fast as the node accepts them; the window
+ * runs from just before the publisher is told to start to the last delivery (the counters are
+ * read again at each poll that saw new deliveries). Messages that did not reach every
+ * subscriber {@link BURST_QUIET_MS} after the last delivery are lost.
+ */
+async function burstRun(
+  pub: Worker,
+  subs: readonly Worker[],
+  snap: Snap,
+  count: number,
+  log: (s: string) => void,
+): Promise<Saturation> {
+  const delivered = (): number => subs.reduce((n, s) => n + (s.progress.get(Phase.Burst) ?? 0), 0);
+  const toAll = (): number => Math.min(...subs.map((s) => s.progress.get(Phase.Burst) ?? 0));
+  const s0 = await snap();
+  let published = false;
+  const done = pub.next('published', BURST_STALL_MS * 5).then(() => {
+    published = true;
+  });
+  const w0 = performance.now();
+  pub.send({ type: 'burst', phase: Phase.Burst, count });
+  let s1 = s0;
+  let w1 = w0;
+  let seen = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, BURST_POLL_MS));
+    const now = performance.now();
+    const d = delivered();
+    if (d !== seen) {
+      seen = d;
+      w1 = now;
+      s1 = await snap();
+    }
+    if (published && toAll() >= count) break;
+    if (published && now - w1 >= BURST_QUIET_MS) break;
+    if (now - Math.max(w0, w1) >= BURST_STALL_MS) {
+      throw new Error(`burst: no delivery for ${BURST_STALL_MS.toString()} ms`);
+    }
+  }
+  await done;
+  const messages = toAll();
+  const lat = await lastDeliveryLatencies(subs, Phase.Burst, count, subs.length);
+  const throughput = (messages * 1000) / (w1 - w0);
+  log(
+    `burst of ${count.toString()}: ${Math.round(throughput).toString()} msg/s to all ${subs.length.toString()} subscribers in ${Math.round(w1 - w0).toString()} ms; publish to last delivery p50 ${lat.p50Ms.toFixed(1)} ms, p99 ${lat.p99Ms.toFixed(1)} ms; ${lat.lost.toString()} never reached every subscriber; eager/lazy per node ${s1.map((s) => `${s.eager.toString()}/${s.lazy.toString()}`).join(' ')}`,
+  );
+  return {
+    throughput,
+    s0,
+    s1,
+    messages,
+    lost: lat.lost,
+    burst: { count, elapsedMs: w1 - w0, p50Ms: lat.p50Ms, p99Ms: lat.p99Ms },
+  };
+}
+
 async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promise<ModeResult> {
   const log = (s: string): void => {
     process.stderr.write(`[${mode}] ${s}\n`);
@@ -253,49 +401,16 @@ async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promi
       `${(opts.nodes + 1).toString()} processes up, views complete in ${Math.round(formationMs).toString()} ms`,
     );
 
-    // Closed loop.
-    const minCount = (phase: Phase): number =>
-      Math.min(...subs.map((s) => s.progress.get(phase) ?? 0));
-    let lastAck = -1;
-    const acker = setInterval(() => {
-      const m = minCount(Phase.Saturate);
-      if (m !== lastAck) {
-        lastAck = m;
-        pub.send({ type: 'acked', upTo: m });
-      }
-    }, ACK_INTERVAL_MS);
-    pub.send({ type: 'loop', phase: Phase.Saturate, window: opts.window });
-    await new Promise((r) => setTimeout(r, WARMUP_MS));
     const snap = (): Promise<WorkerSnapshot[]> =>
       Promise.all(workers.map((w) => w.request({ type: 'snapshot' }, 'snapshot')));
-    const s0 = await snap();
-    const m0 = minCount(Phase.Saturate);
-    const w0 = performance.now();
-    await new Promise((r) => setTimeout(r, opts.seconds * 1000));
-    const s1 = await snap();
-    const m1 = minCount(Phase.Saturate);
-    const w1 = performance.now();
-    const published = pub.next('published');
-    pub.send({ type: 'stop-loop' });
-    const satPublished = (await published).count;
-    clearInterval(acker);
-    const throughput = ((m1 - m0) * 1000) / (w1 - w0);
+    const sat =
+      opts.burst === undefined
+        ? await closedLoop(pub, subs, snap, opts, log)
+        : await burstRun(pub, subs, snap, opts.burst, log);
+    const { throughput, s0, s1, messages } = sat;
     const deliveries = sumDelta(s0, s1, (s) => s.delivered);
     const gossipRecv = sumDelta(s0, s1, (s) => s.gossipReceived);
-    const messages = m1 - m0;
-    const after = s1;
-    log(
-      `saturation: ${Math.round(throughput).toString()} msg/s to all ${opts.nodes.toString()} subscribers; eager/lazy per node ${after.map((s) => `${s.eager.toString()}/${s.lazy.toString()}`).join(' ')}`,
-    );
-    let lost = 0;
-    try {
-      await until(() => minCount(Phase.Saturate) >= satPublished, 15_000, 'saturation drained');
-    } catch {
-      lost += satPublished - minCount(Phase.Saturate);
-      log(
-        `${(satPublished - minCount(Phase.Saturate)).toString()} saturation messages never reached every subscriber`,
-      );
-    }
+    let lost = sat.lost;
 
     // Fixed rate at half the saturating throughput, then at the Targets table's 200 msg/s.
     const half = Math.max(1, Math.round(throughput / 2));
@@ -328,6 +443,7 @@ async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promi
       overflows: end.reduce((n, s) => n + s.overflows, 0),
       demotions: end.reduce((n, s) => n + s.demotions, 0),
       formationMs,
+      burst: sat.burst,
     };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
@@ -336,21 +452,7 @@ async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promi
 
 const fixed = (v: number, d: number): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
-async function main(argv: string[]): Promise<number> {
-  let opts: ClusterBenchOptions;
-  try {
-    opts = parseClusterBenchArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`bench:cluster: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (opts.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+async function run(opts: ClusterBenchOptions): Promise<number> {
   const results: ModeResult[] = [];
   for (const mode of opts.modes) results.push(await runMode(mode, opts));
 
@@ -372,7 +474,7 @@ async function main(argv: string[]): Promise<number> {
     ['lost', (r) => r.lost.toString()],
   ];
   const lines = [
-    `bench:cluster: 1 publisher + ${opts.nodes.toString()} subscriber processes on one topic (publisher in the tree), ${opts.payload.toString()}-byte payloads, 127.0.0.1, SWIM local, Plumtree lan; closed loop window ${opts.window.toString()}, ${opts.seconds.toString()} s measured; latency = publish to last subscriber at half the saturating rate and at 200 msg/s; bytes (frame transport wire bytes, all frame types), CPU (all worker processes) and RMR over the saturation window, RMR@200 over the 200 msg/s run`,
+    `bench:cluster: 1 publisher + ${opts.nodes.toString()} subscriber processes on one topic (publisher in the tree), ${opts.payload.toString()}-byte payloads, 127.0.0.1, SWIM local, Plumtree lan; ${opts.burst === undefined ? `closed loop window ${opts.window.toString()}, ${opts.seconds.toString()} s measured` : `open-loop burst of ${opts.burst.toString()} messages, measured from the first publish to the last delivery`}; latency = publish to last subscriber at half the saturating rate and at 200 msg/s; bytes (frame transport wire bytes, all frame types), CPU (all worker processes) and RMR over the ${opts.burst === undefined ? 'saturation window' : 'burst'}, RMR@200 over the 200 msg/s run`,
     ['mode'.padEnd(9), ...cols.map(([h]) => h.padStart(Math.max(h.length, 9) + 2))].join(''),
   ];
   for (const r of results) {
@@ -389,6 +491,7 @@ async function main(argv: string[]): Promise<number> {
     payload: opts.payload,
     window: opts.window,
     seconds: opts.seconds,
+    burst: opts.burst ?? null,
     results,
   };
   if (pl !== undefined && fl !== undefined) {
@@ -409,10 +512,4 @@ async function main(argv: string[]): Promise<number> {
   return results.some((r) => r.lost > 0) ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`bench:cluster: ${String(e)}\n`);
-    process.exit(1);
-  },
-);
+exitWhenDone('bench:cluster', runBench('bench:cluster', USAGE, parseClusterBenchArgs, run));

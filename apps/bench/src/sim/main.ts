@@ -1,7 +1,8 @@
 /**
  * `npm run bench:sim -- [options]`: the simulator benchmark (paper metrics for Plumtree, eager
  * flooding and a gossipsub-style mesh on the same topology and failure schedule). `--help` lists
- * the options; `npm start` runs `--demo`. Wall-clock timing lives here, never in libs/sim.
+ * the options; `npm run bench:sim -- --demo` is the short comparison. Wall-clock timing lives
+ * here, never in libs/sim.
  *
  * With `--jobs 2` (default on a machine with 2+ cores) runs go to worker threads, two at a time;
  * each run's wall time is then measured inside its worker and CPU time per run is not available
@@ -11,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ScenarioConfig } from '@plumtree/sim';
-import { parseSimBenchArgs, UsageError, USAGE, type SimBenchOptions } from './cli-options.js';
+import { runBench } from '../bench-main.js';
+import { parseSimBenchArgs, USAGE, type SimBenchOptions } from './cli-options.js';
 import { phaseTable, scenarioTable, scenarioTitle, type BenchRun } from './report.js';
 import { runTask, type RunOutcome, type RunTask } from './run-task.js';
 
@@ -68,21 +70,7 @@ function scenarioConfig(o: SimBenchOptions, failPercent: number): RunTask['confi
   } satisfies Partial<ScenarioConfig>;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  let o: SimBenchOptions;
-  try {
-    o = parseSimBenchArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`bench:sim: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (o.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+async function run(o: SimBenchOptions): Promise<number> {
   const started = performance.now();
   const cpuStart = process.cpuUsage();
   const tasks: RunTask[] = [];
@@ -151,4 +139,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runBench('bench:sim', USAGE, parseSimBenchArgs, run);

@@ -7,25 +7,39 @@
  *
  * | message | layout                                                                 |
  * |---------|------------------------------------------------------------------------|
- * | entry   | u8 codec version (1), u8 kind (1), entry body                          |
- * | state   | u8 codec version (1), u8 kind (2), varint count, count x entry body    |
- * | body    | str node, varint version, varint n, n x str subscription               |
+ * | entry   | u8 codec version (1 or 2), u8 kind (1), entry body                     |
+ * | state   | u8 codec version (1 or 2), u8 kind (2), varint count, count x entry body |
+ * | body v1 | str node, varint version, varint n, n x str subscription               |
+ * | body v2 | body v1, then varint r, r x str responder                              |
  * | digest  | u8 tag (0xd1), u32 BE FNV-1a of the node name, varint version          |
  *
- * Subscriptions are written in strictly ascending order (JavaScript string order) and decoders
- * insist on it: the encoding of a set is then unique, duplicates cannot be smuggled in, and two
- * entries with the same version can be compared byte for byte.
+ * Subscriptions are the topics and patterns whose events a node receives; responders are the
+ * topics and patterns it answers requests on (request/reply routes only to these). A message is
+ * written as version 1 when none of its entries has a responder, so nodes of the previous release
+ * (which read version 1 only and drop version 2 as `unknown-codec-version`) keep seeing the
+ * subscriptions of every node that answers no requests; decoders read both.
+ *
+ * Subscriptions and responders are each written in strictly ascending order (JavaScript string
+ * order) and decoders insist on it: the encoding of a set is then unique, duplicates cannot be
+ * smuggled in, and two entries with the same version can be compared byte for byte.
+ *
+ * Sizes: every limit (`maxEntryBytes`, `maxTotalBytes`) counts an entry at its version 2 size (a
+ * version 1 body plus its one-byte zero responder count), so an entry accepted in either version
+ * still fits when it is relayed inside a version 2 state.
  *
  * Decoders never throw and never allocate more than the input could hold: every count and
  * length is checked against the limits and the remaining bytes before it is used. A rejection
  * carries one {@link DirectoryDropReason}.
  */
-import { isUtf8 } from 'node:buffer';
+import { ByteReader, varintSize, writeVarint } from '@plumtree/common';
 import type { ResolvedDirectoryOptions } from './directory-options.js';
 import { validatePattern } from './topic-pattern.js';
 
-/** Version written in byte 0 of every entry and state. */
+/** Version written in byte 0 of entries and states that carry no responder. */
 export const DIRECTORY_CODEC_VERSION = 1;
+
+/** Version written in byte 0 of entries and states that carry responders (body v2). */
+export const DIRECTORY_CODEC_VERSION_RESPONDERS = 2;
 
 /** Byte 1 of an encoded directory message: what follows. */
 export enum DirectoryMessageKind {
@@ -74,6 +88,10 @@ export const DIRECTORY_DROP_REASONS = [
   'invalid-topic',
   /** Subscriptions not in strictly ascending order (or repeated). */
   'unsorted-subscriptions',
+  /** More responders in one entry than `maxSubscriptions`. */
+  'too-many-responders',
+  /** Responders not in strictly ascending order (or repeated). */
+  'unsorted-responders',
   /** More entries in one state than `maxEntries`. */
   'too-many-entries',
   /** The same node twice in one state. */
@@ -95,7 +113,9 @@ export interface DecodedDirectoryEntry {
   readonly version: number;
   /** Topics and patterns, strictly ascending. */
   readonly subscriptions: readonly string[];
-  /** Size of the entry body in bytes (what it adds to a state). */
+  /** Topics and patterns the node answers requests on, strictly ascending. */
+  readonly responders: readonly string[];
+  /** Size of the entry body at version 2 (what it adds to a state; see the file comment). */
   readonly bodyBytes: number;
 }
 
@@ -120,89 +140,106 @@ export type DirectoryCodecLimits = Pick<
 >;
 
 const encoder = new TextEncoder();
-// isUtf8 validates first so a hostile string never costs an exception; `fatal` is a backstop and
-// `ignoreBOM` keeps a leading BOM as data so the string re-encodes to the same bytes.
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Bytes of `v` as a varint. */
-export function directoryVarintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
-}
+/** The shared byte reader, recording directory drop reasons. */
+type DirectoryReader = ByteReader<DirectoryDropReason>;
 
 function strSize(s: string): number {
   const len = Buffer.byteLength(s, 'utf8');
-  return directoryVarintSize(len) + len;
+  return varintSize(len) + len;
 }
 
-/** Size of an entry body: what one entry adds to a state. */
+/**
+ * Size of an entry body at version 2: what one entry adds to a state, and what every limit
+ * counts. Its entry message is `2 +` this, one byte less when it has no responder (version 1).
+ */
 export function directoryEntryBodySize(
   node: string,
   version: number,
   subscriptions: readonly string[],
+  responders: readonly string[] = [],
 ): number {
-  let size =
-    strSize(node) + directoryVarintSize(version) + directoryVarintSize(subscriptions.length);
+  let size = strSize(node) + varintSize(version) + varintSize(subscriptions.length);
   for (const s of subscriptions) size += strSize(s);
+  size += varintSize(responders.length);
+  for (const s of responders) size += strSize(s);
   return size;
-}
-
-function writeVarint(out: Uint8Array, o: number, v: number): number {
-  while (v >= 0x80) {
-    out[o++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  out[o++] = v;
-  return o;
 }
 
 function writeStr(out: Uint8Array, o: number, s: string): number {
   const len = Buffer.byteLength(s, 'utf8');
-  o = writeVarint(out, o, len);
+  o = writeVarint(len, out, o);
   encoder.encodeInto(s, out.subarray(o, o + len));
   return o + len;
 }
 
-function writeBody(out: Uint8Array, o: number, e: EncodableDirectoryEntry): number {
+function writeBody(
+  out: Uint8Array,
+  o: number,
+  e: EncodableDirectoryEntry,
+  codecVersion: number,
+): number {
   o = writeStr(out, o, e.node);
-  o = writeVarint(out, o, e.version);
-  o = writeVarint(out, o, e.subscriptions.length);
+  o = writeVarint(e.version, out, o);
+  o = writeVarint(e.subscriptions.length, out, o);
   for (const s of e.subscriptions) o = writeStr(out, o, s);
+  if (codecVersion === DIRECTORY_CODEC_VERSION) return o;
+  const responders = e.responders ?? [];
+  o = writeVarint(responders.length, out, o);
+  for (const s of responders) o = writeStr(out, o, s);
   return o;
 }
 
-/** What the encoder needs of an entry; subscriptions must already be strictly ascending. */
+/** What the encoder needs of an entry; both lists must already be strictly ascending. */
 export interface EncodableDirectoryEntry {
   readonly node: string;
   readonly version: number;
   readonly subscriptions: readonly string[];
+  /** Topics and patterns the node answers requests on. Default none. */
+  readonly responders?: readonly string[];
 }
 
-/** Encode one entry as an entry message. The caller keeps the subscriptions sorted. */
+/** The codec version of a message holding `entries`: 2 only when one has a responder. */
+function codecVersionOf(entries: readonly EncodableDirectoryEntry[]): number {
+  for (const e of entries) {
+    if ((e.responders?.length ?? 0) > 0) return DIRECTORY_CODEC_VERSION_RESPONDERS;
+  }
+  return DIRECTORY_CODEC_VERSION;
+}
+
+/** Body bytes of `e` as written at `codecVersion` (version 1 has no responder count). */
+function writtenBodySize(e: EncodableDirectoryEntry, codecVersion: number): number {
+  const size = directoryEntryBodySize(e.node, e.version, e.subscriptions, e.responders);
+  return codecVersion === DIRECTORY_CODEC_VERSION ? size - 1 : size;
+}
+
+/** Encode one entry as an entry message. The caller keeps both lists sorted. */
 export function encodeDirectoryEntry(e: EncodableDirectoryEntry): Uint8Array {
-  const out = new Uint8Array(2 + directoryEntryBodySize(e.node, e.version, e.subscriptions));
-  out[0] = DIRECTORY_CODEC_VERSION;
+  const v = codecVersionOf([e]);
+  const out = new Uint8Array(2 + writtenBodySize(e, v));
+  out[0] = v;
   out[1] = DirectoryMessageKind.Entry;
-  writeBody(out, 2, e);
+  writeBody(out, 2, e, v);
   return out;
 }
 
 /** Encode entries as a state message. */
 export function encodeDirectoryState(entries: Iterable<EncodableDirectoryEntry>): Uint8Array {
   const list = [...entries];
-  const sizes = list.map((e) => directoryEntryBodySize(e.node, e.version, e.subscriptions));
-  let size = 2 + directoryVarintSize(list.length);
-  for (const s of sizes) size += s;
+  const v = codecVersionOf(list);
+  let size = 2 + varintSize(list.length);
+  for (const e of list) size += writtenBodySize(e, v);
   const out = new Uint8Array(size);
-  out[0] = DIRECTORY_CODEC_VERSION;
+  out[0] = v;
   out[1] = DirectoryMessageKind.State;
-  let o = writeVarint(out, 2, list.length);
-  for (const e of list) o = writeBody(out, o, e);
+  let o = writeVarint(list.length, out, 2);
+  for (const e of list) o = writeBody(out, o, e, v);
   return out;
+}
+
+/** Whether byte 0 of a directory message is a codec version this build reads. */
+function isKnownCodecVersion(b: number | undefined): boolean {
+  return b === DIRECTORY_CODEC_VERSION || b === DIRECTORY_CODEC_VERSION_RESPONDERS;
 }
 
 /**
@@ -210,119 +247,90 @@ export function encodeDirectoryState(entries: Iterable<EncodableDirectoryEntry>)
  * it is not one this build reads. Lets the runtime route user broadcasts cheaply.
  */
 export function peekDirectoryKind(bytes: Uint8Array): DirectoryMessageKind | undefined {
-  if (bytes.length < 2 || bytes[0] !== DIRECTORY_CODEC_VERSION) return undefined;
+  if (bytes.length < 2 || !isKnownCodecVersion(bytes[0])) return undefined;
   const k = bytes[1];
   return k === DirectoryMessageKind.Entry || k === DirectoryMessageKind.State ? k : undefined;
 }
 
-/** A bounds-checked cursor; the first failure sticks and later reads return sentinels. */
-class Reader {
-  pos = 0;
-  reason: DirectoryDropReason | undefined = undefined;
-
-  constructor(readonly bytes: Uint8Array) {}
-
-  fail(reason: DirectoryDropReason): void {
-    this.reason ??= reason;
+/**
+ * A varint length then a string of 1..maxBytes UTF-8 bytes, or undefined; an empty or over-long
+ * string records the reason given for it.
+ */
+function readStr(
+  r: DirectoryReader,
+  maxBytes: number,
+  emptyReason: DirectoryDropReason,
+  longReason: DirectoryDropReason,
+): string | undefined {
+  const at = r.pos;
+  const len = r.varint('length');
+  if (len < 0) return undefined;
+  if (len === 0 || len > maxBytes) {
+    r.fail(len === 0 ? emptyReason : longReason, at, 'length');
+    return undefined;
   }
-
-  /** A canonical varint in [0, 2^53 - 1], or -1. */
-  varint(): number {
-    const b = this.bytes;
-    let p = this.pos;
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      if (p >= b.length) {
-        this.fail('truncated');
-        return -1;
-      }
-      const byte = b[p++]!;
-      // The 8th byte carries bits 49..55; above 0x0f the value passes 2^53 - 1.
-      if (i === 7 && byte > 0x0f) break;
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) {
-        if (byte === 0 && i > 0) break;
-        this.pos = p;
-        return value;
-      }
-      scale *= 0x80;
-    }
-    this.fail('bad-varint');
-    return -1;
-  }
-
-  /** A length-prefixed string of 1..maxBytes bytes, or undefined. */
-  str(
-    maxBytes: number,
-    emptyReason: DirectoryDropReason,
-    longReason: DirectoryDropReason,
-  ): string | undefined {
-    const len = this.varint();
-    if (len < 0) return undefined;
-    if (len === 0) {
-      this.fail(emptyReason);
-      return undefined;
-    }
-    if (len > maxBytes) {
-      this.fail(longReason);
-      return undefined;
-    }
-    const start = this.pos;
-    if (len > this.bytes.length - start) {
-      this.fail('truncated');
-      return undefined;
-    }
-    const view = this.bytes.subarray(start, start + len);
-    if (!isUtf8(view)) {
-      this.fail('bad-utf8');
-      return undefined;
-    }
-    try {
-      const s = decoder.decode(view);
-      this.pos = start + len;
-      return s;
-    } catch {
-      this.fail('bad-utf8');
-      return undefined;
-    }
-  }
+  return r.utf8(len, 'string', at);
 }
 
-function readBody(r: Reader, l: DirectoryCodecLimits): DecodedDirectoryEntry | undefined {
-  const start = r.pos;
-  const node = r.str(l.maxNodeNameBytes, 'empty-node-name', 'node-name-too-long');
-  if (node === undefined) return undefined;
-  const version = r.varint();
-  if (version < 0) return undefined;
-  const n = r.varint();
+/**
+ * A list of 0..`maxSubscriptions` strictly ascending valid topics or patterns, or undefined (the
+ * reason recorded). `what` names the list in the reader's error detail.
+ */
+function readTopicList(
+  r: DirectoryReader,
+  l: DirectoryCodecLimits,
+  what: 'subscription' | 'responder',
+  tooMany: DirectoryDropReason,
+  unsorted: DirectoryDropReason,
+): string[] | undefined {
+  // Each topic takes at least two bytes (length and one byte).
+  const n = r.count(l.maxSubscriptions, 2, `${what} count`, tooMany);
   if (n < 0) return undefined;
-  if (n > l.maxSubscriptions) {
-    r.fail('too-many-subscriptions');
-    return undefined;
-  }
-  // Each subscription takes at least two bytes: refuse a count the input cannot hold.
-  if (n * 2 > r.bytes.length - r.pos) {
-    r.fail('truncated');
-    return undefined;
-  }
-  const subscriptions: string[] = new Array<string>(n);
+  const list: string[] = new Array<string>(n);
   let prev = '';
   for (let i = 0; i < n; i++) {
-    const s = r.str(l.maxTopicBytes, 'invalid-topic', 'topic-too-long');
+    const at = r.pos;
+    const s = readStr(r, l.maxTopicBytes, 'invalid-topic', 'topic-too-long');
     if (s === undefined) return undefined;
     if (i > 0 && !(prev < s)) {
-      r.fail('unsorted-subscriptions');
+      r.fail(unsorted, at, what);
       return undefined;
     }
     if (validatePattern(s) !== null) {
-      r.fail('invalid-topic');
+      r.fail('invalid-topic', at, what);
       return undefined;
     }
-    subscriptions[i] = s;
+    list[i] = s;
     prev = s;
   }
-  return { node, version, subscriptions, bodyBytes: r.pos - start };
+  return list;
+}
+
+function readBody(
+  r: DirectoryReader,
+  l: DirectoryCodecLimits,
+  codecVersion: number,
+): DecodedDirectoryEntry | undefined {
+  const start = r.pos;
+  const node = readStr(r, l.maxNodeNameBytes, 'empty-node-name', 'node-name-too-long');
+  if (node === undefined) return undefined;
+  const version = r.varint('version');
+  if (version < 0) return undefined;
+  const subscriptions = readTopicList(
+    r,
+    l,
+    'subscription',
+    'too-many-subscriptions',
+    'unsorted-subscriptions',
+  );
+  if (subscriptions === undefined) return undefined;
+  if (codecVersion === DIRECTORY_CODEC_VERSION) {
+    // Counted at its version 2 size: one byte more for the absent responder count.
+    return { node, version, subscriptions, responders: [], bodyBytes: r.pos - start + 1 };
+  }
+  const responders = readTopicList(r, l, 'responder', 'too-many-responders', 'unsorted-responders');
+  if (responders === undefined) return undefined;
+  return { node, version, subscriptions, responders, bodyBytes: r.pos - start };
 }
 
 /**
@@ -334,14 +342,16 @@ export function decodeDirectoryMessage(
   limits: DirectoryCodecLimits,
 ): DirectoryDecodeResult {
   if (bytes.length < 2) return { ok: false, reason: 'truncated' };
-  if (bytes[0] !== DIRECTORY_CODEC_VERSION) return { ok: false, reason: 'unknown-codec-version' };
+  const codecVersion = bytes[0]!;
+  if (!isKnownCodecVersion(codecVersion)) return { ok: false, reason: 'unknown-codec-version' };
   const kind = bytes[1];
-  const r = new Reader(bytes);
-  r.pos = 2;
+  const r: DirectoryReader = new ByteReader(bytes, 2);
   const entries: DecodedDirectoryEntry[] = [];
   if (kind === DirectoryMessageKind.Entry) {
-    if (bytes.length > limits.maxEntryBytes) return { ok: false, reason: 'entry-too-large' };
-    const e = readBody(r, limits);
+    // A version 1 entry is checked at its version 2 size (see the file comment).
+    const v2Bytes = bytes.length + (codecVersion === DIRECTORY_CODEC_VERSION ? 1 : 0);
+    if (v2Bytes > limits.maxEntryBytes) return { ok: false, reason: 'entry-too-large' };
+    const e = readBody(r, limits, codecVersion);
     if (e !== undefined) entries.push(e);
   } else if (kind === DirectoryMessageKind.State) {
     // The entries' bodies are bounded by maxTotalBytes; the header (version, kind, count) comes
@@ -349,34 +359,31 @@ export function decodeDirectoryMessage(
     if (bytes.length > limits.maxTotalBytes + DIRECTORY_STATE_HEADER_MAX_BYTES) {
       return { ok: false, reason: 'state-too-large' };
     }
-    const n = r.varint();
-    if (n > limits.maxEntries) {
-      r.fail('too-many-entries');
-    } else if (n >= 0) {
-      // An entry body takes at least four bytes (name, version, count).
-      if (n * 4 > bytes.length - r.pos) r.fail('truncated');
-      const seen = new Set<string>();
-      for (let i = 0; i < n && r.reason === undefined; i++) {
-        const before = r.pos;
-        const e = readBody(r, limits);
-        if (e === undefined) break;
-        // The entry-message limit applies to each entry of a state too.
-        if (r.pos - before + 2 > limits.maxEntryBytes) {
-          r.fail('entry-too-large');
-          break;
-        }
-        if (seen.has(e.node)) {
-          r.fail('duplicate-node');
-          break;
-        }
-        seen.add(e.node);
-        entries.push(e);
+    // An entry body takes at least four bytes (name, version, count).
+    const n = r.count(limits.maxEntries, 4, 'entry count', 'too-many-entries');
+    const seen = new Set<string>();
+    for (let i = 0; i < n && r.error === undefined; i++) {
+      const before = r.pos;
+      const e = readBody(r, limits, codecVersion);
+      if (e === undefined) break;
+      // The entry-message limit applies to each entry of a state too, at its version 2 size.
+      if (e.bodyBytes + 2 > limits.maxEntryBytes) {
+        r.fail('entry-too-large', before, 'entry');
+        break;
       }
+      if (seen.has(e.node)) {
+        r.fail('duplicate-node', before, 'entry');
+        break;
+      }
+      seen.add(e.node);
+      entries.push(e);
     }
   } else {
     return { ok: false, reason: 'unknown-kind' };
   }
-  if (r.reason !== undefined) return { ok: false, reason: r.reason };
+  // Only varints, counts (with their own over-limit reasons) and strings are read, so the
+  // reader's own reasons are truncated, bad-varint and bad-utf8, all of them drop reasons.
+  if (r.error !== undefined) return { ok: false, reason: r.error.reason as DirectoryDropReason };
   if (r.pos !== bytes.length) return { ok: false, reason: 'trailing-bytes' };
   return { ok: true, kind, entries };
 }
@@ -394,10 +401,10 @@ export function directoryNameHash(s: string): number {
 
 /** The digest of `node` at `version` (at most {@link MAX_DIRECTORY_DIGEST_BYTES}). */
 export function encodeDirectoryDigest(node: string, version: number): Uint8Array {
-  const out = new Uint8Array(5 + directoryVarintSize(version));
+  const out = new Uint8Array(5 + varintSize(version));
   out[0] = DIRECTORY_DIGEST_TAG;
   new DataView(out.buffer).setUint32(1, directoryNameHash(node));
-  writeVarint(out, 5, version);
+  writeVarint(version, out, 5);
   return out;
 }
 
@@ -418,9 +425,8 @@ export interface DirectoryDigest {
 export function decodeDirectoryDigest(meta: Uint8Array): DirectoryDigest | null {
   if (meta.length < 6 || meta[0] !== DIRECTORY_DIGEST_TAG) return null;
   const nameHash = ((meta[1]! << 24) | (meta[2]! << 16) | (meta[3]! << 8) | meta[4]!) >>> 0;
-  const r = new Reader(meta);
-  r.pos = 5;
-  const version = r.varint();
+  const r = new ByteReader(meta, 5);
+  const version = r.varint('version');
   if (version < 0) return null;
   return { version, nameHash, length: r.pos };
 }

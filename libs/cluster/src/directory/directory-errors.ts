@@ -3,9 +3,11 @@
  * `subscribe`, options out of range, a local set beyond its limits); bytes from peers never
  * throw, they become counted drops (see `DirectoryDropReason`).
  */
+import { PlumtreeNodeError } from '../plumtree-node-error.js';
+import { formatProblems, type Problem } from '@plumtree/common';
 
 /** A topic or pattern given to the directory is not valid; `reason` says why. */
-export class InvalidTopicError extends Error {
+export class InvalidTopicError extends PlumtreeNodeError {
   override readonly name = 'InvalidTopicError';
 
   constructor(
@@ -19,7 +21,7 @@ export class InvalidTopicError extends Error {
 }
 
 /** A local change would take the local entry past a configured limit. */
-export class DirectoryLimitError extends Error {
+export class DirectoryLimitError extends PlumtreeNodeError {
   override readonly name = 'DirectoryLimitError';
 
   constructor(
@@ -32,13 +34,13 @@ export class DirectoryLimitError extends Error {
 }
 
 /** Directory options out of range; `problems` lists every one of them. */
-export class DirectoryOptionsError extends Error {
+export class DirectoryOptionsError extends PlumtreeNodeError {
   override readonly name = 'DirectoryOptionsError';
 
   constructor(
-    /** One line per problem. */
-    readonly problems: readonly string[],
+    /** Every problem, field by field. */
+    readonly problems: readonly Problem[],
   ) {
-    super(`invalid topic directory options: ${problems.join('; ')}`);
+    super(formatProblems('topic directory options', problems));
   }
 }

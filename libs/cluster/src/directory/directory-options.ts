@@ -1,3 +1,4 @@
+import type { Problem } from '@plumtree/common';
 import { DirectoryOptionsError } from './directory-errors.js';
 import { MAX_TOPIC_BYTES } from './topic-pattern.js';
 
@@ -6,7 +7,10 @@ import { MAX_TOPIC_BYTES } from './topic-pattern.js';
  * and keep: every decoded length and count is checked against them before anything is built.
  */
 export interface DirectoryOptions {
-  /** Subscriptions (topics and patterns) in one node's entry. Default 1024. */
+  /**
+   * Subscriptions (topics and patterns) in one node's entry, and separately its responders (the
+   * topics it answers requests on). Default 1024.
+   */
   readonly maxSubscriptions?: number;
   /** One topic or pattern in UTF-8 bytes, 1..255. Default 255. */
   readonly maxTopicBytes?: number;
@@ -53,21 +57,45 @@ export function resolveDirectoryOptions(options: DirectoryOptions = {}): Resolve
     const v = options[key];
     if (v !== undefined) merged[key] = v;
   }
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const key of Object.keys(merged) as (keyof ResolvedDirectoryOptions)[]) {
     const v = merged[key];
     if (!Number.isSafeInteger(v) || v < 1) {
-      problems.push(`${key} must be a positive integer (got ${String(v)})`);
+      problems.push({ field: key, message: `must be a positive integer (got ${String(v)})` });
     }
   }
   if (merged.maxTopicBytes > MAX_TOPIC_BYTES) {
-    problems.push(`maxTopicBytes must be at most ${MAX_TOPIC_BYTES} (got ${merged.maxTopicBytes})`);
+    problems.push({
+      field: 'maxTopicBytes',
+      message: `must be at most ${MAX_TOPIC_BYTES} (got ${merged.maxTopicBytes})`,
+    });
   }
   if (merged.maxEntryBytes > merged.maxTotalBytes) {
-    problems.push(
-      `maxEntryBytes (${merged.maxEntryBytes}) must not exceed maxTotalBytes (${merged.maxTotalBytes})`,
-    );
+    problems.push({
+      field: 'maxEntryBytes',
+      message: `must not exceed maxTotalBytes (${merged.maxTotalBytes}) (got ${merged.maxEntryBytes})`,
+    });
   }
   if (problems.length > 0) throw new DirectoryOptionsError(problems);
   return merged;
+}
+
+/**
+ * Check a directory's own node name against `options`: a non-empty string of at most
+ * `maxNodeNameBytes` UTF-8 bytes. Throws {@link DirectoryOptionsError}.
+ */
+export function checkLocalName(localName: string, options: ResolvedDirectoryOptions): void {
+  if (typeof localName !== 'string' || localName.length === 0) {
+    throw new DirectoryOptionsError([
+      { field: 'localName', message: 'must be a non-empty string' },
+    ]);
+  }
+  if (Buffer.byteLength(localName, 'utf8') > options.maxNodeNameBytes) {
+    throw new DirectoryOptionsError([
+      {
+        field: 'localName',
+        message: `is longer than maxNodeNameBytes (${options.maxNodeNameBytes})`,
+      },
+    ]);
+  }
 }

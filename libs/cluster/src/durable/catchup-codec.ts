@@ -1,8 +1,8 @@
 /**
  * Catch-up frames of durable topics: a node sends its per-stream high-water marks to a peer of
  * the topic (request, 0x83) and gets back one page of the records it lacks (response, 0x84).
- * They travel on the frame transport beside Plumtree frames (first byte 1), hand-off frames
- * (0x80) and request/reply frames (0x81/0x82), told apart by their first byte.
+ * They travel on the frame transport beside the other kinds of frame, told apart by their first
+ * byte (see frame-kinds.ts).
  *
  * Integers are big-endian. `u64` fields hold safe integers (at most 2^53 - 1); the decoder
  * rejects larger ones. Strings are a length then strict UTF-8.
@@ -43,13 +43,14 @@
  * header keys and a non-Ok response with records or `more` are rejected. Payloads are views of
  * the received frame.
  */
-import { isUtf8 } from 'node:buffer';
+import { ByteReader, ByteWriter } from '@plumtree/common';
 import type { DurableRecord, DurableRequestMark } from './durable-log.js';
+import { FrameKind } from '../frame-kinds.js';
 
-/** First byte of a catch-up request. */
-export const CATCHUP_REQUEST_KIND = 0x83;
-/** First byte of a catch-up response. */
-export const CATCHUP_RESPONSE_KIND = 0x84;
+/** First byte of a catch-up request (`FrameKind.CatchupRequest`). */
+export const CATCHUP_REQUEST_KIND = FrameKind.CatchupRequest;
+/** First byte of a catch-up response (`FrameKind.CatchupResponse`). */
+export const CATCHUP_RESPONSE_KIND = FrameKind.CatchupResponse;
 /** Longest topic, in UTF-8 bytes. */
 export const CATCHUP_MAX_TOPIC_BYTES = 1024;
 /** Longest origin (node name), in UTF-8 bytes. */
@@ -114,6 +115,15 @@ export function catchupRecordBytes(r: DurableRecord): number {
   return n;
 }
 
+/** A stream's id, (origin, epoch): how every mark and every record starts. */
+function writeStream(
+  w: { str16(s: string): void; u64(v: number): void },
+  s: { readonly origin: string; readonly epoch: number },
+): void {
+  w.str16(s.origin);
+  w.u64(s.epoch);
+}
+
 function checkString(what: string, s: string, max: number, min = 1): void {
   const n = Buffer.byteLength(s, 'utf8');
   if (n < min || n > max) throw new RangeError(`${what} of ${n} bytes is outside ${min}..${max}`);
@@ -128,43 +138,6 @@ function checkSafe(what: string, v: number, min = 0): void {
 function checkU32(what: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
     throw new RangeError(`${what} ${v} is not a u32`);
-  }
-}
-
-/** A cursor that writes into a preallocated buffer. */
-class Writer {
-  readonly out: Buffer;
-  private pos = 0;
-  constructor(size: number) {
-    this.out = Buffer.allocUnsafe(size);
-  }
-  u8(v: number): void {
-    this.out[this.pos++] = v;
-  }
-  u16(v: number): void {
-    this.out.writeUInt16BE(v, this.pos);
-    this.pos += 2;
-  }
-  u32(v: number): void {
-    this.out.writeUInt32BE(v >>> 0, this.pos);
-    this.pos += 4;
-  }
-  u64(v: number): void {
-    this.out.writeBigUInt64BE(BigInt(v), this.pos);
-    this.pos += 8;
-  }
-  str16(s: string): void {
-    const n = this.out.write(s, this.pos + 2, 'utf8');
-    this.out.writeUInt16BE(n, this.pos);
-    this.pos += 2 + n;
-  }
-  bytes(b: Uint8Array): void {
-    this.out.set(b, this.pos);
-    this.pos += b.length;
-  }
-  done(): Uint8Array {
-    if (this.pos !== this.out.length) throw new Error('catch-up frame size mismatch');
-    return new Uint8Array(this.out.buffer, this.out.byteOffset, this.out.length);
   }
 }
 
@@ -187,7 +160,7 @@ export function encodeCatchupRequest(r: Omit<CatchupRequest, 'kind'>): Uint8Arra
     checkSafe('hwm', m.hwm);
     size += catchupMarkBytes(m);
   }
-  const w = new Writer(size);
+  const w = new ByteWriter(size);
   w.u8(CATCHUP_REQUEST_KIND);
   w.u32(r.requestId);
   w.str16(r.topic);
@@ -195,8 +168,7 @@ export function encodeCatchupRequest(r: Omit<CatchupRequest, 'kind'>): Uint8Arra
   w.u32(r.maxBytes);
   w.u32(r.marks.length);
   for (const m of r.marks) {
-    w.str16(m.origin);
-    w.u64(m.epoch);
+    writeStream(w, m);
     w.u64(m.hwm);
   }
   return w.done();
@@ -234,7 +206,7 @@ export function encodeCatchupResponse(r: Omit<CatchupResponse, 'kind'>): Uint8Ar
     checkU32('payload length', rec.payload.length);
     size += catchupRecordBytes(rec);
   }
-  const w = new Writer(size);
+  const w = new ByteWriter(size);
   w.u8(CATCHUP_RESPONSE_KIND);
   w.u32(r.requestId);
   w.u8(r.status);
@@ -242,8 +214,7 @@ export function encodeCatchupResponse(r: Omit<CatchupResponse, 'kind'>): Uint8Ar
   w.str16(r.topic);
   w.u32(r.records.length);
   for (const rec of r.records) {
-    w.str16(rec.origin);
-    w.u64(rec.epoch);
+    writeStream(w, rec);
     w.u64(rec.seq);
     w.u64(rec.publishedAtMs);
     if (rec.headers === undefined) {
@@ -262,127 +233,65 @@ export function encodeCatchupResponse(r: Omit<CatchupResponse, 'kind'>): Uint8Ar
   return w.done();
 }
 
-/** A bounds-checked reader; every method returns null (never throws) when input runs short. */
-class Reader {
-  private pos = 0;
-  private readonly view: DataView;
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  get left(): number {
-    return this.bytes.length - this.pos;
-  }
-  u8(): number | null {
-    if (this.left < 1) return null;
-    return this.bytes[this.pos++]!;
-  }
-  u16(): number | null {
-    if (this.left < 2) return null;
-    const v = this.view.getUint16(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  u32(): number | null {
-    if (this.left < 4) return null;
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  /** A u64 that must be a safe integer. */
-  u64(): number | null {
-    if (this.left < 8) return null;
-    const hi = this.view.getUint32(this.pos);
-    const lo = this.view.getUint32(this.pos + 4);
-    this.pos += 8;
-    if (hi > 0x1fffff) return null;
-    return hi * 0x1_0000_0000 + lo;
-  }
-  str(len: number): string | null {
-    if (this.left < len) return null;
-    const b = this.bytes.subarray(this.pos, this.pos + len);
-    if (!isUtf8(b)) return null;
-    this.pos += len;
-    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
-  }
-  str16(min: number, max: number): string | null {
-    const len = this.u16();
-    if (len === null || len < min || len > max) return null;
-    return this.str(len);
-  }
-  sub(len: number): Uint8Array | null {
-    if (this.left < len) return null;
-    const b = this.bytes.subarray(this.pos, this.pos + len);
-    this.pos += len;
-    return b;
-  }
-}
-
 // Smallest encodings, so a count can be checked against the bytes left before looping.
 const MIN_MARK_BYTES = 2 + 1 + 16;
 const MIN_RECORD_BYTES = 2 + 1 + 24 + 2 + 4;
 
-function decodeRequest(rd: Reader): CatchupRequest | null {
-  const requestId = rd.u32();
-  if (requestId === null) return null;
-  const topic = rd.str16(1, CATCHUP_MAX_TOPIC_BYTES);
-  if (topic === null) return null;
-  const maxMessages = rd.u32();
-  const maxBytes = rd.u32();
-  const count = rd.u32();
-  if (maxMessages === null || maxBytes === null || count === null) return null;
-  if (count > CATCHUP_MAX_MARKS || count * MIN_MARK_BYTES > rd.left) return null;
+function decodeRequest(rd: ByteReader): CatchupRequest | null {
+  const requestId = rd.u32('request id');
+  const topic = rd.str16(1, CATCHUP_MAX_TOPIC_BYTES, 'topic');
+  const maxMessages = rd.u32('maxMessages');
+  const maxBytes = rd.u32('maxBytes');
+  const count = rd.u32('mark count');
+  if (topic === undefined || rd.error !== undefined) return null;
+  if (count > CATCHUP_MAX_MARKS || count * MIN_MARK_BYTES > rd.remaining) return null;
   const marks: DurableRequestMark[] = [];
   for (let i = 0; i < count; i++) {
-    const origin = rd.str16(1, CATCHUP_MAX_ORIGIN_BYTES);
-    if (origin === null) return null;
-    const epoch = rd.u64();
-    const hwm = rd.u64();
-    if (epoch === null || hwm === null) return null;
+    const origin = rd.str16(1, CATCHUP_MAX_ORIGIN_BYTES, 'origin');
+    const epoch = rd.u64('epoch');
+    const hwm = rd.u64('hwm');
+    if (origin === undefined || rd.error !== undefined) return null;
     marks.push({ origin, epoch, hwm });
   }
-  if (rd.left !== 0) return null;
+  if (rd.remaining !== 0) return null;
   return { kind: CATCHUP_REQUEST_KIND, requestId, topic, marks, maxMessages, maxBytes };
 }
 
-function decodeRecord(rd: Reader): DurableRecord | null {
-  const origin = rd.str16(1, CATCHUP_MAX_ORIGIN_BYTES);
-  if (origin === null) return null;
-  const epoch = rd.u64();
-  const seq = rd.u64();
-  const publishedAtMs = rd.u64();
-  const headerCount = rd.u16();
-  if (epoch === null || seq === null || publishedAtMs === null || headerCount === null) {
-    return null;
-  }
-  if (seq < 1) return null;
+function decodeRecord(rd: ByteReader): DurableRecord | null {
+  const origin = rd.str16(1, CATCHUP_MAX_ORIGIN_BYTES, 'origin');
+  const epoch = rd.u64('epoch');
+  const seq = rd.u64('seq');
+  const publishedAtMs = rd.u64('publishedAtMs');
+  const headerCount = rd.u16('header count');
+  if (origin === undefined || rd.error !== undefined || seq < 1) return null;
   let headers: Record<string, string> | undefined;
   if (headerCount !== CATCHUP_NO_HEADERS) {
-    if (headerCount > CATCHUP_MAX_HEADERS || headerCount * 4 > rd.left) return null;
+    if (headerCount > CATCHUP_MAX_HEADERS || headerCount * 4 > rd.remaining) return null;
     const entries: [string, string][] = [];
     const keys = new Set<string>();
     for (let i = 0; i < headerCount; i++) {
-      const k = rd.str16(0, 0xffff);
-      if (k === null) return null;
-      const v = rd.str16(0, 0xffff);
-      if (v === null || keys.has(k)) return null;
+      const k = rd.str16(0, 0xffff, 'header key');
+      const v = rd.str16(0, 0xffff, 'header value');
+      if (k === undefined || v === undefined || keys.has(k)) return null;
       keys.add(k);
       entries.push([k, v]);
     }
     // fromEntries defines own properties, so a "__proto__" key stays a plain header.
     headers = Object.fromEntries(entries);
   }
-  const payloadLength = rd.u32();
-  if (payloadLength === null) return null;
-  const payload = rd.sub(payloadLength);
-  if (payload === null) return null;
+  const payloadLength = rd.u32('payload length');
+  const payload = payloadLength < 0 ? undefined : rd.view(payloadLength, 'payload', rd.pos - 4);
+  if (payload === undefined) return null;
   return { origin, epoch, seq, publishedAtMs, headers, payload };
 }
 
-function decodeResponse(rd: Reader): CatchupResponse | null {
-  const requestId = rd.u32();
-  const status = rd.u8();
-  const flags = rd.u8();
-  if (requestId === null || status === null || flags === null) return null;
+function decodeResponse(rd: ByteReader): CatchupResponse | null {
+  const requestId = rd.u32('request id');
+  const status = rd.u8('status');
+  const flags = rd.u8('flags');
+  const topic = rd.str16(1, CATCHUP_MAX_TOPIC_BYTES, 'topic');
+  const count = rd.u32('record count');
+  if (topic === undefined || rd.error !== undefined) return null;
   if (
     status !== CatchupStatus.Ok &&
     status !== CatchupStatus.NotDurable &&
@@ -392,12 +301,7 @@ function decodeResponse(rd: Reader): CatchupResponse | null {
   }
   if ((flags & ~1) !== 0) return null;
   const more = flags === 1;
-  const topic = rd.str16(1, CATCHUP_MAX_TOPIC_BYTES);
-  if (topic === null) return null;
-  const count = rd.u32();
-  if (count === null || count > CATCHUP_MAX_RECORDS || count * MIN_RECORD_BYTES > rd.left) {
-    return null;
-  }
+  if (count > CATCHUP_MAX_RECORDS || count * MIN_RECORD_BYTES > rd.remaining) return null;
   if (status !== CatchupStatus.Ok && (count > 0 || more)) return null;
   const records: DurableRecord[] = [];
   for (let i = 0; i < count; i++) {
@@ -405,15 +309,15 @@ function decodeResponse(rd: Reader): CatchupResponse | null {
     if (r === null) return null;
     records.push(r);
   }
-  if (rd.left !== 0) return null;
+  if (rd.remaining !== 0) return null;
   return { kind: CATCHUP_RESPONSE_KIND, requestId, topic, status, more, records };
 }
 
 /** Decode a catch-up request or response; null for anything malformed (never throws). */
 export function decodeCatchupFrame(bytes: Uint8Array): CatchupRequest | CatchupResponse | null {
   if (bytes.length < 1) return null;
-  const rd = new Reader(bytes);
-  const kind = rd.u8();
+  const rd = new ByteReader(bytes, 1);
+  const kind = bytes[0];
   if (kind === CATCHUP_REQUEST_KIND) return decodeRequest(rd);
   if (kind === CATCHUP_RESPONSE_KIND) return decodeResponse(rd);
   return null;

@@ -8,6 +8,8 @@
  * `pageMessages / (paceMs + round trip + append time)` records per second per topic: the pause
  * between pages is what leaves room for live traffic.
  */
+import { PlumtreeNodeError } from '../plumtree-node-error.js';
+import { formatProblems, type Problem } from '@plumtree/common';
 
 /** What a caller may set; every field has a default. */
 export interface DurableReplicatorOptions {
@@ -72,10 +74,10 @@ export const DEFAULT_DURABLE_REPLICATOR_OPTIONS: ResolvedDurableReplicatorOption
 };
 
 /** Invalid replicator options; `problems` lists every one found. */
-export class DurableOptionsError extends Error {
+export class DurableOptionsError extends PlumtreeNodeError {
   override readonly name = 'DurableOptionsError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid durable replicator options: ${problems.join('; ')}`);
+  constructor(readonly problems: readonly Problem[]) {
+    super(formatProblems('durable replicator options', problems));
   }
 }
 
@@ -99,22 +101,25 @@ export function resolveDurableReplicatorOptions(
   options: DurableReplicatorOptions = {},
 ): ResolvedDurableReplicatorOptions {
   const out: Record<string, number> = { ...DEFAULT_DURABLE_REPLICATOR_OPTIONS };
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const [key, value] of Object.entries(options)) {
     if (!(key in MIN)) {
-      problems.push(`unknown option ${key}`);
+      problems.push({ field: key, message: 'unknown option' });
       continue;
     }
     if (value === undefined) continue;
     const min = MIN[key as keyof DurableReplicatorOptions];
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-      problems.push(`${key} must be an integer >= ${min} (got ${String(value)})`);
+      problems.push({ field: key, message: `must be an integer >= ${min} (got ${String(value)})` });
       continue;
     }
     out[key] = value;
   }
   if ((out['maxMarksPerRequest'] ?? 0) > 16_384) {
-    problems.push('maxMarksPerRequest must be at most 16384 (the frame cap)');
+    problems.push({
+      field: 'maxMarksPerRequest',
+      message: 'must be at most 16384 (the frame cap)',
+    });
   }
   if (problems.length > 0) throw new DurableOptionsError(problems);
   return out as unknown as ResolvedDurableReplicatorOptions;

@@ -6,4 +6,5 @@ export * from './durable-log.js';
 export * from './memory-durable-log.js';
 export * from './catchup-codec.js';
 export * from './durable-options.js';
+export * from './durable-replicator-types.js';
 export * from './durable-replicator.js';

@@ -255,7 +255,7 @@ describe('Lazarus', () => {
     expect(err).toBeInstanceOf(LazarusOptionsError);
     const problems = (err as LazarusOptionsError).problems;
     expect(problems).toHaveLength(6);
-    expect(problems.join('\n')).toMatch(/intervalMs/);
-    expect(problems.join('\n')).toMatch(/listed twice/);
+    expect(problems.map((p) => p.field)).toEqual([...new Array(5).fill('seeds'), 'intervalMs']);
+    expect(problems.map((p) => p.message).join('\n')).toMatch(/listed twice/);
   });
 });

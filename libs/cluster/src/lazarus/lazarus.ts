@@ -25,7 +25,9 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { Observable, Subject } from 'rxjs';
+import { formatProblems, type Problem } from '@plumtree/common';
 import { joinHostPort } from '@plumtree/swim';
+import { PlumtreeNodeError } from '../plumtree-node-error.js';
 import {
   canonicalAddress,
   parseSeedAddress,
@@ -89,10 +91,10 @@ export interface LazarusReconnection {
 }
 
 /** Thrown by the {@link Lazarus} constructor for invalid options; lists every problem. */
-export class LazarusOptionsError extends Error {
+export class LazarusOptionsError extends PlumtreeNodeError {
   override readonly name = 'LazarusOptionsError';
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid Lazarus options: ${problems.join('; ')}`);
+  constructor(readonly problems: readonly Problem[]) {
+    super(formatProblems('Lazarus options', problems));
   }
 }
 
@@ -134,10 +136,16 @@ export class Lazarus {
     private readonly host: LazarusHost,
     options: LazarusOptions,
   ) {
-    const problems = validateSeedAddresses(options.seeds);
+    const problems: Problem[] = validateSeedAddresses(options.seeds).map((message) => ({
+      field: 'seeds',
+      message,
+    }));
     const intervalMs = options.intervalMs ?? DEFAULT_LAZARUS_INTERVAL_MS;
     if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
-      problems.push(`intervalMs: must be a positive number of milliseconds, got ${intervalMs}`);
+      problems.push({
+        field: 'intervalMs',
+        message: `must be a positive number of milliseconds, got ${intervalMs}`,
+      });
     }
     if (problems.length > 0) throw new LazarusOptionsError(problems);
     this.seeds = options.seeds.map((s) => parseSeedAddress(s) as SeedAddress);

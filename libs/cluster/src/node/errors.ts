@@ -2,26 +2,23 @@
  * Typed errors of the node runtime, one concern each, so callers can tell a full payload from a
  * closed node from a topic nobody subscribes to without parsing messages.
  */
+import { formatProblems, type Problem } from '@plumtree/common';
 
-/** Base class of every error a {@link PlumtreeNode} throws or rejects with. */
-export class PlumtreeNodeError extends Error {
-  override readonly name: string = 'PlumtreeNodeError';
-}
+import { PlumtreeNodeError } from '../plumtree-node-error.js';
+
+export { PlumtreeNodeError };
 
 /** One invalid option: the field (dotted for nested ones) and what is wrong with it. */
-export interface NodeOptionProblem {
-  readonly field: string;
-  readonly message: string;
-}
+export type NodeOptionProblem = Problem;
 
-/** Thrown by `PlumtreeNode.start` for invalid options; names every bad field at once. */
+/**
+ * Thrown by `PlumtreeNode.start` for invalid options; names every bad field at once. The shape of
+ * `@plumtree/common`'s `ProblemListError`, kept under the node's own base error.
+ */
 export class PlumtreeNodeOptionsError extends PlumtreeNodeError {
   override readonly name = 'PlumtreeNodeOptionsError';
   constructor(readonly problems: readonly NodeOptionProblem[]) {
-    super(
-      `Invalid PlumtreeNode options (${problems.length} problem${problems.length === 1 ? '' : 's'}): ` +
-        problems.map((p) => `${p.field}: ${p.message}`).join('; '),
-    );
+    super(formatProblems('PlumtreeNode options', problems));
   }
 }
 
@@ -49,7 +46,7 @@ export class NodeClosedError extends PlumtreeNodeError {
  * message to, or every subscriber tried failed to acknowledge it.
  */
 export class NoSubscribersError extends PlumtreeNodeError {
-  override readonly name = 'NoSubscribersError';
+  override readonly name: string = 'NoSubscribersError';
   constructor(
     readonly topic: string,
     /** Subscribers tried, in order; empty when none was known. */

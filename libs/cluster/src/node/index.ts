@@ -1,17 +1,9 @@
 /**
- * The node runtime: `PlumtreeNode` (SWIM + topic directory + one Plumtree tree per topic +
- * frame transport), its options, payload codecs, deliveries, events and typed errors.
+ * The node runtime's root: `PlumtreeNode` (SWIM + topic directory + one Plumtree tree per topic +
+ * frame transport), its options, statistics and typed errors. The engines it wires live in the
+ * folders beside this one.
  */
 export * from './errors.js';
-export * from './payload-codec.js';
-export * from './message-id.js';
-export * from './delivery.js';
 export * from './plumtree-node-options.js';
-export * from './handoff-codec.js';
-export * from './frame-encoder.js';
-export * from './deferred-control.js';
-export * from './topic-peers.js';
+export type { NodeCounters, NodeTopicStats, PlumtreeNodeStats } from './node-stats.js';
 export * from './plumtree-node.js';
-export * from './rpc-codec.js';
-export * from './rpc-errors.js';
-export * from './rpc.js';

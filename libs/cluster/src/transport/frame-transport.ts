@@ -18,205 +18,32 @@
  * {@link PLUMTREE_STREAM_FIRST_BYTE}; after the preamble (see frame-handshake.ts) frames are
  * parsed incrementally and handed to the frame handler with the sender's node name. Malformed
  * input closes the connection and is counted; nothing throws out of a socket callback.
+ *
+ * This file holds the outbound connections (dial, preamble, redial, idle close) and the public
+ * surface; the options and counters are in frame-transport-options.ts, a peer's queue and its
+ * batched write in peer-link.ts, the accepted connections in inbound-connections.ts.
  */
 import type { Duplex } from 'node:stream';
-import type { Keyring, SwimTransport } from '@plumtree/swim';
 import {
   encodePreamble,
   FRAME_HEADER_BYTES,
-  openFrame,
   parsePreamble,
   PLUMTREE_STREAM_FIRST_BYTE,
   PREAMBLE_HEADER_BYTES,
-  SEAL_OVERHEAD_BYTES,
-  sealFrame,
-  validateNodeName,
 } from './frame-handshake.js';
-import { FrameReader } from './frame-reader.js';
-import { reconnectDelayMs, type BackoffBounds } from './reconnect-backoff.js';
-
-/** Options of a {@link FrameTransport}. */
-export interface FrameTransportOptions {
-  /** The SWIM node's transport: frames share its TCP port. */
-  readonly transport: SwimTransport;
-  /** This node's name, sent in the preamble of every connection it dials. */
-  readonly localName: string;
-  /** Peer name to `host:port` (the SWIM member address); undefined for an unknown peer. */
-  readonly resolve: (peer: string) => string | undefined;
-  /**
-   * Seal frames (and the preamble) with the primary key, open with any key. Null or empty:
-   * plain. Both ends must agree, and each end checks the other's preamble, so a new key must be
-   * installed on every node before any node makes it primary (memberlist's rotation order).
-   * Whether to seal is decided at construction.
-   */
-  readonly keyring?: Keyring | null;
-  /** Cap on one peer's queue in bytes (queued + in the socket), default 4 MiB. */
-  readonly maxQueueBytes?: number;
-  /** Largest frame sent or accepted, in bytes, default 8 MiB + 64 KiB. */
-  readonly maxFrameBytes?: number;
-  /** Bound on connecting and on the preamble exchange, in milliseconds, default 5000. */
-  readonly dialTimeoutMs?: number;
-  /** Redial delay bounds after a failure, in milliseconds, default 50 .. 5000. */
-  readonly reconnectBackoffMs?: { initial: number; max: number };
-  /**
-   * Close an outbound connection nothing was written to for this long (it is redialed on the
-   * next send). Default: never.
-   */
-  readonly idleTimeoutMs?: number;
-}
-
-/** What {@link FrameTransport.send} did with a frame. */
-export type SendResult = 'queued' | 'overflow' | 'closed' | 'unknown-peer';
-
-/** Counters of a {@link FrameTransport}. */
-export interface FrameTransportStats {
-  /** Frames written to sockets. */
-  framesSent: number;
-  /** Frames received and handed to the frame handler. */
-  framesReceived: number;
-  /** Bytes written to sockets: preambles, length headers and (sealed) bodies. */
-  bytesSent: number;
-  /** Bytes read from accepted connections, preambles included. */
-  bytesReceived: number;
-  /** Frames refused because a peer's queue was full (also in `drops.overflow`). */
-  overflows: number;
-  /** Dials after a failed dial, refused preamble or broken connection (not after an idle close). */
-  reconnects: number;
-  /**
-   * Socket writes of frame data: one per batch of small frames, one per large frame (its header
-   * is corked with it). `framesSent / writes` is the batching factor.
-   */
-  writes: number;
-  /** Dropped frames and refused connections, by reason (see {@link FrameDropReason}). */
-  drops: Record<string, number>;
-  /** Peers with outbound state (a queue, a connection or a pending redial). */
-  peers: number;
-  /** Bytes waiting over all peers (queued + in sockets). */
-  queuedBytes: number;
-}
-
-/**
- * Why a frame or a connection was dropped:
- * - `overflow`: a peer's queue was full; `frame-too-large`: a frame above `maxFrameBytes` was
- *   sent or announced; `unknown-peer`: `resolve` knew no address; `discarded`: frames still queued
- *   when a peer was disconnected, became unknown, or the transport closed;
- * - `bad-preamble`, `bad-version`, `encryption-mismatch` (one end sealed, the other not),
- *   `auth-failed` (no key opened the name), `bad-name`: refused preambles;
- *   `peer-name-mismatch`: the dialed address answered with another node's name;
- *   `handshake-timeout`: no preamble within `dialTimeoutMs`; `dial-failed`: connect failed;
- * - `decrypt-failed`: a sealed batch no key opened; `bad-batch`: an opened batch whose frame
- *   lengths do not add up; `handler-error`: the frame handler threw;
- *   `internal-error`: a bug caught at a socket callback.
- */
-export type FrameDropReason =
-  | 'overflow'
-  | 'frame-too-large'
-  | 'unknown-peer'
-  | 'discarded'
-  | 'bad-preamble'
-  | 'bad-version'
-  | 'encryption-mismatch'
-  | 'auth-failed'
-  | 'bad-name'
-  | 'peer-name-mismatch'
-  | 'handshake-timeout'
-  | 'dial-failed'
-  | 'decrypt-failed'
-  | 'bad-batch'
-  | 'handler-error'
-  | 'internal-error';
-
-const DROP_REASONS: readonly FrameDropReason[] = [
-  'overflow',
-  'frame-too-large',
-  'unknown-peer',
-  'discarded',
-  'bad-preamble',
-  'bad-version',
-  'encryption-mismatch',
-  'auth-failed',
-  'bad-name',
-  'peer-name-mismatch',
-  'handshake-timeout',
-  'dial-failed',
-  'decrypt-failed',
-  'bad-batch',
-  'handler-error',
-  'internal-error',
-];
-
-/** Defaults of {@link FrameTransportOptions}. */
-export const FRAME_TRANSPORT_DEFAULTS = {
-  /** Per-peer queue cap: 4 MiB. */
-  maxQueueBytes: 4 * 1024 * 1024,
-  /** Frame cap: 8 MiB + 64 KiB (an 8 MiB payload plus frame headers). */
-  maxFrameBytes: 8 * 1024 * 1024 + 64 * 1024,
-  /** Dial and preamble timeout. */
-  dialTimeoutMs: 5000,
-  /** Redial backoff bounds. */
-  reconnectBackoffMs: { initial: 50, max: 5000 } as BackoffBounds,
-} as const;
-
-// Frames below this are copied into a shared batch buffer (one write for many frames: the copy of
-// a small frame costs less than a write request of its own); larger ones are written in place.
-const COPY_BELOW_BYTES = 16 * 1024;
-// Bytes gathered into one batch buffer; also about what one flush hands the socket before it
-// waits for 'drain'.
-const BATCH_BYTES = 128 * 1024;
-// TCP keepalive so a peer that vanished without FIN/RST is noticed on idle connections.
-const KEEPALIVE_DELAY_MS = 15_000;
-
-type Phase = 'idle' | 'dialing' | 'up' | 'backoff';
-
-/** Outbound state of one peer. */
-class PeerLink {
-  phase: Phase = 'idle';
-  socket: Duplex | null = null;
-  /** Frames waiting; slots before `head` are already written. */
-  queue: Array<Uint8Array | undefined> = [];
-  head = 0;
-  /** Bytes in `queue` from `head` on, length headers included. */
-  queuedBytes = 0;
-  /** Consecutive failed connections; reset by a completed preamble exchange. */
-  failures = 0;
-  timer: NodeJS.Timeout | null = null;
-  /** A write returned false: wait for 'drain'. */
-  blocked = false;
-  flushScheduled = false;
-  /** Set when the idle check ends the connection on purpose: no backoff; redial only if frames wait. */
-  /** The state last raised to the peer-state handler. */
-  reported: 'unknown' | 'up' | 'down' = 'unknown';
-  idleClosing = false;
-  lastWriteMs = 0;
-
-  constructor(readonly name: string) {}
-
-  get pendingFrames(): number {
-    return this.queue.length - this.head;
-  }
-
-  /** Bytes waiting for this peer: queued plus accepted by the socket but not yet sent. */
-  get waitingBytes(): number {
-    return this.queuedBytes + (this.socket ? this.socket.writableLength : 0);
-  }
-
-  clearQueue(): number {
-    const n = this.pendingFrames;
-    this.queue = [];
-    this.head = 0;
-    this.queuedBytes = 0;
-    return n;
-  }
-}
-
-/** State of one accepted connection. */
-interface InboundConn {
-  readonly stream: Duplex;
-  name: string | null;
-  hello: Buffer | null;
-  reader: FrameReader | null;
-  timer: NodeJS.Timeout | null;
-}
+import {
+  FRAME_DROP_REASONS,
+  resolveFrameTransportOptions,
+  type FrameDropReason,
+  type FrameTransportOptions,
+  type FrameTransportStats,
+  type ResolvedFrameTransportOptions,
+  type SendResult,
+} from './frame-transport-options.js';
+import { InboundConnections } from './inbound-connections.js';
+import { setKeepAlive } from './keepalive.js';
+import { PeerLink } from './peer-link.js';
+import { reconnectDelayMs } from './reconnect-backoff.js';
 
 function noop(): void {}
 
@@ -225,23 +52,12 @@ function noop(): void {}
  * node on `swimNode.streamTransport`; call {@link close} before closing the SWIM node.
  */
 export class FrameTransport {
-  private readonly transport: SwimTransport;
-  private readonly localName: string;
-  private readonly resolve: (peer: string) => string | undefined;
-  private readonly keyring: Keyring | null;
-  private readonly sealing: boolean;
-  private readonly maxQueueBytes: number;
-  private readonly maxFrameBytes: number;
-  private readonly dialTimeoutMs: number;
-  private readonly backoff: BackoffBounds;
-  private readonly idleTimeoutMs: number | undefined;
-
+  private readonly o: ResolvedFrameTransportOptions;
   private readonly links = new Map<string, PeerLink>();
-  private readonly inbound = new Set<InboundConn>();
+  private readonly inbound: InboundConnections;
   private dirty: PeerLink[] = [];
   private flushArmed = false;
   private idleTimer: NodeJS.Timeout | null = null;
-  private inboundPaused = false;
   private closed = false;
   private frameHandler: (from: string, frame: Uint8Array) => void = noop;
   private peerStateHandler: (peer: string, up: boolean) => void = noop;
@@ -262,42 +78,24 @@ export class FrameTransport {
    * cap) and an Error when another handler owns the first byte.
    */
   constructor(options: FrameTransportOptions) {
-    validateNodeName(options.localName);
-    this.transport = options.transport;
-    this.localName = options.localName;
-    this.resolve = options.resolve;
-    this.keyring = options.keyring ?? null;
-    // Decided once: both ends must agree on sealing for the preamble exchange to succeed, so a
-    // keyring emptied later must not silently switch this node to plain frames.
-    this.sealing = this.keyring?.enabled === true;
-    this.maxQueueBytes = options.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes;
-    this.maxFrameBytes = options.maxFrameBytes ?? FRAME_TRANSPORT_DEFAULTS.maxFrameBytes;
-    this.dialTimeoutMs = options.dialTimeoutMs ?? FRAME_TRANSPORT_DEFAULTS.dialTimeoutMs;
-    this.backoff = options.reconnectBackoffMs ?? FRAME_TRANSPORT_DEFAULTS.reconnectBackoffMs;
-    this.idleTimeoutMs = options.idleTimeoutMs;
-    const positive: Array<[string, number | undefined]> = [
-      ['maxQueueBytes', this.maxQueueBytes],
-      ['maxFrameBytes', this.maxFrameBytes],
-      ['dialTimeoutMs', this.dialTimeoutMs],
-      ['reconnectBackoffMs.initial', this.backoff.initial],
-      ['reconnectBackoffMs.max', this.backoff.max],
-      ['idleTimeoutMs', this.idleTimeoutMs],
-    ];
-    for (const [field, v] of positive) {
-      if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
-        throw new RangeError(`FrameTransport: ${field} must be a positive number, got ${v}`);
-      }
-    }
-    if (this.maxFrameBytes > 0xffffffff - FRAME_HEADER_BYTES - SEAL_OVERHEAD_BYTES) {
-      throw new RangeError('FrameTransport: maxFrameBytes must fit a u32 length');
-    }
-    this.drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
+    this.o = resolveFrameTransportOptions(options);
+    this.drops = Object.fromEntries(FRAME_DROP_REASONS.map((r) => [r, 0])) as Record<
       FrameDropReason,
       number
     >;
-    this.transport.streams.register([PLUMTREE_STREAM_FIRST_BYTE], (stream) => this.accept(stream));
-    if (this.idleTimeoutMs !== undefined) {
-      this.idleTimer = setInterval(() => this.closeIdle(), Math.max(10, this.idleTimeoutMs / 2));
+    this.inbound = new InboundConnections({
+      options: this.o,
+      counters: this.counters,
+      drops: this.drops,
+      isClosed: () => this.closed,
+      deliver: (from, frame) => this.frameHandler(from, frame),
+    });
+    this.o.transport.streams.register([PLUMTREE_STREAM_FIRST_BYTE], (stream) =>
+      this.inbound.accept(stream),
+    );
+    const idleTimeoutMs = this.o.idleTimeoutMs;
+    if (idleTimeoutMs !== undefined) {
+      this.idleTimer = setInterval(() => this.closeIdle(), Math.max(10, idleTimeoutMs / 2));
       this.idleTimer.unref();
     }
   }
@@ -314,13 +112,13 @@ export class FrameTransport {
    */
   send(peer: string, frame: Uint8Array): SendResult {
     if (this.closed) return 'closed';
-    if (frame.length > this.maxFrameBytes) {
+    if (frame.length > this.o.maxFrameBytes) {
       this.drops['frame-too-large']++;
       return 'overflow';
     }
     let link = this.links.get(peer);
     if (link === undefined) {
-      if (this.resolve(peer) === undefined) {
+      if (this.o.resolve(peer) === undefined) {
         this.drops['unknown-peer']++;
         return 'unknown-peer';
       }
@@ -329,7 +127,7 @@ export class FrameTransport {
     }
     const cost = FRAME_HEADER_BYTES + frame.length;
     const waiting = link.waitingBytes;
-    if (waiting > 0 && waiting + cost > this.maxQueueBytes) {
+    if (waiting > 0 && waiting + cost > this.o.maxQueueBytes) {
       this.counters.overflows++;
       this.drops.overflow++;
       return 'overflow';
@@ -369,7 +167,7 @@ export class FrameTransport {
       s?.destroy();
       if (link.reported === 'up') this.emitPeerState(peer, false);
     }
-    for (const conn of this.inbound) if (conn.name === peer) conn.stream.destroy();
+    this.inbound.disconnect(peer);
   }
 
   private scheduleFlush(link: PeerLink): void {
@@ -399,98 +197,15 @@ export class FrameTransport {
     }
   };
 
-  /**
-   * Writes queued frames until the queue is empty or the socket asks to wait for 'drain'.
-   * Plain: small frames are copied into batch buffers, large ones written by reference. Sealed:
-   * the frames of a batch are sealed together, one AES-GCM seal per batch instead of per frame.
-   */
+  /** Writes what the link's queue holds now (see `PeerLink.flush`). */
   private flush(link: PeerLink): void {
-    const s = link.socket;
-    if (link.phase !== 'up' || s === null || link.blocked || link.pendingFrames === 0) return;
-    const q = link.queue;
-    let ok = true;
-    let frames = 0;
-    let consumed = 0;
-    let wire = 0;
-    let writes = 0;
-    s.cork();
-    while (ok && link.head < q.length) {
-      const first = q[link.head]!;
-      if (!this.sealing && first.length >= COPY_BELOW_BYTES) {
-        const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-        header.writeUInt32BE(first.length, 0);
-        s.write(header);
-        ok = s.write(first);
-        writes++;
-        q[link.head++] = undefined;
-        frames++;
-        consumed += FRAME_HEADER_BYTES + first.length;
-        wire += FRAME_HEADER_BYTES + first.length;
-        continue;
-      }
-      // The first frame always joins (a sealed large frame makes a batch of its own).
-      let total = FRAME_HEADER_BYTES + first.length;
-      let end = link.head + 1;
-      while (end < q.length) {
-        const f = q[end]!;
-        if (!this.sealing && f.length >= COPY_BELOW_BYTES) break;
-        if (total + FRAME_HEADER_BYTES + f.length > BATCH_BYTES) break;
-        total += FRAME_HEADER_BYTES + f.length;
-        end++;
-      }
-      const batch = Buffer.allocUnsafe(total);
-      let off = 0;
-      for (let i = link.head; i < end; i++) {
-        const f = q[i]!;
-        batch.writeUInt32BE(f.length, off);
-        batch.set(f, off + FRAME_HEADER_BYTES);
-        off += FRAME_HEADER_BYTES + f.length;
-        q[i] = undefined;
-      }
-      const batchFrames = end - link.head;
-      link.head = end;
-      consumed += total;
-      if (this.sealing) {
-        const key = this.keyring!.getPrimaryKey();
-        if (key === undefined) {
-          // The keyring lost every key after start: nothing to seal with, and the peer would
-          // refuse plain frames.
-          this.drops.discarded += batchFrames;
-          continue;
-        }
-        const sealed = sealFrame(key, batch);
-        const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-        header.writeUInt32BE(sealed.length, 0);
-        s.write(header);
-        ok = s.write(sealed);
-        wire += FRAME_HEADER_BYTES + sealed.length;
-      } else {
-        ok = s.write(batch);
-        wire += total;
-      }
-      frames += batchFrames;
-      writes++;
-    }
-    link.queuedBytes -= consumed;
-    if (link.head === q.length) {
-      link.queue = [];
-      link.head = 0;
-    } else if (link.head > 1024 && link.head * 2 > q.length) {
-      link.queue = q.slice(link.head);
-      link.head = 0;
-    }
-    this.counters.framesSent += frames;
-    this.counters.bytesSent += wire;
-    this.counters.writes += writes;
-    link.lastWriteMs = Date.now();
-    if (!ok) link.blocked = true;
-    s.uncork();
+    link.flush(this.o.sealing ? this.o.keyring : null, this.counters, this.drops);
   }
 
   // ------------------------------------------------------------------ dialing
 
   private dial(link: PeerLink): void {
-    const addr = this.resolve(link.name);
+    const addr = this.o.resolve(link.name);
     if (addr === undefined) {
       // The member is gone: what waits for it can never be delivered.
       this.drops['unknown-peer']++;
@@ -502,7 +217,7 @@ export class FrameTransport {
     }
     link.phase = 'dialing';
     if (link.failures > 0) this.counters.reconnects++;
-    this.transport.dial(addr, this.dialTimeoutMs).then(
+    this.o.transport.dial(addr, this.o.dialTimeoutMs).then(
       (socket) => {
         try {
           this.onDialed(link, socket);
@@ -540,19 +255,19 @@ export class FrameTransport {
       }
     });
     setKeepAlive(socket);
-    const hello = encodePreamble('dialer', this.localName, this.keyring);
+    const hello = encodePreamble('dialer', this.o.localName, this.o.keyring);
     socket.write(hello);
     this.counters.bytesSent += hello.length;
     const timer = setTimeout(() => {
       this.drops['handshake-timeout']++;
       socket.destroy();
-    }, this.dialTimeoutMs);
+    }, this.o.dialTimeoutMs);
     timer.unref();
     let got: Buffer | null = null;
     const onData = (chunk: Buffer): void => {
       try {
         got = got === null ? chunk : Buffer.concat([got, chunk]);
-        const step = parsePreamble(got, 'acceptor', this.keyring);
+        const step = parsePreamble(got, 'acceptor', this.o.keyring);
         if (step.kind === 'more') {
           if (got.length > PREAMBLE_HEADER_BYTES + 255) socket.destroy();
           return;
@@ -612,7 +327,7 @@ export class FrameTransport {
   private onLinkFailed(link: PeerLink): void {
     link.failures++;
     link.phase = 'backoff';
-    const delay = reconnectDelayMs(link.failures, this.backoff, Math.random());
+    const delay = reconnectDelayMs(link.failures, this.o.backoff, Math.random());
     link.timer = setTimeout(() => {
       link.timer = null;
       if (this.closed || this.links.get(link.name) !== link) return;
@@ -634,7 +349,7 @@ export class FrameTransport {
         link.phase === 'up' &&
         link.socket !== null &&
         link.waitingBytes === 0 &&
-        now - link.lastWriteMs >= this.idleTimeoutMs!
+        now - link.lastWriteMs >= this.o.idleTimeoutMs!
       ) {
         link.idleClosing = true;
         link.socket.end();
@@ -672,128 +387,12 @@ export class FrameTransport {
    * {@link resumeInbound}. For tests and for shedding load.
    */
   pauseInbound(): void {
-    this.inboundPaused = true;
-    for (const c of this.inbound) c.stream.pause();
+    this.inbound.pause();
   }
 
   /** Resumes reading after {@link pauseInbound}. */
   resumeInbound(): void {
-    this.inboundPaused = false;
-    for (const c of this.inbound) c.stream.resume();
-  }
-
-  private accept(stream: Duplex): void {
-    if (this.closed) {
-      stream.destroy();
-      return;
-    }
-    const conn: InboundConn = { stream, name: null, hello: null, reader: null, timer: null };
-    this.inbound.add(conn);
-    stream.on('error', noop);
-    stream.once('close', () => {
-      this.inbound.delete(conn);
-      if (conn.timer) clearTimeout(conn.timer);
-    });
-    conn.timer = setTimeout(() => {
-      conn.timer = null;
-      this.drops['handshake-timeout']++;
-      stream.destroy();
-    }, this.dialTimeoutMs);
-    conn.timer.unref();
-    stream.on('data', (chunk: Buffer) => {
-      try {
-        this.onInboundData(conn, chunk);
-      } catch {
-        this.drops['internal-error']++;
-        stream.destroy();
-      }
-    });
-    // The dispatcher paused the stream explicitly, so a 'data' listener alone does not resume it.
-    if (!this.inboundPaused) stream.resume();
-  }
-
-  private onInboundData(conn: InboundConn, chunk: Buffer): void {
-    this.counters.bytesReceived += chunk.length;
-    if (conn.reader !== null) {
-      if (!conn.reader.push(chunk)) this.onReaderStopped(conn);
-      return;
-    }
-    const buf = conn.hello === null ? chunk : Buffer.concat([conn.hello, chunk]);
-    const step = parsePreamble(buf, 'dialer', this.keyring);
-    if (step.kind === 'more') {
-      conn.hello = buf;
-      return;
-    }
-    if (step.kind === 'error') {
-      this.drops[step.reason]++;
-      conn.stream.destroy();
-      return;
-    }
-    conn.hello = null;
-    conn.name = step.name;
-    if (conn.timer) clearTimeout(conn.timer);
-    conn.timer = null;
-    // The SWIM transport gave accepted streams memberlist's idle timeout; a frame connection is
-    // meant to idle between bursts, and its dialer decides when it ends.
-    const sock = conn.stream as Duplex & { setTimeout?: (ms: number) => unknown };
-    if (typeof sock.setTimeout === 'function') sock.setTimeout(0);
-    setKeepAlive(conn.stream);
-    const reply = encodePreamble('acceptor', this.localName, this.keyring);
-    conn.stream.write(reply);
-    this.counters.bytesSent += reply.length;
-    // Sealed, a body is a batch: up to BATCH_BYTES of frames, or one frame of any allowed size.
-    const maxBody = this.sealing
-      ? Math.max(BATCH_BYTES, FRAME_HEADER_BYTES + this.maxFrameBytes) + SEAL_OVERHEAD_BYTES
-      : this.maxFrameBytes;
-    const from = step.name;
-    conn.reader = new FrameReader(maxBody, (frame) => this.deliver(conn, from, frame));
-    if (step.consumed < buf.length) {
-      if (!conn.reader.push(buf.subarray(step.consumed))) this.onReaderStopped(conn);
-    }
-  }
-
-  private deliver(conn: InboundConn, from: string, body: Buffer): boolean {
-    if (!this.sealing) return this.deliverFrame(conn, from, body);
-    const opened = openFrame(this.keyring!.getKeys(), body);
-    if (opened === undefined) {
-      this.drops['decrypt-failed']++;
-      conn.stream.destroy();
-      return false;
-    }
-    // The opened batch is `[u32 length][frame]...`, authenticated, so a bad length is a peer bug.
-    const batch = Buffer.from(opened.buffer, opened.byteOffset, opened.length);
-    let off = 0;
-    while (off < batch.length) {
-      const len = off + FRAME_HEADER_BYTES <= batch.length ? batch.readUInt32BE(off) : -1;
-      const endAt = off + FRAME_HEADER_BYTES + len;
-      if (len < 0 || len > this.maxFrameBytes || endAt > batch.length) {
-        this.drops['bad-batch']++;
-        conn.stream.destroy();
-        return false;
-      }
-      if (!this.deliverFrame(conn, from, batch.subarray(off + FRAME_HEADER_BYTES, endAt))) {
-        return false;
-      }
-      off = endAt;
-    }
-    return true;
-  }
-
-  private deliverFrame(conn: InboundConn, from: string, frame: Uint8Array): boolean {
-    this.counters.framesReceived++;
-    try {
-      this.frameHandler(from, frame);
-    } catch {
-      // The handler's bug must not cost the connection the frames behind this one.
-      this.drops['handler-error']++;
-    }
-    // The handler may have disconnected this peer or closed the transport.
-    return !conn.stream.destroyed;
-  }
-
-  private onReaderStopped(conn: InboundConn): void {
-    if (conn.reader?.error === 'frame-too-large') this.drops['frame-too-large']++;
-    conn.stream.destroy();
+    this.inbound.resume();
   }
 
   // ------------------------------------------------------------------ the rest
@@ -825,7 +424,7 @@ export class FrameTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.transport.streams.unregister([PLUMTREE_STREAM_FIRST_BYTE]);
+    this.o.transport.streams.unregister([PLUMTREE_STREAM_FIRST_BYTE]);
     if (this.idleTimer) clearInterval(this.idleTimer);
     const sockets: Duplex[] = [];
     for (const link of this.links.values()) {
@@ -835,7 +434,7 @@ export class FrameTransport {
       if (link.socket) sockets.push(link.socket);
     }
     this.links.clear();
-    for (const c of this.inbound) sockets.push(c.stream);
+    sockets.push(...this.inbound.streams());
     await Promise.all(
       sockets.map(
         (s) =>
@@ -847,9 +446,4 @@ export class FrameTransport {
       ),
     );
   }
-}
-
-function setKeepAlive(stream: Duplex): void {
-  const s = stream as Duplex & { setKeepAlive?: (on: boolean, delayMs: number) => unknown };
-  if (typeof s.setKeepAlive === 'function') s.setKeepAlive(true, KEEPALIVE_DELAY_MS);
 }

@@ -8,4 +8,11 @@ export {
   MAX_NAME_BYTES as MAX_FRAME_NODE_NAME_BYTES,
   PLUMTREE_STREAM_FIRST_BYTE,
 } from './frame-handshake.js';
+export {
+  FRAME_TRANSPORT_DEFAULTS,
+  type FrameDropReason,
+  type FrameTransportOptions,
+  type FrameTransportStats,
+  type SendResult,
+} from './frame-transport-options.js';
 export * from './frame-transport.js';

@@ -1,13 +1,6 @@
 import 'reflect-metadata';
-import {
-  IsBoolean,
-  IsInt,
-  IsNumber,
-  Max,
-  Min,
-  validateSync,
-  type ValidationError,
-} from 'class-validator';
+import { IsBoolean, IsInt, IsNumber, Max, Min } from 'class-validator';
+import { ProblemListError, resolvePreset, type Problem } from '@plumtree/common';
 
 /** Names of the configuration presets. */
 export const PLUMTREE_PRESETS = ['default', 'lan', 'wan', 'largeCluster'] as const;
@@ -38,6 +31,18 @@ export class PlumtreeConfig {
   @IsInt() @Min(1) ihaveIntervalMs = 100;
   /** Maximum ids in one IHAVE frame; a full batch is flushed at once. Default 16. */
   @IsInt() @Min(1) @Max(1024) ihaveBatchSize = 16;
+  /**
+   * How many later IHAVE flushes announce an id again, to every neighbour (eager ones too), in
+   * frames of their own (a flush with nothing new is scheduled `ihaveIntervalMs` later while
+   * repeats are left). The paper and the reference crate announce once, to lazy peers only:
+   * over reliable links no frame is lost. Where frames can be lost one by one, a node hears of
+   * a message only through the one GOSSIP or IHAVE each neighbour sends it, so with loss p and
+   * d neighbours it misses the message for good with probability about p^d (a node with no lazy
+   * neighbour has no announcement to fall back on at all); with n repeats a miss needs the
+   * GOSSIP or first IHAVE and n repeats lost on every link, about p^(d(n+1)). Costs n IHAVE
+   * entries per message per neighbour, no payload. Default 0. Not in the reference crate.
+   */
+  @IsInt() @Min(0) @Max(8) ihaveRepeats = 0;
   /** How long a delivered message stays in the cache that answers GRAFTs. Default 60 s. */
   @IsInt() @Min(1) messageCacheTtlMs = 60_000;
   /** Maximum cached messages; the oldest is evicted first. Default 10,000. */
@@ -157,18 +162,9 @@ export class PlumtreeConfig {
     } satisfies Partial<PlumtreeConfig>);
   }
 
-  /** The preset of that name. */
+  /** The preset of that name (each preset is the static factory of that name). */
   static preset(name: PlumtreePresetName): PlumtreeConfig {
-    switch (name) {
-      case 'default':
-        return PlumtreeConfig.default();
-      case 'lan':
-        return PlumtreeConfig.lan();
-      case 'wan':
-        return PlumtreeConfig.wan();
-      case 'largeCluster':
-        return PlumtreeConfig.largeCluster();
-    }
+    return PlumtreeConfig[name]();
   }
 }
 
@@ -177,24 +173,18 @@ export type PlumtreeConfigInput = Partial<Omit<PlumtreeConfig, never>> & {
   preset?: PlumtreePresetName;
 };
 
-/** One invalid field. */
-export interface ConfigProblem {
-  readonly field: string;
-  readonly message: string;
-}
+/** One invalid field (the shared problem shape of `@plumtree/common`). */
+export type ConfigProblem = Problem;
 
 /** Thrown once for an invalid configuration; names every bad field. */
-export class PlumtreeConfigError extends Error {
+export class PlumtreeConfigError extends ProblemListError {
   override readonly name = 'PlumtreeConfigError';
-  constructor(readonly problems: readonly ConfigProblem[]) {
-    super(
-      `Invalid Plumtree configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}): ` +
-        problems.map((p) => `${p.field}: ${p.message}`).join('; '),
-    );
+  constructor(problems: readonly ConfigProblem[]) {
+    super('Plumtree configuration', problems);
   }
 }
 
-const KNOWN_FIELDS = new Set(Object.keys(new PlumtreeConfig()));
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(Object.keys(new PlumtreeConfig()));
 
 /**
  * Build a validated configuration: start from `input.preset` (default `default`), apply the
@@ -204,31 +194,12 @@ const KNOWN_FIELDS = new Set(Object.keys(new PlumtreeConfig()));
 export function resolvePlumtreeConfig(
   input: PlumtreeConfigInput | PlumtreeConfig = {},
 ): PlumtreeConfig {
-  const problems: ConfigProblem[] = [];
-  const raw = input as Record<string, unknown>;
-  const presetName = raw['preset'] ?? 'default';
-  let base: PlumtreeConfig;
-  if (
-    typeof presetName === 'string' &&
-    (PLUMTREE_PRESETS as readonly string[]).includes(presetName)
-  ) {
-    base = PlumtreeConfig.preset(presetName as PlumtreePresetName);
-  } else {
-    problems.push({
-      field: 'preset',
-      message: `unknown preset ${JSON.stringify(presetName)} (expected one of ${PLUMTREE_PRESETS.join(', ')})`,
-    });
-    base = PlumtreeConfig.default();
-  }
-  for (const [key, value] of Object.entries(raw)) {
-    if (key === 'preset' || value === undefined) continue;
-    if (!KNOWN_FIELDS.has(key)) {
-      problems.push({ field: key, message: 'unknown option' });
-      continue;
-    }
-    (base as unknown as Record<string, unknown>)[key] = value;
-  }
-  problems.push(...validationProblems(validateSync(base)));
+  const { config: base, problems } = resolvePreset(input, {
+    presets: PLUMTREE_PRESETS,
+    defaultPreset: 'default',
+    preset: PlumtreeConfig.preset,
+    fields: KNOWN_FIELDS,
+  });
   if (base.seenHardCap < base.seenSoftCap) {
     problems.push({ field: 'seenHardCap', message: 'must be at least seenSoftCap' });
   }
@@ -240,11 +211,4 @@ export function resolvePlumtreeConfig(
   }
   if (problems.length > 0) throw new PlumtreeConfigError(problems);
   return base;
-}
-
-function validationProblems(errors: ValidationError[]): ConfigProblem[] {
-  return errors.map((e) => ({
-    field: e.property,
-    message: Object.values(e.constraints ?? {}).join(', ') || 'invalid',
-  }));
 }

@@ -19,25 +19,15 @@ export class DeadlineHeap<K> {
   }
 
   push(deadlineMs: number, key: K): void {
-    const at = this.at;
-    const seq = this.seq;
-    const keys = this.keys;
-    let i = at.length;
     const s = this.counter++;
-    at.push(deadlineMs);
-    seq.push(s);
-    keys.push(key);
+    let i = this.at.length;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (at[p]! < deadlineMs || (at[p] === deadlineMs && seq[p]! < s)) break;
-      at[i] = at[p]!;
-      seq[i] = seq[p]!;
-      keys[i] = keys[p]!;
+      if (this.earlier(this.at[p]!, this.seq[p]!, deadlineMs, s)) break;
+      this.place(i, this.at[p]!, this.seq[p]!, this.keys[p]!);
       i = p;
     }
-    at[i] = deadlineMs;
-    seq[i] = s;
-    keys[i] = key;
+    this.place(i, deadlineMs, s, key);
   }
 
   /** Remove and return the earliest key if its deadline is <= nowMs. */
@@ -49,32 +39,42 @@ export class DeadlineHeap<K> {
     const lastKey = this.keys.pop()!;
     const n = this.at.length;
     if (n > 0) {
-      const at = this.at;
-      const seq = this.seq;
-      const keys = this.keys;
+      const { at, seq } = this;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
-        let c = l;
-        if (r < n && (at[r]! < at[l]! || (at[r] === at[l] && seq[r]! < seq[l]!))) c = r;
-        if (at[c]! > lastAt || (at[c] === lastAt && seq[c]! > lastSeq)) break;
-        at[i] = at[c]!;
-        seq[i] = seq[c]!;
-        keys[i] = keys[c]!;
+        const c = r < n && this.earlier(at[r]!, seq[r]!, at[l]!, seq[l]!) ? r : l;
+        if (this.earlier(lastAt, lastSeq, at[c]!, seq[c]!)) break;
+        this.place(i, at[c]!, seq[c]!, this.keys[c]!);
         i = c;
       }
-      at[i] = lastAt;
-      seq[i] = lastSeq;
-      keys[i] = lastKey;
+      this.place(i, lastAt, lastSeq, lastKey);
     }
     return top;
+  }
+
+  /** Pop every key due at `nowMs`, earliest first, into `fn` (keys it pushes due now come too). */
+  forEachDue(nowMs: number, fn: (key: K) => void): void {
+    for (let key = this.popDue(nowMs); key !== undefined; key = this.popDue(nowMs)) fn(key);
   }
 
   clear(): void {
     this.at.length = 0;
     this.seq.length = 0;
     this.keys.length = 0;
+  }
+
+  /** Whether (deadline a, insertion sa) pops before (b, sb): earlier deadline, then insertion. */
+  private earlier(a: number, sa: number, b: number, sb: number): boolean {
+    return a < b || (a === b && sa < sb);
+  }
+
+  /** Write an entry into slot `i` (one past the end appends). */
+  private place(i: number, deadlineMs: number, s: number, key: K): void {
+    this.at[i] = deadlineMs;
+    this.seq[i] = s;
+    this.keys[i] = key;
   }
 }

@@ -1,4 +1,5 @@
 import type { GossipMessage } from '../types.js';
+import { AgeOrderedMap } from './age-ordered-map.js';
 
 interface CacheEntry {
   readonly message: GossipMessage;
@@ -7,31 +8,30 @@ interface CacheEntry {
 
 /**
  * Delivered messages kept to answer GRAFTs: bounded by age (`ttlMs`) and by count (`maxSize`,
- * oldest evicted first). A Map's insertion order is its age order, so expiry walks from the front
- * and stops at the first live entry.
+ * oldest evicted first).
  */
 export class MessageCache {
-  private readonly entries = new Map<string, CacheEntry>();
-  /** Entries evicted because the cache was full. */
-  evictedForSize = 0;
+  private readonly entries: AgeOrderedMap<CacheEntry>;
 
   constructor(
     private readonly ttlMs: number,
-    private readonly maxSize: number,
-  ) {}
+    maxSize: number,
+  ) {
+    this.entries = new AgeOrderedMap(maxSize);
+  }
 
   get size(): number {
     return this.entries.size;
   }
 
+  /** Entries evicted because the cache was full. */
+  get evictedForSize(): number {
+    return this.entries.evicted;
+  }
+
   /** Store a message as this node received it (its `hops` are this node's distance). */
   put(key: string, message: GossipMessage, nowMs: number): void {
     if (this.entries.has(key)) return;
-    if (this.entries.size >= this.maxSize) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-      this.evictedForSize++;
-    }
     this.entries.set(key, { message, expiresAtMs: nowMs + this.ttlMs });
   }
 
@@ -44,12 +44,6 @@ export class MessageCache {
 
   /** Drop expired entries; returns how many. */
   expire(nowMs: number): number {
-    let n = 0;
-    for (const [key, e] of this.entries) {
-      if (e.expiresAtMs > nowMs) break;
-      this.entries.delete(key);
-      n++;
-    }
-    return n;
+    return this.entries.expireWhile((e) => e.expiresAtMs <= nowMs);
   }
 }

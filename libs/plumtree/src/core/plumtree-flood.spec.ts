@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRng } from '../rng.js';
+import { createRng } from '@plumtree/common';
 import { PlumtreeConfigError, resolvePlumtreeConfig } from '../config/plumtree-config.js';
 import {
   FrameType,

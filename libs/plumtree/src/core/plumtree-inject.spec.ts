@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRng } from '../rng.js';
+import { createRng } from '@plumtree/common';
 import { resolvePlumtreeConfig } from '../config/plumtree-config.js';
 import { FrameType, type PlumtreeEvent, type TopicView, type Transmit } from '../types.js';
 import { Plumtree } from './plumtree.js';

@@ -1,3 +1,5 @@
+import { AgeOrderedMap } from './age-ordered-map.js';
+
 /** What a node remembers about a delivered id: when, at what distance, and from whom. */
 export interface SeenEntry {
   readonly atMs: number;
@@ -12,18 +14,24 @@ export interface SeenEntry {
  * maintenance evicts the oldest; `hardCap` is never exceeded (insert evicts the oldest at once).
  */
 export class SeenSet {
-  private readonly entries = new Map<string, SeenEntry>();
-  /** Entries evicted before their TTL because of the caps. */
-  evictedForCap = 0;
+  private readonly entries: AgeOrderedMap<SeenEntry>;
+  private evictedAboveSoftCap = 0;
 
   constructor(
     private readonly ttlMs: number,
     private readonly softCap: number,
-    private readonly hardCap: number,
-  ) {}
+    hardCap: number,
+  ) {
+    this.entries = new AgeOrderedMap(hardCap);
+  }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Entries evicted before their TTL because of the caps. */
+  get evictedForCap(): number {
+    return this.entries.evicted + this.evictedAboveSoftCap;
   }
 
   has(key: string): boolean {
@@ -35,24 +43,17 @@ export class SeenSet {
   }
 
   add(key: string, entry: SeenEntry): void {
-    if (this.entries.size >= this.hardCap) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-      this.evictedForCap++;
-    }
     this.entries.set(key, entry);
   }
 
   /** Drop entries older than the TTL, then the oldest beyond the soft cap; returns how many. */
   expire(nowMs: number): number {
-    let n = 0;
     const cutoff = nowMs - this.ttlMs;
-    for (const [key, e] of this.entries) {
-      if (e.atMs > cutoff && this.entries.size <= this.softCap) break;
-      if (e.atMs > cutoff) this.evictedForCap++;
-      this.entries.delete(key);
-      n++;
-    }
-    return n;
+    return this.entries.expireWhile((e) => {
+      if (e.atMs <= cutoff) return true;
+      if (this.entries.size <= this.softCap) return false;
+      this.evictedAboveSoftCap++;
+      return true;
+    });
   }
 }

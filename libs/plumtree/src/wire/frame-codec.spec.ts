@@ -10,6 +10,7 @@ import {
 import {
   decodeFrame,
   encodedFrameSize,
+  encodedHeadersSize,
   encodeFrame,
   encodeFrameInto,
   patchGossipHops,
@@ -388,6 +389,42 @@ describe('encoding programmer errors', () => {
     expect(caught).toBeInstanceOf(FrameEncodeError);
     expect((caught as FrameEncodeError).field).toContain(field);
     expect(() => encodedFrameSize(msg)).toThrow(FrameEncodeError);
+  });
+});
+
+describe('encodedHeadersSize', () => {
+  it('is the header section of the frame: what headers add to an encoded GOSSIP', () => {
+    const sets: Record<string, string>[] = [
+      {},
+      { a: 'b' },
+      { z: '1', a: '2', ключ: 'значение 🎉' },
+      { big: 'v'.repeat(300) },
+    ];
+    const bare = encodedFrameSize(gossip());
+    for (const headers of sets) {
+      // The bare frame holds a 1-byte zero count: the section replaces it.
+      expect(encodedHeadersSize(headers)).toBe(encodedFrameSize(gossip({ headers })) - bare + 1);
+    }
+    expect(encodedHeadersSize(undefined)).toBe(1);
+  });
+
+  it('throws the FrameEncodeError the encoder throws, for the same header', () => {
+    const bad: Record<string, string>[] = [
+      { ['k'.repeat(256)]: 'v' },
+      { k: '\uDFFF' },
+      { ['\uD800']: 'v' },
+      { k: 5 as unknown as string },
+    ];
+    for (const headers of bad) {
+      let fromFrame: unknown;
+      try {
+        encodeFrame(gossip({ headers }));
+      } catch (e) {
+        fromFrame = e;
+      }
+      expect(fromFrame).toBeInstanceOf(FrameEncodeError);
+      expect(() => encodedHeadersSize(headers)).toThrow((fromFrame as Error).message);
+    }
   });
 });
 

@@ -61,13 +61,11 @@ import {
   FrameType,
   type GossipMessage,
   type GraftMessage,
-  type IHaveEntry,
   type IHaveMessage,
   type MessageId,
   type PlumtreeMessage,
 } from '../types.js';
-import { ByteReader } from './byte-reader.js';
-import { utf8Length, varintSize, writeUtf8, writeVarint } from './byte-writer.js';
+import { ByteReader, utf8Length, varintSize, writeUtf8, writeVarint } from '@plumtree/common';
 import { FrameEncodeError, type FrameDecodeError, type FrameDecodeReason } from './frame-errors.js';
 import {
   DEFAULT_FRAME_LIMITS,
@@ -77,6 +75,9 @@ import {
   MAX_STR8_BYTES,
   type FrameLimits,
 } from './frame-limits.js';
+
+/** The shared byte reader, recording frame decode reasons. */
+type FrameReader = ByteReader<FrameDecodeReason>;
 
 /** Outcome of {@link decodeFrame}: never an exception. */
 export type DecodeResult =
@@ -137,12 +138,28 @@ export function encodedFrameSize(msg: PlumtreeMessage): number {
   return measure(msg, headerKeysOf(msg));
 }
 
+/**
+ * The encoded size of a GOSSIP's header section (the count and every entry), validated as
+ * {@link encodeFrame} validates it: throws {@link FrameEncodeError} for a value that is not a
+ * string, a key over 255 UTF-8 bytes, a lone surrogate in a key or value. The encoder measures
+ * headers with it; a publisher checks application headers with it before building a frame. The
+ * policy caps (`maxHeaders`, `maxHeaderBytes` in {@link FrameLimits}) are the decoder's.
+ */
+export function encodedHeadersSize(headers: Readonly<Record<string, string>> | undefined): number {
+  return headersSize(headers, sortedHeaderKeys(headers));
+}
+
 /** GOSSIP header keys in wire order (sorted); empty for other types. */
 function headerKeysOf(msg: PlumtreeMessage): readonly string[] {
-  if (msg.type !== FrameType.Gossip || msg.headers === undefined || msg.headers === null) {
-    return NO_KEYS;
-  }
-  const keys = Object.keys(msg.headers);
+  return msg.type === FrameType.Gossip ? sortedHeaderKeys(msg.headers) : NO_KEYS;
+}
+
+/** Header keys in wire order (sorted). */
+function sortedHeaderKeys(
+  headers: Readonly<Record<string, string>> | undefined,
+): readonly string[] {
+  if (headers === undefined || headers === null) return NO_KEYS;
+  const keys = Object.keys(headers);
   for (let i = 1; i < keys.length; i++) {
     // Default sort order is UTF-16 code units, the same order the decoder checks with `<`.
     if (keys[i - 1]! > keys[i]!) return keys.sort();
@@ -159,16 +176,7 @@ function measure(msg: PlumtreeMessage, keys: readonly string[]): number {
       checkHops(msg.hops, 'hops', -1);
       checkUint(msg.publishedAtMs, 0, 'publishedAtMs', -1);
       let size = 4 + topic + idSize(msg.id, 'id', -1) + varintSize(msg.publishedAtMs);
-      size += varintSize(keys.length);
-      const headers = msg.headers;
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const value = headers![key];
-        if (typeof value !== 'string') fail('headers[#]', key, 'is not a string');
-        const v = utf8Length(value);
-        if (v < 0) fail('headers[#]', key, 'holds a lone surrogate');
-        size += str8Size(key, 'headers[#] key', key) + varintSize(v) + v;
-      }
+      size += headersSize(msg.headers, keys);
       const payload = msg.payload;
       if (!(payload instanceof Uint8Array)) fail('payload', -1, 'is not a Uint8Array');
       return size + varintSize(payload.length) + payload.length;
@@ -194,6 +202,23 @@ function measure(msg: PlumtreeMessage, keys: readonly string[]): number {
     default:
       return fail('type', -1, `is not a frame type (${String((msg as { type: unknown }).type)})`);
   }
+}
+
+/** The header section: count, then key str8, value length varint and value, in `keys` order. */
+function headersSize(
+  headers: Readonly<Record<string, string>> | undefined,
+  keys: readonly string[],
+): number {
+  let size = varintSize(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const value = headers![key];
+    if (typeof value !== 'string') fail('headers[#]', key, 'is not a string');
+    const v = utf8Length(value);
+    if (v < 0) fail('headers[#]', key, 'holds a lone surrogate');
+    size += str8Size(key, 'headers[#] key', key) + varintSize(v) + v;
+  }
+  return size;
 }
 
 /**
@@ -350,7 +375,10 @@ export function peekFrameType(bytes: Uint8Array): FrameType | undefined {
 export function peekTopic(bytes: Uint8Array): string | undefined {
   const type = peekFrameType(bytes);
   if (type === undefined) return undefined;
-  const r = new ByteReader(bytes, type === FrameType.Gossip ? GOSSIP_HOPS_OFFSET + 2 : 2);
+  const r: FrameReader = new ByteReader(
+    bytes,
+    type === FrameType.Gossip ? GOSSIP_HOPS_OFFSET + 2 : 2,
+  );
   return r.str8(MAX_STR8_BYTES, 'topic');
 }
 
@@ -374,7 +402,7 @@ export function decodeFrame(bytes: Uint8Array, limits?: Partial<FrameLimits>): D
   if (bytes.length < 1) return failure('truncated', 0, 'version');
   if (bytes[0] !== FRAME_CODEC_VERSION) return failure('unknown-version', 0, 'version');
   if (bytes.length < 2) return failure('truncated', 1, 'type');
-  const r = new ByteReader(bytes, 2);
+  const r: FrameReader = new ByteReader(bytes, 2);
   let message: PlumtreeMessage | undefined;
   switch (bytes[1]) {
     case FrameType.Gossip:
@@ -417,11 +445,11 @@ function failure(reason: FrameDecodeReason, offset: number, detail: string): Dec
   return { ok: false, error: { reason, offset, detail } };
 }
 
-function readTopic(r: ByteReader, l: FrameLimits): string | undefined {
+function readTopic(r: FrameReader, l: FrameLimits): string | undefined {
   return r.str8(Math.min(l.maxTopicBytes, MAX_STR8_BYTES), 'topic');
 }
 
-function readId(r: ByteReader): MessageId | undefined {
+function readId(r: FrameReader): MessageId | undefined {
   const origin = r.str8(MAX_STR8_BYTES, 'id.origin');
   if (origin === undefined) return undefined;
   const epoch = r.varint('id.epoch');
@@ -436,23 +464,7 @@ function readId(r: ByteReader): MessageId | undefined {
   return { origin, epoch, seq };
 }
 
-/** A count, checked against its limit and against what the remaining bytes can hold. */
-function readCount(r: ByteReader, max: number, minItemBytes: number, detail: string): number {
-  const at = r.pos;
-  const n = r.varint(detail);
-  if (n < 0) return -1;
-  if (n > max) {
-    r.fail('limit-exceeded', at, detail);
-    return -1;
-  }
-  if (n * minItemBytes > r.remaining) {
-    r.fail('truncated', at, detail);
-    return -1;
-  }
-  return n;
-}
-
-function readGossip(r: ByteReader, l: FrameLimits): GossipMessage | undefined {
+function readGossip(r: FrameReader, l: FrameLimits): GossipMessage | undefined {
   const hops = r.u16('hops');
   if (hops < 0) return undefined;
   const topic = readTopic(r, l);
@@ -462,7 +474,7 @@ function readGossip(r: ByteReader, l: FrameLimits): GossipMessage | undefined {
   const publishedAtMs = r.varint('publishedAtMs');
   if (publishedAtMs < 0) return undefined;
 
-  const count = readCount(r, l.maxHeaders, MIN_HEADER_BYTES, 'header count');
+  const count = r.count(l.maxHeaders, MIN_HEADER_BYTES, 'header count');
   if (count < 0) return undefined;
   let headers: Record<string, string> | undefined;
   if (count > 0) {
@@ -516,13 +528,8 @@ function readGossip(r: ByteReader, l: FrameLimits): GossipMessage | undefined {
     : { type: FrameType.Gossip, topic, id, hops, publishedAtMs, headers, payload };
 }
 
-function readIHave(r: ByteReader, l: FrameLimits): IHaveMessage | undefined {
-  const topic = readTopic(r, l);
-  if (topic === undefined) return undefined;
-  const count = readCount(r, l.maxIHaveEntries, MIN_IHAVE_ENTRY_BYTES, 'entry count');
-  if (count < 0) return undefined;
-  const entries: IHaveEntry[] = [];
-  for (let i = 0; i < count; i++) {
+function readIHave(r: FrameReader, l: FrameLimits): IHaveMessage | undefined {
+  const list = readTopicList(r, l, l.maxIHaveEntries, MIN_IHAVE_ENTRY_BYTES, 'entry count', () => {
     const id = readId(r);
     if (id === undefined) return undefined;
     const at = r.pos;
@@ -532,21 +539,34 @@ function readIHave(r: ByteReader, l: FrameLimits): IHaveMessage | undefined {
       r.fail('out-of-range', at, 'entry hops');
       return undefined;
     }
-    entries.push({ id, hops });
-  }
-  return { type: FrameType.IHave, topic, entries };
+    return { id, hops };
+  });
+  return list && { type: FrameType.IHave, topic: list.topic, entries: list.items };
 }
 
-function readGraft(r: ByteReader, l: FrameLimits): GraftMessage | undefined {
+function readGraft(r: FrameReader, l: FrameLimits): GraftMessage | undefined {
+  const list = readTopicList(r, l, l.maxGraftIds, MIN_ID_BYTES, 'id count', () => readId(r));
+  return list && { type: FrameType.Graft, topic: list.topic, ids: list.items };
+}
+
+/** A topic, then a count (at most `max`) and that many items; undefined when any part fails. */
+function readTopicList<T>(
+  r: FrameReader,
+  l: FrameLimits,
+  max: number,
+  minItemBytes: number,
+  countDetail: string,
+  readItem: () => T | undefined,
+): { topic: string; items: T[] } | undefined {
   const topic = readTopic(r, l);
   if (topic === undefined) return undefined;
-  const count = readCount(r, l.maxGraftIds, MIN_ID_BYTES, 'id count');
+  const count = r.count(max, minItemBytes, countDetail);
   if (count < 0) return undefined;
-  const ids: MessageId[] = [];
+  const items: T[] = [];
   for (let i = 0; i < count; i++) {
-    const id = readId(r);
-    if (id === undefined) return undefined;
-    ids.push(id);
+    const item = readItem();
+    if (item === undefined) return undefined;
+    items.push(item);
   }
-  return { type: FrameType.Graft, topic, ids };
+  return { topic, items };
 }

@@ -1,3 +1,4 @@
+import { formatProblems, type Problem } from '@plumtree/common';
 import { PlumtreeError } from '../core/errors.js';
 
 /**
@@ -72,7 +73,7 @@ export class FrameEncodeError extends PlumtreeError {
 /** Invalid {@link FrameLimits} given to `resolveFrameLimits`; lists every problem at once. */
 export class FrameLimitsError extends PlumtreeError {
   override readonly name = 'FrameLimitsError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid frame limits: ${problems.join('; ')}`);
+  constructor(readonly problems: readonly Problem[]) {
+    super(formatProblems('frame limits', problems));
   }
 }

@@ -1,3 +1,4 @@
+import type { Problem } from '@plumtree/common';
 import { FrameLimitsError } from './frame-errors.js';
 
 /** Codec version written in byte 0 of every frame. */
@@ -51,15 +52,18 @@ export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
  */
 export function resolveFrameLimits(partial: Partial<FrameLimits> = {}): FrameLimits {
   const limits: FrameLimits = { ...DEFAULT_FRAME_LIMITS, ...partial };
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const key of Object.keys(DEFAULT_FRAME_LIMITS) as (keyof FrameLimits)[]) {
     const v = limits[key];
     if (!Number.isSafeInteger(v) || v < 0) {
-      problems.push(`${key} must be a non-negative integer (got ${String(v)})`);
+      problems.push({ field: key, message: `must be a non-negative integer (got ${String(v)})` });
     }
   }
   if (limits.maxTopicBytes > MAX_STR8_BYTES) {
-    problems.push(`maxTopicBytes must be at most ${MAX_STR8_BYTES} (got ${limits.maxTopicBytes})`);
+    problems.push({
+      field: 'maxTopicBytes',
+      message: `must be at most ${MAX_STR8_BYTES} (got ${limits.maxTopicBytes})`,
+    });
   }
   if (problems.length > 0) throw new FrameLimitsError(problems);
   return limits;

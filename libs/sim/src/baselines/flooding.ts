@@ -1,6 +1,7 @@
-import type { MessageId, Rng, TopicView } from '@plumtree/plumtree';
-import type { SimEvent, SimProtocol, SimProtocolNode, SimTransmit } from '../protocol-adapter.js';
-import { PollQueue } from './poll-queue.js';
+import type { Rng } from '@plumtree/common';
+import type { TopicView } from '@plumtree/plumtree';
+import type { SimProtocol, SimProtocolNode } from '../protocol-adapter.js';
+import { BaselineNode, type DataCopy } from './baseline-node.js';
 import { sampleView } from './sample-view.js';
 
 /**
@@ -16,16 +17,7 @@ import { sampleView } from './sample-view.js';
 export type FloodMessage = FloodData | FloodLink;
 
 /** A payload copy. */
-export interface FloodData {
-  readonly kind: 'data';
-  readonly topic: string;
-  readonly id: MessageId;
-  /** `messageKey(id)`, computed once by the origin and shared by every copy. */
-  readonly key: string;
-  /** Links traversed on arrival (the origin sends 1). */
-  readonly hops: number;
-  readonly payload: Uint8Array;
-}
+export type FloodData = DataCopy;
 
 /** "Add me as your neighbour in this topic" (makes the overlay symmetric). */
 export interface FloodLink {
@@ -39,18 +31,16 @@ export interface FloodingOptions {
   readonly neighbours: number;
 }
 
-class FloodNode implements SimProtocolNode<FloodMessage> {
+class FloodNode extends BaselineNode<FloodMessage> implements SimProtocolNode<FloodMessage> {
   private readonly neighbours = new Map<string, Set<string>>();
-  private readonly seen = new Set<string>();
-  private readonly out = new PollQueue<SimTransmit<FloodMessage>>();
-  private readonly events = new PollQueue<SimEvent>();
-  private seq = 0;
 
   constructor(
-    private readonly self: string,
+    self: string,
     private readonly rng: Rng,
     private readonly options: FloodingOptions,
-  ) {}
+  ) {
+    super(self);
+  }
 
   subscribe(topic: string, view: TopicView): void {
     const set = this.neighbours.get(topic) ?? new Set<string>();
@@ -68,53 +58,20 @@ class FloodNode implements SimProtocolNode<FloodMessage> {
 
   recordRtt(): void {}
 
-  broadcast(topic: string, payload: Uint8Array): MessageId {
-    const id: MessageId = { origin: this.self, epoch: 0, seq: ++this.seq };
-    const key = `${this.self}\u00000\u0000${id.seq}`;
-    this.seen.add(key);
-    this.events.push({ type: 'delivered', id, hops: 0 });
-    this.forward({ kind: 'data', topic, id, key, hops: 1, payload }, undefined);
-    return id;
-  }
-
   handleMessage(from: string, msg: FloodMessage): void {
     const set = this.neighbours.get(msg.topic);
     if (set === undefined) return; // not subscribed: ignore
-    if (msg.kind === 'link') {
-      set.add(from);
-      return;
-    }
-    if (this.seen.has(msg.key)) return;
-    this.seen.add(msg.key);
-    this.events.push({ type: 'delivered', id: msg.id, hops: msg.hops });
-    this.forward(
-      {
-        kind: 'data',
-        topic: msg.topic,
-        id: msg.id,
-        key: msg.key,
-        hops: msg.hops + 1,
-        payload: msg.payload,
-      },
-      from,
-    );
+    if (msg.kind === 'link') set.add(from);
+    else this.receive(msg, from);
   }
 
   handleTimeout(): void {}
-
-  pollTransmit(): SimTransmit<FloodMessage> | undefined {
-    return this.out.shift();
-  }
-
-  pollEvent(): SimEvent | undefined {
-    return this.events.shift();
-  }
 
   pollTimeout(): number | undefined {
     return undefined;
   }
 
-  private forward(msg: FloodData, from: string | undefined): void {
+  protected forward(msg: FloodData, from: string | undefined): void {
     const set = this.neighbours.get(msg.topic);
     if (set === undefined) return;
     for (const p of set) if (p !== from) this.out.push({ to: p, message: msg });

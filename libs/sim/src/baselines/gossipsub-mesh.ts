@@ -1,6 +1,7 @@
-import type { MessageId, Rng, TopicView } from '@plumtree/plumtree';
-import type { SimEvent, SimProtocol, SimProtocolNode, SimTransmit } from '../protocol-adapter.js';
-import { PollQueue } from './poll-queue.js';
+import { shuffle, type Rng } from '@plumtree/common';
+import type { TopicView } from '@plumtree/plumtree';
+import type { SimProtocol, SimProtocolNode } from '../protocol-adapter.js';
+import { BaselineNode, type DataCopy } from './baseline-node.js';
 import { sampleView } from './sample-view.js';
 
 /**
@@ -31,16 +32,7 @@ import { sampleView } from './sample-view.js';
 export type MeshMessage = MeshData | MeshIHave | MeshIWant | MeshGraft | MeshPrune;
 
 /** A payload copy (a forward or an IWANT answer). */
-export interface MeshData {
-  readonly kind: 'data';
-  readonly topic: string;
-  readonly id: MessageId;
-  /** `messageKey(id)`, computed once by the origin. */
-  readonly key: string;
-  /** Links traversed on arrival (the origin sends 1). */
-  readonly hops: number;
-  readonly payload: Uint8Array;
-}
+export type MeshData = DataCopy;
 
 /** Gossip: ids in the sender's cache (last `gossipWindows` heartbeats). */
 export interface MeshIHave {
@@ -102,21 +94,18 @@ interface TopicState {
   readonly windows: string[][];
 }
 
-class MeshNode implements SimProtocolNode<MeshMessage> {
+class MeshNode extends BaselineNode<MeshMessage> implements SimProtocolNode<MeshMessage> {
   private readonly topics = new Map<string, TopicState>();
-  private readonly seen = new Set<string>();
   /** Cached messages by key (as this node forwards them: hops = what it sends). */
   private readonly cache = new Map<string, MeshData>();
-  private readonly out = new PollQueue<SimTransmit<MeshMessage>>();
-  private readonly events = new PollQueue<SimEvent>();
-  private seq = 0;
   private nextHeartbeatMs: number;
 
   constructor(
-    private readonly self: string,
+    self: string,
     private readonly rng: Rng,
     private readonly o: GossipsubOptions,
   ) {
+    super(self);
     this.nextHeartbeatMs = rng.next() * o.heartbeatMs;
   }
 
@@ -133,34 +122,12 @@ class MeshNode implements SimProtocolNode<MeshMessage> {
 
   recordRtt(): void {}
 
-  broadcast(topic: string, payload: Uint8Array): MessageId {
-    const id: MessageId = { origin: this.self, epoch: 0, seq: ++this.seq };
-    const key = `${this.self}\u00000\u0000${id.seq}`;
-    this.seen.add(key);
-    this.events.push({ type: 'delivered', id, hops: 0 });
-    this.accept({ kind: 'data', topic, id, key, hops: 1, payload }, undefined);
-    return id;
-  }
-
   handleMessage(from: string, msg: MeshMessage, nowMs: number): void {
     const st = this.topics.get(msg.topic);
     if (st === undefined) return; // not subscribed: ignored (the harness counts the frame)
     switch (msg.kind) {
       case 'data':
-        if (this.seen.has(msg.key)) return;
-        this.seen.add(msg.key);
-        this.events.push({ type: 'delivered', id: msg.id, hops: msg.hops });
-        this.accept(
-          {
-            kind: 'data',
-            topic: msg.topic,
-            id: msg.id,
-            key: msg.key,
-            hops: msg.hops + 1,
-            payload: msg.payload,
-          },
-          from,
-        );
+        this.receive(msg, from);
         return;
       case 'ihave': {
         let want: string[] | undefined;
@@ -198,20 +165,12 @@ class MeshNode implements SimProtocolNode<MeshMessage> {
     }
   }
 
-  pollTransmit(): SimTransmit<MeshMessage> | undefined {
-    return this.out.shift();
-  }
-
-  pollEvent(): SimEvent | undefined {
-    return this.events.shift();
-  }
-
   pollTimeout(): number | undefined {
     return this.nextHeartbeatMs;
   }
 
   /** A new message (own or received): cache it and forward it to the mesh. */
-  private accept(msg: MeshData, from: string | undefined): void {
+  protected forward(msg: MeshData, from: string | undefined): void {
     const st = this.topics.get(msg.topic);
     if (st === undefined) return;
     this.cache.set(msg.key, msg);
@@ -227,13 +186,7 @@ class MeshNode implements SimProtocolNode<MeshMessage> {
       for (const [p, until] of st.backoff) if (until <= nowMs) st.backoff.delete(p);
       if (st.mesh.size < o.Dlo) this.graftUpTo(topic, st, o.D, nowMs);
       else if (st.mesh.size > o.Dhi) {
-        const members = [...st.mesh];
-        for (let i = members.length - 1; i > 0; i--) {
-          const j = Math.floor(this.rng.next() * (i + 1));
-          const t = members[i]!;
-          members[i] = members[j]!;
-          members[j] = t;
-        }
+        const members = shuffle(this.rng, [...st.mesh]);
         const prune: MeshPrune = { kind: 'prune', topic };
         for (const p of members.slice(o.D)) {
           st.mesh.delete(p);

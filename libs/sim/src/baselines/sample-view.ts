@@ -1,4 +1,5 @@
-import { randomInt, type Rng, type TopicView } from '@plumtree/plumtree';
+import { randomInt, type Rng } from '@plumtree/common';
+import type { TopicView } from '@plumtree/plumtree';
 
 /**
  * Up to `k` distinct peers from `view` for which `accept(peer)` holds, chosen uniformly at random.

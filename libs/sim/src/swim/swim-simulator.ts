@@ -31,7 +31,7 @@ import type {
   SwimStreamRequest,
 } from '@plumtree/swim';
 import { NodeStateType, SwimCore } from '@plumtree/swim';
-import type { Rng } from '@plumtree/plumtree';
+import type { Rng } from '@plumtree/common';
 import { EventHeap } from '../event-heap.js';
 import { LatencyModel, type LatencyConfig } from '../latency-model.js';
 import { deriveSeed, SeedStream, streamRng } from '../seeds.js';
@@ -371,7 +371,7 @@ export class SwimSimulator {
     const listener = this.onEvent;
     for (let e = core.pollEvent(); e; e = core.pollEvent()) if (listener) listener(i, e, now);
     const deadline = core.pollTimeout();
-    if (deadline === null) {
+    if (deadline === undefined) {
       this.wakeAt[i] = NaN;
       return;
     }

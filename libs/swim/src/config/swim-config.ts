@@ -1,13 +1,6 @@
 import 'reflect-metadata';
-import {
-  IsBoolean,
-  IsInt,
-  IsString,
-  Max,
-  Min,
-  validateSync,
-  type ValidationError,
-} from 'class-validator';
+import { IsBoolean, IsInt, IsString, Max, Min } from 'class-validator';
+import { ProblemListError, resolvePreset, type Problem } from '@plumtree/common';
 
 /** Lowest memberlist protocol version this implementation understands (memberlist `ProtocolVersionMin`). */
 export const PROTOCOL_VERSION_MIN = 1;
@@ -185,40 +178,27 @@ export class SwimConfig {
     } satisfies Partial<SwimConfig>);
   }
 
-  /** The preset of that name. */
+  /** The preset of that name (each preset is the static factory of that name). */
   static preset(name: SwimPresetName): SwimConfig {
-    switch (name) {
-      case 'lan':
-        return SwimConfig.lan();
-      case 'wan':
-        return SwimConfig.wan();
-      case 'local':
-        return SwimConfig.local();
-    }
+    return SwimConfig[name]();
   }
 }
 
 /** Configuration as a user writes it: an optional preset (default `lan`) plus overrides. */
 export type SwimConfigInput = Partial<SwimConfig> & { preset?: SwimPresetName };
 
-/** One invalid field. */
-export interface SwimConfigProblem {
-  readonly field: string;
-  readonly message: string;
-}
+/** One invalid field (the shared problem shape of `@plumtree/common`). */
+export type SwimConfigProblem = Problem;
 
 /** Thrown once for an invalid configuration; lists every bad field. */
-export class SwimConfigError extends Error {
+export class SwimConfigError extends ProblemListError {
   override readonly name = 'SwimConfigError';
-  constructor(readonly problems: readonly SwimConfigProblem[]) {
-    super(
-      `Invalid SWIM configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}): ` +
-        problems.map((p) => `${p.field}: ${p.message}`).join('; '),
-    );
+  constructor(problems: readonly SwimConfigProblem[]) {
+    super('SWIM configuration', problems);
   }
 }
 
-const KNOWN_FIELDS = new Set(Object.keys(new SwimConfig()));
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(Object.keys(new SwimConfig()));
 
 /**
  * Build a checked configuration: start from `input.preset` (default `lan`), apply the overrides,
@@ -226,28 +206,12 @@ const KNOWN_FIELDS = new Set(Object.keys(new SwimConfig()));
  * every problem: unknown preset, unknown field, wrong type, out-of-range value, inconsistent pair.
  */
 export function resolveSwimConfig(input: SwimConfigInput | SwimConfig = {}): SwimConfig {
-  const problems: SwimConfigProblem[] = [];
-  const raw = input as Record<string, unknown>;
-  const presetName = raw['preset'] ?? 'lan';
-  let base: SwimConfig;
-  if (typeof presetName === 'string' && (SWIM_PRESETS as readonly string[]).includes(presetName)) {
-    base = SwimConfig.preset(presetName as SwimPresetName);
-  } else {
-    problems.push({
-      field: 'preset',
-      message: `unknown preset ${JSON.stringify(presetName)} (expected one of ${SWIM_PRESETS.join(', ')})`,
-    });
-    base = SwimConfig.lan();
-  }
-  for (const [key, value] of Object.entries(raw)) {
-    if (key === 'preset' || value === undefined) continue;
-    if (!KNOWN_FIELDS.has(key)) {
-      problems.push({ field: key, message: 'unknown option' });
-      continue;
-    }
-    (base as unknown as Record<string, unknown>)[key] = value;
-  }
-  problems.push(...validationProblems(validateSync(base)));
+  const { config: base, problems } = resolvePreset(input, {
+    presets: SWIM_PRESETS,
+    defaultPreset: 'lan',
+    preset: SwimConfig.preset,
+    fields: KNOWN_FIELDS,
+  });
   if (typeof base.name === 'string' && base.name.length === 0) {
     problems.push({
       field: 'name',
@@ -272,11 +236,4 @@ export function resolveSwimConfig(input: SwimConfigInput | SwimConfig = {}): Swi
   }
   if (problems.length > 0) throw new SwimConfigError(problems);
   return base;
-}
-
-function validationProblems(errors: ValidationError[]): SwimConfigProblem[] {
-  return errors.map((e) => ({
-    field: e.property,
-    message: Object.values(e.constraints ?? {}).join(', ') || 'invalid',
-  }));
 }

@@ -3,6 +3,7 @@
  * transport need. Problems are collected and thrown once as a {@link SwimNodeOptionsError}.
  */
 import { networkInterfaces } from 'node:os';
+import { ProblemListError, type Problem } from '@plumtree/common';
 import { resolveSwimConfig, SwimConfigError } from '../config/swim-config.js';
 import type { SwimConfigInput } from '../config/swim-config.js';
 import { parseIp } from '../protocol/address.js';
@@ -54,10 +55,10 @@ export interface SwimNodeOptions {
 }
 
 /** Thrown by `SwimNode.start` for invalid options; lists every problem. */
-export class SwimNodeOptionsError extends Error {
+export class SwimNodeOptionsError extends ProblemListError {
   override readonly name = 'SwimNodeOptionsError';
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid SWIM node options: ${problems.join('; ')}`);
+  constructor(problems: readonly Problem[]) {
+    super('SWIM node options', problems);
   }
 }
 
@@ -72,19 +73,30 @@ export interface ResolvedNodeOptions {
 
 /** Checks the options; throws one {@link SwimNodeOptionsError} naming every problem. */
 export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOptions {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const bindAddr = options.bindAddr ?? '0.0.0.0';
   const bindPort = options.bindPort ?? 7946;
-  if (!parseIp(bindAddr)) problems.push(`bindAddr: not an IP address: ${bindAddr}`);
+  if (!parseIp(bindAddr)) {
+    problems.push({ field: 'bindAddr', message: `not an IP address: ${bindAddr}` });
+  }
   if (!Number.isInteger(bindPort) || bindPort < 0 || bindPort > 65535) {
-    problems.push(`bindPort: must be an integer in [0, 65535], got ${bindPort}`);
+    problems.push({
+      field: 'bindPort',
+      message: `must be an integer in [0, 65535], got ${bindPort}`,
+    });
   }
   if (options.advertiseAddr !== undefined && !parseIp(options.advertiseAddr)) {
-    problems.push(`advertiseAddr: not an IP address: ${options.advertiseAddr}`);
+    problems.push({
+      field: 'advertiseAddr',
+      message: `not an IP address: ${options.advertiseAddr}`,
+    });
   }
   const ap = options.advertisePort;
   if (ap !== undefined && (!Number.isInteger(ap) || ap < 1 || ap > 65535)) {
-    problems.push(`advertisePort: must be an integer in [1, 65535], got ${ap}`);
+    problems.push({
+      field: 'advertisePort',
+      message: `must be an integer in [1, 65535], got ${ap}`,
+    });
   }
   let keyring: Keyring | null = options.keyring ?? null;
   if (!keyring && options.keys && options.keys.length > 0) {
@@ -92,14 +104,14 @@ export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOption
       const keys = options.keys.map((k) => decodeKey(k));
       keyring = new Keyring(keys.slice(1), keys[0]);
     } catch (e) {
-      problems.push(`keys: ${(e as Error).message}`);
+      problems.push({ field: 'keys', message: (e as Error).message });
     }
   }
   const label = options.label ?? '';
   try {
     labelBytes(label);
   } catch (e) {
-    if (e instanceof LabelError) problems.push(`label: ${e.message}`);
+    if (e instanceof LabelError) problems.push({ field: 'label', message: e.message });
     else throw e;
   }
   const config: SwimConfigInput = {
@@ -112,7 +124,7 @@ export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOption
     resolveSwimConfig(config);
   } catch (e) {
     if (e instanceof SwimConfigError) {
-      problems.push(...e.problems.map((p) => `config.${p.field}: ${p.message}`));
+      problems.push(...e.problems.map((p) => ({ field: `config.${p.field}`, message: p.message })));
     } else throw e;
   }
   if (problems.length > 0) throw new SwimNodeOptionsError(problems);

@@ -8,39 +8,27 @@
  * in its documented order: transmits are encoded (compound, LZW when smaller, CRC when the core
  * says the peer speaks protocol 5, AES-GCM with the primary key, label) and sent; stream requests
  * are started (push-pull, TCP fallback ping, reliable user message, each on its own connection as
- * memberlist's net.go does); events are published on {@link SwimNode.events$}; and the timer is
+ * memberlist's net.go does: `swim-streams.ts`, which also serves the streams peers open); events are published on {@link SwimNode.events$}; and the timer is
  * re-armed for `pollTimeout()`.
  *
  * Inbound bytes never throw: malformed packets and streams are dropped and counted by reason in
  * {@link SwimNode.stats}.
  */
 import { randomInt } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import { BehaviorSubject, merge, Observable, ReplaySubject, Subject } from 'rxjs';
 import { resolveSwimConfig } from '../config/swim-config.js';
 import type { SwimConfig } from '../config/swim-config.js';
 import { splitHostPort } from '../protocol/address.js';
 import { SwimCore } from '../protocol/swim-core.js';
 import type { SwimStats } from '../protocol/swim-core.js';
-import type { SwimEvent, SwimMember, SwimStreamRequest } from '../protocol/types.js';
+import type { SwimEvent, SwimMember } from '../protocol/types.js';
 import { encryptOverhead } from '../wire/encryption.js';
 import type { Keyring } from '../wire/keyring.js';
 import { labelOverhead } from '../wire/label.js';
 import { encodeMessage } from '../wire/message-codec.js';
-import { EncryptionVersion, MessageType } from '../wire/message-types.js';
+import { EncryptionVersion } from '../wire/message-types.js';
 import { decodePacket, encodePacketMessages } from '../wire/packet.js';
-import {
-  encodeStreamMessage,
-  readStreamMessage,
-  type StreamMessage,
-  type ReadStreamResult,
-} from '../wire/stream.js';
-import { readFramed, writeAll, type ParseStep } from '../transport/stream-reader.js';
-import {
-  DialError,
-  MEMBERLIST_STREAM_FIRST_BYTES,
-  type SwimTransport,
-} from '../transport/transport.js';
+import { MEMBERLIST_STREAM_FIRST_BYTES, type SwimTransport } from '../transport/transport.js';
 import type { TransportStats } from '../transport/transport.js';
 import { UdpTcpTransport } from '../transport/udp-tcp-transport.js';
 import {
@@ -48,9 +36,7 @@ import {
   resolveNodeOptions,
   type SwimNodeOptions,
 } from './swim-node-options.js';
-
-/** memberlist's `maxPushPullRequests`: inbound push-pulls served at once. */
-const MAX_CONCURRENT_PUSH_PULLS = 128;
+import { SwimStreams, type WireSettings } from './swim-streams.js';
 /** Bytes a CRC header adds; reserved in every packet budget so CRC'd packets still fit. */
 const CRC_HEADER_BYTES = 5;
 
@@ -127,15 +113,14 @@ export class SwimNode {
   readonly members$: Observable<SwimMember[]>;
 
   private timer: NodeJS.Timeout | null = null;
-  private timerAt: number | null = null;
+  private timerAt: number | undefined = undefined;
   private closed = false;
   private localJoined = false;
   private closing: Promise<void> | null = null;
   private driving = false;
   private readonly drops = new Map<string, number>();
   private packetsHandled = 0;
-  private streamsHandled = 0;
-  private inboundPushPulls = 0;
+  private readonly streams: SwimStreams;
   private readonly pendingJoins: PendingJoin[] = [];
   private leaveWaiters: Array<(completed: boolean) => void> = [];
   private readonly packetLimit: number;
@@ -145,7 +130,7 @@ export class SwimNode {
     private readonly transport: SwimTransport,
     private readonly keyring: Keyring | null,
     private readonly label: string,
-    private readonly maxStreamBytes: number,
+    maxStreamBytes: number,
   ) {
     this.config = core.config;
     this.membersSubject = new BehaviorSubject(core.members());
@@ -153,9 +138,21 @@ export class SwimNode {
     this.events$ = merge(this.localJoinSubject, this.eventsSubject);
     this.members$ = this.membersSubject.asObservable();
     this.packetLimit = transport.maxPacketBytes;
+    this.streams = new SwimStreams(
+      {
+        core,
+        transport,
+        config: this.config,
+        isClosed: () => this.closed,
+        wire: () => this.wire(),
+        countDrop: (key) => this.countDrop(key),
+        drive: () => this.drive(),
+      },
+      maxStreamBytes,
+    );
     transport.onPacket((buf, from) => this.onPacket(buf, from));
     transport.streams.register(MEMBERLIST_STREAM_FIRST_BYTES, (s, from) => {
-      void this.onStream(s, from);
+      void this.streams.serve(s, from);
     });
   }
 
@@ -296,7 +293,7 @@ export class SwimNode {
       drops,
       droppedTotal: total,
       packetsHandled: this.packetsHandled,
-      streamsHandled: this.streamsHandled,
+      streamsHandled: this.streams.handled,
       pendingStreams: this.core.pendingStreamCount,
       core,
       transport,
@@ -418,13 +415,7 @@ export class SwimNode {
     return this.config.protocolVersion < 2 ? EncryptionVersion.Pkcs7 : EncryptionVersion.NoPadding;
   }
 
-  private wire(): {
-    label: string;
-    keyring: Keyring | null;
-    encryptionVersion: EncryptionVersion;
-    verifyIncoming: boolean;
-    verifyOutgoing: boolean;
-  } {
+  private wire(): WireSettings {
     return {
       label: this.label,
       keyring: this.keyring,
@@ -457,7 +448,7 @@ export class SwimNode {
         }
         for (let r = this.core.pollStreamRequest(); r; r = this.core.pollStreamRequest()) {
           more = true;
-          void this.runStreamRequest(r);
+          void this.streams.open(r);
         }
         for (let e = this.core.pollEvent(); e; e = this.core.pollEvent()) {
           more = true;
@@ -477,11 +468,11 @@ export class SwimNode {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.timerAt = at;
-    if (at === null) return;
+    if (at === undefined) return;
     this.timer = setTimeout(
       () => {
         this.timer = null;
-        this.timerAt = null;
+        this.timerAt = undefined;
         if (this.closed) return;
         this.core.handleTimeout(Date.now());
         this.drive();
@@ -542,153 +533,6 @@ export class SwimNode {
     this.packetsHandled++;
     const now = Date.now();
     for (const m of d.messages) this.core.handlePacket(from, m, now);
-    this.drive();
-  }
-
-  // ---------------------------------------------------------------- streams
-
-  private parser(): (buf: Uint8Array) => ParseStep<ReadStreamResult> {
-    const opts = { ...this.wire(), maxStreamBytes: this.maxStreamBytes };
-    return (buf) => {
-      const r = readStreamMessage(buf, opts);
-      if (r.ok) return { kind: 'done', value: r, consumed: r.consumed };
-      return r.reason === 'truncated' ? { kind: 'more' } : { kind: 'error', reason: r.reason };
-    };
-  }
-
-  private readMessage(stream: Duplex, timeoutMs: number): Promise<StreamMessage> {
-    return readFramed(stream, this.parser(), {
-      maxBytes: this.maxStreamBytes,
-      timeoutMs,
-    }).then((r) => r.message);
-  }
-
-  private encodeStream(msg: StreamMessage): Uint8Array {
-    return encodeStreamMessage(msg, { ...this.wire(), compress: this.config.enableCompression });
-  }
-
-  /** An accepted memberlist stream (net.go `handleConn`). */
-  private async onStream(stream: Duplex, from: string): Promise<void> {
-    stream.on('error', () => {});
-    let msg: StreamMessage;
-    try {
-      msg = await this.readMessage(stream, this.config.tcpTimeoutMs);
-    } catch (e) {
-      const reason = (e as { reason?: string }).reason ?? 'error';
-      if (reason !== 'eof') {
-        this.countDrop(`stream:${reason}`);
-        // As Go: tell the peer why, best effort, then close once it is written.
-        if (!this.closed && reason !== 'timeout' && reason !== 'stream-error') {
-          try {
-            const bytes = this.encodeStream({
-              type: MessageType.Err,
-              body: { Error: `stream ${reason}` },
-            });
-            stream.end(bytes, () => stream.destroy());
-            return;
-          } catch {
-            // The error response is a courtesy.
-          }
-        }
-      }
-      stream.destroy();
-      return;
-    }
-    if (this.closed) {
-      stream.destroy();
-      return;
-    }
-    this.streamsHandled++;
-    const now = Date.now();
-    try {
-      switch (msg.type) {
-        case MessageType.PushPull: {
-          if (this.inboundPushPulls >= MAX_CONCURRENT_PUSH_PULLS) {
-            this.countDrop('stream:too-many-push-pulls');
-            break;
-          }
-          this.inboundPushPulls++;
-          try {
-            const answer = this.core.handlePushPull(from, msg.nodes, msg.userState, msg.join, now);
-            this.drive();
-            await writeAll(stream, this.encodeStream({ type: MessageType.PushPull, ...answer }));
-          } finally {
-            this.inboundPushPulls--;
-          }
-          break;
-        }
-        case MessageType.Ping: {
-          const ack = this.core.handleStreamPing(from, msg.body, now);
-          this.drive();
-          if (ack)
-            await writeAll(stream, this.encodeStream({ type: MessageType.AckResp, body: ack }));
-          break;
-        }
-        case MessageType.User:
-          this.core.handlePacket(from, { type: MessageType.User, body: msg.payload }, now);
-          this.drive();
-          break;
-        default:
-          this.countDrop(`stream:unexpected-type-${msg.type}`);
-      }
-    } catch {
-      this.countDrop('stream:write-failed');
-    }
-    stream.end();
-  }
-
-  /** A stream the core asked for (net.go sendAndReceiveState, sendPingAndWaitForAck, sendUserMsg). */
-  private async runStreamRequest(r: SwimStreamRequest): Promise<void> {
-    const timeoutMs = () => Math.max(1, r.deadlineMs - Date.now());
-    let stream: Duplex | null = null;
-    try {
-      stream = await this.transport.dial(r.to.addr, timeoutMs());
-      stream.on('error', () => {});
-      switch (r.kind) {
-        case 'push-pull': {
-          await writeAll(stream, this.encodeStream({ type: MessageType.PushPull, ...r.local }));
-          const reply = await this.readMessage(stream, timeoutMs());
-          if (this.closed) return;
-          if (reply.type === MessageType.PushPull) {
-            this.core.handlePushPullResponse(r.id, reply.nodes, reply.userState, Date.now());
-          } else if (reply.type === MessageType.Err) {
-            this.core.handleStreamFailure(r.id, `remote error: ${reply.body.Error}`, Date.now());
-          } else {
-            this.core.handleStreamFailure(
-              r.id,
-              `received invalid msgType (${reply.type}), expected pushPullMsg (6)`,
-              Date.now(),
-            );
-          }
-          break;
-        }
-        case 'ping': {
-          await writeAll(stream, this.encodeStream({ type: MessageType.Ping, body: r.ping }));
-          const reply = await this.readMessage(stream, timeoutMs());
-          if (this.closed) return;
-          this.core.handleStreamPingResult(
-            r.id,
-            reply.type === MessageType.AckResp ? reply.body : null,
-            Date.now(),
-          );
-          break;
-        }
-        case 'user':
-          await writeAll(stream, this.encodeStream({ type: MessageType.User, payload: r.payload }));
-          if (this.closed) return;
-          this.core.handleStreamDone(r.id, Date.now());
-          break;
-      }
-    } catch (e) {
-      if (this.closed) return;
-      const reason = e instanceof Error ? e.message : String(e);
-      if (r.kind === 'ping') {
-        const refused = e instanceof DialError && e.refused;
-        this.core.handleStreamPingResult(r.id, null, Date.now(), refused);
-      } else this.core.handleStreamFailure(r.id, reason, Date.now());
-    } finally {
-      stream?.end();
-    }
     this.drive();
   }
 }

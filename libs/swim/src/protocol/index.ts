@@ -5,7 +5,8 @@ export * from './formulas.js';
 export * from './message-size.js';
 export * from './node-state.js';
 export * from './protocol-versions.js';
-export * from './rng.js';
+// The seeded RNG lives in @plumtree/common; re-exported because SwimCoreOptions takes one.
+export { createRng, type Rng } from '@plumtree/common';
 export * from './suspicion.js';
 export * from './swim-core.js';
 export * from './timer-table.js';

@@ -12,14 +12,7 @@ export function estimateEncodedSize(message: Message): number {
   switch (message.type) {
     case MessageType.Ping: {
       const b = message.body;
-      return (
-        2 +
-        field('SeqNo', UINT32) +
-        field('Node', str(b.Node)) +
-        (b.SourceAddr ? field('SourceAddr', bin(b.SourceAddr.length)) : 0) +
-        (b.SourcePort ? field('SourcePort', UINT16) : 0) +
-        (b.SourceNode ? field('SourceNode', str(b.SourceNode)) : 0)
-      );
+      return 2 + field('SeqNo', UINT32) + field('Node', str(b.Node)) + sourceFields(b);
     }
     case MessageType.IndirectPing: {
       const b = message.body;
@@ -30,9 +23,7 @@ export function estimateEncodedSize(message: Message): number {
         field('Port', UINT16) +
         field('Node', str(b.Node)) +
         field('Nack', 1) +
-        (b.SourceAddr ? field('SourceAddr', bin(b.SourceAddr.length)) : 0) +
-        (b.SourcePort ? field('SourcePort', UINT16) : 0) +
-        (b.SourceNode ? field('SourceNode', str(b.SourceNode)) : 0)
+        sourceFields(b)
       );
     }
     case MessageType.AckResp:
@@ -71,6 +62,19 @@ const UINT16 = 3;
 
 function field(name: string, valueBytes: number): number {
   return 1 + name.length + valueBytes;
+}
+
+/** The source fields of a ping or indirect ping, each omitted when empty (`omitempty`). */
+function sourceFields(b: {
+  SourceAddr?: Uint8Array;
+  SourcePort?: number;
+  SourceNode?: string;
+}): number {
+  return (
+    (b.SourceAddr ? field('SourceAddr', bin(b.SourceAddr.length)) : 0) +
+    (b.SourcePort ? field('SourcePort', UINT16) : 0) +
+    (b.SourceNode ? field('SourceNode', str(b.SourceNode)) : 0)
+  );
 }
 
 /**

@@ -1,13 +1,8 @@
 import type { PushNodeState } from '../wire/messages.js';
+import type { ProtocolVersions } from './types.js';
 
-/** The six protocol versions of a member: memberlist's `Vsn` order. */
-export interface VersionVector {
-  readonly pMin: number;
-  readonly pMax: number;
-  readonly pCur: number;
-  readonly dMin: number;
-  readonly dMax: number;
-  readonly dCur: number;
+/** The six protocol versions of a member (memberlist's `Vsn` order), and whether it is alive. */
+export interface VersionVector extends ProtocolVersions {
   readonly alive: boolean;
   readonly name: string;
 }

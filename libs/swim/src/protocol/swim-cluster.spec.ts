@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { suspicionTimeoutMs } from './formulas.js';
-import { SwimTestCluster, type TestNode } from './testing/swim-test-cluster.js';
+import { SwimTestCluster, type TestNode } from '../../test-support/swim-test-cluster.js';
 import type { SwimEvent } from './types.js';
 
-// Several cores on the deterministic in-memory network (testing/swim-test-cluster.ts), memberlist's
+// Several cores on the deterministic in-memory network (libs/swim/test-support/swim-test-cluster.ts), memberlist's
 // `local` preset unless said otherwise. Scenarios follow memberlist's memberlist_test.go (join,
 // leave, update node, user broadcasts) and the SWIM / Lifeguard papers (crash detection bound,
 // refutation under slow outbound packets).

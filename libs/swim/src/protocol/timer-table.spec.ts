@@ -10,7 +10,7 @@ describe('TimerTable', () => {
     expect(t.next()).toBe(10);
     expect(t.popDue(25)).toEqual({ key: 'b', atMs: 10 });
     expect(t.popDue(25)).toEqual({ key: 'c', atMs: 20 });
-    expect(t.popDue(25)).toBeNull();
+    expect(t.popDue(25)).toBeUndefined();
     expect(t.next()).toBe(30);
   });
 
@@ -22,9 +22,9 @@ describe('TimerTable', () => {
     t.cancel('b');
     expect(t.next()).toBe(50);
     expect(t.size).toBe(1);
-    expect(t.popDue(49)).toBeNull();
+    expect(t.popDue(49)).toBeUndefined();
     expect(t.popDue(50)).toEqual({ key: 'a', atMs: 50 });
-    expect(t.next()).toBeNull();
+    expect(t.next()).toBeUndefined();
   });
 
   it('equal deadlines fire in arming order', () => {

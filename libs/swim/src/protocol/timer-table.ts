@@ -41,20 +41,20 @@ export class TimerTable {
     return this.deadlines.has(key);
   }
 
-  /** The earliest armed deadline, or null when nothing is armed. */
-  next(): number | null {
+  /** The earliest armed deadline, or undefined when nothing is armed. */
+  next(): number | undefined {
     this.dropStale();
-    return this.heap.length > 0 ? this.heap[0]!.at : null;
+    return this.heap[0]?.at;
   }
 
   /**
-   * Disarm and return the earliest timer due at `nowMs` (deadline <= nowMs) with its deadline, or null. Callers loop
-   * on it so that timers armed while handling one are seen in deadline order.
+   * Disarm and return the earliest timer due at `nowMs` (deadline <= nowMs) with its deadline, or
+   * undefined. Callers loop on it so that timers armed while handling one are seen in deadline order.
    */
-  popDue(nowMs: number): { key: string; atMs: number } | null {
+  popDue(nowMs: number): { key: string; atMs: number } | undefined {
     this.dropStale();
     const top = this.heap[0];
-    if (!top || top.at > nowMs) return null;
+    if (!top || top.at > nowMs) return undefined;
     this.pop();
     this.deadlines.delete(top.key);
     return { key: top.key, atMs: top.at };
@@ -143,4 +143,14 @@ export function parseTimerKey(key: string): { kind: TimerKind; id: string | unde
   return i < 0
     ? { kind: key as TimerKind, id: undefined }
     : { kind: key.slice(0, i) as TimerKind, id: key.slice(i + 1) };
+}
+
+/**
+ * The next instant of a fixed-period ticker that already fired at `atMs`; missed ticks are
+ * dropped (as a Go ticker drops them).
+ */
+export function nextTick(atMs: number, periodMs: number, nowMs: number): number {
+  const next = atMs + periodMs;
+  if (next > nowMs) return next;
+  return atMs + periodMs * (Math.floor((nowMs - atMs) / periodMs) + 1);
 }

@@ -8,8 +8,21 @@ import type { SwimAddress } from './address.js';
 /** A member's state as memberlist names them. `left` is a dead member that announced its leave. */
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
 
+/**
+ * A member's protocol versions in memberlist's `Vsn` order: lowest, highest and current memberlist
+ * protocol; the same for the delegate.
+ */
+export interface ProtocolVersions {
+  readonly pMin: number;
+  readonly pMax: number;
+  readonly pCur: number;
+  readonly dMin: number;
+  readonly dMax: number;
+  readonly dCur: number;
+}
+
 /** A member as the core sees it (memberlist `Node` plus `nodeState`). */
-export interface SwimMember {
+export interface SwimMember extends ProtocolVersions {
   readonly name: string;
   /** IP address, 4 or 16 bytes. */
   readonly addr: Uint8Array;
@@ -22,13 +35,6 @@ export interface SwimMember {
   readonly meta: Uint8Array;
   /** When the core last changed {@link state} (its clock). */
   readonly stateChangeMs: number;
-  /** Protocol versions: lowest, highest and current memberlist protocol; same for the delegate. */
-  readonly pMin: number;
-  readonly pMax: number;
-  readonly pCur: number;
-  readonly dMin: number;
-  readonly dMax: number;
-  readonly dCur: number;
 }
 
 /**

@@ -29,7 +29,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { joinHostPort, splitHostPort } from '../protocol/address.js';
-import type { Rng } from '../protocol/rng.js';
+import type { Rng } from '@plumtree/common';
 import { realScheduler, type Scheduler } from './memory-network.js';
 import {
   DialError,

@@ -11,15 +11,9 @@
  */
 import { Duplex } from 'node:stream';
 import { splitHostPort } from '../protocol/address.js';
-import type { Rng } from '../protocol/rng.js';
-import {
-  DialError,
-  emptyTransportStats,
-  StreamDispatcher,
-  type PacketHandler,
-  type SwimTransport,
-  type TransportStats,
-} from './transport.js';
+import type { Rng } from '@plumtree/common';
+import { DialError, type SwimTransport } from './transport.js';
+import { TransportBase, type TransportLimits } from './transport-base.js';
 
 /** Runs callbacks later; inject a virtual one for deterministic tests. */
 export interface Scheduler {
@@ -91,10 +85,7 @@ export class MemoryNetwork {
    * Binds a transport at `address` ("host:port"); port 0 picks a free port. Throws when the
    * address is taken.
    */
-  bind(
-    address: string,
-    options: { maxPacketBytes?: number; maxStreamBytes?: number; streamTimeoutMs?: number } = {},
-  ): MemoryTransport {
+  bind(address: string, options: TransportLimits = {}): MemoryTransport {
     const hp = splitHostPort(address);
     if (!hp) throw new TypeError(`MemoryNetwork: bad address ${address}`);
     let port = hp.port;
@@ -234,25 +225,16 @@ export class MemoryStream extends Duplex {
 }
 
 /** A transport on a {@link MemoryNetwork}. */
-export class MemoryTransport implements SwimTransport {
-  readonly streams = new StreamDispatcher();
-  readonly maxPacketBytes: number;
-  readonly maxStreamBytes: number;
-  readonly streamTimeoutMs: number;
-  private packetHandler: PacketHandler = () => {};
+export class MemoryTransport extends TransportBase implements SwimTransport {
   private readonly open = new Set<MemoryStream>();
-  private readonly counters: TransportStats = emptyTransportStats();
-  private closed = false;
 
   /** @internal Use {@link MemoryNetwork.bind}. */
   constructor(
     private readonly network: MemoryNetwork,
-    readonly localAddress: string,
-    options: { maxPacketBytes?: number; maxStreamBytes?: number; streamTimeoutMs?: number },
+    localAddress: string,
+    limits: TransportLimits,
   ) {
-    this.maxPacketBytes = options.maxPacketBytes ?? 1400;
-    this.maxStreamBytes = options.maxStreamBytes ?? 20 * 1024 * 1024 + 64 * 1024;
-    this.streamTimeoutMs = options.streamTimeoutMs ?? 10_000;
+    super(localAddress, limits);
   }
 
   /** Whether {@link close} was called. */
@@ -260,18 +242,9 @@ export class MemoryTransport implements SwimTransport {
     return this.closed;
   }
 
-  onPacket(handler: PacketHandler): void {
-    this.packetHandler = handler;
-  }
-
   sendPacket(to: string, buf: Uint8Array): boolean {
-    if (this.closed) return false;
-    if (buf.length > this.maxPacketBytes) {
-      this.counters.drops['packet-too-large']++;
-      return false;
-    }
-    this.counters.packetsSent++;
-    this.counters.bytesSent += buf.length;
+    if (!this.admit(buf)) return false;
+    this.countSent(buf);
     this.network.route(this.localAddress, to, buf);
     return true;
   }
@@ -304,10 +277,6 @@ export class MemoryTransport implements SwimTransport {
     });
   }
 
-  stats(): TransportStats {
-    return { ...this.counters, drops: { ...this.counters.drops } };
-  }
-
   close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
@@ -320,9 +289,7 @@ export class MemoryTransport implements SwimTransport {
 
   /** @internal A packet from the network. */
   receivePacket(buf: Uint8Array, from: string): void {
-    this.counters.packetsReceived++;
-    this.counters.bytesReceived += buf.length;
-    this.packetHandler(buf, from);
+    this.deliver(buf, from);
   }
 
   /** @internal An inbound connection. */
@@ -335,9 +302,7 @@ export class MemoryTransport implements SwimTransport {
       stream.destroy();
     });
     stream.once('close', cancel);
-    this.streams.dispatch(stream, stream.remoteAddress, () => {
-      this.counters.drops['unknown-first-byte']++;
-    });
+    this.route(stream, stream.remoteAddress);
   }
 
   /** @internal Resets streams to peers a new partition cut off. */

@@ -9,27 +9,15 @@ import { isIPv6 } from 'node:net';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { joinHostPort, splitHostPort } from '../protocol/address.js';
-import {
-  DialError,
-  emptyTransportStats,
-  StreamDispatcher,
-  type PacketHandler,
-  type SwimTransport,
-  type TransportStats,
-} from './transport.js';
+import { DialError, type SwimTransport } from './transport.js';
+import { TransportBase, type TransportLimits } from './transport-base.js';
 
 /** Options of {@link UdpTcpTransport.bind}. */
-export interface UdpTcpTransportOptions {
+export interface UdpTcpTransportOptions extends TransportLimits {
   /** Address to bind both sockets to. Default `0.0.0.0`. */
   readonly bindAddr?: string;
   /** Port of both sockets; 0 picks a free one for both. Default 7946. */
   readonly bindPort?: number;
-  /** Largest datagram sent (memberlist `UDPBufferSize`). Default 1400. */
-  readonly maxPacketBytes?: number;
-  /** Cap on bytes read for one inbound stream message. Default 20 MiB + 64 KiB. */
-  readonly maxStreamBytes?: number;
-  /** Idle timeout of accepted streams (memberlist `TCPTimeout`). Default 10 s. */
-  readonly streamTimeoutMs?: number;
 }
 
 /** Socket receive buffer asked for, as memberlist's `udpRecvBufSize` (2 MiB). */
@@ -38,25 +26,18 @@ const UDP_RECV_BUFFER_BYTES = 2 * 1024 * 1024;
 const EPHEMERAL_BIND_ATTEMPTS = 10;
 
 /** UDP + TCP on one port. Build it with {@link UdpTcpTransport.bind}. */
-export class UdpTcpTransport implements SwimTransport {
-  readonly streams = new StreamDispatcher();
-  private packetHandler: PacketHandler = () => {};
+export class UdpTcpTransport extends TransportBase implements SwimTransport {
   private readonly sockets = new Set<net.Socket>();
-  private readonly counters: TransportStats = emptyTransportStats();
-  private closed = false;
 
   private constructor(
     private readonly udp: dgram.Socket,
     private readonly tcp: net.Server,
-    readonly localAddress: string,
-    readonly maxPacketBytes: number,
-    readonly maxStreamBytes: number,
-    readonly streamTimeoutMs: number,
+    localAddress: string,
+    limits: TransportLimits,
   ) {
+    super(localAddress, limits);
     udp.on('message', (msg, rinfo) => {
-      this.counters.packetsReceived++;
-      this.counters.bytesReceived += msg.length;
-      this.packetHandler(msg, joinHostPort(rinfo.address, rinfo.port));
+      this.deliver(msg, joinHostPort(rinfo.address, rinfo.port));
     });
     // A UDP socket error (e.g. ICMP unreachable on some platforms) is not fatal to the node.
     udp.on('error', () => {});
@@ -67,8 +48,9 @@ export class UdpTcpTransport implements SwimTransport {
   /**
    * Binds UDP and TCP on `bindAddr:bindPort`. With port 0 the TCP listener picks the port and UDP
    * binds the same one, retrying with a new port if UDP finds it taken (memberlist does the same).
+   * (`override`: a static `bind` shadows `Function.prototype.bind` of the base class.)
    */
-  static async bind(options: UdpTcpTransportOptions = {}): Promise<UdpTcpTransport> {
+  static override async bind(options: UdpTcpTransportOptions = {}): Promise<UdpTcpTransport> {
     const bindAddr = options.bindAddr ?? '0.0.0.0';
     const bindPort = options.bindPort ?? 7946;
     const attempts = bindPort === 0 ? EPHEMERAL_BIND_ATTEMPTS : 1;
@@ -108,14 +90,7 @@ export class UdpTcpTransport implements SwimTransport {
       } catch {
         // The OS may cap it; memberlist also only warns.
       }
-      return new UdpTcpTransport(
-        udp,
-        tcp,
-        joinHostPort(bindAddr, port),
-        options.maxPacketBytes ?? 1400,
-        options.maxStreamBytes ?? 20 * 1024 * 1024 + 64 * 1024,
-        options.streamTimeoutMs ?? 10_000,
-      );
+      return new UdpTcpTransport(udp, tcp, joinHostPort(bindAddr, port), options);
     }
     throw new Error(
       `cannot bind UDP and TCP on ${joinHostPort(bindAddr, bindPort)}: ${String(lastError)}`,
@@ -127,23 +102,14 @@ export class UdpTcpTransport implements SwimTransport {
     return splitHostPort(this.localAddress)!.port;
   }
 
-  onPacket(handler: PacketHandler): void {
-    this.packetHandler = handler;
-  }
-
   sendPacket(to: string, buf: Uint8Array): boolean {
-    if (this.closed) return false;
-    if (buf.length > this.maxPacketBytes) {
-      this.counters.drops['packet-too-large']++;
-      return false;
-    }
+    if (!this.admit(buf)) return false;
     const hp = splitHostPort(to);
     if (!hp) {
       this.counters.drops['send-error']++;
       return false;
     }
-    this.counters.packetsSent++;
-    this.counters.bytesSent += buf.length;
+    this.countSent(buf);
     this.udp.send(buf, hp.port, hp.host, (err) => {
       if (err) this.counters.drops['send-error']++;
     });
@@ -177,10 +143,6 @@ export class UdpTcpTransport implements SwimTransport {
     });
   }
 
-  stats(): TransportStats {
-    return { ...this.counters, drops: { ...this.counters.drops } };
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -212,7 +174,7 @@ export class UdpTcpTransport implements SwimTransport {
       socket.destroy();
     });
     const from = joinHostPort(socket.remoteAddress ?? '', socket.remotePort ?? 0);
-    this.streams.dispatch(socket, from, () => this.counters.drops['unknown-first-byte']++);
+    this.route(socket, from);
   }
 
   private track(socket: net.Socket): void {

@@ -1,6 +1,6 @@
 /**
  * What a wire decoder returns. Decoders never throw on bytes from the network: a malformed
- * packet is a value the caller counts and drops (STYLE.md habit 8), never an exception.
+ * packet is a value the caller counts and drops, never an exception.
  */
 
 /**

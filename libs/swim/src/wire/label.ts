@@ -5,6 +5,7 @@
  */
 import { fail, type DecodeResult } from './decode-result.js';
 import { MessageType, WireLimits } from './message-types.js';
+import { sameBytes, type WireConfig } from './wire-config.js';
 
 const NO_LABEL = new Uint8Array(0);
 
@@ -69,4 +70,24 @@ export function removeLabelHeader(
   const raw = buf.subarray(2, 2 + size);
   const label = Buffer.from(raw.buffer, raw.byteOffset, size).toString('utf8');
   return { ok: true, label, raw, rest: buf.subarray(2 + size), headerBytes: 2 + size };
+}
+
+/**
+ * The inbound label rule of packets and streams (label.go): the label header must carry our
+ * label (none when ours is ''); with `skipInboundLabelCheck` no header may come at all ("unexpected
+ * double packet label header") and our label is taken. Returns the label, its bytes (the GCM
+ * additional data), what follows the header and the header's size.
+ */
+export function acceptLabel(
+  buf: Uint8Array,
+  opts: Pick<WireConfig, 'label' | 'skipInboundLabelCheck'>,
+): DecodeResult<{ label: string; raw: Uint8Array; rest: Uint8Array; headerBytes: number }> {
+  const l = removeLabelHeader(buf);
+  if (!l.ok) return l;
+  const ours = opts.label ?? '';
+  if (opts.skipInboundLabelCheck === true) {
+    if (l.headerBytes > 0) return fail('label-mismatch');
+    return { ...l, label: ours, raw: labelBytes(ours) };
+  }
+  return sameBytes(l.raw, labelBytes(ours)) ? l : fail('label-mismatch');
 }

@@ -195,6 +195,52 @@ describe('MsgpackReader / struct decoding: what Go accepts', () => {
     });
   });
 
+  it.each([
+    ['positive fixint', '05'],
+    ['negative fixint', 'e0'],
+    ['fixstr', 'a3616263'],
+    ['fixmap', '81a161c0'],
+    ['fixarray', '92c3c2'],
+    ['nil', 'c0'],
+    ['bin 8', 'c4020102'],
+    ['bin 16', 'c5000101'],
+    ['bin 32', 'c60000000101'],
+    ['ext 8', 'c70105ab'],
+    ['ext 16', 'c8000105ab'],
+    ['ext 32', 'c90000000105ab'],
+    ['float 32', 'ca3f800000'],
+    ['float 64', 'cb3ff0000000000000'],
+    ['uint 8', 'cc01'],
+    ['uint 16', 'cd0001'],
+    ['uint 32', 'ce00000001'],
+    ['uint 64', 'cf0000000000000001'],
+    ['int 8', 'd0ff'],
+    ['int 16', 'd1ffff'],
+    ['int 32', 'd2ffffffff'],
+    ['int 64', 'd3ffffffffffffffff'],
+    ['fixext 1', 'd405ab'],
+    ['fixext 2', 'd505abab'],
+    ['fixext 4', 'd605abababab'],
+    ['fixext 8', 'd705' + 'ab'.repeat(8)],
+    ['fixext 16', 'd805' + 'ab'.repeat(16)],
+    ['str 8', 'd90161'],
+    ['str 16', 'da000161'],
+    ['str 32', 'db0000000161'],
+    ['array 16', 'dc0001c0'],
+    ['array 32', 'dd00000001c0'],
+    ['map 16', 'de0001c0c0'],
+    ['map 32', 'df00000001c0c0'],
+  ])('skip passes over exactly one %s', (_name, value) => {
+    const r = new MsgpackReader(unhex(value + 'c3'));
+    r.skip();
+    expect(r.pos).toBe(value.length / 2);
+  });
+
+  it('skip refuses the never-used type byte 0xc1 and a value cut short', () => {
+    expect(() => new MsgpackReader(unhex('c1')).skip()).toThrow(/bad-msgpack/);
+    expect(() => new MsgpackReader(unhex('cd00')).skip()).toThrow(/truncated/);
+  });
+
   it('bounds nesting when skipping unknown values', () => {
     const deep = new Uint8Array(200).fill(0x91);
     const b = new Uint8Array([0x81, 0xa1, 0x78, ...deep, 0xc0]);

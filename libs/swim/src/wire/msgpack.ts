@@ -41,6 +41,47 @@ const TWO_32 = 0x1_0000_0000;
 export const GO_EMPTY_BYTES: Uint8Array = new Uint8Array(0);
 /** Nesting bound when skipping unknown values: protects the stack from hostile input. */
 const MAX_SKIP_DEPTH = 64;
+
+/**
+ * Bytes after the type byte of the fixed-size msgpack values `skip` passes over: nil, false,
+ * true, (u)int 8/16/32/64, float 32/64, fixext 1/2/4/8/16 (the ext type byte included).
+ */
+const FIXED_BODY_BYTES = new Map<number, number>([
+  [0xc0, 0],
+  [0xc2, 0],
+  [0xc3, 0],
+  [0xcc, 1],
+  [0xd0, 1],
+  [0xcd, 2],
+  [0xd1, 2],
+  [0xca, 4],
+  [0xce, 4],
+  [0xd2, 4],
+  [0xcb, 8],
+  [0xcf, 8],
+  [0xd3, 8],
+  [0xd4, 2],
+  [0xd5, 3],
+  [0xd6, 5],
+  [0xd7, 9],
+  [0xd8, 17],
+]);
+
+/**
+ * Sized msgpack values: the width of their length field, and the bytes after the data the length
+ * does not count (ext 8/16/32 carry a type byte). bin 8/16/32, str 8/16/32, ext 8/16/32.
+ */
+const SIZED_BODY = new Map<number, { lengthBytes: 1 | 2 | 4; extraBytes: number }>([
+  [0xc4, { lengthBytes: 1, extraBytes: 0 }],
+  [0xd9, { lengthBytes: 1, extraBytes: 0 }],
+  [0xc5, { lengthBytes: 2, extraBytes: 0 }],
+  [0xda, { lengthBytes: 2, extraBytes: 0 }],
+  [0xc6, { lengthBytes: 4, extraBytes: 0 }],
+  [0xdb, { lengthBytes: 4, extraBytes: 0 }],
+  [0xc7, { lengthBytes: 1, extraBytes: 1 }],
+  [0xc8, { lengthBytes: 2, extraBytes: 1 }],
+  [0xc9, { lengthBytes: 4, extraBytes: 1 }],
+]);
 const EMPTY = new Uint8Array(0);
 
 /** Growable output buffer with msgpack writers for the forms go-msgpack emits. */
@@ -460,80 +501,25 @@ export class MsgpackReader {
       this.take(bd & 0x1f);
       return;
     }
-    if (bd >= 0x80 && bd <= 0x9f) {
+    if ((bd >= 0x80 && bd <= 0x9f) || (bd >= 0xdc && bd <= 0xdf)) {
+      // fixmap, fixarray, array 16/32, map 16/32
       this.pos--;
       this.skipContainer(depth);
       return;
     }
-    switch (bd) {
-      case 0xc0:
-      case 0xc2:
-      case 0xc3:
-        return;
-      case 0xcc:
-      case 0xd0:
-        this.take(1);
-        return;
-      case 0xcd:
-      case 0xd1:
-        this.take(2);
-        return;
-      case 0xca:
-      case 0xce:
-      case 0xd2:
-        this.take(4);
-        return;
-      case 0xcb:
-      case 0xcf:
-      case 0xd3:
-        this.take(8);
-        return;
-      case 0xc4:
-      case 0xd9:
-        this.take(this.u8());
-        return;
-      case 0xc5:
-      case 0xda:
-        this.take(this.u16());
-        return;
-      case 0xc6:
-      case 0xdb:
-        this.take(this.u32());
-        return;
-      case 0xd4:
-        this.take(2);
-        return;
-      case 0xd5:
-        this.take(3);
-        return;
-      case 0xd6:
-        this.take(5);
-        return;
-      case 0xd7:
-        this.take(9);
-        return;
-      case 0xd8:
-        this.take(17);
-        return;
-      case 0xc7:
-        this.take(this.u8() + 1);
-        return;
-      case 0xc8:
-        this.take(this.u16() + 1);
-        return;
-      case 0xc9:
-        this.take(this.u32() + 1);
-        return;
-      case 0xdc:
-      case 0xdd:
-      case 0xde:
-      case 0xdf:
-        this.pos--;
-        this.skipContainer(depth);
-        return;
-      default:
-        throw new WireDecodeError('bad-msgpack');
+    const fixed = FIXED_BODY_BYTES.get(bd);
+    if (fixed !== undefined) {
+      this.take(fixed);
+      return;
     }
+    const sized = SIZED_BODY.get(bd);
+    if (sized !== undefined) {
+      const length =
+        sized.lengthBytes === 1 ? this.u8() : sized.lengthBytes === 2 ? this.u16() : this.u32();
+      this.take(length + sized.extraBytes);
+      return;
+    }
+    throw new WireDecodeError('bad-msgpack');
   }
 
   private skipContainer(depth: number): void {

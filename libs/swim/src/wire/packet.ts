@@ -14,7 +14,7 @@ import { encodeCompress, decodeCompress } from './compress.js';
 import { addCrc, checkCrc } from './crc.js';
 import { fail, type DecodeFailureReason, type DecodeResult } from './decode-result.js';
 import { decryptPayload, encryptPayload } from './encryption.js';
-import { addLabelHeader, labelBytes, removeLabelHeader } from './label.js';
+import { acceptLabel, addLabelHeader, labelBytes } from './label.js';
 import { decodeMessage } from './message-codec.js';
 import { MessageType } from './message-types.js';
 import type { Message } from './messages.js';
@@ -23,7 +23,6 @@ import {
   DEFAULT_MAX_PACKET_DECOMPRESSED_BYTES,
   outgoingKey,
   outgoingVersion,
-  sameBytes,
   type WireConfig,
 } from './wire-config.js';
 
@@ -154,19 +153,9 @@ export function unwrapPacket(
   packet: Uint8Array,
   opts: PacketDecodeOptions = {},
 ): DecodeResult<UnwrappedPacket> {
-  const l = removeLabelHeader(packet);
+  const l = acceptLabel(packet, opts);
   if (!l.ok) return l;
-  const ours = opts.label ?? '';
-  let label = l.label;
-  let aad = l.raw;
-  if (opts.skipInboundLabelCheck === true) {
-    // Go: a label header here is "unexpected double packet label header".
-    if (l.headerBytes > 0) return fail('label-mismatch');
-    label = ours;
-    aad = labelBytes(ours);
-  } else if (!sameBytes(l.raw, labelBytes(ours))) {
-    return fail('label-mismatch');
-  }
+  const { label, raw: aad } = l;
   let buf = l.rest;
   const keys = activeKeys(opts);
   if (keys !== undefined) {

@@ -22,7 +22,7 @@ import {
   type DecodeResult,
 } from './decode-result.js';
 import { decryptPayload, encryptedLength, encryptPayload } from './encryption.js';
-import { labelBytes, makeLabelHeader, removeLabelHeader } from './label.js';
+import { acceptLabel, labelBytes, makeLabelHeader } from './label.js';
 import { readStruct, Schemas, writeStruct } from './message-codec.js';
 import { MessageType, WireLimits } from './message-types.js';
 import type { AckResp, ErrResp, Ping, PushNodeState } from './messages.js';
@@ -32,7 +32,6 @@ import {
   DEFAULT_MAX_STREAM_BYTES,
   outgoingKey,
   outgoingVersion,
-  sameBytes,
   type WireConfig,
 } from './wire-config.js';
 
@@ -227,18 +226,9 @@ export function readStreamMessage(
   const maxBytes = opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES;
   // Nothing yet: not even whether a label header comes.
   if (buf.length === 0) return fail('truncated');
-  const l = removeLabelHeader(buf);
+  const l = acceptLabel(buf, opts);
   if (!l.ok) return l;
-  const ours = opts.label ?? '';
-  let label = l.label;
-  let labelRaw = l.raw;
-  if (opts.skipInboundLabelCheck === true) {
-    if (l.headerBytes > 0) return fail('label-mismatch');
-    label = ours;
-    labelRaw = labelBytes(ours);
-  } else if (!sameBytes(l.raw, labelBytes(ours))) {
-    return fail('label-mismatch');
-  }
+  const { label, raw: labelRaw } = l;
   const off = l.headerBytes;
   if (buf.length <= off) return fail('truncated');
   const keys = activeKeys(opts);

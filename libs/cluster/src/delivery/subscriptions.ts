@@ -1,0 +1,299 @@
+/**
+ * The observers of `subscribe()` and the way a message reaches them.
+ *
+ * A subscription string (a topic or a pattern) holds its observers. The first observer of a
+ * string subscribes it in the directory and joins its tree (every known matching topic, for a
+ * pattern); the last one leaving unsubscribes it and leaves every tree no local subscription
+ * matches any more. Topics of `options.topics` are pinned: subscribed for the node's life, with
+ * or without observers.
+ *
+ * A delivered message is decoded once (the codec, with the content type of its header or the
+ * codec's default) and queued once on the {@link DeliveryQueue} for every observer whose string
+ * matches its topic; the routes (topic -> matching strings) are cached until a subscription
+ * changes. A durable message's `handled` runs once every observer has returned from it (at
+ * least once across a crash, docs/persistence.md); one that finds no observer is not delivered
+ * and `deliver` says so (the durable glue keeps it for the first observer, `observerAdded`).
+ *
+ * The engine owns no tree and no directory: the node gives it both through
+ * {@link SubscriptionsHost}.
+ */
+import type { MessageId } from '@plumtree/plumtree';
+import { Observable, type Subscriber } from 'rxjs';
+import { isPattern, topicMatches, type TopicDirectory } from '../directory/index.js';
+import { NodeClosedError } from '../node/errors.js';
+import type { NodeLife } from '../node/node-lifecycle.js';
+import type { Delivery } from './delivery.js';
+import {
+  DeliveryQueue,
+  type DeliveryQueueOptions,
+  type DeliveryQueueStats,
+} from './delivery-queue.js';
+import { formatMessageId } from './message-id.js';
+import { CONTENT_TYPE_HEADER, type PayloadCodec } from './payload-codec.js';
+
+/** What the engine needs from its node. */
+export interface SubscriptionsHost {
+  readonly name: string;
+  readonly codec: PayloadCodec;
+  readonly life: NodeLife;
+  readonly directory: Pick<
+    TopicDirectory,
+    'subscribe' | 'unsubscribe' | 'knownTopics' | 'localMatches'
+  >;
+  /** Concrete topics whose tree the node is in. */
+  joinedTopics(): string[];
+  joinTopic(topic: string): void;
+  leaveTopic(topic: string, nowMs: number): void;
+  /** Run the Plumtree core after a change. */
+  drive(): void;
+  /** Too many deliveries wait: stop reading frames until {@link resumeInbound}. */
+  pauseInbound(): void;
+  resumeInbound(): void;
+  /** An observer subscribed `topicOrPattern` (its deliveries start now). */
+  observerAdded(matches: (topic: string) => boolean): void;
+}
+
+/** A durable message's part in its delivery (durable-topics.ts). */
+export interface DurableDelivery {
+  /** Handed again after a crash (`Delivery.redelivered`). */
+  readonly redelivered: boolean;
+  /** Every observer has returned from it (or it can never be delivered): mark it handled. */
+  readonly handled: () => void;
+}
+
+/** Delivery counters (`stats().node`). */
+export interface DeliveryCounters {
+  /** Deliveries handed to observers (one per message, however many observers). */
+  readonly deliveries: number;
+  /** Deliveries dropped because the codec could not decode the payload. */
+  readonly decodeErrors: number;
+  /** Deliveries waiting for handlers, and how often reading paused because too many waited. */
+  readonly deliveryQueue: DeliveryQueueStats;
+}
+
+/** Observers of one subscription string (topic or pattern). */
+interface SubscriptionEntry {
+  readonly topicOrPattern: string;
+  readonly pattern: boolean;
+  readonly observers: Set<Subscriber<Delivery>>;
+  /** Subscribed through `options.topics`: kept without observers for the node's life. */
+  readonly pinned: boolean;
+}
+
+const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** See the file comment. */
+export class Subscriptions {
+  private readonly entries = new Map<string, SubscriptionEntry>();
+  /** Concrete topic -> subscription entries delivering it; rebuilt lazily after changes. */
+  private readonly routes = new Map<string, SubscriptionEntry[]>();
+  /** Deliveries on their way to observers, off the protocol's turn (see delivery-queue.ts). */
+  private readonly queue: DeliveryQueue<Delivery>;
+  private deliveries = 0;
+  private decodeErrors = 0;
+
+  constructor(
+    private readonly host: SubscriptionsHost,
+    queue: Pick<DeliveryQueueOptions, 'highWater' | 'highWaterBytes' | 'sliceMs'>,
+  ) {
+    this.queue = new DeliveryQueue<Delivery>({
+      ...queue,
+      onFull: () => host.pauseInbound(),
+      onDrained: () => host.resumeInbound(),
+    });
+  }
+
+  /** Subscribe `topics` in the directory for the node's life (`options.topics`). */
+  pin(topics: readonly string[], nowMs: number): void {
+    for (const t of topics) {
+      this.host.directory.subscribe(t, nowMs);
+      this.entries.set(t, {
+        topicOrPattern: t,
+        pattern: isPattern(t),
+        observers: new Set(),
+        pinned: true,
+      });
+    }
+  }
+
+  /** Deliveries of `topicOrPattern` (validated by the caller); see `PlumtreeNode.subscribe`. */
+  observe(topicOrPattern: string): Observable<Delivery> {
+    return new Observable<Delivery>((subscriber) => {
+      if (this.host.life.stopping) {
+        subscriber.error(new NodeClosedError(this.host.name));
+        return undefined;
+      }
+      this.add(topicOrPattern, subscriber);
+      return () => this.remove(topicOrPattern, subscriber);
+    });
+  }
+
+  /** The local patterns, whose matching topics the node joins as the directory names them. */
+  *patterns(): Iterable<string> {
+    for (const e of this.entries.values()) if (e.pattern) yield e.topicOrPattern;
+  }
+
+  /** Observers that receive `topic`'s deliveries (patterns included). */
+  observerCount(topic: string): number {
+    return this.route(topic).reduce((n, e) => n + e.observers.size, 0);
+  }
+
+  /** The node left `topic`'s tree. */
+  forgetRoute(topic: string): void {
+    this.routes.delete(topic);
+  }
+
+  /**
+   * Decode a message and queue it for the observers of its topic; false when it has none (a
+   * durable message is then not counted: the caller keeps it for the first observer).
+   */
+  deliver(
+    topic: string,
+    id: MessageId,
+    hops: number,
+    from: string,
+    wireHeaders: Readonly<Record<string, string>> | undefined,
+    publishedAtMs: number,
+    raw: Uint8Array,
+    durable?: DurableDelivery,
+  ): boolean {
+    const route = this.route(topic);
+    if (route.length === 0) return false;
+    const codec = this.host.codec;
+    let contentType = codec.contentType;
+    let headers = wireHeaders ?? EMPTY_HEADERS;
+    const ct = wireHeaders?.[CONTENT_TYPE_HEADER];
+    if (ct !== undefined) {
+      contentType = ct;
+      const rest: Record<string, string> = { ...wireHeaders };
+      delete rest[CONTENT_TYPE_HEADER];
+      headers = rest;
+    }
+    let payload: unknown;
+    try {
+      payload = codec.decode(raw, contentType);
+    } catch {
+      this.decodeErrors++;
+      // Handing it again after a restart would fail again.
+      durable?.handled();
+      return true;
+    }
+    const delivery: Delivery = {
+      payload,
+      topic,
+      id: formatMessageId(id),
+      origin: id.origin,
+      epoch: id.epoch,
+      seq: id.seq,
+      hops,
+      receivedFrom: from,
+      headers,
+      contentType,
+      publishedAtMs,
+      raw,
+      redelivered: durable?.redelivered ?? false,
+    };
+    const observers: { next(d: Delivery): void }[] = [];
+    for (const entry of route) for (const o of entry.observers) observers.push(o);
+    if (observers.length === 0) {
+      // A durable message waits for an observer (and is counted once handed); others are gone.
+      if (durable === undefined) this.deliveries++;
+      return false;
+    }
+    this.deliveries++;
+    // Last in the list: runs once every observer has returned from this delivery.
+    if (durable !== undefined) observers.push({ next: durable.handled });
+    this.queue.push(delivery, observers, raw.byteLength);
+    return true;
+  }
+
+  /** Hand over what waits in the queue now, and queue nothing more (the node is closing). */
+  closeQueue(): void {
+    this.queue.close();
+  }
+
+  /** Complete every observer and forget every subscription (the node closed). */
+  completeAll(): void {
+    for (const entry of this.entries.values()) {
+      for (const o of [...entry.observers]) o.complete();
+    }
+    this.entries.clear();
+    this.routes.clear();
+  }
+
+  counters(): DeliveryCounters {
+    return {
+      deliveries: this.deliveries,
+      decodeErrors: this.decodeErrors,
+      deliveryQueue: this.queue.stats(),
+    };
+  }
+
+  private add(topicOrPattern: string, s: Subscriber<Delivery>): void {
+    let entry = this.entries.get(topicOrPattern);
+    if (entry === undefined) {
+      entry = {
+        topicOrPattern,
+        pattern: isPattern(topicOrPattern),
+        observers: new Set(),
+        pinned: false,
+      };
+      this.entries.set(topicOrPattern, entry);
+    }
+    const host = this.host;
+    if (entry.observers.size === 0 && !entry.pinned) {
+      try {
+        host.directory.subscribe(topicOrPattern, Date.now());
+      } catch (e) {
+        // A directory limit: leave no entry behind for an observer that errors at once, or a
+        // later subscribe of the same string would find it and never enter the directory.
+        this.entries.delete(topicOrPattern);
+        throw e;
+      }
+    }
+    entry.observers.add(s);
+    this.routes.clear();
+    const pattern = entry.pattern;
+    host.observerAdded((t) => (pattern ? topicMatches(topicOrPattern, t) : t === topicOrPattern));
+    if (entry.observers.size === 1 && !entry.pinned) {
+      if (entry.pattern) {
+        for (const t of host.directory.knownTopics()) {
+          if (topicMatches(topicOrPattern, t)) host.joinTopic(t);
+        }
+      } else {
+        host.joinTopic(topicOrPattern);
+      }
+      host.drive();
+    }
+  }
+
+  private remove(topicOrPattern: string, s: Subscriber<Delivery>): void {
+    const entry = this.entries.get(topicOrPattern);
+    if (entry === undefined || !entry.observers.delete(s)) return;
+    this.routes.clear();
+    const host = this.host;
+    if (entry.observers.size > 0 || entry.pinned || host.life.closed) return;
+    this.entries.delete(topicOrPattern);
+    const now = Date.now();
+    host.directory.unsubscribe(topicOrPattern, now);
+    for (const topic of host.joinedTopics()) {
+      if (!host.directory.localMatches(topic)) host.leaveTopic(topic, now);
+    }
+    host.drive();
+  }
+
+  /** The subscription entries whose observers receive `topic`'s deliveries. */
+  private route(topic: string): SubscriptionEntry[] {
+    let r = this.routes.get(topic);
+    if (r === undefined) {
+      r = [];
+      for (const e of this.entries.values()) {
+        if (e.pattern ? topicMatches(e.topicOrPattern, topic) : e.topicOrPattern === topic) {
+          r.push(e);
+        }
+      }
+      this.routes.set(topic, r);
+    }
+    return r;
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Hand-off, both sides: how a publish reaches a topic's tree from a node outside it.
+ *
+ * Publisher side ({@link HandoffEngine.handOff}): the message (a GOSSIP with hops 0, under the
+ * publisher's id) is sent to one live subscriber chosen at random (hand-off frame, see
+ * handoff-codec.ts). An ACK resolves the publish; no ACK within `timeoutMs`, a NACK, or the peer
+ * going down (membership or frame connection) moves it to another subscriber not tried yet, up
+ * to `maxAttempts`; then it rejects with `NoSubscribersError`, as it does at once when no live
+ * subscriber is known. Pending hand-offs reject with `NodeClosedError` when the node leaves or
+ * closes.
+ *
+ * Subscriber side: a request for a topic this node is in the tree of (joined now when a local
+ * pattern matches it) is injected under the publisher's id, its GOSSIP body forwarded as it is;
+ * the tree's frames are queued before the ACK, so an acknowledged message is on its way. A node
+ * outside the topic, or a payload above the core's `maxMessageSize`, answers NACK. Answers reach
+ * a publisher that SWIM has not met yet (see reply-sender.ts).
+ *
+ * The engine owns no socket and no tree: the node gives it both through {@link HandoffHost}.
+ */
+import {
+  messageKey,
+  MessageTooLargeError,
+  randomInt,
+  type FrameLimits,
+  type GossipMessage,
+  type MessageId,
+  type Rng,
+} from '@plumtree/plumtree';
+import { formatMessageId } from '../delivery/message-id.js';
+import { NodeClosedError, NoSubscribersError } from '../node/errors.js';
+import type { NodeLife } from '../node/node-lifecycle.js';
+import { sendToSender } from '../outbound/reply-sender.js';
+import {
+  decodeHandoff,
+  encodeHandoffAnswer,
+  encodeHandoffRequest,
+  HandoffType,
+} from './handoff-codec.js';
+
+/** What the engine needs from its node. */
+export interface HandoffHost {
+  readonly name: string;
+  readonly life: NodeLife;
+  readonly rng: Rng;
+  /** How long one attempt waits for its ACK. */
+  readonly timeoutMs: number;
+  /** Subscribers tried at most. */
+  readonly maxAttempts: number;
+  /** Caps on the GOSSIP inside a received request. */
+  readonly frameLimits: Partial<FrameLimits>;
+  /** Queue a frame to a peer; `'queued'` when the transport took it. */
+  send(peer: string, frame: Uint8Array): string;
+  /** Alive subscribers of `topic`, this node excluded. */
+  subscribersOf(topic: string): string[];
+  /** Whether this node is in `topic`'s tree, joining it when a local pattern matches. */
+  acceptsTopic(topic: string): boolean;
+  /**
+   * Inject a handed-off message into its tree (`frame`: its GOSSIP body, forwarded as is); true
+   * when the id is new. Throws `MessageTooLargeError`.
+   */
+  inject(message: GossipMessage, from: string, frame: Uint8Array): boolean;
+  /** Run the Plumtree core (queue the tree's frames). */
+  drive(): void;
+  /** A frame that failed to decode. */
+  countDrop(reason: string): void;
+}
+
+/** Hand-off counters (`stats().node.handoffs`). */
+export interface HandoffCounters {
+  /** Publisher side: attempts sent, acknowledged, retried, failed. */
+  readonly sent: number;
+  readonly acked: number;
+  readonly retried: number;
+  readonly failed: number;
+  /** Subscriber side: requests received, injected (new ids), answered NACK. */
+  readonly received: number;
+  readonly injected: number;
+  readonly nacked: number;
+}
+
+/** A publish handed to subscribers, waiting for an ACK. */
+interface PendingHandoff {
+  readonly key: string;
+  readonly topic: string;
+  readonly idText: string;
+  readonly frame: Uint8Array;
+  readonly tried: string[];
+  current: string | undefined;
+  timer: NodeJS.Timeout | undefined;
+  readonly resolve: (id: string) => void;
+  readonly reject: (e: Error) => void;
+}
+
+function pendingKey(topic: string, id: MessageId): string {
+  return `${topic}\u0001${messageKey(id)}`;
+}
+
+/** See the file comment. */
+export class HandoffEngine {
+  private readonly pending = new Map<string, PendingHandoff>();
+  private readonly counters = {
+    sent: 0,
+    acked: 0,
+    retried: 0,
+    failed: 0,
+    received: 0,
+    injected: 0,
+    nacked: 0,
+  };
+  /** Answers stop only once the node is closed: a leaving node still answers. */
+  private readonly answers = {
+    send: (peer: string, frame: Uint8Array): string => this.host.send(peer, frame),
+    isClosed: (): boolean => this.host.life.closed,
+  };
+
+  constructor(private readonly host: HandoffHost) {}
+
+  stats(): HandoffCounters {
+    return { ...this.counters };
+  }
+
+  // ---------------------------------------------------------------- publisher side
+
+  /** Hand `message` to a subscriber; resolves to its id once one acknowledges it. */
+  handOff(message: GossipMessage): Promise<string> {
+    let frame: Uint8Array;
+    try {
+      frame = encodeHandoffRequest(message);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return new Promise<string>((resolve, reject) => {
+      const pending: PendingHandoff = {
+        key: pendingKey(message.topic, message.id),
+        topic: message.topic,
+        idText: formatMessageId(message.id),
+        frame,
+        tried: [],
+        current: undefined,
+        timer: undefined,
+        resolve,
+        reject,
+      };
+      this.pending.set(pending.key, pending);
+      this.nextAttempt(pending);
+    });
+  }
+
+  /** `peer` failed, left, or its frame connection dropped: its hand-offs move on now. */
+  peerDown(peer: string): void {
+    for (const p of [...this.pending.values()]) {
+      if (p.current === peer) this.nextAttempt(p);
+    }
+  }
+
+  /** Reject every pending hand-off with `NodeClosedError` (the node is closing or leaving). */
+  close(): void {
+    for (const p of [...this.pending.values()]) {
+      this.finish(p);
+      p.reject(new NodeClosedError(this.host.name));
+    }
+  }
+
+  /** Send the hand-off to the next untried live subscriber, or reject when none is left. */
+  private nextAttempt(p: PendingHandoff): void {
+    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.timer = undefined;
+    const host = this.host;
+    for (;;) {
+      if (host.life.stopping) {
+        this.finish(p);
+        p.reject(new NodeClosedError(host.name));
+        return;
+      }
+      const candidates = host.subscribersOf(p.topic).filter((n) => !p.tried.includes(n));
+      if (candidates.length === 0 || p.tried.length >= host.maxAttempts) {
+        this.counters.failed++;
+        this.finish(p);
+        p.reject(new NoSubscribersError(p.topic, p.tried));
+        return;
+      }
+      if (p.tried.length > 0) this.counters.retried++;
+      const peer = candidates[randomInt(host.rng, candidates.length)]!;
+      p.tried.push(peer);
+      p.current = peer;
+      this.counters.sent++;
+      if (host.send(peer, p.frame) !== 'queued') continue;
+      p.timer = setTimeout(() => {
+        p.timer = undefined;
+        this.nextAttempt(p);
+      }, host.timeoutMs);
+      return;
+    }
+  }
+
+  private finish(p: PendingHandoff): void {
+    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.timer = undefined;
+    p.current = undefined;
+    this.pending.delete(p.key);
+  }
+
+  // ---------------------------------------------------------------- both sides: frames in
+
+  /** A hand-off frame arrived (first byte `FrameKind.Handoff`). */
+  onFrame(from: string, frame: Uint8Array): void {
+    const h = decodeHandoff(frame, this.host.frameLimits);
+    if (h === null) {
+      this.host.countDrop('handoff');
+      return;
+    }
+    if (h.type === HandoffType.Request) {
+      this.onRequest(from, h.message, h.gossipFrame);
+      return;
+    }
+    const pending = this.pending.get(pendingKey(h.topic, h.id));
+    if (pending === undefined || pending.current !== from) return; // late or foreign answer
+    if (h.type === HandoffType.Ack) {
+      this.counters.acked++;
+      this.finish(pending);
+      pending.resolve(pending.idText);
+    } else {
+      this.nextAttempt(pending);
+    }
+  }
+
+  // ---------------------------------------------------------------- subscriber side
+
+  private onRequest(from: string, msg: GossipMessage, gossipFrame: Uint8Array): void {
+    this.counters.received++;
+    const topic = msg.topic;
+    if (!this.host.acceptsTopic(topic)) {
+      this.nack(from, msg);
+      return;
+    }
+    try {
+      if (this.host.inject(msg, from, gossipFrame)) this.counters.injected++;
+    } catch (e) {
+      if (!(e instanceof MessageTooLargeError)) throw e;
+      this.nack(from, msg);
+      return;
+    }
+    // The tree's frames are queued before the ACK: once acknowledged, the message is on its way.
+    this.host.drive();
+    this.answer(from, encodeHandoffAnswer(HandoffType.Ack, topic, msg.id));
+  }
+
+  private nack(to: string, msg: GossipMessage): void {
+    this.counters.nacked++;
+    this.answer(to, encodeHandoffAnswer(HandoffType.Nack, msg.topic, msg.id));
+  }
+
+  /** Sends an answer to the publisher, also while SWIM has not met it yet. */
+  private answer(to: string, frame: Uint8Array): void {
+    sendToSender(this.answers, to, frame);
+  }
+}

@@ -1,0 +1,2 @@
+/** Hand-off frames (0x80). The engine stays internal. */
+export * from './handoff-codec.js';

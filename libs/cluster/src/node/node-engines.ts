@@ -1,0 +1,330 @@
+/**
+ * The engines of one node, wired to the node's parts and to each other. Each engine owns one
+ * role behind a host interface that names what it needs (docs/architecture.md draws the map);
+ * this file is where those hosts are filled in, so it is the one place to read to see who calls
+ * whom:
+ * - tree/topic-trees.ts: the Plumtree core's shell (drive loop, timer, topics, frames in);
+ * - outbound/outbound.ts: frames out, the `frameFilter` hook, backpressure and its backlog;
+ * - directory-sync/directory-sync.ts: the directory over SWIM and every topic's view;
+ * - delivery/subscriptions.ts: observers, routes and the delivery queue;
+ * - handoff/handoff.ts: publishes from outside a topic's tree, both sides;
+ * - rpc/rpc.ts: request/reply, the requester side, and rpc/rpc-responder.ts, the responder side;
+ * - durable/durable-topics.ts: durable topics' logs and catch-up;
+ * - publish/outgoing-messages.ts: the topic, payload, headers and id of a publish.
+ *
+ * Received frames reach their engine by first byte through one table (frame-kinds.ts); SWIM
+ * events are routed here too: membership changes reach the core, every engine that tracks peers
+ * and the views; probe RTTs reach the core and request/reply; digests reach directory sync.
+ */
+import { createRng, type FrameLimits, type Plumtree } from '@plumtree/plumtree';
+import type { SwimEvent, SwimNode } from '@plumtree/swim';
+import type { TopicDirectory } from '../directory/index.js';
+import type { PlumtreeNodeEvent } from '../delivery/delivery.js';
+import { Subscriptions } from '../delivery/subscriptions.js';
+import { DirectorySync } from '../directory-sync/directory-sync.js';
+import { DurableTopics } from '../durable/durable-topics.js';
+import { FrameKind, routeFrames, type FrameHandler } from '../frame-kinds.js';
+import { HandoffEngine } from '../handoff/handoff.js';
+import { Outbound } from '../outbound/outbound.js';
+import type { NodePersistence } from '../persistence/node-persistence.js';
+import { OutgoingMessages } from '../publish/outgoing-messages.js';
+import { RpcEngine, type RequestHandler } from '../rpc/rpc.js';
+import { FRAME_TRANSPORT_DEFAULTS, type FrameTransport } from '../transport/index.js';
+import { TopicTrees } from '../tree/topic-trees.js';
+import { NodeClosedError } from './errors.js';
+import type { NodeLife } from './node-lifecycle.js';
+import type { ResolvedNodeOptions } from './plumtree-node-options.js';
+
+/** What the node owns and its engines are wired to. */
+export interface NodeParts {
+  readonly options: ResolvedNodeOptions;
+  /** The incarnation of the node's message ids. */
+  readonly epoch: number;
+  /** The node's seed: the engines' random choices derive from it. */
+  readonly seed: number;
+  readonly life: NodeLife;
+  readonly directory: TopicDirectory;
+  readonly core: Plumtree;
+  /** The frame transport (from boot on). */
+  frames(): FrameTransport;
+  /** SWIM (from boot on). */
+  swim(): SwimNode;
+  /** The store (from boot on). */
+  persistence(): NodePersistence | undefined;
+  /** Raise a tree or connection event on `events$`. */
+  emit(e: PlumtreeNodeEvent): void;
+}
+
+/** See the file comment. */
+export class NodeEngines {
+  readonly outgoing: OutgoingMessages;
+  readonly outbound: Outbound;
+  readonly trees: TopicTrees;
+  readonly deliveries: Subscriptions;
+  readonly sync: DirectorySync;
+  readonly handoff: HandoffEngine;
+  readonly rpc: RpcEngine;
+  readonly durable: DurableTopics;
+  /** Frames that failed to decode (or of no known kind), by reason. */
+  readonly frameDrops: Record<string, number> = {};
+  /** Every received frame: to its engine by first byte (not once the node is closed). */
+  readonly onFrame: FrameHandler;
+
+  constructor(private readonly parts: NodeParts) {
+    const { options: o, life, directory, core, emit } = parts;
+    const config = o.plumtree;
+    const frameLimits: Partial<FrameLimits> = {
+      maxFrameBytes: o.maxFrameBytes,
+      maxPayloadBytes: config.maxMessageSize,
+    };
+    const countDrop = (reason: string): void => {
+      this.frameDrops[reason] = (this.frameDrops[reason] ?? 0) + 1;
+    };
+    const subscribersOf = (topic: string): string[] => this.subscribersOf(topic);
+    const drive = (): void => this.trees.drive();
+    const joinTopic = (topic: string): void => this.trees.join(topic);
+    const send = (peer: string, frame: Uint8Array): string => this.outbound.sendFrame(peer, frame);
+
+    this.outgoing = new OutgoingMessages({
+      name: o.name,
+      epoch: parts.epoch,
+      codec: o.codec,
+      maxMessageSize: config.maxMessageSize,
+    });
+    this.outbound = new Outbound(
+      {
+        send: (peer, frame) => parts.frames().send(peer, frame),
+        frameFilter: o.frameFilter,
+        isAlive: this.isAlive,
+        demote: (topic, peer) => core.demotePeer(topic, peer, Date.now()),
+        countBytesSent: (topic, bytes) => this.trees.countBytesSent(topic, bytes),
+        countDrop,
+      },
+      {
+        ihaveBatch: Math.max(config.ihaveBatchSize, 64),
+        // As much again as the transport's queue, so a slow peer costs at most twice the cap.
+        gossipBytesPerPeer: o.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes,
+      },
+    );
+    this.trees = new TopicTrees(
+      {
+        life,
+        frameLimits,
+        outbound: this.outbound,
+        subscribersOf,
+        localMatches: (topic) => directory.localMatches(topic),
+        delivered: (e) => {
+          if (this.durable.take(e)) return;
+          const { topic, id, hops, from, headers, publishedAtMs, payload } = e;
+          this.deliveries.deliver(topic, id, hops, from, headers, publishedAtMs, payload);
+        },
+        emit,
+        joined: (topic) => this.durable.ensure(topic),
+        left: (topic) => {
+          this.deliveries.forgetRoute(topic);
+          this.durable.leave(topic);
+        },
+        countDrop,
+      },
+      core,
+    );
+    this.deliveries = new Subscriptions(
+      {
+        name: o.name,
+        codec: o.codec,
+        life,
+        directory,
+        joinedTopics: () => this.trees.topics(),
+        joinTopic,
+        leaveTopic: (topic, nowMs) => this.trees.leave(topic, nowMs),
+        drive,
+        pauseInbound: () => parts.frames().pauseInbound(),
+        resumeInbound: () => parts.frames().resumeInbound(),
+        observerAdded: (matches) => this.durable.observerAdded(matches),
+      },
+      {
+        highWater: o.maxPendingDeliveries,
+        highWaterBytes: o.maxPendingDeliveryBytes,
+        sliceMs: o.deliverySliceMs,
+      },
+    );
+    this.durable = new DurableTopics(
+      {
+        name: o.name,
+        life,
+        isSubscribed: (topic) => this.trees.isSubscribed(topic),
+        subscribersOf,
+        openLog: (topic) => parts.persistence()!.openLog(topic),
+        send,
+        deliver: (...delivery) => this.deliveries.deliver(...delivery),
+        emit,
+        countDrop,
+      },
+      {
+        topics: o.durable.topics,
+        retentionMs: o.durable.retentionMs,
+        maxFrameBytes: o.maxFrameBytes,
+        maxParked: o.maxPendingDeliveries,
+      },
+    );
+    this.handoff = new HandoffEngine({
+      name: o.name,
+      life,
+      rng: createRng(parts.seed ^ 0x2545f491),
+      timeoutMs: o.handoffTimeoutMs,
+      maxAttempts: o.handoffMaxAttempts,
+      frameLimits,
+      send,
+      subscribersOf,
+      acceptsTopic: (topic) => this.trees.accepts(topic) && this.trees.isSubscribed(topic),
+      inject: (message, from, frame) => this.trees.inject(message, from, frame),
+      drive,
+      countDrop,
+    });
+    this.rpc = new RpcEngine({
+      name: o.name,
+      codec: o.codec,
+      rng: createRng(parts.seed ^ 0x1b873593),
+      maxPayloadBytes: config.maxMessageSize,
+      send: (peer, frame) => (life.closed ? 'closed' : send(peer, frame)),
+      // Requests go to members that answer the topic, never to event-only subscribers.
+      respondersOf: (topic) => this.respondersOf(topic),
+      checkTopic: (topic) => this.outgoing.checkTopic(topic),
+      isClosed: () => life.stopping,
+      countDrop,
+    });
+    this.sync = new DirectorySync({
+      name: o.name,
+      life,
+      directory,
+      swim: () => (life.started ? parts.swim() : undefined),
+      saveSubscriptions: (list) => parts.persistence()?.saveSubscriptions(list),
+      subscribersOf,
+      viewTopics: () => this.trees.viewTopics(),
+      updateView: (topic, peers, nowMs) => this.trees.updateView(topic, peers, nowMs),
+      viewChanged: (topic) => this.durable.peersChanged(topic),
+      patterns: () => this.deliveries.patterns(),
+      joinTopic,
+      drive,
+    });
+    const route = routeFrames(
+      {
+        [FrameKind.Plumtree]: (from, frame) => this.trees.onFrame(from, frame),
+        [FrameKind.Handoff]: (from, frame) => this.handoff.onFrame(from, frame),
+        [FrameKind.RpcRequest]: (from, frame) => this.rpc.onFrame(from, frame),
+        [FrameKind.RpcResponse]: (from, frame) => this.rpc.onFrame(from, frame),
+        [FrameKind.CatchupRequest]: (from, frame) => this.durable.onFrame(from, frame),
+        [FrameKind.CatchupResponse]: (from, frame) => this.durable.onFrame(from, frame),
+      },
+      () => countDrop('unknown-kind'),
+    );
+    this.onFrame = (from, frame) => {
+      if (!life.closed) route(from, frame);
+    };
+  }
+
+  /** Whether `node` is another alive (or suspect) member. */
+  readonly isAlive = (node: string): boolean => {
+    if (node === this.parts.options.name || !this.parts.life.started) return false;
+    const m = this.parts.swim().member(node);
+    return m !== undefined && (m.state === 'alive' || m.state === 'suspect');
+  };
+
+  /** Nodes (other than this one) the directory says subscribe to `topic` and are alive. */
+  subscribersOf(topic: string): string[] {
+    return this.parts.directory.subscribersOf(topic, this.isAlive);
+  }
+
+  /** Nodes (other than this one) the directory says answer requests on `topic` and are alive. */
+  respondersOf(topic: string): string[] {
+    return this.parts.directory.respondersOf(topic, this.isAlive);
+  }
+
+  /**
+   * Answer requests of `topicOrPattern` with `handler` and list this node as its responder in the
+   * directory entry (requesters route by it); returns the removal of both. Throws
+   * `NodeClosedError` on a closed or leaving node, and what the engine's registration or the
+   * directory throws, leaving neither behind.
+   */
+  handleRequests(topicOrPattern: string, handler: RequestHandler): () => void {
+    const { directory, life } = this.parts;
+    if (life.stopping) throw new NodeClosedError(this.parts.options.name);
+    const remove = this.rpc.addHandler(topicOrPattern, handler);
+    try {
+      directory.addResponder(topicOrPattern, Date.now());
+    } catch (e) {
+      remove();
+      throw e;
+    }
+    return () => {
+      remove();
+      if (!life.closed) directory.removeResponder(topicOrPattern, Date.now());
+    };
+  }
+
+  /** The address of a member that is not dead or gone (the frame transport dials it). */
+  addressOf(peer: string): string | undefined {
+    if (!this.parts.life.started) return undefined;
+    const m = this.parts.swim().member(peer);
+    return m === undefined || m.state === 'dead' || m.state === 'left' ? undefined : m.address;
+  }
+
+  /** A SWIM event: to the core, the engines that track peers, and directory sync. */
+  onSwimEvent(e: SwimEvent): void {
+    const { life, core, directory, options } = this.parts;
+    if (life.closed) return;
+    switch (e.type) {
+      case 'user-message':
+        // The only user messages this node's SWIM carries are directory entries.
+        this.sync.applyBroadcast(e.payload);
+        break;
+      case 'ping-complete':
+        core.recordRtt(e.member.name, e.rttMs);
+        this.rpc.recordRtt(e.member.name, e.rttMs);
+        this.sync.checkStale(e.member.name, e.payload);
+        break;
+      case 'member-join':
+      case 'member-update':
+        if (e.member.name === options.name) break;
+        // A member back from the dead is a candidate again (the core avoids recent failures).
+        if (e.type === 'member-join') core.peerUp(e.member.name, Date.now());
+        this.sync.checkStale(e.member.name, e.member.meta);
+        this.sync.scheduleRefresh();
+        break;
+      case 'member-failed':
+      case 'member-left': {
+        const peer = e.member.name;
+        if (peer === options.name) break;
+        if (e.type === 'member-left') directory.forget(peer);
+        this.parts.frames().disconnect(peer);
+        this.outbound.forget(peer);
+        core.peerDown(peer, Date.now());
+        this.handoff.peerDown(peer);
+        this.rpc.peerDown(peer, e.type === 'member-left' ? 'left' : 'failed');
+        this.sync.scheduleRefresh();
+        this.trees.drive();
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** The frame connection to `peer` went up or down. */
+  onPeerState(peer: string, up: boolean): void {
+    if (this.parts.life.closed) return;
+    this.parts.emit(up ? { type: 'peer-up', peer } : { type: 'peer-down', peer });
+    if (!up) {
+      this.handoff.peerDown(peer);
+      this.rpc.peerDown(peer, 'connection lost');
+    }
+  }
+
+  /** Stop every engine's timers and reject what waits (the node is closing). */
+  close(): void {
+    this.trees.close();
+    this.sync.close();
+    this.handoff.close();
+    this.rpc.close();
+  }
+}

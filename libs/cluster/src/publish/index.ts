@@ -1,0 +1,2 @@
+/** The options of a publish. The message factory and the header checks stay internal. */
+export type { PublishOptions } from './outgoing-messages.js';

@@ -1,0 +1,189 @@
+/**
+ * The options of a {@link FrameTransport}, their defaults and their one validation, and what the
+ * transport reports: send results, counters and the reasons frames and connections are dropped.
+ */
+import type { Keyring, SwimTransport } from '@plumtree/swim';
+import { FRAME_HEADER_BYTES, SEAL_OVERHEAD_BYTES, validateNodeName } from './frame-handshake.js';
+import type { BackoffBounds } from './reconnect-backoff.js';
+
+/** Options of a {@link FrameTransport}. */
+export interface FrameTransportOptions {
+  /** The SWIM node's transport: frames share its TCP port. */
+  readonly transport: SwimTransport;
+  /** This node's name, sent in the preamble of every connection it dials. */
+  readonly localName: string;
+  /** Peer name to `host:port` (the SWIM member address); undefined for an unknown peer. */
+  readonly resolve: (peer: string) => string | undefined;
+  /**
+   * Seal frames (and the preamble) with the primary key, open with any key. Null or empty:
+   * plain. Both ends must agree, and each end checks the other's preamble, so a new key must be
+   * installed on every node before any node makes it primary (memberlist's rotation order).
+   * Whether to seal is decided at construction.
+   */
+  readonly keyring?: Keyring | null;
+  /** Cap on one peer's queue in bytes (queued + in the socket), default 4 MiB. */
+  readonly maxQueueBytes?: number;
+  /** Largest frame sent or accepted, in bytes, default 8 MiB + 64 KiB. */
+  readonly maxFrameBytes?: number;
+  /** Bound on connecting and on the preamble exchange, in milliseconds, default 5000. */
+  readonly dialTimeoutMs?: number;
+  /** Redial delay bounds after a failure, in milliseconds, default 50 .. 5000. */
+  readonly reconnectBackoffMs?: { initial: number; max: number };
+  /**
+   * Close an outbound connection nothing was written to for this long (it is redialed on the
+   * next send). Default: never.
+   */
+  readonly idleTimeoutMs?: number;
+}
+
+/** What {@link FrameTransport.send} did with a frame. */
+export type SendResult = 'queued' | 'overflow' | 'closed' | 'unknown-peer';
+
+/** Counters of a {@link FrameTransport}. */
+export interface FrameTransportStats {
+  /** Frames written to sockets. */
+  framesSent: number;
+  /** Frames received and handed to the frame handler. */
+  framesReceived: number;
+  /** Bytes written to sockets: preambles, length headers and (sealed) bodies. */
+  bytesSent: number;
+  /** Bytes read from accepted connections, preambles included. */
+  bytesReceived: number;
+  /** Frames refused because a peer's queue was full (also in `drops.overflow`). */
+  overflows: number;
+  /** Dials after a failed dial, refused preamble or broken connection (not after an idle close). */
+  reconnects: number;
+  /**
+   * Socket writes of frame data: one per batch of small frames, one per large frame (its header
+   * is corked with it). `framesSent / writes` is the batching factor.
+   */
+  writes: number;
+  /** Dropped frames and refused connections, by reason (see {@link FrameDropReason}). */
+  drops: Record<string, number>;
+  /** Peers with outbound state (a queue, a connection or a pending redial). */
+  peers: number;
+  /** Bytes waiting over all peers (queued + in sockets). */
+  queuedBytes: number;
+}
+
+/**
+ * Why a frame or a connection was dropped:
+ * - `overflow`: a peer's queue was full; `frame-too-large`: a frame above `maxFrameBytes` was
+ *   sent or announced; `unknown-peer`: `resolve` knew no address; `discarded`: frames still queued
+ *   when a peer was disconnected, became unknown, or the transport closed;
+ * - `bad-preamble`, `bad-version`, `encryption-mismatch` (one end sealed, the other not),
+ *   `auth-failed` (no key opened the name), `bad-name`: refused preambles;
+ *   `peer-name-mismatch`: the dialed address answered with another node's name;
+ *   `handshake-timeout`: no preamble within `dialTimeoutMs`; `dial-failed`: connect failed;
+ * - `decrypt-failed`: a sealed batch no key opened; `bad-batch`: an opened batch whose frame
+ *   lengths do not add up; `handler-error`: the frame handler threw;
+ *   `internal-error`: a bug caught at a socket callback.
+ */
+export type FrameDropReason =
+  | 'overflow'
+  | 'frame-too-large'
+  | 'unknown-peer'
+  | 'discarded'
+  | 'bad-preamble'
+  | 'bad-version'
+  | 'encryption-mismatch'
+  | 'auth-failed'
+  | 'bad-name'
+  | 'peer-name-mismatch'
+  | 'handshake-timeout'
+  | 'dial-failed'
+  | 'decrypt-failed'
+  | 'bad-batch'
+  | 'handler-error'
+  | 'internal-error';
+
+/** Every {@link FrameDropReason}, to start each count at zero. */
+export const FRAME_DROP_REASONS: readonly FrameDropReason[] = [
+  'overflow',
+  'frame-too-large',
+  'unknown-peer',
+  'discarded',
+  'bad-preamble',
+  'bad-version',
+  'encryption-mismatch',
+  'auth-failed',
+  'bad-name',
+  'peer-name-mismatch',
+  'handshake-timeout',
+  'dial-failed',
+  'decrypt-failed',
+  'bad-batch',
+  'handler-error',
+  'internal-error',
+];
+
+/** Defaults of {@link FrameTransportOptions}. */
+export const FRAME_TRANSPORT_DEFAULTS = {
+  /** Per-peer queue cap: 4 MiB. */
+  maxQueueBytes: 4 * 1024 * 1024,
+  /** Frame cap: 8 MiB + 64 KiB (an 8 MiB payload plus frame headers). */
+  maxFrameBytes: 8 * 1024 * 1024 + 64 * 1024,
+  /** Dial and preamble timeout. */
+  dialTimeoutMs: 5000,
+  /** Redial backoff bounds. */
+  reconnectBackoffMs: { initial: 50, max: 5000 } as BackoffBounds,
+} as const;
+
+/** The options with their defaults, validated. */
+export interface ResolvedFrameTransportOptions {
+  readonly transport: SwimTransport;
+  readonly localName: string;
+  readonly resolve: (peer: string) => string | undefined;
+  readonly keyring: Keyring | null;
+  /**
+   * Whether frames are sealed. Decided once: both ends must agree on sealing for the preamble
+   * exchange to succeed, so a keyring emptied later must not silently switch to plain frames.
+   */
+  readonly sealing: boolean;
+  readonly maxQueueBytes: number;
+  readonly maxFrameBytes: number;
+  readonly dialTimeoutMs: number;
+  readonly backoff: BackoffBounds;
+  readonly idleTimeoutMs: number | undefined;
+}
+
+/**
+ * Apply the defaults and check the options. Throws a RangeError for an empty node name or one
+ * over 226 UTF-8 bytes, a non-positive cap or timeout, or a `maxFrameBytes` whose sealed length
+ * does not fit a u32.
+ */
+export function resolveFrameTransportOptions(
+  options: FrameTransportOptions,
+): ResolvedFrameTransportOptions {
+  validateNodeName(options.localName);
+  const keyring = options.keyring ?? null;
+  const o: ResolvedFrameTransportOptions = {
+    transport: options.transport,
+    localName: options.localName,
+    resolve: options.resolve,
+    keyring,
+    sealing: keyring?.enabled === true,
+    maxQueueBytes: options.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes,
+    maxFrameBytes: options.maxFrameBytes ?? FRAME_TRANSPORT_DEFAULTS.maxFrameBytes,
+    dialTimeoutMs: options.dialTimeoutMs ?? FRAME_TRANSPORT_DEFAULTS.dialTimeoutMs,
+    backoff: options.reconnectBackoffMs ?? FRAME_TRANSPORT_DEFAULTS.reconnectBackoffMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+  };
+  const positive: Array<[string, number | undefined]> = [
+    ['maxQueueBytes', o.maxQueueBytes],
+    ['maxFrameBytes', o.maxFrameBytes],
+    ['dialTimeoutMs', o.dialTimeoutMs],
+    ['reconnectBackoffMs.initial', o.backoff.initial],
+    ['reconnectBackoffMs.max', o.backoff.max],
+    ['idleTimeoutMs', o.idleTimeoutMs],
+  ];
+  for (const [field, v] of positive) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
+      throw new RangeError(`FrameTransport: ${field} must be a positive number, got ${v}`);
+    }
+  }
+  if (o.maxFrameBytes > 0xffffffff - FRAME_HEADER_BYTES - SEAL_OVERHEAD_BYTES) {
+    throw new RangeError('FrameTransport: maxFrameBytes must fit a u32 length');
+  }
+  return o;
+}
