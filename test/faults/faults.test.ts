@@ -5,6 +5,8 @@
  * packet loss, a 10 s SIGSTOP, a short SIGSTOP, and SIGKILL in the middle of a burst followed by a
  * restart on the same data dir. After each fault the whole history so far goes through the
  * checker (apps/soak/src/checker.ts); a violation fails the test with the excerpt that shows it.
+ * Last, one agent is made a deliberately broken build (it loses one delivery in a hundred) and
+ * the checker must name each lost delivery and nothing else.
  *
  * Needs Linux, root, iproute2 and nftables: without them it fails (it never skips).
  * docs/faults.md describes the faults, the contract and the output.
@@ -177,5 +179,40 @@ describe('faults made by the OS, checked against the delivery and membership con
     // What the killed process had logged and not yet handed over came back, flagged.
     expect(redelivered.length).toBeGreaterThan(0);
     expect(redelivered.every((d) => d.topic === 'dur')).toBe(true);
+  }, 120_000);
+
+  it('a build that loses one delivery in a hundred is caught: the checker names each lost one and nothing else', async () => {
+    const n3 = c.agent('n3');
+    // The agent's hidden `drop-every`: n3 loses every 100th delivery before its handler.
+    await n3.dropEvery(100);
+    const load = c.startLoad(PUBLISHERS, LOAD_INTERVAL_MS);
+    try {
+      await waitFor('n3 to lose 5 deliveries', () => n3.dropped.length >= 5, { timeoutMs: 60_000 });
+    } finally {
+      load.stop();
+    }
+    await n3.dropEvery(0);
+    const lost = n3.dropped
+      .map((d) => `${d.topic === 'dur' ? 'durable-missing' : 'missing'} n3 ${d.topic} ${d.id}`)
+      .sort();
+    const named = (): string[] =>
+      c
+        .check()
+        .filter((v) => !reported.has(v.message))
+        .map((v) => {
+          const m = /^(\S+) never delivered (\S+) on (?:durable topic )?([^\s,]+)/.exec(v.message);
+          return m === null ? `${v.rule}: ${v.message}` : `${v.rule} ${m[1]!} ${m[3]!} ${m[2]!}`;
+        })
+        .sort();
+    // Bounded: what was still on its way when the load stopped arrives meanwhile.
+    await waitFor(
+      'the checker to name exactly the lost deliveries',
+      () => {
+        const now = named();
+        return now.length === lost.length && now.every((x, k) => x === lost[k]);
+      },
+      { timeoutMs: 60_000, lastSeen: () => named().join('; ') },
+    );
+    expect(named()).toEqual(lost);
   }, 120_000);
 });

@@ -17,6 +17,10 @@
  * stdin lines: `publish TOPIC TEXT` publishes TEXT's bytes, `broadcast TEXT` queues a SWIM user
  * broadcast (piggybacked by this node only, as memberlist does), `user NODE TEXT` sends a SWIM
  * user message; `stats`, `memory` and `members` print one line each (agent-introspection.ts).
+ * Hidden: `drop-every N` makes this agent a deliberately broken build for the fault suite's own
+ * check (test/faults): from then on every Nth delivery is lost before the handler, printed as
+ * `{"event":"dropped","topic","id"}` instead of a message line (`drop-every 0` ends it; the
+ * answer is `{"event":"drop-every","n":N}`).
  */
 import { createInterface } from 'node:readline';
 import type { Server } from 'node:http';
@@ -135,9 +139,15 @@ export async function runAgent(args: AgentArgs): Promise<number> {
   // One observer per topic or pattern; a message matching several is printed once (the node
   // hands the same Delivery object to every matching observer).
   const printed = new WeakSet<Delivery>();
+  // The hidden `drop-every N` (see the file header): 0 is a working build.
+  const broken = { every: 0, count: 0 };
   const onDelivery = (d: Delivery): void => {
     if (printed.has(d)) return;
     printed.add(d);
+    if (broken.every > 0 && ++broken.count % broken.every === 0) {
+      out({ event: 'dropped', topic: d.topic, id: d.id }, `dropped ${d.topic} ${d.id}`);
+      return;
+    }
     if (args.handlerDelayMs > 0) busyWait(args.handlerDelayMs);
     const data = Buffer.from(d.raw.buffer, d.raw.byteOffset, d.raw.byteLength).toString('utf8');
     out(
@@ -201,6 +211,10 @@ export async function runAgent(args: AgentArgs): Promise<number> {
         );
       } else if (introspect(node, cmd, (o) => out(o, JSON.stringify(o)))) {
         // answered
+      } else if (cmd === 'drop-every' && /^\d+$/.test(rest.trim())) {
+        broken.every = Number(rest.trim());
+        broken.count = 0;
+        out({ event: 'drop-every', n: broken.every }, `drop-every ${broken.every.toString()}`);
       } else if (cmd === 'broadcast') swim.queueBroadcast(Buffer.from(rest, 'utf8'));
       else if (cmd === 'user') {
         const u = /^(\S+)\s?(.*)$/.exec(rest);

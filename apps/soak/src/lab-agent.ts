@@ -1,7 +1,7 @@
 /**
  * One `plumtree agent` process inside its lab namespace (netns.ts), watched through stdio only:
- * its JSON lines go into the history (history.ts), stdin carries `publish`, `stats` and
- * `members`. Signals make the process faults: SIGKILL, SIGSTOP and SIGCONT.
+ * its JSON lines go into the history (history.ts), stdin carries `publish`, `stats`, `memory`,
+ * `members` and the hidden `drop-every`. Signals make the process faults: SIGKILL, SIGSTOP and SIGCONT.
  *
  * `ip netns exec` enters the namespace and execs node, so the child's pid is the agent's own: the
  * signals reach it and /proc/<pid> shows its memory and file descriptors.
@@ -57,6 +57,8 @@ export class LabAgent {
   private exitPromise: Promise<void> = Promise.resolve();
   private stderr = '';
   private readonly replies = new Map<string, ((line: Record<string, unknown>) => void)[]>();
+  /** Deliveries lost on purpose under {@link dropEvery}, over every life. */
+  readonly dropped: { readonly topic: string; readonly id: string }[] = [];
   /** Whether the process is stopped by SIGSTOP. */
   paused = false;
   /** Lives started. */
@@ -191,18 +193,20 @@ export class LabAgent {
   }
 
   /**
-   * Sends `stats`, `memory` or `members` and resolves with the answer line; undefined when the process is
-   * gone, paused, or silent for `timeoutMs`.
+   * Sends `stats`, `memory`, `members` or the hidden `drop-every N` and resolves with the answer
+   * line (its event is the command's first word); undefined when the process is gone, paused, or
+   * silent for `timeoutMs`.
    */
   request(
-    cmd: 'stats' | 'memory' | 'members',
+    cmd: 'stats' | 'memory' | 'members' | `drop-every ${number}`,
     timeoutMs = 5_000,
   ): Promise<Record<string, unknown> | undefined> {
     const stdin = this.child?.stdin;
     if (stdin == null || !stdin.writable || this.paused) return Promise.resolve(undefined);
+    const event = cmd.split(' ')[0]!;
     return new Promise((resolve) => {
-      const list = this.replies.get(cmd) ?? [];
-      this.replies.set(cmd, list);
+      const list = this.replies.get(event) ?? [];
+      this.replies.set(event, list);
       const timer = setTimeout(() => {
         const k = list.indexOf(answer);
         if (k >= 0) list.splice(k, 1);
@@ -215,6 +219,16 @@ export class LabAgent {
       list.push(answer);
       stdin.write(`${cmd}\n`);
     });
+  }
+
+  /**
+   * Makes this agent a deliberately broken build (the agent's hidden `drop-every`): from now on it
+   * loses every `n`th delivery before its handler, and {@link dropped} lists them; 0 ends it.
+   */
+  async dropEvery(n: number): Promise<void> {
+    if ((await this.request(`drop-every ${n}`)) === undefined) {
+      throw new Error(`${this.name} did not answer drop-every ${n.toString()}`);
+    }
   }
 
   /** Sends `signal`; SIGSTOP and SIGCONT update {@link paused}. */
@@ -306,6 +320,9 @@ export class LabAgent {
       });
     } else if (event === 'ready') {
       this.history.record({ kind: 'ready', at, node });
+    } else if (event === 'dropped') {
+      // Not history: the checker must find these on its own.
+      this.dropped.push({ topic: str('topic'), id: str('id') });
     } else {
       this.replies.get(event)?.shift()?.(o);
     }
