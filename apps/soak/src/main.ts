@@ -45,6 +45,14 @@ export function soakChart(r: SoakResult): string {
   });
 }
 
+/** Median and max of the load samples. */
+function loadFigures(load: readonly number[]): string {
+  if (load.length === 0) return 'n/a';
+  const sorted = [...load].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  return `median ${median.toFixed(1)}, max ${sorted.at(-1)!.toFixed(1)}`;
+}
+
 /** The figures as markdown lines (what the run prints). */
 export function soakSummary(r: SoakResult): string[] {
   const fmt = (n: number | undefined, d = 2): string => (n === undefined ? 'n/a' : n.toFixed(d));
@@ -54,7 +62,8 @@ export function soakSummary(r: SoakResult): string[] {
     '',
     `- publish requests ${String(c['publish'] ?? 0)}, acknowledged ${String(c['ack'] ?? 0)}, deliveries ${String((c['deliver'] ?? 0) + (c['redelivered'] ?? 0))} (redelivered after a crash: ${String(c['redelivered'] ?? 0)}), faults ${String(c['fault'] ?? 0)}, membership events ${String(c['member'] ?? 0)}`,
     `- checker: ${r.violationText.split('\n')[0]!}`,
-    `- heap trend after ${(r.warmupMs / 1000).toString()} s of warm-up per life, bound ${r.bound.toString()} MB/min: ${r.passed ? 'PASS' : 'FAIL'}`,
+    `- heap trend after ${(r.warmupMs / 1000).toString()} s of warm-up per life, bound ${r.bound.toString()} MB/min: ${r.heapPassed ? 'PASS' : 'FAIL'}`,
+    `- machine load (1-minute average, ${r.cpus.toString()} CPUs, shared with other work): ${loadFigures(r.machineLoad)}`,
     '',
     '| node | life | samples after warm-up | heap slope MB/min | RSS slope MB/min | RSS MB first / last / max | heap MB first / last | fds min / max |',
     '|---|---|---|---|---|---|---|---|',

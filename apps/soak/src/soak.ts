@@ -10,6 +10,7 @@
  * node's default `messageCacheTtlMs`), so the trend is fitted from then on, per process life
  * (a killed node starts a new life with a fresh heap and its own warm-up).
  */
+import { cpus, loadavg } from 'node:os';
 import { describeFault, formatViolations, type Violation } from './checker.js';
 import { FaultCluster } from './fault-cluster.js';
 import type { Fault, History } from './history.js';
@@ -66,6 +67,11 @@ export interface SoakResult {
   readonly passed: boolean;
   readonly bound: number;
   readonly warmupMs: number;
+  /** The machine's 1-minute load average at each sampling round (other work shares the CPUs). */
+  readonly machineLoad: readonly number[];
+  readonly cpus: number;
+  /** Every life's heap slope after warm-up is under the bound (`passed` also needs no violation). */
+  readonly heapPassed: boolean;
 }
 
 export const SAMPLE_INTERVAL_MS = 10_000;
@@ -109,8 +115,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const samples: Sample[] = [];
   const faults: { t: number; label: string }[] = [];
   let sampling = Promise.resolve();
+  const machineLoad: number[] = [];
   const sampleAll = async (): Promise<void> => {
     const t = Date.now() - t0;
+    machineLoad.push(loadavg()[0]!);
     await Promise.all(
       [...c.agents.values()].map(async (a) => {
         if (!a.running || a.paused) return;
@@ -164,6 +172,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     counts[key] = (counts[key] ?? 0) + 1;
   }
   const worst = Math.max(-Infinity, ...trends.map((t) => t.heapSlopeMbPerMin ?? -Infinity));
+  const heapPassed = worst < o.heapSlopeBoundMbPerMin && trends.length > 0;
   return {
     minutes: o.minutes,
     startedAt: t0,
@@ -174,9 +183,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     violationText: formatViolations(c.history.events, violations),
     history: c.history,
     counts,
-    passed: violations.length === 0 && worst < o.heapSlopeBoundMbPerMin && trends.length > 0,
+    passed: violations.length === 0 && heapPassed,
+    heapPassed,
     bound: o.heapSlopeBoundMbPerMin,
     warmupMs: o.warmupMs,
+    machineLoad,
+    cpus: cpus().length,
   };
 }
 
