@@ -2,18 +2,25 @@
  * `plumtree agent`: runs one node (SWIM membership and one Plumtree tree per subscribed topic)
  * until SIGINT/SIGTERM, then leaves gracefully and exits 0.
  *
- * With `--json` every event is one JSON line on stdout:
+ * With `--json` every event is one JSON line on stdout, each with `"at"` (wall clock, ms):
  * - membership: `{"event":"ready"|"join"|"leave"|"fail"|"update","node":...,"addr":"host:port"}`
- *   (the ready line also carries `"http":"host:port"`, the bound port when `--http` asked for 0);
+ *   (the ready line also carries `"http":"host:port"`, the bound port when `--http` asked for 0),
+ *   `suspect` and durable catch-up lines (agent-introspection.ts);
  * - SWIM user messages: `{"event":"user","from":...,"data":<utf8>}` (the topic directory's own
  *   user broadcasts are not printed);
  * - deliveries of `--topics`: `{"event":"message","topic","id","origin","hops","from","data"}`,
- *   `data` the UTF-8 of the payload bytes;
- * - stdin publishes: `{"event":"published","topic","id"}` or `{"event":"publish-error","topic","error"}`.
+ *   `data` the UTF-8 of the payload bytes, `"redelivered":true` on a durable message handed again
+ *   after a crash;
+ * - stdin publishes: `{"event":"published","topic","id","data"}` or
+ *   `{"event":"publish-error","topic","error","data"}`.
  *
  * stdin lines: `publish TOPIC TEXT` publishes TEXT's bytes, `broadcast TEXT` queues a SWIM user
  * broadcast (piggybacked by this node only, as memberlist does), `user NODE TEXT` sends a SWIM
- * user message.
+ * user message; `stats`, `memory` and `members` print one line each (agent-introspection.ts).
+ * Hidden: `drop-every N` makes this agent a deliberately broken build for the fault suite's own
+ * check (test/faults): from then on every Nth delivery is lost before the handler, printed as
+ * `{"event":"dropped","topic","id"}` instead of a message line (`drop-every 0` ends it; the
+ * answer is `{"event":"drop-every","n":N}`).
  */
 import { createInterface } from 'node:readline';
 import type { Server } from 'node:http';
@@ -28,6 +35,7 @@ import {
   type SwimEvent,
 } from '@plumtree/swim';
 import type { AgentArgs } from './cli-args.js';
+import { introspect, printDurableEvent, printSuspicion } from './agent-introspection.js';
 import { serveHttp } from './http-api.js';
 
 /** How long a graceful leave may take before the agent exits anyway. */
@@ -52,7 +60,9 @@ function busyWait(ms: number): void {
 /** Runs the agent; resolves with the exit code once it has stopped. */
 export async function runAgent(args: AgentArgs): Promise<number> {
   const out = (obj: Record<string, unknown>, text: string): void => {
-    process.stdout.write(args.json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
+    process.stdout.write(
+      args.json ? `${JSON.stringify({ ...obj, at: Date.now() })}\n` : `${text}\n`,
+    );
   };
   // --durable topics are subscribed too.
   const subscribed = [...new Set([...args.topics, ...args.durable])];
@@ -110,6 +120,9 @@ export async function runAgent(args: AgentArgs): Promise<number> {
         );
         break;
       }
+      case 'member-suspect':
+        printSuspicion(e, out);
+        break;
       case 'user-message': {
         // The topic directory travels as user broadcasts too; those are the node's business.
         if (peekDirectoryKind(e.payload) !== undefined) break;
@@ -126,9 +139,15 @@ export async function runAgent(args: AgentArgs): Promise<number> {
   // One observer per topic or pattern; a message matching several is printed once (the node
   // hands the same Delivery object to every matching observer).
   const printed = new WeakSet<Delivery>();
+  // The hidden `drop-every N` (see the file header): 0 is a working build.
+  const broken = { every: 0, count: 0 };
   const onDelivery = (d: Delivery): void => {
     if (printed.has(d)) return;
     printed.add(d);
+    if (broken.every > 0 && ++broken.count % broken.every === 0) {
+      out({ event: 'dropped', topic: d.topic, id: d.id }, `dropped ${d.topic} ${d.id}`);
+      return;
+    }
     if (args.handlerDelayMs > 0) busyWait(args.handlerDelayMs);
     const data = Buffer.from(d.raw.buffer, d.raw.byteOffset, d.raw.byteLength).toString('utf8');
     out(
@@ -140,11 +159,13 @@ export async function runAgent(args: AgentArgs): Promise<number> {
         hops: d.hops,
         from: d.receivedFrom,
         data,
+        ...(d.redelivered ? { redelivered: true } : {}),
       },
       `message ${d.topic} ${d.id} from ${d.receivedFrom} hops ${d.hops.toString()}: ${data}`,
     );
   };
   for (const t of subscribed) node.subscribe(t).subscribe({ next: onDelivery });
+  node.durableEvents$.subscribe((e) => printDurableEvent(e, out));
 
   let server: Server | null = null;
   let http: string | undefined;
@@ -179,14 +200,21 @@ export async function runAgent(args: AgentArgs): Promise<number> {
           return;
         }
         const topic = p[1]!;
-        node.publish(topic, Buffer.from(p[2] ?? '', 'utf8')).then(
-          (id) => out({ event: 'published', topic, id }, `published ${topic} ${id}`),
+        const data = p[2] ?? '';
+        node.publish(topic, Buffer.from(data, 'utf8')).then(
+          (id) => out({ event: 'published', topic, id, data }, `published ${topic} ${id}`),
           (e: unknown) => {
             const error = (e as Error).message;
-            if (args.json) out({ event: 'publish-error', topic, error }, '');
+            if (args.json) out({ event: 'publish-error', topic, error, data }, '');
             process.stderr.write(`plumtree agent: publish ${topic}: ${error}\n`);
           },
         );
+      } else if (introspect(node, cmd, (o) => out(o, JSON.stringify(o)))) {
+        // answered
+      } else if (cmd === 'drop-every' && /^\d+$/.test(rest.trim())) {
+        broken.every = Number(rest.trim());
+        broken.count = 0;
+        out({ event: 'drop-every', n: broken.every }, `drop-every ${broken.every.toString()}`);
       } else if (cmd === 'broadcast') swim.queueBroadcast(Buffer.from(rest, 'utf8'));
       else if (cmd === 'user') {
         const u = /^(\S+)\s?(.*)$/.exec(rest);

@@ -140,6 +140,7 @@ export class NodeEngines {
         drive,
         pauseInbound: () => parts.frames().pauseInbound(),
         resumeInbound: () => parts.frames().resumeInbound(),
+        observerAdded: (matches) => this.durable.observerAdded(matches),
       },
       {
         highWater: o.maxPendingDeliveries,
@@ -149,6 +150,7 @@ export class NodeEngines {
     );
     this.durable = new DurableTopics(
       {
+        name: o.name,
         life,
         isSubscribed: (topic) => this.trees.isSubscribed(topic),
         subscribersOf,
@@ -162,6 +164,7 @@ export class NodeEngines {
         topics: o.durable.topics,
         retentionMs: o.durable.retentionMs,
         maxFrameBytes: o.maxFrameBytes,
+        maxParked: o.maxPendingDeliveries,
       },
     );
     this.handoff = new HandoffEngine({

@@ -67,6 +67,8 @@ export interface PlumtreeNodeStats {
   };
   /** Durable topics: catch-up and log counters per topic. */
   readonly durable: DurableReplicatorStats;
+  /** Durable deliveries kept for a first observer, and those refused over the cap (parked-deliveries.ts). */
+  readonly parked: { readonly records: number; readonly dropped: number };
   /** Lazarus (null without static seeds or when disabled). */
   readonly lazarus: LazarusStats | null;
   /** The store: directory, what was read at start, saves and their errors. */
@@ -85,7 +87,10 @@ export interface NodeStatsSources {
   readonly deliveries: { counters(): DeliveryCounters; observerCount(topic: string): number };
   readonly handoff: { stats(): HandoffCounters };
   readonly rpc: { stats(): RpcCounters };
-  readonly durable: { stats(): DurableReplicatorStats };
+  readonly durable: {
+    stats(): DurableReplicatorStats;
+    parkedStats(): { readonly records: number; readonly dropped: number };
+  };
   readonly frameDrops: Readonly<Record<string, number>>;
   readonly transport: { stats(): FrameTransportStats };
   /** Undefined before SWIM started. */
@@ -124,6 +129,7 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
       deliveryQueue: delivered.deliveryQueue,
     },
     durable: s.durable.stats(),
+    parked: s.durable.parkedStats(),
     lazarus: s.lazarus?.stats() ?? null,
     persistence: s.persistence?.stats() ?? null,
     core: { ...s.core.counters, cache: sizes.cache, seen: sizes.seen, missing: sizes.missing },

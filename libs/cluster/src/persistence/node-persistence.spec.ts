@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StoreLockedError } from '@plumtree/store';
+import { NodeStore, StoreLockedError } from '@plumtree/store';
 import { MemoryNetwork } from '@plumtree/swim';
 import type { Subscription } from 'rxjs';
 import {
@@ -163,6 +163,46 @@ describe('PlumtreeNode persistence', () => {
     await pub.publish('orders.eu', { i: 21 });
     await waitFor('the live one', () => got.length === 16);
     expect(got[15]!.hops).toBeGreaterThanOrEqual(0);
+  });
+
+  it('at least once across a crash: what was logged and not handled comes back once, flagged', async () => {
+    const dir = tempDir();
+    // The last life logged three records and died after its observers saw only the first.
+    const store = await NodeStore.open(dir);
+    const log = await store.openTopicLog('t', { retentionMs: 3_600_000, maxMessages: 1_000 });
+    const json = { 'content-type': 'application/json' };
+    const rec = (seq: number) => ({
+      origin: 'x',
+      epoch: 7,
+      seq,
+      publishedAtMs: 1,
+      headers: json,
+      payload: new TextEncoder().encode(JSON.stringify({ seq })),
+    });
+    await log.append([rec(1), rec(2), rec(3)]);
+    log.markHandled('x', 7, 1);
+    await store.close();
+    const net = new MemoryNetwork();
+    const options = { persistence: true, dataDir: dir, topics: ['t'], durable: { topics: ['t'] } };
+    let node = await start(net, 0, options);
+    // Handed back at start, before anyone subscribed: kept for the first observer.
+    await waitFor('the unhandled two to be parked', () => node.stats().parked.records === 2);
+    const got = collect(node, 't');
+    await waitFor('the redelivered two', () => got.length === 2);
+    expect(got.map((d) => [d.id, d.redelivered, d.hops, d.payload])).toEqual([
+      ['x/7/2', true, -1, { seq: 2 }],
+      ['x/7/3', true, -1, { seq: 3 }],
+    ]);
+    expect(node.stats().parked).toEqual({ records: 0, dropped: 0 });
+    // Seen by an observer now: the next life hands back nothing.
+    await crash(node);
+    node = await start(net, 0, options);
+    const again = collect(node, 't');
+    await waitFor('the log to open', () => node.isDurable('t'));
+    await node.durableIdle('t');
+    await waitFor('the queue to drain', () => node.stats().node.deliveryQueue.pending === 0);
+    expect(again).toEqual([]);
+    expect(node.stats().parked.records).toBe(0);
   });
 
   it('without persistence, durable topics catch up from peers in memory', async () => {
