@@ -4,7 +4,10 @@
  *
  * With `--json` every event is one JSON line on stdout:
  * - membership: `{"event":"ready"|"join"|"leave"|"fail"|"update","node":...,"addr":"host:port"}`
- *   (the ready line also carries `"http":"host:port"`, the bound port when `--http` asked for 0);
+ *   (the ready line also carries `"http":"host:port"`, the bound port when `--http` asked for 0).
+ *   `ready` comes once the node has joined `--join` (retrying with backoff while no seed answers,
+ *   for `--join-timeout-ms`; then the agent exits 1 with the join error) or at once without
+ *   `--join`;
  * - SWIM user messages: `{"event":"user","from":...,"data":<utf8>}` (the topic directory's own
  *   user broadcasts are not printed);
  * - deliveries of `--topics`: `{"event":"message","topic","id","origin","hops","from","data"}`,
@@ -76,6 +79,8 @@ export async function runAgent(args: AgentArgs): Promise<number> {
       ...(args.retentionMs !== undefined ? { retentionMs: args.retentionMs } : {}),
       ...(args.maxMessages !== undefined ? { maxMessages: args.maxMessages } : {}),
     },
+    seeds: args.join,
+    ...(args.joinTimeoutMs !== undefined ? { joinTimeoutMs: args.joinTimeoutMs } : {}),
     keys: args.keys,
     label: args.label,
     swim: { preset: args.profile },
@@ -162,15 +167,6 @@ export async function runAgent(args: AgentArgs): Promise<number> {
     { event: 'ready', node: self.name, addr: self.address, ...(http ? { http } : {}) },
     `ready ${self.name} ${self.address}${http ? ` http ${http}` : ''}`,
   );
-  if (args.join.length > 0) {
-    // Joined after `ready` (not through the node's `seeds`), so a node no seed admits still runs
-    // and reports, as memberlist's agent does.
-    try {
-      await swim.join(args.join);
-    } catch (e) {
-      process.stderr.write(`plumtree agent: ${(e as Error).message}\n`);
-    }
-  }
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     const m = /^\s*(\S+)\s*(.*)$/.exec(line);

@@ -35,11 +35,19 @@ export function buildAgents(ours: boolean): void {
 /** Every agent started through {@link startAgent}, so afterAll can kill leftovers. */
 const live = new Set<AgentProcess>();
 
-/** Starts one agent on fresh ports and waits for its `ready` line. */
+/**
+ * Starts one agent on fresh ports and waits for its `ready` line (unless `awaitReady` is false:
+ * our agent prints it only once joined).
+ */
 export async function startAgent(
   kind: AgentKind,
   name: string,
-  opts: { join?: readonly string[]; key?: string } = {},
+  opts: {
+    join?: readonly string[];
+    key?: string;
+    extraArgs?: readonly string[];
+    awaitReady?: boolean;
+  } = {},
 ): Promise<AgentProcess> {
   const agent = AgentProcess.start(repoRoot, {
     kind,
@@ -49,10 +57,11 @@ export async function startAgent(
     profile: 'local',
     ...(opts.join === undefined ? {} : { join: opts.join }),
     ...(opts.key === undefined ? {} : { key: opts.key }),
+    ...(opts.extraArgs === undefined ? {} : { extraArgs: opts.extraArgs }),
   });
   live.add(agent);
   void agent.exited.then(() => live.delete(agent));
-  await agent.ready();
+  if (opts.awaitReady !== false) await agent.ready();
   return agent;
 }
 

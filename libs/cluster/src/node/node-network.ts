@@ -79,6 +79,7 @@ export function swimOptions(
     ...(o.advertiseAddr !== undefined ? { advertiseAddr: o.advertiseAddr } : {}),
     ...(o.advertisePort !== undefined ? { advertisePort: o.advertisePort } : {}),
     seeds: o.seeds,
+    joinTimeoutMs: o.joinTimeoutMs,
     ...(o.keyring !== null ? { keyring: o.keyring } : {}),
     label: o.label,
     config: o.swim,

@@ -378,6 +378,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
         transport: net.bind('10.0.0.50:7946'),
         swim: { ...FAST_SWIM, tcpTimeoutMs: 300 },
         seeds: [a.address],
+        joinTimeoutMs: 0,
         keys: [other],
       }),
     ).rejects.toThrow();

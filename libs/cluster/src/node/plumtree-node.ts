@@ -164,7 +164,8 @@ export class PlumtreeNode {
     for (const t of o.topics) if (!isPattern(t)) this.engines.trees.join(t);
     this.engines.sync.announce();
     this.engines.sync.refresh();
-    persistence.attach(swim);
+    // The members of the join are on disk before `start` resolves (see NodePersistence.attach).
+    await persistence.attach(swim);
     this.lazarusTask = await rejoin(o, swim, persistence);
     this.engines.durable.startTrimming();
   }

@@ -36,6 +36,7 @@ import {
   resolveNodeOptions,
   type SwimNodeOptions,
 } from './swim-node-options.js';
+import { JoinError, retryJoin, type JoinRetryOptions } from './join-retry.js';
 import { SwimStreams, type WireSettings } from './swim-streams.js';
 /** Bytes a CRC header adds; reserved in every packet budget so CRC'd packets still fit. */
 const CRC_HEADER_BYTES = 5;
@@ -66,14 +67,6 @@ export class PayloadTooLargeError extends RangeError {
     readonly limitBytes: number,
   ) {
     super(`payload of ${sizeBytes} bytes exceeds the packet limit of ${limitBytes} bytes`);
-  }
-}
-
-/** Thrown by {@link SwimNode.join} when no seed could be joined. */
-export class JoinError extends Error {
-  override readonly name = 'JoinError';
-  constructor(readonly errors: readonly string[]) {
-    super(`failed to join any seed: ${errors.join('; ')}`);
   }
 }
 
@@ -123,6 +116,8 @@ export class SwimNode {
   private readonly streams: SwimStreams;
   private readonly pendingJoins: PendingJoin[] = [];
   private leaveWaiters: Array<(completed: boolean) => void> = [];
+  /** Aborted by close(): ends a join retry's wait. */
+  private readonly closeSignal = new AbortController();
   private readonly packetLimit: number;
 
   private constructor(
@@ -158,7 +153,9 @@ export class SwimNode {
 
   /**
    * Validates the options, binds the transport (UDP + TCP unless one is given), starts the core
-   * and, when `seeds` are given, joins them (rejecting with a {@link JoinError} if none answers).
+   * and, when `seeds` are given, joins them: retrying with backoff while none answers, and
+   * rejecting with a {@link JoinError} once `joinTimeoutMs` has run out (see
+   * {@link joinWithRetry}).
    */
   static async start(options: SwimNodeOptions): Promise<SwimNode> {
     const resolved = resolveNodeOptions(options);
@@ -216,7 +213,10 @@ export class SwimNode {
     node.drive();
     if (options.seeds && options.seeds.length > 0) {
       try {
-        await node.join(options.seeds);
+        await node.joinWithRetry(options.seeds, {
+          timeoutMs: resolved.joinTimeoutMs,
+          backoff: resolved.joinRetry,
+        });
       } catch (e) {
         await node.close();
         throw e;
@@ -317,6 +317,18 @@ export class SwimNode {
   }
 
   /**
+   * {@link join}, again and again while no seed answers: after a failed attempt it waits
+   * `backoff` (exponential, equal jitter) and tries every seed again, until one answers (resolves
+   * with the number that answered in that attempt) or `timeoutMs` has passed since the call
+   * (rejects with a {@link JoinError} carrying the last attempt's errors and the attempt count).
+   * A seed that is not listening yet (a cluster started at once, in any order) is thus joined as
+   * soon as it is up, as Serf's `retry_join` does. Rejects at once when the node closes.
+   */
+  joinWithRetry(seeds: readonly string[], options: JoinRetryOptions): Promise<number> {
+    return retryJoin((s) => this.join(s), seeds, options, this.closeSignal.signal);
+  }
+
+  /**
    * Leaves gracefully: broadcasts this node's death as `left`, waits until the broadcast has been
    * sent its retransmit count (or `timeoutMs`), then closes. Resolves true when the broadcast
    * completed in time.
@@ -344,6 +356,7 @@ export class SwimNode {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const j of this.pendingJoins.splice(0)) j.reject(new JoinError(['node closed']));
+    this.closeSignal.abort();
     for (const w of this.leaveWaiters.splice(0)) w(false);
     this.closing = this.transport.close().then(() => {
       this.localJoinSubject.complete();
