@@ -98,6 +98,19 @@ export class Dissemination {
     this.requestPushPull({ addr: addressOf(node.addr, node.port), name: node.name }, false);
   }
 
+  /**
+   * A join of ours was answered (`joinPushPullDelayMs`, ours): push-pull again that long from now,
+   * unless the regular push-pull comes sooner, to learn the members the seed admitted while our
+   * join was under way.
+   */
+  followUpJoin(): void {
+    const { config: c, timers, now } = this.ctx;
+    if (c.joinPushPullDelayMs <= 0 || c.pushPullIntervalMs <= 0) return;
+    const at = now + c.joinPushPullDelayMs;
+    const current = timers.get(TimerKind.PushPullTick);
+    if (current === undefined || at < current) timers.set(TimerKind.PushPullTick, at);
+  }
+
   /** Ask for a push-pull stream to `to` carrying our full state (a join when `join`). */
   requestPushPull(to: SwimAddress, join: boolean): void {
     this.ctx.openStream({ kind: 'push-pull', to, join }, (id) => ({
@@ -130,6 +143,11 @@ export class Dissemination {
       message,
       size: this.encodedSize(message),
       name: node,
+      // Ours: an alive (a join, a refutation, a meta update) reaches everyone or costs a push-pull
+      // interval of not being listed; see `aliveRetransmitFloor`.
+      ...(message.type === MessageType.Alive
+        ? { minTransmits: this.ctx.config.aliveRetransmitFloor }
+        : {}),
       ...(onFinished ? { finished: onFinished } : {}),
     });
   }
