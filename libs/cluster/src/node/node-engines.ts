@@ -10,13 +10,15 @@
  * - handoff/handoff.ts: publishes from outside a topic's tree, both sides;
  * - rpc/rpc.ts: request/reply, both sides;
  * - durable/durable-topics.ts: durable topics' logs and catch-up;
- * - publish/outgoing-messages.ts: the topic, payload, headers and id of a publish.
+ * - publish/outgoing-messages.ts: the topic, payload, headers and id of a publish;
+ * - readiness/link-sync.ts and readiness/topic-readiness.ts: recent deliveries told to new tree
+ *   links, and `ready(topic)`.
  *
  * Received frames reach their engine by first byte through one table (frame-kinds.ts); SWIM
  * events are routed here too: membership changes reach the core, every engine that tracks peers
  * and the views; probe RTTs reach the core and request/reply; digests reach directory sync.
  */
-import { createRng, type FrameLimits, type Plumtree } from '@plumtree/plumtree';
+import { createRng, FrameType, type FrameLimits, type Plumtree } from '@plumtree/plumtree';
 import type { SwimEvent, SwimNode } from '@plumtree/swim';
 import type { TopicDirectory } from '../directory/index.js';
 import type { PlumtreeNodeEvent } from '../delivery/delivery.js';
@@ -28,9 +30,12 @@ import { HandoffEngine } from '../handoff/handoff.js';
 import { Outbound } from '../outbound/outbound.js';
 import type { NodePersistence } from '../persistence/node-persistence.js';
 import { OutgoingMessages } from '../publish/outgoing-messages.js';
+import { LinkSync } from '../readiness/link-sync.js';
+import { TopicReadiness } from '../readiness/topic-readiness.js';
 import { RpcEngine } from '../rpc/rpc.js';
 import { FRAME_TRANSPORT_DEFAULTS, type FrameTransport } from '../transport/index.js';
 import { TopicTrees } from '../tree/topic-trees.js';
+import { NodeClosedError } from './errors.js';
 import type { NodeLife } from './node-lifecycle.js';
 import type { ResolvedNodeOptions } from './plumtree-node-options.js';
 
@@ -64,6 +69,8 @@ export class NodeEngines {
   readonly handoff: HandoffEngine;
   readonly rpc: RpcEngine;
   readonly durable: DurableTopics;
+  readonly linkSync: LinkSync;
+  readonly readiness: TopicReadiness;
   /** Frames that failed to decode (or of no known kind), by reason. */
   readonly frameDrops: Record<string, number> = {};
   /** Every received frame: to its engine by first byte (not once the node is closed). */
@@ -113,6 +120,7 @@ export class NodeEngines {
         subscribersOf,
         localMatches: (topic) => directory.localMatches(topic),
         delivered: (e) => {
+          this.linkSync.delivered(e.topic, e.id, e.hops, Date.now());
           if (this.durable.take(e)) return;
           const { topic, id, hops, from, headers, publishedAtMs, payload } = e;
           this.deliveries.deliver(topic, id, hops, from, headers, publishedAtMs, payload);
@@ -122,11 +130,34 @@ export class NodeEngines {
         left: (topic) => {
           this.deliveries.forgetRoute(topic);
           this.durable.leave(topic);
+          this.linkSync.forgetTopic(topic);
         },
         countDrop,
+        heard: (topic, from) => this.linkSync.heard(topic, from, Date.now()),
       },
       core,
     );
+    this.linkSync = new LinkSync({
+      announce: (peer, topic, entries) => {
+        this.outbound.transmit({ to: peer, message: { type: FrameType.IHave, topic, entries } });
+        this.outbound.endBatch();
+      },
+      cacheTtlMs: config.messageCacheTtlMs,
+      subscribedAtMs: (peer) => directory.entry(peer)?.version,
+    });
+    this.readiness = new TopicReadiness({
+      life,
+      subscribersOf,
+      localMatches: (topic) => directory.localMatches(topic),
+      inTree: (topic) => this.trees.isSubscribed(topic),
+      links: (topic) => {
+        const s = core.stats(topic);
+        return { eager: s?.eagerPeers ?? [], lazy: s?.lazyPeers ?? [] };
+      },
+      isConnected: (peer) => parts.frames().isConnected(peer),
+      isHeard: (topic, peer) => this.linkSync.isHeard(topic, peer),
+      closedError: () => new NodeClosedError(o.name),
+    });
     this.deliveries = new Subscriptions(
       {
         name: o.name,
@@ -194,7 +225,10 @@ export class NodeEngines {
       saveSubscriptions: (list) => parts.persistence()?.saveSubscriptions(list),
       subscribersOf,
       viewTopics: () => this.trees.viewTopics(),
-      updateView: (topic, peers, nowMs) => this.trees.updateView(topic, peers, nowMs),
+      updateView: (topic, peers, nowMs) => {
+        this.linkSync.keepOnly(topic, peers);
+        return this.trees.updateView(topic, peers, nowMs);
+      },
       viewChanged: (topic) => this.durable.peersChanged(topic),
       patterns: () => this.deliveries.patterns(),
       joinTopic,
@@ -262,6 +296,7 @@ export class NodeEngines {
         const peer = e.member.name;
         if (peer === options.name) break;
         if (e.type === 'member-left') directory.forget(peer);
+        this.linkSync.forgetPeer(peer);
         this.parts.frames().disconnect(peer);
         this.outbound.forget(peer);
         core.peerDown(peer, Date.now());
@@ -281,6 +316,8 @@ export class NodeEngines {
     if (this.parts.life.closed) return;
     this.parts.emit(up ? { type: 'peer-up', peer } : { type: 'peer-down', peer });
     if (!up) {
+      // Its frames since the link formed may be lost with the connection: sync again on the next.
+      this.linkSync.forgetPeer(peer);
       this.handoff.peerDown(peer);
       this.rpc.peerDown(peer, 'connection lost');
     }
@@ -288,6 +325,7 @@ export class NodeEngines {
 
   /** Stop every engine's timers and reject what waits (the node is closing). */
   close(): void {
+    this.readiness.close();
     this.trees.close();
     this.sync.close();
     this.handoff.close();

@@ -29,6 +29,7 @@ import type { DurableReplicatorEvent } from '../durable/index.js';
 import type { Lazarus } from '../lazarus/index.js';
 import { NodePersistence } from '../persistence/node-persistence.js';
 import type { PublishOptions } from '../publish/outgoing-messages.js';
+import type { ReadyOptions } from '../readiness/index.js';
 import type { RequestHandler, RequestOptions } from '../rpc/rpc.js';
 import type { FrameTransport } from '../transport/index.js';
 import { NodeClosedError } from './errors.js';
@@ -284,6 +285,29 @@ export class PlumtreeNode {
     this.engines.trees.inject(message);
     this.engines.trees.drive();
     return Promise.resolve(formatMessageId(message.id));
+  }
+
+  /**
+   * Resolves when a publish on `topic` reaches every subscriber: the directory lists at least
+   * `subscribers` of the topic (this node included when it subscribes; default 1) and, when this
+   * node is in the topic's tree, its tree links are up: every eager peer's frame connection is
+   * open and the peer has answered the link (it holds this node in its own tree), and at least
+   * one link is. A message published after it resolves reaches every subscriber that was in the
+   * directory when it was published, also while the tree is still being pruned into shape:
+   * subscribers whose links come up later are told of it by link sync and graft it
+   * (readiness/link-sync.ts; docs/cluster.md, "Readiness").
+   *
+   * Rejects with `ReadyTimeoutError` after `timeoutMs` (default 10,000), naming what was missing,
+   * `NodeClosedError` when the node closes or leaves first, `InvalidTopicError` for an invalid
+   * topic, a `RangeError` for bad options.
+   */
+  ready(topic: string, options: ReadyOptions = {}): Promise<void> {
+    try {
+      this.engines.outgoing.checkTopic(topic);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return this.engines.readiness.whenReady(topic, options);
   }
 
   /**
