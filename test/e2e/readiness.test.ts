@@ -7,7 +7,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { PlumtreeNode, type Delivery } from '@plumtree/cluster';
 import { freePort } from '../../apps/bench/src/swim/agent-process.js';
-import { FAST_SWIM, waitFor } from '../../libs/cluster/src/node/spec-helpers.js';
+import { FAST_SWIM } from '../support/fast-swim.js';
+import { waitFor } from '../support/wait-for.js';
 
 const NODES = 10;
 const RUNS = 20;
@@ -48,9 +49,9 @@ describe('ready() on a freshly started 10-node cluster', () => {
         const ids: string[] = [];
         for (let k = 0; k < MESSAGES; k++) ids.push(await publisher.publish(TOPIC, { run, k }));
         await waitFor(
-          () => got.every((g) => g.length >= MESSAGES),
           `run ${run.toString()}: every subscriber to get all ${MESSAGES.toString()}`,
-          20_000,
+          () => got.every((g) => g.length >= MESSAGES),
+          { timeoutMs: 20_000 },
         );
         for (const g of got) expect(g.map((d) => d.id).sort()).toEqual([...ids].sort());
       } finally {

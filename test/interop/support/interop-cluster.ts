@@ -6,10 +6,10 @@ import { performance } from 'node:perf_hooks';
 import {
   AgentProcess,
   freePort,
-  pollUntil,
   type AgentEvent,
   type AgentKind,
 } from '../../../apps/bench/src/swim/agent-process.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** Repository root (this file is test/interop/support/). */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -49,19 +49,24 @@ export async function startAgent(
     awaitReady?: boolean;
   } = {},
 ): Promise<AgentProcess> {
-  const agent = AgentProcess.start(repoRoot, {
+  const agentOpts = {
     kind,
     name,
-    port: await freePort(),
-    httpPort: await freePort(),
-    profile: 'local',
+    profile: 'local' as const,
     ...(opts.join === undefined ? {} : { join: opts.join }),
     ...(opts.key === undefined ? {} : { key: opts.key }),
     ...(opts.extraArgs === undefined ? {} : { extraArgs: opts.extraArgs }),
-  });
+  };
+  const agent =
+    opts.awaitReady === false
+      ? AgentProcess.start(repoRoot, {
+          ...agentOpts,
+          port: await freePort(),
+          httpPort: await freePort(),
+        })
+      : await AgentProcess.startReady(repoRoot, agentOpts);
   live.add(agent);
   void agent.exited.then(() => live.delete(agent));
-  if (opts.awaitReady !== false) await agent.ready();
   return agent;
 }
 
@@ -104,19 +109,15 @@ export async function expectAllAlive(
   const last = new Map<string, string>();
   await Promise.all(
     agents.map((a) =>
-      pollUntil(
+      waitFor(
+        `${a.name} (${a.kind}) to list alive exactly [${want}]`,
         async () => {
           const alive = await a.aliveNames();
           const got = alive === undefined ? '<no answer>' : [...alive].sort().join(',');
           last.set(a.name, got);
-          return got === want ? true : undefined;
+          return got === want;
         },
-        {
-          timeoutMs,
-          intervalMs: 150,
-          what: `${a.name} (${a.kind}) to list alive exactly [${want}]`,
-          describe: () => `[${last.get(a.name) ?? ''}]`,
-        },
+        { timeoutMs, intervalMs: 150, lastSeen: () => `[${last.get(a.name) ?? ''}]` },
       ),
     ),
   );

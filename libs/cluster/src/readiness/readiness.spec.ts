@@ -15,7 +15,8 @@ import {
   type Delivery,
   type PlumtreeNodeOptions,
 } from '../index.js';
-import { FAST_SWIM, waitFor } from '../node/spec-helpers.js';
+import { FAST_SWIM } from '../../../../test/support/fast-swim.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 class Sink {
   readonly got: Delivery[] = [];
@@ -70,9 +71,8 @@ describe('PlumtreeNode.ready', () => {
       const publisher = all[round % all.length]!;
       await publisher.ready(topic, { subscribers: all.length });
       for (let k = 0; k < 20; k++) await publisher.publish(topic, k);
-      await waitFor(
-        () => sinks.every((s) => s.got.length >= 20),
-        `every subscriber of ${topic} to get all 20`,
+      await waitFor(`every subscriber of ${topic} to get all 20`, () =>
+        sinks.every((s) => s.got.length >= 20),
       );
       for (const s of sinks)
         expect(s.payloads().sort((a, b) => Number(a) - Number(b))).toEqual([...Array(20).keys()]);
@@ -85,14 +85,14 @@ describe('PlumtreeNode.ready', () => {
     subs.push(...sinks.map((s) => s.sub));
     await a.ready('handed', { subscribers: 2 });
     for (let k = 0; k < 10; k++) await a.publish('handed', k);
-    await waitFor(() => sinks.every((s) => s.got.length >= 10), 'hand-offs delivered');
+    await waitFor('hand-offs delivered', () => sinks.every((s) => s.got.length >= 10));
     for (const s of sinks) expect(new Set(s.payloads()).size).toBe(10);
   });
 
   it('rejects with ReadyTimeoutError naming what is missing', async () => {
     const [a, b] = (await cluster(2)) as [PlumtreeNode, PlumtreeNode];
     subs.push(new Sink(b, 'sparse').sub);
-    await waitFor(() => a.subscribersOf('sparse').length === 1, 'directory');
+    await waitFor('directory', () => a.subscribersOf('sparse').length === 1);
     const err = await a
       .ready('sparse', { subscribers: 3, timeoutMs: 100 })
       .catch((e: unknown) => e);
@@ -126,9 +126,9 @@ describe('PlumtreeNode.ready', () => {
     // c subscribes; a publishes the moment its directory shows c, whatever c's links are doing.
     const sc = new Sink(c, 'late');
     subs.push(sc.sub);
-    await waitFor(() => a.subscribersOf('late').includes('n2'), 'a to know c subscribes');
+    await waitFor('a to know c subscribes', () => a.subscribersOf('late').includes('n2'));
     await a.publish('late', 'after');
-    await waitFor(() => sc.got.length >= 1, 'c to get the message published after it subscribed');
+    await waitFor('c to get the message published after it subscribed', () => sc.got.length >= 1);
     expect(sc.payloads()).toEqual(['after']);
   });
 });

@@ -15,7 +15,8 @@
  * it; when it fires call `handleTimeout(now)` and poll again.
  *
  * Timer table (one earliest deadline out of three sources):
- * - IHAVE flush, per topic: `ihaveIntervalMs` after the first announcement of a batch;
+ * - IHAVE flush, per topic: `ihaveIntervalMs` after the first announcement of a batch, and
+ *   after a flush while announcements are left to repeat (`ihaveRepeats`);
  * - missing-message timers, per id: the first GRAFT `graftTimeoutMs` after the first IHAVE,
  *   then retries to the next announcer after `min(graftRetryTimeoutMs * 2^(n-1), graftBackoffMaxMs)`;
  * - maintenance: cache and seen-set expiry every `maintenanceIntervalMs` while they hold entries.
@@ -44,7 +45,7 @@ import { MessageCache } from './message-cache.js';
 import { OutputQueue } from './output-queue.js';
 import { SeenSet } from './seen-set.js';
 import { TokenBucket } from './token-bucket.js';
-import { TopicTree, type FrameCounters } from './topic-tree.js';
+import { TopicTree, type FrameCounters, type PendingAnnouncement } from './topic-tree.js';
 
 /** Options of a {@link Plumtree} core. */
 export interface PlumtreeOptions {
@@ -437,7 +438,7 @@ export class Plumtree {
     this.flushTimers.forEachDue(nowMs, (topic) => {
       const tree = this.trees.get(topic);
       if (tree !== undefined && tree.flushAtMs !== undefined && tree.flushAtMs <= nowMs)
-        this.flush(tree);
+        this.flush(tree, nowMs);
     });
     // Missing-message timers; GRAFTs due together to the same peer share one frame per topic.
     let grafts: Map<string, MessageId[]> | undefined;
@@ -557,7 +558,9 @@ export class Plumtree {
         }
       }
     }
-    if (tree.lazy.size > 0) this.announce(tree, { id: msg.id, hops: next, from }, nowMs);
+    // Repeats go to eager peers too: with them, a node without lazy peers announces as well.
+    if (tree.lazy.size > 0 || this.config.ihaveRepeats > 0)
+      this.announce(tree, { id: msg.id, hops: next, from }, nowMs);
   }
 
   private onIHave(tree: TopicTree, from: string, msg: IHaveMessage, nowMs: number): void {
@@ -679,27 +682,53 @@ export class Plumtree {
     nowMs: number,
   ): void {
     tree.pending.push(a);
-    if (tree.pending.length >= this.config.ihaveBatchSize) {
-      this.flush(tree);
-    } else if (tree.flushAtMs === undefined) {
-      tree.flushAtMs = nowMs + this.config.ihaveIntervalMs;
-      this.flushTimers.push(tree.flushAtMs, tree.topic);
-    }
+    if (tree.pending.length >= this.config.ihaveBatchSize) this.flush(tree, nowMs);
+    else this.scheduleFlush(tree, nowMs);
+  }
+
+  private scheduleFlush(tree: TopicTree, nowMs: number): void {
+    if (tree.flushAtMs !== undefined) return;
+    tree.flushAtMs = nowMs + this.config.ihaveIntervalMs;
+    this.flushTimers.push(tree.flushAtMs, tree.topic);
   }
 
   /**
    * Send the pending batch to every lazy peer (paper: lazy push goes to all lazy peers; sending to
    * a random subset, as the reference crate does, leaves a node cut off from the eager tree
-   * without any announcement now and then), never announcing an id back to where it came from.
+   * without any announcement now and then), never announcing an id back to where it came from;
+   * then the announcements left to repeat (`ihaveRepeats`) to every neighbour, eager ones too (an
+   * eager link carries a single GOSSIP copy and no announcement), at most `ihaveBatchSize` ids
+   * per frame.
    */
-  private flush(tree: TopicTree): void {
-    const batch = tree.pending;
+  private flush(tree: TopicTree, nowMs: number): void {
+    const fresh = tree.pending;
+    const again = tree.repeats;
     tree.pending = [];
+    tree.repeats = [];
     tree.flushAtMs = undefined;
-    if (batch.length === 0 || tree.lazy.size === 0) return;
-    // One IHAVE object shared by every lazy peer that may hear about the whole batch.
+    this.sendIHaves(tree, fresh, tree.lazy);
+    for (let i = 0; i < again.length; i += this.config.ihaveBatchSize) {
+      const chunk = again.slice(i, i + this.config.ihaveBatchSize);
+      this.sendIHaves(tree, chunk, tree.lazy);
+      this.sendIHaves(tree, chunk, tree.eager);
+    }
+    const repeats = this.config.ihaveRepeats;
+    if (repeats === 0) return;
+    for (const a of again) if (a.left > 1) tree.repeats.push({ ...a, left: a.left - 1 });
+    for (const a of fresh) tree.repeats.push({ ...a, left: repeats });
+    if (tree.repeats.length > 0) this.scheduleFlush(tree, nowMs);
+  }
+
+  /** One IHAVE of `batch` to each of `peers`, without the ids that came from that peer. */
+  private sendIHaves(
+    tree: TopicTree,
+    batch: readonly PendingAnnouncement[],
+    peers: ReadonlySet<string>,
+  ): void {
+    if (batch.length === 0) return;
+    // One IHAVE object shared by every peer that may hear about the whole batch.
     let shared: IHaveMessage | undefined;
-    for (const peer of tree.lazy) {
+    for (const peer of peers) {
       if (batch.some((a) => a.from === peer)) {
         const entries = batch
           .filter((a) => a.from !== peer)

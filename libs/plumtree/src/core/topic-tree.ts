@@ -9,6 +9,11 @@ export interface PendingAnnouncement {
   readonly from: string;
 }
 
+/** An announcement already sent, to be repeated in `left` more IHAVE flushes (`ihaveRepeats`). */
+export interface RepeatedAnnouncement extends PendingAnnouncement {
+  readonly left: number;
+}
+
 /** Frame counters of one topic, by frame type and direction. */
 export interface FrameCounters {
   gossip: number;
@@ -31,6 +36,8 @@ export class TopicTree {
   readonly eager = new Set<string>();
   readonly lazy = new Set<string>();
   pending: PendingAnnouncement[] = [];
+  /** Announcements sent before, repeated in the next flushes (`ihaveRepeats`). */
+  repeats: RepeatedAnnouncement[] = [];
   /** When the pending IHAVE batch is due, or undefined when nothing is pending. */
   flushAtMs: number | undefined;
   /** Sequence number of this node's last broadcast on the topic. */
