@@ -102,19 +102,19 @@ export async function runAgent(args: AgentArgs): Promise<number> {
   const swim = node.swimNode;
   const addrOf = (from: string): string =>
     swim.allMembers().find((m) => m.address === from)?.name ?? from;
+  const printMember = (event: string, m: { name: string; address: string }): void =>
+    out({ event, node: m.name, addr: m.address }, `${event} ${m.name} ${m.address}`);
+  // The members met during the join (start resolves once joined) raised their joins before
+  // anyone listened: print them first, then every event from now on.
+  for (const m of swim.members()) if (m.name !== swim.name) printMember('join', m);
   swim.events$.subscribe((e: SwimEvent) => {
     switch (e.type) {
       case 'member-join':
       case 'member-left':
       case 'member-failed':
-      case 'member-update': {
-        const event = MEMBER_EVENT_NAMES[e.type];
-        out(
-          { event, node: e.member.name, addr: e.member.address },
-          `${event} ${e.member.name} ${e.member.address}`,
-        );
+      case 'member-update':
+        printMember(MEMBER_EVENT_NAMES[e.type], e.member);
         break;
-      }
       case 'user-message': {
         // The topic directory travels as user broadcasts too; those are the node's business.
         if (peekDirectoryKind(e.payload) !== undefined) break;

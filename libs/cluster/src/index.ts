@@ -14,3 +14,4 @@ export * from './directory-sync/index.js';
 export * from './durable/index.js';
 export * from './lazarus/index.js';
 export * from './readiness/index.js';
+export * from './metrics/index.js';

@@ -30,6 +30,8 @@ import { HandoffEngine } from '../handoff/handoff.js';
 import { Outbound } from '../outbound/outbound.js';
 import type { NodePersistence } from '../persistence/node-persistence.js';
 import { OutgoingMessages } from '../publish/outgoing-messages.js';
+import { formatMessageId } from '../delivery/message-id.js';
+import { GraftTimer } from '../metrics/graft-timer.js';
 import { LinkSync } from '../readiness/link-sync.js';
 import { TopicReadiness } from '../readiness/topic-readiness.js';
 import { RpcEngine, type RequestHandler } from '../rpc/rpc.js';
@@ -71,6 +73,8 @@ export class NodeEngines {
   readonly durable: DurableTopics;
   readonly linkSync: LinkSync;
   readonly readiness: TopicReadiness;
+  /** GRAFTs for missing messages waiting for their delivery (graft latency). */
+  private readonly graftTimer = new GraftTimer();
   /** Frames that failed to decode (or of no known kind), by reason. */
   readonly frameDrops: Record<string, number> = {};
   /** Every received frame: to its engine by first byte (not once the node is closed). */
@@ -121,11 +125,17 @@ export class NodeEngines {
         localMatches: (topic) => directory.localMatches(topic),
         delivered: (e) => {
           this.linkSync.delivered(e.topic, e.id, e.hops, Date.now());
+          if (this.graftTimer.size > 0) this.timeGraft(e.topic, formatMessageId(e.id));
           if (this.durable.take(e)) return;
           const { topic, id, hops, from, headers, publishedAtMs, payload } = e;
           this.deliveries.deliver(topic, id, hops, from, headers, publishedAtMs, payload);
         },
-        emit,
+        emit: (e) => {
+          if (e.type === 'graft' && e.id !== undefined)
+            this.graftTimer.grafted(e.topic, e.id, Date.now());
+          else if (e.type === 'graft-failed') this.graftTimer.failed(e.topic, e.id);
+          emit(e);
+        },
         joined: (topic) => this.durable.ensure(topic),
         left: (topic) => {
           this.deliveries.forgetRoute(topic);
@@ -251,6 +261,12 @@ export class NodeEngines {
     this.onFrame = (from, frame) => {
       if (!life.closed) route(from, frame);
     };
+  }
+
+  /** A grafted message arrived: raise its latency (`graft-delivered`). */
+  private timeGraft(topic: string, id: string): void {
+    const latencyMs = this.graftTimer.delivered(topic, id, Date.now());
+    if (latencyMs !== undefined) this.parts.emit({ type: 'graft-delivered', topic, id, latencyMs });
   }
 
   /** Whether `node` is another alive (or suspect) member. */

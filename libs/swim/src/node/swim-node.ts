@@ -53,6 +53,15 @@ export interface SwimNodeStats {
   readonly streamsHandled: number;
   /** Outbound streams (push-pull, fallback ping, reliable user message) still in flight. */
   readonly pendingStreams: number;
+  /** Push-pull exchanges (anti-entropy and joins) answered and opened by this node. */
+  readonly pushPulls: { readonly received: number; readonly sent: number };
+  /** Members declared suspect, as this node learnt it (its own probes' and gossiped ones). */
+  readonly suspicions: number;
+  /**
+   * Time from the node's start (its transport bound) to the first join a seed answered, ms; null
+   * before that (or without seeds, alone by choice).
+   */
+  readonly joinedAfterMs: number | null;
   /** The core's counters (probes, refutes, its drops). */
   readonly core: SwimStats;
   /** The transport's counters. */
@@ -113,6 +122,9 @@ export class SwimNode {
   private driving = false;
   private readonly drops = new Map<string, number>();
   private packetsHandled = 0;
+  private suspicions = 0;
+  private readonly startedAtMs = Date.now();
+  private joinedAfterMs: number | null = null;
   private readonly streams: SwimStreams;
   private readonly pendingJoins: PendingJoin[] = [];
   private leaveWaiters: Array<(completed: boolean) => void> = [];
@@ -295,6 +307,9 @@ export class SwimNode {
       packetsHandled: this.packetsHandled,
       streamsHandled: this.streams.handled,
       pendingStreams: this.core.pendingStreamCount,
+      pushPulls: { ...this.streams.pushPulls },
+      suspicions: this.suspicions,
+      joinedAfterMs: this.joinedAfterMs,
       core,
       transport,
     };
@@ -505,8 +520,10 @@ export class SwimNode {
           else j.errors.push(`${e.seed.addr}: ${e.error ?? 'failed'}`);
           if (j.remaining.length === 0) {
             this.pendingJoins.splice(i, 1);
-            if (j.ok > 0) j.resolve(j.ok);
-            else j.reject(new JoinError(j.errors));
+            if (j.ok > 0) {
+              this.joinedAfterMs ??= Date.now() - this.startedAtMs;
+              j.resolve(j.ok);
+            } else j.reject(new JoinError(j.errors));
           }
         }
         break;
@@ -514,9 +531,12 @@ export class SwimNode {
       case 'leave-complete':
         for (const w of this.leaveWaiters.splice(0)) w(true);
         break;
+      case 'member-suspect':
+        this.suspicions++;
+        this.membersSubject.next(this.core.members());
+        break;
       case 'member-join':
       case 'member-update':
-      case 'member-suspect':
       case 'member-failed':
       case 'member-left':
         this.membersSubject.next(this.core.members());
