@@ -18,7 +18,13 @@
  * events are routed here too: membership changes reach the core, every engine that tracks peers
  * and the views; probe RTTs reach the core and request/reply; digests reach directory sync.
  */
-import { createRng, FrameType, type FrameLimits, type Plumtree } from '@plumtree/plumtree';
+import {
+  createRng,
+  FrameType,
+  type FrameLimits,
+  type IHaveEntry,
+  type Plumtree,
+} from '@plumtree/plumtree';
 import type { SwimEvent, SwimNode } from '@plumtree/swim';
 import type { TopicDirectory } from '../directory/index.js';
 import type { PlumtreeNodeEvent } from '../delivery/delivery.js';
@@ -147,11 +153,12 @@ export class NodeEngines {
       },
       core,
     );
+    const announce = (peer: string, topic: string, entries: readonly IHaveEntry[]): void => {
+      this.outbound.transmit({ to: peer, message: { type: FrameType.IHave, topic, entries } });
+      this.outbound.endBatch();
+    };
     this.linkSync = new LinkSync({
-      announce: (peer, topic, entries) => {
-        this.outbound.transmit({ to: peer, message: { type: FrameType.IHave, topic, entries } });
-        this.outbound.endBatch();
-      },
+      announce,
       cacheTtlMs: config.messageCacheTtlMs,
       subscribedAtMs: (peer) => directory.entry(peer)?.version,
     });
@@ -165,6 +172,7 @@ export class NodeEngines {
         return { eager: s?.eagerPeers ?? [], lazy: s?.lazyPeers ?? [] };
       },
       isConnected: (peer) => parts.frames().isConnected(peer),
+      nudge: (topic, peer) => announce(peer, topic, []),
       isHeard: (topic, peer) => this.linkSync.isHeard(topic, peer),
       closedError: () => new NodeClosedError(o.name),
     });

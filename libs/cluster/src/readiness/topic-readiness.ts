@@ -25,6 +25,8 @@ import type { NodeLife } from '../node/node-lifecycle.js';
 
 /** Period of the readiness check while someone waits. */
 export const READY_CHECK_MS = 20;
+/** Least time between two nudges of one peer's closed connection. */
+export const READY_NUDGE_MS = 500;
 /** Default of {@link ReadyOptions.timeoutMs}. */
 export const DEFAULT_READY_TIMEOUT_MS = 10_000;
 
@@ -66,6 +68,12 @@ export interface ReadinessHost {
   links(topic: string): { readonly eager: readonly string[]; readonly lazy: readonly string[] };
   /** Whether this node's frame connection to `peer` is open. */
   isConnected(peer: string): boolean;
+  /**
+   * Send `peer` an empty IHAVE on `topic`: the frame transport dials only when a frame waits, so
+   * a link whose first dial failed (the peer was still starting) stays closed until something is
+   * sent; this is that something.
+   */
+  nudge(topic: string, peer: string): void;
   /** Whether `peer` has sent a frame on `topic` since the link formed (link sync). */
   isHeard(topic: string, peer: string): boolean;
   /** The error a waiter gets when the node closes. */
@@ -85,6 +93,8 @@ interface Waiter {
 export class TopicReadiness {
   private readonly waiters = new Set<Waiter>();
   private timer: NodeJS.Timeout | undefined;
+  /** `topic \u0001 peer` -> last nudge, while someone waits (cleared when none does). */
+  private readonly nudged = new Map<string, number>();
 
   constructor(private readonly host: ReadinessHost) {}
 
@@ -140,11 +150,23 @@ export class TopicReadiness {
       );
     }
     for (const peer of eager) {
-      if (!h.isConnected(peer)) out.push(`frame connection to eager peer ${peer} not open`);
-      else if (!h.isHeard(topic, peer))
+      if (!h.isConnected(peer)) {
+        out.push(`frame connection to eager peer ${peer} not open`);
+        this.nudge(topic, peer);
+      } else if (!h.isHeard(topic, peer))
         out.push(`eager peer ${peer} has not answered the link yet`);
     }
     return out;
+  }
+
+  /** Open a closed connection by sending on it, at most every {@link READY_NUDGE_MS}. */
+  private nudge(topic: string, peer: string): void {
+    const key = `${topic}\u0001${peer}`;
+    const now = Date.now();
+    const last = this.nudged.get(key);
+    if (last !== undefined && now - last < READY_NUDGE_MS) return;
+    this.nudged.set(key, now);
+    this.host.nudge(topic, peer);
   }
 
   /** Reject every waiter (the node closes). */
@@ -177,5 +199,6 @@ export class TopicReadiness {
   private stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.nudged.clear();
   }
 }
