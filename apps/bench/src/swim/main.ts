@@ -196,6 +196,25 @@ async function run(opts: SwimBenchOptions): Promise<number> {
   return results.some((r) => r.error !== undefined) ? 1 : 0;
 }
 
+/**
+ * {@link formOnce}, again (up to 3 times) when an agent could not bind its port: a free port is
+ * probed, then bound by the agent, and another process on the machine may take it in between.
+ */
+async function formOnceRetryingBind(
+  kind: AgentKind,
+  n: number,
+  mode: FormationMode,
+  trial: number,
+): Promise<{ formationMs: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await formOnce(repoRoot, kind, n, mode, trial);
+    } catch (e) {
+      if (attempt >= 3 || !/EADDRINUSE|address already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
 /** Formation trials of every implementation and start mode: table lines and JSON figures. */
 async function runFormations(
   opts: SwimBenchOptions,
@@ -217,7 +236,7 @@ async function runFormations(
     let error: string | undefined;
     for (let t = 1; t <= opts.formationTrials && error === undefined; t++) {
       try {
-        trials.push((await formOnce(repoRoot, kind, n, mode, t)).formationMs);
+        trials.push((await formOnceRetryingBind(kind, n, mode, t)).formationMs);
         process.stderr.write(
           `[${kind}] formation ${mode} trial ${t.toString()}: ${Math.round(trials.at(-1)!).toString()} ms\n`,
         );

@@ -124,9 +124,10 @@ export class SwimConfig {
    */
   @IsInt() @Min(0) @Max(1024) joinNoticeFanout = 64;
   /**
-   * Not in memberlist: a push-pull with a random member this long after a successful join (then the
-   * regular `pushPullIntervalMs` cycle), so members admitted by the seed while this node's own
-   * join was under way are learnt at once, not a push-pull interval later. 0 turns it off
+   * Not in memberlist: a push-pull with the seed that answered the join this long after it (then
+   * the regular `pushPullIntervalMs` cycle with random members), so members admitted by the seed
+   * while this node's own join was under way (two joining it at the same moment miss each other
+   * in its answers) are learnt at once, not a push-pull interval later. 0 turns it off
    * (memberlist's behaviour). Default 1,000.
    */
   @IsInt() @Min(0) joinPushPullDelayMs = 1_000;

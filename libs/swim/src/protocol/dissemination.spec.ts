@@ -208,7 +208,7 @@ describe('SwimCore: push-pull', () => {
     expect(noticed(joined(5, { joinNoticeFanout: 0 }).tx)).toEqual([]);
   });
 
-  it('a join answered brings the next push-pull to joinPushPullDelayMs from now (ours)', () => {
+  it('a join answered brings the next push-pull, with the seed, to joinPushPullDelayMs from now (ours)', () => {
     const { c } = joined(3, { pushPullIntervalMs: 30_000, joinPushPullDelayMs: 1_000 });
     expect(c.pollTimeout()).toBe(10 + 1_000);
     c.handleTimeout(1_010);
@@ -216,10 +216,11 @@ describe('SwimCore: push-pull', () => {
     expect(streams).toEqual([
       expect.objectContaining({
         kind: 'push-pull',
+        to: expect.objectContaining({ addr: '10.0.0.2:7946' }),
         local: expect.objectContaining({ join: false }),
       }),
     ]);
-    // Then the regular cycle.
+    // Then the regular cycle, with random members.
     expect(c.pollTimeout()).toBe(1_010 + 30_000);
     const off = joined(3, { pushPullIntervalMs: 30_000, joinPushPullDelayMs: 0 }).c;
     expect(off.pollTimeout()).toBeGreaterThanOrEqual(30_000);

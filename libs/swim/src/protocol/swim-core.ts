@@ -369,7 +369,7 @@ export class SwimCore {
     if (pending.join) {
       if (!problem) {
         this.membership.noticeJoin(remoteStates);
-        this.dissemination.followUpJoin();
+        this.dissemination.followUpJoin(pending.to);
       }
       this.ctx.events.push(
         problem
