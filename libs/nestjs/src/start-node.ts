@@ -9,7 +9,6 @@
  * this node, so a request or an event sent through them right after `listen` reaches it.
  */
 import { PlumtreeNode, PlumtreeNodeError } from '@plumtree/cluster';
-import { DEFAULT_JOIN_RETRY, DEFAULT_JOIN_TIMEOUT_MS } from '@plumtree/swim';
 import {
   nodeOptionsOf,
   validatePlumtreeModuleOptions,
@@ -50,12 +49,8 @@ export async function startPlumtreeNode(
   const seeds = nodeOptions.seeds ?? [];
   try {
     // As PlumtreeNode.start does: keep trying while no seed answers (one started at once with
-    // this one may not listen yet), until joinTimeoutMs.
-    if (seeds.length > 0)
-      await node.swimNode.joinWithRetry(seeds, {
-        timeoutMs: nodeOptions.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS,
-        backoff: DEFAULT_JOIN_RETRY,
-      });
+    // this one may not listen yet), until joinTimeoutMs; the join's members are stored.
+    await node.join(seeds);
   } catch (e) {
     await node.close();
     throw startError(nodeOptions, e);

@@ -16,7 +16,7 @@
 import { randomInt } from 'node:crypto';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import { createRng, Plumtree, type GossipMessage } from '@plumtree/plumtree';
-import { SwimNode, type SwimMember } from '@plumtree/swim';
+import { DEFAULT_JOIN_RETRY, SwimNode, type SwimMember } from '@plumtree/swim';
 import {
   InvalidTopicError,
   isPattern,
@@ -285,6 +285,24 @@ export class PlumtreeNode {
     this.engines.trees.inject(message);
     this.engines.trees.drive();
     return Promise.resolve(formatMessageId(message.id));
+  }
+
+  /**
+   * Join the cluster through `seeds` after `start` (a node started without seeds, e.g. to
+   * register handlers first): retries with backoff while no seed answers, as `start` does, until
+   * `timeoutMs` (default: the node's `joinTimeoutMs`), then rejects with SWIM's `JoinError`. The
+   * members of the join are in the store before it resolves. Resolves with the seeds that
+   * answered.
+   */
+  async join(seeds: readonly string[], options: { timeoutMs?: number } = {}): Promise<number> {
+    if (this.life.stopping) throw new NodeClosedError(this.name);
+    if (seeds.length === 0) return 0;
+    const answered = await this.swim.joinWithRetry(seeds, {
+      timeoutMs: options.timeoutMs ?? this.options.joinTimeoutMs,
+      backoff: DEFAULT_JOIN_RETRY,
+    });
+    await this.persistence?.savePeers();
+    return answered;
   }
 
   /**

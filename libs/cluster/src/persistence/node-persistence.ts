@@ -131,6 +131,15 @@ export class NodePersistence {
     return this.saving;
   }
 
+  /**
+   * Saves the alive members and the incarnation now (after a join made later than `attach`);
+   * resolves once written, so a node killed right after restarts into its cluster.
+   */
+  savePeers(): Promise<void> {
+    this.enqueue(() => this.savePeersNow());
+    return this.saving;
+  }
+
   /** Saves the subscription set (topics and patterns). */
   saveSubscriptions(topicsOrPatterns: readonly string[]): void {
     const store = this.store;
