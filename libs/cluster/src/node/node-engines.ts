@@ -174,6 +174,7 @@ export class NodeEngines {
       isConnected: (peer) => parts.frames().isConnected(peer),
       nudge: (topic, peer) => announce(peer, topic, []),
       isHeard: (topic, peer) => this.linkSync.isHeard(topic, peer),
+      checkTopic: (topic) => this.outgoing.checkTopic(topic),
       closedError: () => new NodeClosedError(o.name),
     });
     this.deliveries = new Subscriptions(

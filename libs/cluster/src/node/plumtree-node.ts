@@ -16,7 +16,7 @@
 import { randomInt } from 'node:crypto';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import { createRng, Plumtree, type GossipMessage } from '@plumtree/plumtree';
-import { DEFAULT_JOIN_RETRY, SwimNode, type SwimMember } from '@plumtree/swim';
+import { SwimNode, type SwimMember } from '@plumtree/swim';
 import {
   InvalidTopicError,
   isPattern,
@@ -35,7 +35,7 @@ import type { FrameTransport } from '../transport/index.js';
 import { NodeClosedError } from './errors.js';
 import { NodeEngines } from './node-engines.js';
 import { NodeLifecycle } from './node-lifecycle.js';
-import { openTransports, rejoin, swimOptions, waitForDrain } from './node-network.js';
+import { joinLater, openTransports, rejoin, swimOptions, waitForDrain } from './node-network.js';
 import { assembleNodeStats, type PlumtreeNodeStats } from './node-stats.js';
 import {
   resolvePlumtreeNodeOptions,
@@ -288,43 +288,24 @@ export class PlumtreeNode {
   }
 
   /**
-   * Join the cluster through `seeds` after `start` (a node started without seeds, e.g. to
-   * register handlers first): retries with backoff while no seed answers, as `start` does, until
-   * `timeoutMs` (default: the node's `joinTimeoutMs`), then rejects with SWIM's `JoinError`. The
-   * members of the join are in the store before it resolves. Resolves with the seeds that
-   * answered.
+   * Join through `seeds` after `start` (started without seeds, e.g. to register handlers first),
+   * retrying like `start` until `timeoutMs` (default `joinTimeoutMs`), then SWIM's `JoinError`;
+   * the join's members are stored before it resolves with the seeds that answered.
    */
-  async join(seeds: readonly string[], options: { timeoutMs?: number } = {}): Promise<number> {
-    if (this.life.stopping) throw new NodeClosedError(this.name);
-    if (seeds.length === 0) return 0;
-    const answered = await this.swim.joinWithRetry(seeds, {
-      timeoutMs: options.timeoutMs ?? this.options.joinTimeoutMs,
-      backoff: DEFAULT_JOIN_RETRY,
-    });
-    await this.persistence?.savePeers();
-    return answered;
+  join(seeds: readonly string[], options: { timeoutMs?: number } = {}): Promise<number> {
+    if (this.life.stopping) return Promise.reject(new NodeClosedError(this.name));
+    const timeoutMs = options.timeoutMs ?? this.options.joinTimeoutMs;
+    return joinLater(this.swim, this.persistence, seeds, timeoutMs);
   }
 
   /**
-   * Resolves when a publish on `topic` reaches every subscriber: the directory lists at least
-   * `subscribers` of the topic (this node included when it subscribes; default 1) and, when this
-   * node is in the topic's tree, its tree links are up: every eager peer's frame connection is
-   * open and the peer has answered the link (it holds this node in its own tree), and at least
-   * one link is. A message published after it resolves reaches every subscriber that was in the
-   * directory when it was published, also while the tree is still being pruned into shape:
-   * subscribers whose links come up later are told of it by link sync and graft it
-   * (readiness/link-sync.ts; docs/cluster.md, "Readiness").
-   *
-   * Rejects with `ReadyTimeoutError` after `timeoutMs` (default 10,000), naming what was missing,
-   * `NodeClosedError` when the node closes or leaves first, `InvalidTopicError` for an invalid
-   * topic, a `RangeError` for bad options.
+   * Resolves when a publish on `topic` reaches every subscriber: at least `subscribers` (default
+   * 1, this node included) in the directory and this node's tree links up at both ends; a publish
+   * after it reaches every subscriber in the directory then, also while the tree forms
+   * (readiness/; docs/cluster.md, "Readiness"). Rejects with `ReadyTimeoutError` after
+   * `timeoutMs` (default 10 s) naming what was missing, `NodeClosedError`, `InvalidTopicError`.
    */
   ready(topic: string, options: ReadyOptions = {}): Promise<void> {
-    try {
-      this.engines.outgoing.checkTopic(topic);
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
     return this.engines.readiness.whenReady(topic, options);
   }
 

@@ -76,6 +76,8 @@ export interface ReadinessHost {
   nudge(topic: string, peer: string): void;
   /** Whether `peer` has sent a frame on `topic` since the link formed (link sync). */
   isHeard(topic: string, peer: string): boolean;
+  /** Throws `InvalidTopicError` for a topic a publish would refuse. */
+  checkTopic(topic: string): void;
   /** The error a waiter gets when the node closes. */
   closedError(): Error;
 }
@@ -109,6 +111,11 @@ export class TopicReadiness {
     }
     if (!(timeoutMs >= 0)) {
       return Promise.reject(new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`));
+    }
+    try {
+      this.host.checkTopic(topic);
+    } catch (e) {
+      return Promise.reject(e as Error);
     }
     if (this.host.life.stopping) return Promise.reject(this.host.closedError());
     if (this.problems(topic, subscribers).length === 0) return Promise.resolve();
