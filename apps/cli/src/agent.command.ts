@@ -5,7 +5,9 @@
  * With `--json` every event is one JSON line on stdout, each with `"at"` (wall clock, ms):
  * - membership: `{"event":"ready"|"join"|"leave"|"fail"|"update","node":...,"addr":"host:port"}`
  *   (the ready line also carries `"http":"host:port"`, the bound port when `--http` asked for 0),
- *   `suspect` and durable catch-up lines (agent-introspection.ts);
+ *   `suspect` and durable catch-up lines (agent-introspection.ts). `ready` comes once the node
+ *   has joined `--join` (retrying with backoff while no seed answers, for `--join-timeout-ms`;
+ *   then the agent exits 1 with the join error) or at once without `--join`;
  * - SWIM user messages: `{"event":"user","from":...,"data":<utf8>}` (the topic directory's own
  *   user broadcasts are not printed);
  * - deliveries of `--topics`: `{"event":"message","topic","id","origin","hops","from","data"}`,
@@ -94,6 +96,8 @@ export async function runAgent(args: AgentArgs): Promise<number> {
       ...(args.retentionMs !== undefined ? { retentionMs: args.retentionMs } : {}),
       ...(args.maxMessages !== undefined ? { maxMessages: args.maxMessages } : {}),
     },
+    seeds: args.join,
+    ...(args.joinTimeoutMs !== undefined ? { joinTimeoutMs: args.joinTimeoutMs } : {}),
     keys: args.keys,
     label: args.label,
     swim: { preset: args.profile },
@@ -107,19 +111,19 @@ export async function runAgent(args: AgentArgs): Promise<number> {
   const swim = node.swimNode;
   const addrOf = (from: string): string =>
     swim.allMembers().find((m) => m.address === from)?.name ?? from;
+  const printMember = (event: string, m: { name: string; address: string }): void =>
+    out({ event, node: m.name, addr: m.address }, `${event} ${m.name} ${m.address}`);
+  // The members met during the join (start resolves once joined) raised their joins before
+  // anyone listened: print them first, then every event from now on.
+  for (const m of swim.members()) if (m.name !== swim.name) printMember('join', m);
   swim.events$.subscribe((e: SwimEvent) => {
     switch (e.type) {
       case 'member-join':
       case 'member-left':
       case 'member-failed':
-      case 'member-update': {
-        const event = MEMBER_EVENT_NAMES[e.type];
-        out(
-          { event, node: e.member.name, addr: e.member.address },
-          `${event} ${e.member.name} ${e.member.address}`,
-        );
+      case 'member-update':
+        printMember(MEMBER_EVENT_NAMES[e.type], e.member);
         break;
-      }
       case 'member-suspect':
         printSuspicion(e, out);
         break;
@@ -178,15 +182,6 @@ export async function runAgent(args: AgentArgs): Promise<number> {
     { event: 'ready', node: self.name, addr: self.address, ...(http ? { http } : {}) },
     `ready ${self.name} ${self.address}${http ? ` http ${http}` : ''}`,
   );
-  if (args.join.length > 0) {
-    // Joined after `ready` (not through the node's `seeds`), so a node no seed admits still runs
-    // and reports, as memberlist's agent does.
-    try {
-      await swim.join(args.join);
-    } catch (e) {
-      process.stderr.write(`plumtree agent: ${(e as Error).message}\n`);
-    }
-  }
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     const m = /^\s*(\S+)\s*(.*)$/.exec(line);

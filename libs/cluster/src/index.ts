@@ -13,3 +13,5 @@ export * from './outbound/index.js';
 export * from './directory-sync/index.js';
 export * from './durable/index.js';
 export * from './lazarus/index.js';
+export * from './readiness/index.js';
+export * from './metrics/index.js';

@@ -16,3 +16,4 @@ export * from './node-ref.js';
 export * from './dto-validation.js';
 export { startPlumtreeNode } from './start-node.js';
 export * from './health/index.js';
+export * from './metrics/index.js';

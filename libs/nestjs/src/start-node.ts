@@ -48,7 +48,9 @@ export async function startPlumtreeNode(
   }
   const seeds = nodeOptions.seeds ?? [];
   try {
-    if (seeds.length > 0) await node.swimNode.join(seeds);
+    // As PlumtreeNode.start does: keep trying while no seed answers (one started at once with
+    // this one may not listen yet), until joinTimeoutMs; the join's members are stored.
+    await node.join(seeds);
   } catch (e) {
     await node.close();
     throw startError(nodeOptions, e);

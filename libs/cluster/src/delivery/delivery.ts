@@ -68,6 +68,13 @@ export type PlumtreeNodeEvent =
   | { readonly type: 'graft'; readonly topic: string; readonly peer: string; readonly id?: string }
   /** A PRUNE was sent: the link to `peer` is lazy on both sides now. */
   | { readonly type: 'prune'; readonly topic: string; readonly peer: string }
+  /** A message asked for by GRAFT arrived, `latencyMs` after the first GRAFT for it. */
+  | {
+      readonly type: 'graft-delivered';
+      readonly topic: string;
+      readonly id: string;
+      readonly latencyMs: number;
+    }
   /** A missing message could not be fetched from any announcer: it is given up. */
   | { readonly type: 'graft-failed'; readonly topic: string; readonly id: string }
   /** The frame connection to `peer` is up. */

@@ -10,13 +10,21 @@
  * - handoff/handoff.ts: publishes from outside a topic's tree, both sides;
  * - rpc/rpc.ts: request/reply, the requester side, and rpc/rpc-responder.ts, the responder side;
  * - durable/durable-topics.ts: durable topics' logs and catch-up;
- * - publish/outgoing-messages.ts: the topic, payload, headers and id of a publish.
+ * - publish/outgoing-messages.ts: the topic, payload, headers and id of a publish;
+ * - readiness/link-sync.ts and readiness/topic-readiness.ts: recent deliveries told to new tree
+ *   links, and `ready(topic)`.
  *
  * Received frames reach their engine by first byte through one table (frame-kinds.ts); SWIM
  * events are routed here too: membership changes reach the core, every engine that tracks peers
  * and the views; probe RTTs reach the core and request/reply; digests reach directory sync.
  */
-import { createRng, type FrameLimits, type Plumtree } from '@plumtree/plumtree';
+import {
+  createRng,
+  FrameType,
+  type FrameLimits,
+  type IHaveEntry,
+  type Plumtree,
+} from '@plumtree/plumtree';
 import type { SwimEvent, SwimNode } from '@plumtree/swim';
 import type { TopicDirectory } from '../directory/index.js';
 import type { PlumtreeNodeEvent } from '../delivery/delivery.js';
@@ -28,6 +36,10 @@ import { HandoffEngine } from '../handoff/handoff.js';
 import { Outbound } from '../outbound/outbound.js';
 import type { NodePersistence } from '../persistence/node-persistence.js';
 import { OutgoingMessages } from '../publish/outgoing-messages.js';
+import { formatMessageId } from '../delivery/message-id.js';
+import { GraftTimer } from '../metrics/graft-timer.js';
+import { LinkSync } from '../readiness/link-sync.js';
+import { TopicReadiness } from '../readiness/topic-readiness.js';
 import { RpcEngine, type RequestHandler } from '../rpc/rpc.js';
 import { FRAME_TRANSPORT_DEFAULTS, type FrameTransport } from '../transport/index.js';
 import { TopicTrees } from '../tree/topic-trees.js';
@@ -65,6 +77,10 @@ export class NodeEngines {
   readonly handoff: HandoffEngine;
   readonly rpc: RpcEngine;
   readonly durable: DurableTopics;
+  readonly linkSync: LinkSync;
+  readonly readiness: TopicReadiness;
+  /** GRAFTs for missing messages waiting for their delivery (graft latency). */
+  private readonly graftTimer = new GraftTimer();
   /** Frames that failed to decode (or of no known kind), by reason. */
   readonly frameDrops: Record<string, number> = {};
   /** Every received frame: to its engine by first byte (not once the node is closed). */
@@ -114,20 +130,53 @@ export class NodeEngines {
         subscribersOf,
         localMatches: (topic) => directory.localMatches(topic),
         delivered: (e) => {
+          this.linkSync.delivered(e.topic, e.id, e.hops, Date.now());
+          if (this.graftTimer.size > 0) this.timeGraft(e.topic, formatMessageId(e.id));
           if (this.durable.take(e)) return;
           const { topic, id, hops, from, headers, publishedAtMs, payload } = e;
           this.deliveries.deliver(topic, id, hops, from, headers, publishedAtMs, payload);
         },
-        emit,
+        emit: (e) => {
+          if (e.type === 'graft' && e.id !== undefined)
+            this.graftTimer.grafted(e.topic, e.id, Date.now());
+          else if (e.type === 'graft-failed') this.graftTimer.failed(e.topic, e.id);
+          emit(e);
+        },
         joined: (topic) => this.durable.ensure(topic),
         left: (topic) => {
           this.deliveries.forgetRoute(topic);
           this.durable.leave(topic);
+          this.linkSync.forgetTopic(topic);
         },
         countDrop,
+        heard: (topic, from) => this.linkSync.heard(topic, from, Date.now()),
       },
       core,
     );
+    const announce = (peer: string, topic: string, entries: readonly IHaveEntry[]): void => {
+      this.outbound.transmit({ to: peer, message: { type: FrameType.IHave, topic, entries } });
+      this.outbound.endBatch();
+    };
+    this.linkSync = new LinkSync({
+      announce,
+      cacheTtlMs: config.messageCacheTtlMs,
+      subscribedAtMs: (peer) => directory.entry(peer)?.version,
+    });
+    this.readiness = new TopicReadiness({
+      life,
+      subscribersOf,
+      localMatches: (topic) => directory.localMatches(topic),
+      inTree: (topic) => this.trees.isSubscribed(topic),
+      links: (topic) => {
+        const s = core.stats(topic);
+        return { eager: s?.eagerPeers ?? [], lazy: s?.lazyPeers ?? [] };
+      },
+      isConnected: (peer) => parts.frames().isConnected(peer),
+      nudge: (topic, peer) => announce(peer, topic, []),
+      isHeard: (topic, peer) => this.linkSync.isHeard(topic, peer),
+      checkTopic: (topic) => this.outgoing.checkTopic(topic),
+      closedError: () => new NodeClosedError(o.name),
+    });
     this.deliveries = new Subscriptions(
       {
         name: o.name,
@@ -201,7 +250,10 @@ export class NodeEngines {
       saveSubscriptions: (list) => parts.persistence()?.saveSubscriptions(list),
       subscribersOf,
       viewTopics: () => this.trees.viewTopics(),
-      updateView: (topic, peers, nowMs) => this.trees.updateView(topic, peers, nowMs),
+      updateView: (topic, peers, nowMs) => {
+        this.linkSync.keepOnly(topic, peers);
+        return this.trees.updateView(topic, peers, nowMs);
+      },
       viewChanged: (topic) => this.durable.peersChanged(topic),
       patterns: () => this.deliveries.patterns(),
       joinTopic,
@@ -221,6 +273,12 @@ export class NodeEngines {
     this.onFrame = (from, frame) => {
       if (!life.closed) route(from, frame);
     };
+  }
+
+  /** A grafted message arrived: raise its latency (`graft-delivered`). */
+  private timeGraft(topic: string, id: string): void {
+    const latencyMs = this.graftTimer.delivered(topic, id, Date.now());
+    if (latencyMs !== undefined) this.parts.emit({ type: 'graft-delivered', topic, id, latencyMs });
   }
 
   /** Whether `node` is another alive (or suspect) member. */
@@ -296,6 +354,7 @@ export class NodeEngines {
         const peer = e.member.name;
         if (peer === options.name) break;
         if (e.type === 'member-left') directory.forget(peer);
+        this.linkSync.forgetPeer(peer);
         this.parts.frames().disconnect(peer);
         this.outbound.forget(peer);
         core.peerDown(peer, Date.now());
@@ -315,6 +374,8 @@ export class NodeEngines {
     if (this.parts.life.closed) return;
     this.parts.emit(up ? { type: 'peer-up', peer } : { type: 'peer-down', peer });
     if (!up) {
+      // Its frames since the link formed may be lost with the connection: sync again on the next.
+      this.linkSync.forgetPeer(peer);
       this.handoff.peerDown(peer);
       this.rpc.peerDown(peer, 'connection lost');
     }
@@ -322,6 +383,7 @@ export class NodeEngines {
 
   /** Stop every engine's timers and reject what waits (the node is closing). */
   close(): void {
+    this.readiness.close();
     this.trees.close();
     this.sync.close();
     this.handoff.close();

@@ -5,6 +5,7 @@
  * delegate; then join the peers of the previous life and start Lazarus.
  */
 import {
+  DEFAULT_JOIN_RETRY,
   resolveSwimConfig,
   UdpTcpTransport,
   type SwimNode,
@@ -79,6 +80,7 @@ export function swimOptions(
     ...(o.advertiseAddr !== undefined ? { advertiseAddr: o.advertiseAddr } : {}),
     ...(o.advertisePort !== undefined ? { advertisePort: o.advertisePort } : {}),
     seeds: o.seeds,
+    joinTimeoutMs: o.joinTimeoutMs,
     ...(o.keyring !== null ? { keyring: o.keyring } : {}),
     label: o.label,
     config: o.swim,
@@ -121,6 +123,19 @@ export async function rejoin(
   });
   lazarus.start();
   return lazarus;
+}
+
+/** `PlumtreeNode.join`: SWIM's join with retry, then the join's members saved. */
+export async function joinLater(
+  swim: SwimNode,
+  persistence: NodePersistence | undefined,
+  seeds: readonly string[],
+  timeoutMs: number,
+): Promise<number> {
+  if (seeds.length === 0) return 0;
+  const answered = await swim.joinWithRetry(seeds, { timeoutMs, backoff: DEFAULT_JOIN_RETRY });
+  await persistence?.savePeers();
+  return answered;
 }
 
 /** Resolves once nothing waits in the frame transport's queues, or after `maxMs`. */

@@ -11,6 +11,7 @@ import type { HandoffCounters } from '../handoff/handoff.js';
 import type { LazarusStats } from '../lazarus/index.js';
 import type { OutboundCounters } from '../outbound/outbound.js';
 import type { PersistenceStats } from '../persistence/node-persistence.js';
+import type { LinkSyncCounters } from '../readiness/link-sync.js';
 import type { RpcCounters } from '../rpc/rpc.js';
 import type { FrameTransportStats } from '../transport/index.js';
 import type { InboundCounters } from '../tree/topic-trees.js';
@@ -38,6 +39,8 @@ export interface NodeCounters extends InboundCounters, OutboundCounters, Deliver
   readonly handoffs: HandoffCounters;
   /** Request/reply, both sides (see rpc.ts). */
   readonly rpc: RpcCounters;
+  /** Recent deliveries announced to newly linked peers (see readiness/link-sync.ts). */
+  readonly linkSync: LinkSyncCounters;
 }
 
 /** Everything `stats()` reports. */
@@ -87,6 +90,7 @@ export interface NodeStatsSources {
   readonly deliveries: { counters(): DeliveryCounters; observerCount(topic: string): number };
   readonly handoff: { stats(): HandoffCounters };
   readonly rpc: { stats(): RpcCounters };
+  readonly linkSync: { counters(): LinkSyncCounters };
   readonly durable: {
     stats(): DurableReplicatorStats;
     parkedStats(): { readonly records: number; readonly dropped: number };
@@ -126,6 +130,7 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
       deferredAnnouncementsDropped: out.deferredAnnouncementsDropped,
       encoder: out.encoder,
       rpc: s.rpc.stats(),
+      linkSync: s.linkSync.counters(),
       deliveryQueue: delivered.deliveryQueue,
     },
     durable: s.durable.stats(),

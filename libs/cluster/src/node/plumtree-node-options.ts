@@ -14,6 +14,7 @@ import {
 } from '@plumtree/plumtree';
 import {
   decodeKey,
+  DEFAULT_JOIN_TIMEOUT_MS,
   Keyring,
   labelBytes,
   parseIp,
@@ -49,8 +50,14 @@ export interface PlumtreeNodeOptions {
   readonly advertiseAddr?: string;
   /** Port advertised to peers. Default the bound port. */
   readonly advertisePort?: number;
-  /** `host:port` of members to join at start; `start` waits for the join. */
+  /** `host:port` of members to join at start; `start` waits for the join (see below). */
   readonly seeds?: readonly string[];
+  /**
+   * How long `start` keeps trying to join `seeds` while none answers (a seed not listening yet),
+   * with backoff from 200 ms to 2 s between attempts; then `start` rejects with SWIM's
+   * `JoinError`. 0 makes one attempt. Default 60,000 (SWIM's `DEFAULT_JOIN_TIMEOUT_MS`).
+   */
+  readonly joinTimeoutMs?: number;
   /**
    * AES keys in base64 (16, 24 or 32 bytes), primary first: the SWIM keyring, which also seals
    * every Plumtree frame. Empty: no encryption.
@@ -145,6 +152,7 @@ class NodeSettings {
   @IsOptional() @IsString() advertiseAddr?: string;
   @IsOptional() @IsInt() @Min(1) @Max(65535) advertisePort?: number;
   @IsArray() @IsString({ each: true }) seeds: string[] = [];
+  @IsInt() @Min(0) @Max(86_400_000) joinTimeoutMs = DEFAULT_JOIN_TIMEOUT_MS;
   @IsArray() @IsString({ each: true }) keys: string[] = [];
   @IsString() label = '';
   @IsArray() @IsString({ each: true }) topics: string[] = [];
@@ -187,6 +195,7 @@ export interface ResolvedNodeOptions {
   readonly advertiseAddr: string | undefined;
   readonly advertisePort: number | undefined;
   readonly seeds: readonly string[];
+  readonly joinTimeoutMs: number;
   readonly keyring: Keyring | null;
   readonly label: string;
   readonly swim: SwimConfigInput;
@@ -438,6 +447,7 @@ export function resolvePlumtreeNodeOptions(options: PlumtreeNodeOptions): Resolv
     advertiseAddr: settings.advertiseAddr,
     advertisePort: settings.advertisePort,
     seeds: settings.seeds,
+    joinTimeoutMs: settings.joinTimeoutMs,
     keyring,
     label: settings.label,
     swim,

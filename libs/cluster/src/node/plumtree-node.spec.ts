@@ -289,11 +289,9 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     const sb = new Sink(b, 'bulk');
     const sc = new Sink(c, 'bulk');
     await directoryShows([a, b, c], 'bulk', [a, b, c]);
-    // Warm up: connections and link GRAFTs settle first (a late link GRAFT would make the
-    // demoted peer eager again, which is the protocol working, not backpressure).
-    await a.publish('bulk', Uint8Array.of(0));
-    await waitFor('warm-up', () => sb.got.length === 1 && sc.got.length === 1);
-    sa.got.length = sb.got.length = sc.got.length = 0;
+    // Every link up at both ends first (a late link GRAFT would make the demoted peer eager
+    // again, which is the protocol working, not backpressure).
+    await Promise.all([a, b, c].map((n) => n.ready('bulk', { subscribers: 3 })));
     const n = 30;
     // One synchronous burst: the transport flushes on the next turn, so the 8 KiB queues overflow;
     // what overflowed comes back through IHAVE/GRAFT in answers that fit a drained queue.
@@ -377,6 +375,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
         transport: net.bind('10.0.0.50:7946'),
         swim: { ...FAST_SWIM, tcpTimeoutMs: 300 },
         seeds: [a.address],
+        joinTimeoutMs: 0,
         keys: [other],
       }),
     ).rejects.toThrow();

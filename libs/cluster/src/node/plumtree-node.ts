@@ -29,12 +29,13 @@ import type { DurableReplicatorEvent } from '../durable/index.js';
 import type { Lazarus } from '../lazarus/index.js';
 import { NodePersistence } from '../persistence/node-persistence.js';
 import type { PublishOptions } from '../publish/outgoing-messages.js';
+import type { ReadyOptions } from '../readiness/index.js';
 import type { RequestHandler, RequestOptions } from '../rpc/rpc.js';
 import type { FrameTransport } from '../transport/index.js';
 import { NodeClosedError } from './errors.js';
 import { NodeEngines } from './node-engines.js';
 import { NodeLifecycle } from './node-lifecycle.js';
-import { openTransports, rejoin, swimOptions, waitForDrain } from './node-network.js';
+import { joinLater, openTransports, rejoin, swimOptions, waitForDrain } from './node-network.js';
 import { assembleNodeStats, type PlumtreeNodeStats } from './node-stats.js';
 import {
   resolvePlumtreeNodeOptions,
@@ -164,7 +165,8 @@ export class PlumtreeNode {
     for (const t of o.topics) if (!isPattern(t)) this.engines.trees.join(t);
     this.engines.sync.announce();
     this.engines.sync.refresh();
-    persistence.attach(swim);
+    // The members of the join are on disk before `start` resolves (see NodePersistence.attach).
+    await persistence.attach(swim);
     this.lazarusTask = await rejoin(o, swim, persistence);
     this.engines.durable.startTrimming();
   }
@@ -283,6 +285,28 @@ export class PlumtreeNode {
     this.engines.trees.inject(message);
     this.engines.trees.drive();
     return Promise.resolve(formatMessageId(message.id));
+  }
+
+  /**
+   * Join through `seeds` after `start` (started without seeds, e.g. to register handlers first),
+   * retrying like `start` until `timeoutMs` (default `joinTimeoutMs`), then SWIM's `JoinError`;
+   * the join's members are stored before it resolves with the seeds that answered.
+   */
+  join(seeds: readonly string[], options: { timeoutMs?: number } = {}): Promise<number> {
+    if (this.life.stopping) return Promise.reject(new NodeClosedError(this.name));
+    const timeoutMs = options.timeoutMs ?? this.options.joinTimeoutMs;
+    return joinLater(this.swim, this.persistence, seeds, timeoutMs);
+  }
+
+  /**
+   * Resolves when a publish on `topic` reaches every subscriber: at least `subscribers` (default
+   * 1, this node included) in the directory and this node's tree links up at both ends; a publish
+   * after it reaches every subscriber in the directory then, also while the tree forms
+   * (readiness/; docs/cluster.md, "Readiness"). Rejects with `ReadyTimeoutError` after
+   * `timeoutMs` (default 10 s) naming what was missing, `NodeClosedError`, `InvalidTopicError`.
+   */
+  ready(topic: string, options: ReadyOptions = {}): Promise<void> {
+    return this.engines.readiness.whenReady(topic, options);
   }
 
   /**

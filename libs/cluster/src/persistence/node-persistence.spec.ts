@@ -115,6 +115,15 @@ describe('PlumtreeNode persistence', () => {
     expect(b2.members().map((m) => m.name)).toContain('n0');
   });
 
+  it('the members of its join are stored before start resolves (a kill right after restarts into the cluster)', async () => {
+    const net = new MemoryNetwork();
+    const a = await start(net, 0);
+    const b = await start(net, 1, { persistence: true, dataDir: tempDir(), seeds: [a.address] });
+    // No wait: the save of the join's members is part of start.
+    expect(b.stats().persistence?.peerSaves).toBe(1);
+    expect(b.stats().persistence?.saveErrors).toBe(0);
+  });
+
   it('a second node on the same dataDir fails with StoreLockedError and releases its transport', async () => {
     const net = new MemoryNetwork();
     const dir = tempDir();

@@ -62,6 +62,8 @@ export interface TopicTreesHost {
   left(topic: string): void;
   /** A frame that failed to decode. */
   countDrop(reason: string): void;
+  /** A Plumtree frame of a topic this node is in the tree of came from `from` (link sync). */
+  heard(topic: string, from: string): void;
 }
 
 /** Counters of Plumtree frames received (`stats().node`). */
@@ -197,6 +199,7 @@ export class TopicTrees {
     }
     const state = this.states.get(msg.topic);
     if (state !== undefined) state.bytesReceived += frame.length;
+    this.host.heard(msg.topic, from);
     if (msg.type === FrameType.Gossip) this.host.outbound.rememberGossip(msg.id, frame);
     this.core.handleMessage(from, msg, Date.now());
     this.drive();

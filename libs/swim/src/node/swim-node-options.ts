@@ -3,7 +3,7 @@
  * transport need. Problems are collected and thrown once as a {@link SwimNodeOptionsError}.
  */
 import { networkInterfaces } from 'node:os';
-import { ProblemListError, type Problem } from '@plumtree/common';
+import { ProblemListError, type BackoffBounds, type Problem } from '@plumtree/common';
 import { resolveSwimConfig, SwimConfigError } from '../config/swim-config.js';
 import type { SwimConfigInput } from '../config/swim-config.js';
 import { parseIp } from '../protocol/address.js';
@@ -27,8 +27,27 @@ export interface SwimNodeOptions {
   readonly advertiseAddr?: string;
   /** Port advertised to peers. Default the bound port. */
   readonly advertisePort?: number;
-  /** `host:port` of members to join at start; `start` waits for the join. */
+  /**
+   * `host:port` of members to join at start; `start` waits for the join, retrying while no seed
+   * answers (see {@link joinTimeoutMs}).
+   */
   readonly seeds?: readonly string[];
+  /**
+   * How long `start` keeps trying to join {@link seeds} while none answers (a seed not listening
+   * yet, as when a whole cluster starts at once): attempts follow each other with
+   * {@link joinRetry} backoff until one seed answers, and `start` rejects with a `JoinError` only
+   * once this has run out. 0 makes one attempt (memberlist's `Join`). Default
+   * {@link DEFAULT_JOIN_TIMEOUT_MS} (60 s: containers of one deployment are usually up within
+   * it; Serf's `retry_join` retries for ever by default).
+   */
+  readonly joinTimeoutMs?: number;
+  /**
+   * Backoff between join attempts, ms: `min(max, initial * 2^(n-1))` with equal jitter. Default
+   * {@link DEFAULT_JOIN_RETRY}: 200 ms doubling to 2 s, so a seed that comes up a moment later
+   * is joined within about a second of it listening, and one that stays away costs one attempt
+   * per 1-2 s.
+   */
+  readonly joinRetry?: BackoffBounds;
   /** AES keys in base64 (16, 24 or 32 bytes each), primary first. Empty: no encryption. */
   readonly keys?: readonly string[];
   /** A keyring to use instead of {@link keys} (shared, so key rotation is visible). */
@@ -54,6 +73,11 @@ export interface SwimNodeOptions {
   readonly delegate?: SwimDelegate;
 }
 
+/** Default of {@link SwimNodeOptions.joinTimeoutMs}. */
+export const DEFAULT_JOIN_TIMEOUT_MS = 60_000;
+/** Default of {@link SwimNodeOptions.joinRetry}. */
+export const DEFAULT_JOIN_RETRY: BackoffBounds = { initial: 200, max: 2_000 };
+
 /** Thrown by `SwimNode.start` for invalid options; lists every problem. */
 export class SwimNodeOptionsError extends ProblemListError {
   override readonly name = 'SwimNodeOptionsError';
@@ -69,6 +93,8 @@ export interface ResolvedNodeOptions {
   readonly bindPort: number;
   readonly keyring: Keyring | null;
   readonly label: string;
+  readonly joinTimeoutMs: number;
+  readonly joinRetry: BackoffBounds;
 }
 
 /** Checks the options; throws one {@link SwimNodeOptionsError} naming every problem. */
@@ -107,6 +133,20 @@ export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOption
       problems.push({ field: 'keys', message: (e as Error).message });
     }
   }
+  const joinTimeoutMs = options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS;
+  if (!Number.isInteger(joinTimeoutMs) || joinTimeoutMs < 0) {
+    problems.push({
+      field: 'joinTimeoutMs',
+      message: `must be an integer >= 0, got ${String(joinTimeoutMs)}`,
+    });
+  }
+  const joinRetry = options.joinRetry ?? DEFAULT_JOIN_RETRY;
+  if (!(joinRetry.initial > 0) || !(joinRetry.max >= joinRetry.initial)) {
+    problems.push({
+      field: 'joinRetry',
+      message: `needs 0 < initial <= max, got ${JSON.stringify(joinRetry)}`,
+    });
+  }
   const label = options.label ?? '';
   try {
     labelBytes(label);
@@ -128,7 +168,7 @@ export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOption
     } else throw e;
   }
   if (problems.length > 0) throw new SwimNodeOptionsError(problems);
-  return { config, bindAddr, bindPort, keyring, label };
+  return { config, bindAddr, bindPort, keyring, label, joinTimeoutMs, joinRetry };
 }
 
 /** A base64 key as bytes; throws a {@link KeyringError} for bad base64 or a bad length. */
