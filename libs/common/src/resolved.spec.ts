@@ -1,0 +1,21 @@
+import { describe, expect, it } from '@jest/globals';
+import { ResolvedMarks } from './resolved.js';
+
+describe('ResolvedMarks', () => {
+  it('knows what it marked, and nothing of the same shape', () => {
+    const marks = new ResolvedMarks<{ a: number }>();
+    const resolved = marks.mark({ a: 1 });
+    expect(marks.has(resolved)).toBe(true);
+    expect(marks.has({ a: 1 })).toBe(false);
+    expect(marks.has(undefined)).toBe(false);
+    expect(new ResolvedMarks<{ a: number }>().has(resolved)).toBe(false);
+  });
+
+  it('freezes what it marks', () => {
+    const resolved = new ResolvedMarks<{ a: number }>().mark({ a: 1 });
+    expect(Object.isFrozen(resolved)).toBe(true);
+    expect(() => {
+      (resolved as { a: number }).a = 2;
+    }).toThrow(TypeError);
+  });
+});
