@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ResolvedMarks } from './resolved.js';
+import { resolveOnce, ResolvedMarks } from './resolved.js';
 
 describe('ResolvedMarks', () => {
   it('knows what it marked, and nothing of the same shape', () => {
@@ -17,5 +17,22 @@ describe('ResolvedMarks', () => {
     expect(() => {
       (resolved as { a: number }).a = 2;
     }).toThrow(TypeError);
+  });
+});
+
+describe('resolveOnce', () => {
+  it('runs the resolver once per object, and derives resolved objects without running it', () => {
+    let runs = 0;
+    const resolve = resolveOnce((input: { n?: number }) => {
+      runs += 1;
+      return { n: input.n ?? 1, tag: 'x' };
+    });
+    const r = resolve({});
+    expect(resolve(r)).toBe(r);
+    const d = resolve.derive(r, { tag: 'y' });
+    expect(d).toEqual({ n: 1, tag: 'y' });
+    expect(resolve(d)).toBe(d);
+    expect(Object.isFrozen(d)).toBe(true);
+    expect(runs).toBe(1);
   });
 });

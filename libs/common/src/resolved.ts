@@ -27,3 +27,25 @@ export class ResolvedMarks<T extends object> {
     return typeof value === 'object' && value !== null && this.marked.has(value);
   }
 }
+
+/** A resolver that runs once per object: what it returned, it returns as it is. */
+export interface OnceResolver<I extends object, T extends object> {
+  (input: I | Resolved<T>): Resolved<T>;
+  /** `value` with `patch` (fields known only later, checked by whoever provides them); resolved. */
+  derive(value: Resolved<T>, patch: Partial<T>): Resolved<T>;
+}
+
+/**
+ * Wrap `resolve` (checks `input`, throws its problem-list error, returns the filled-in options)
+ * so its result is frozen and marked, and a marked input is returned without resolving again.
+ */
+export function resolveOnce<I extends object, T extends object>(
+  resolve: (input: I) => T,
+): OnceResolver<I, T> {
+  const marks = new ResolvedMarks<T>();
+  const resolver = (input: I | Resolved<T>): Resolved<T> =>
+    marks.has(input) ? input : marks.mark(resolve(input as I));
+  return Object.assign(resolver, {
+    derive: (value: Resolved<T>, patch: Partial<T>) => marks.mark({ ...value, ...patch }),
+  });
+}

@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { ResolvedMarks, validationProblems, type Resolved } from '@plumtree/common';
+import { resolveOnce, validationProblems, type Resolved } from '@plumtree/common';
 import {
   PlumtreeNodeOptionsError,
   resolvePlumtreeNodeOptions,
@@ -107,17 +107,19 @@ interface ModuleOptionsResolution {
 /** What {@link resolvePlumtreeModuleOptions} returned: checked once, frozen. */
 export type ResolvedPlumtreeModuleOptions = Resolved<ModuleOptionsResolution>;
 
-const RESOLVED = new ResolvedMarks<ModuleOptionsResolution>();
-
 /**
  * Check every field and resolve the node's options; throws one {@link PlumtreeOptionsError}
  * naming every problem (Nest-level fields first, then the node's, `swim.x` and `plumtree.x`
  * included). Options this function returned are returned as they are.
  */
-export function resolvePlumtreeModuleOptions(
-  options: PlumtreeModuleOptions | ResolvedPlumtreeModuleOptions,
-): ResolvedPlumtreeModuleOptions {
-  if (RESOLVED.has(options)) return options;
+export const resolvePlumtreeModuleOptions = resolveOnce(checkModuleOptions);
+
+/** {@link resolvePlumtreeModuleOptions} for its check alone. */
+export function validatePlumtreeModuleOptions(options: PlumtreeModuleOptions): void {
+  resolvePlumtreeModuleOptions(options);
+}
+
+function checkModuleOptions(options: PlumtreeModuleOptions): ModuleOptionsResolution {
   const problems: NodeOptionProblem[] = [];
   if (typeof options !== 'object' || options === null) {
     throw new PlumtreeOptionsError([{ field: '(options)', message: 'must be an object' }]);
@@ -146,10 +148,5 @@ export function resolvePlumtreeModuleOptions(
     }
   }
   if (problems.length > 0) throw new PlumtreeOptionsError(problems);
-  return RESOLVED.mark({ options, node });
-}
-
-/** {@link resolvePlumtreeModuleOptions} for its check alone. */
-export function validatePlumtreeModuleOptions(options: PlumtreeModuleOptions): void {
-  resolvePlumtreeModuleOptions(options);
+  return { options, node };
 }

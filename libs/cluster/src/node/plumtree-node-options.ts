@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { IsArray, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
-import { ResolvedMarks, validationProblems, type Resolved } from '@plumtree/common';
+import { resolveOnce, validationProblems, type Resolved } from '@plumtree/common';
 import {
   PlumtreeConfigError,
   resolvePlumtreeConfig,
@@ -207,8 +207,6 @@ type NodeOptionsFilledIn = PersistenceSettings &
 /** The options checked and completed by {@link resolvePlumtreeNodeOptions}; frozen. */
 export type ResolvedNodeOptions = Resolved<NodeOptionsFilledIn>;
 
-const RESOLVED = new ResolvedMarks<NodeOptionsFilledIn>();
-
 /**
  * What the runtime changes in every Plumtree preset unless the options set it: the GRAFT answer
  * budget per requesting peer. The presets' 5-20 answers/s (burst 15-40) are the reference
@@ -250,10 +248,17 @@ const FRAME_OVERHEAD_BYTES = 64 * 1024;
  * codec or transport, and every problem of the SWIM and Plumtree configurations (as `swim.x`,
  * `plumtree.x`). Options this function returned are returned as they are.
  */
-export function resolvePlumtreeNodeOptions(
-  options: PlumtreeNodeOptions | ResolvedNodeOptions,
-): ResolvedNodeOptions {
-  if (RESOLVED.has(options)) return options;
+export const resolvePlumtreeNodeOptions = resolveOnce(checkNodeOptions);
+
+/**
+ * `resolved` without its seeds: the Nest server starts its node that way, subscribes its
+ * handlers, and only then joins the seeds itself.
+ */
+export function withoutSeeds(resolved: ResolvedNodeOptions): ResolvedNodeOptions {
+  return resolvePlumtreeNodeOptions.derive(resolved, { seeds: [] });
+}
+
+function checkNodeOptions(options: PlumtreeNodeOptions): NodeOptionsFilledIn {
   const problems: NodeOptionProblem[] = [];
   if (typeof options !== 'object' || options === null) {
     throw new PlumtreeNodeOptionsError([{ field: 'options', message: 'must be an object' }]);
@@ -426,7 +431,7 @@ export function resolvePlumtreeNodeOptions(
   if (problems.length > 0 || plumtree === undefined || swim === undefined) {
     throw new PlumtreeNodeOptionsError(problems);
   }
-  return RESOLVED.mark({
+  return {
     name: settings.name,
     bindAddr: settings.bindAddr,
     bindPort: settings.bindPort,
@@ -452,15 +457,7 @@ export function resolvePlumtreeNodeOptions(
     directory,
     frameFilter: frameFilter as ResolvedNodeOptions['frameFilter'],
     ...persistence,
-  });
-}
-
-/**
- * `resolved` without its seeds: the Nest server starts its node that way, subscribes its
- * handlers, and only then joins the seeds itself.
- */
-export function withoutSeeds(resolved: ResolvedNodeOptions): ResolvedNodeOptions {
-  return RESOLVED.mark({ ...resolved, seeds: [] });
+  };
 }
 
 /** Settings fields that have no initialiser (optional), so `key in settings` misses them. */

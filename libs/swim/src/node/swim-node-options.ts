@@ -5,7 +5,7 @@
  * hands them to {@link SwimNode.start} and nothing is checked twice.
  */
 import { networkInterfaces } from 'node:os';
-import { ProblemListError, ResolvedMarks, type Problem, type Resolved } from '@plumtree/common';
+import { ProblemListError, resolveOnce, type Problem, type Resolved } from '@plumtree/common';
 import {
   resolveSwimConfig,
   SwimConfigError,
@@ -91,16 +91,21 @@ type NodeOptionsFilledIn = SwimNodeHooks &
 /** The options checked and filled in by {@link resolveNodeOptions}; frozen. */
 export type ResolvedNodeOptions = Resolved<NodeOptionsFilledIn>;
 
-const RESOLVED = new ResolvedMarks<NodeOptionsFilledIn>();
-
 /**
  * Checks the options; throws one {@link SwimNodeOptionsError} naming every problem. Options this
  * function returned are returned as they are.
  */
-export function resolveNodeOptions(
-  options: SwimNodeOptions | ResolvedNodeOptions,
+export const resolveNodeOptions = resolveOnce(checkNodeOptions);
+
+/** `resolved` with the options taken as given ({@link SwimNodeHooks}) set; still resolved. */
+export function withNodeHooks(
+  resolved: ResolvedNodeOptions,
+  hooks: SwimNodeHooks,
 ): ResolvedNodeOptions {
-  if (RESOLVED.has(options)) return options;
+  return resolveNodeOptions.derive(resolved, hooks);
+}
+
+function checkNodeOptions(options: SwimNodeOptions): NodeOptionsFilledIn {
   const problems: Problem[] = [];
   const bindAddr = options.bindAddr ?? '0.0.0.0';
   const bindPort = options.bindPort ?? 7946;
@@ -152,15 +157,7 @@ export function resolveNodeOptions(
   }
   if (problems.length > 0 || config === undefined) throw new SwimNodeOptionsError(problems);
   const { keys: _keys, config: _config, ...given } = options;
-  return RESOLVED.mark({ ...given, config, bindAddr, bindPort, keyring, label });
-}
-
-/** `resolved` with the options taken as given ({@link SwimNodeHooks}) set; still resolved. */
-export function withNodeHooks(
-  resolved: ResolvedNodeOptions,
-  hooks: SwimNodeHooks,
-): ResolvedNodeOptions {
-  return RESOLVED.mark({ ...resolved, ...hooks });
+  return { ...given, config, bindAddr, bindPort, keyring, label };
 }
 
 /** A base64 key as bytes; throws a {@link KeyringError} for bad base64 or a bad length. */
