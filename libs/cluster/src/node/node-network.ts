@@ -6,10 +6,10 @@
  */
 import {
   DEFAULT_JOIN_RETRY,
-  resolveSwimConfig,
   UdpTcpTransport,
+  withNodeHooks,
+  type ResolvedNodeOptions as ResolvedSwimNodeOptions,
   type SwimNode,
-  type SwimNodeOptions,
   type SwimTransport,
 } from '@plumtree/swim';
 import type { TopicDirectory } from '../directory/index.js';
@@ -37,12 +37,11 @@ export async function openTransports(
   if (o.transport !== undefined) {
     transport = o.transport;
   } else {
-    const base = resolveSwimConfig(o.swim);
     transport = await UdpTcpTransport.bind({
       bindAddr: o.bindAddr,
       bindPort: o.bindPort,
-      maxPacketBytes: base.udpBufferSize,
-      streamTimeoutMs: base.tcpTimeoutMs,
+      maxPacketBytes: o.swim.config.udpBufferSize,
+      streamTimeoutMs: o.swim.config.tcpTimeoutMs,
     });
   }
   try {
@@ -62,9 +61,10 @@ export async function openTransports(
 }
 
 /**
- * SWIM's options: the node's, on `transport`, with the directory as delegate (entries in
- * push-pull state, the digest as meta and in every probe ack) and above the incarnation of the
- * previous life (`storedIncarnation`, 0 when none).
+ * SWIM's options: the node's, resolved at the edge, on `transport`, with the directory as
+ * delegate (entries in push-pull state, the digest as meta and in every probe ack) and above the
+ * incarnation of the previous life (`storedIncarnation`, 0 when none). Still resolved:
+ * `SwimNode.start` checks nothing again.
  */
 export function swimOptions(
   o: ResolvedNodeOptions,
@@ -72,18 +72,9 @@ export function swimOptions(
   transport: SwimTransport,
   seed: number,
   storedIncarnation: number,
-): SwimNodeOptions {
-  return {
-    name: o.name,
-    bindAddr: o.bindAddr,
-    bindPort: o.bindPort,
-    ...(o.advertiseAddr !== undefined ? { advertiseAddr: o.advertiseAddr } : {}),
-    ...(o.advertisePort !== undefined ? { advertisePort: o.advertisePort } : {}),
+): ResolvedSwimNodeOptions {
+  return withNodeHooks(o.swim, {
     seeds: o.seeds,
-    joinTimeoutMs: o.joinTimeoutMs,
-    ...(o.keyring !== null ? { keyring: o.keyring } : {}),
-    label: o.label,
-    config: o.swim,
     meta: directory.digest(),
     transport,
     seed,
@@ -98,7 +89,7 @@ export function swimOptions(
       },
     },
     ...(storedIncarnation > 0 ? { incarnation: storedIncarnation } : {}),
-  };
+  });
 }
 
 /**

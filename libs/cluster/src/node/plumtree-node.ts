@@ -105,12 +105,12 @@ export class PlumtreeNode {
   }
 
   /**
-   * Validate the options (throwing one `PlumtreeNodeOptionsError` naming every problem), bind the
-   * transport (unless one is given), start SWIM with the directory as its delegate, start the
-   * frame transport on the same port, join `seeds` (rejecting with SWIM's `JoinError` when none
-   * answers) and subscribe `topics`.
+   * Validate the options (throwing one `PlumtreeNodeOptionsError` naming every problem; options
+   * from `resolvePlumtreeNodeOptions` are taken as they are), bind the transport (unless one is
+   * given), start SWIM with the directory as its delegate, start the frame transport on the same
+   * port, join `seeds` (rejecting with SWIM's `JoinError` when none answers) and subscribe `topics`.
    */
-  static async start(options: PlumtreeNodeOptions): Promise<PlumtreeNode> {
+  static async start(options: PlumtreeNodeOptions | ResolvedNodeOptions): Promise<PlumtreeNode> {
     const resolved = resolvePlumtreeNodeOptions(options);
     const seed = resolved.seed ?? randomInt(2 ** 31);
     const node = new PlumtreeNode(resolved, seed);
@@ -294,7 +294,7 @@ export class PlumtreeNode {
    */
   join(seeds: readonly string[], options: { timeoutMs?: number } = {}): Promise<number> {
     if (this.life.stopping) return Promise.reject(new NodeClosedError(this.name));
-    const timeoutMs = options.timeoutMs ?? this.options.joinTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? this.options.swim.joinTimeoutMs;
     return joinLater(this.swim, this.persistence, seeds, timeoutMs);
   }
 

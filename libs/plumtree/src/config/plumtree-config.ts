@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { IsBoolean, IsInt, IsNumber, Max, Min } from 'class-validator';
-import { ProblemListError, resolvePreset, type Problem } from '@plumtree/common';
+import { presetResolver, ProblemListError, type Problem, type Resolved } from '@plumtree/common';
 
 /** Names of the configuration presets. */
 export const PLUMTREE_PRESETS = ['default', 'lan', 'wan', 'largeCluster'] as const;
@@ -184,22 +184,31 @@ export class PlumtreeConfigError extends ProblemListError {
   }
 }
 
+/** A configuration {@link resolvePlumtreeConfig} returned: checked, frozen, taken as it is below. */
+export type ResolvedPlumtreeConfig = Resolved<PlumtreeConfig>;
+
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(Object.keys(new PlumtreeConfig()));
 
 /**
  * Build a validated configuration: start from `input.preset` (default `default`), apply the
  * overrides, and check every field. Throws one {@link PlumtreeConfigError} listing every problem:
- * unknown preset, unknown field, wrong type, out-of-range value, inconsistent pair.
+ * unknown preset, unknown field, wrong type, out-of-range value, inconsistent pair. A
+ * configuration this function returned is returned as it is (it was checked at the edge).
  */
-export function resolvePlumtreeConfig(
-  input: PlumtreeConfigInput | PlumtreeConfig = {},
-): PlumtreeConfig {
-  const { config: base, problems } = resolvePreset(input, {
-    presets: PLUMTREE_PRESETS,
-    defaultPreset: 'default',
-    preset: PlumtreeConfig.preset,
-    fields: KNOWN_FIELDS,
-  });
+export const resolvePlumtreeConfig: (
+  input?: PlumtreeConfigInput | PlumtreeConfig,
+) => ResolvedPlumtreeConfig = presetResolver({
+  presets: PLUMTREE_PRESETS,
+  defaultPreset: 'default',
+  preset: PlumtreeConfig.preset,
+  fields: KNOWN_FIELDS,
+  crossChecks: plumtreeCrossChecks,
+  error: (problems) => new PlumtreeConfigError(problems),
+});
+
+/** The pairs of fields that must agree. */
+function plumtreeCrossChecks(base: PlumtreeConfig): Problem[] {
+  const problems: Problem[] = [];
   if (base.seenHardCap < base.seenSoftCap) {
     problems.push({ field: 'seenHardCap', message: 'must be at least seenSoftCap' });
   }
@@ -209,6 +218,5 @@ export function resolvePlumtreeConfig(
   if (base.maxEagerPeers < base.eagerFanout) {
     problems.push({ field: 'maxEagerPeers', message: 'must be at least eagerFanout' });
   }
-  if (problems.length > 0) throw new PlumtreeConfigError(problems);
-  return base;
+  return problems;
 }

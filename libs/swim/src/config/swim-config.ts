@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { IsBoolean, IsInt, IsString, Max, Min } from 'class-validator';
-import { ProblemListError, resolvePreset, type Problem } from '@plumtree/common';
+import { presetResolver, ProblemListError, ResolvedMarks } from '@plumtree/common';
+import type { Problem, Resolved } from '@plumtree/common';
 
 /** Lowest memberlist protocol version this implementation understands (memberlist `ProtocolVersionMin`). */
 export const PROTOCOL_VERSION_MIN = 1;
@@ -228,20 +229,32 @@ export class SwimConfigError extends ProblemListError {
   }
 }
 
+/** A configuration {@link resolveSwimConfig} returned: checked, frozen, taken as it is below. */
+export type ResolvedSwimConfig = Resolved<SwimConfig>;
+
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(Object.keys(new SwimConfig()));
+const RESOLVED = new ResolvedMarks<SwimConfig>();
 
 /**
  * Build a checked configuration: start from `input.preset` (default `lan`), apply the overrides,
  * validate every field and the pairs that must agree. Throws one {@link SwimConfigError} naming
  * every problem: unknown preset, unknown field, wrong type, out-of-range value, inconsistent pair.
+ * A configuration this function returned is returned as it is (it was checked at the edge).
  */
-export function resolveSwimConfig(input: SwimConfigInput | SwimConfig = {}): SwimConfig {
-  const { config: base, problems } = resolvePreset(input, {
+export const resolveSwimConfig: (input?: SwimConfigInput | SwimConfig) => ResolvedSwimConfig =
+  presetResolver({
     presets: SWIM_PRESETS,
     defaultPreset: 'lan',
     preset: SwimConfig.preset,
     fields: KNOWN_FIELDS,
+    marks: RESOLVED,
+    crossChecks: swimCrossChecks,
+    error: (problems) => new SwimConfigError(problems),
   });
+
+/** The pairs of fields that must agree, and the name a node must have. */
+function swimCrossChecks(base: SwimConfig): Problem[] {
+  const problems: Problem[] = [];
   if (typeof base.name === 'string' && base.name.length === 0) {
     problems.push({
       field: 'name',
@@ -264,6 +277,17 @@ export function resolveSwimConfig(input: SwimConfigInput | SwimConfig = {}): Swi
       message: 'must lie within [delegateProtocolMin, delegateProtocolMax]',
     });
   }
-  if (problems.length > 0) throw new SwimConfigError(problems);
-  return base;
+  return problems;
+}
+
+/**
+ * `config` with the addresses only known once the transport is bound (the bound port, the
+ * advertised address and port), resolved: the values come from the socket and from node options
+ * already checked, so nothing is validated again.
+ */
+export function withBoundAddress(
+  config: ResolvedSwimConfig,
+  bound: Pick<SwimConfig, 'bindPort' | 'advertiseAddr' | 'advertisePort'>,
+): ResolvedSwimConfig {
+  return RESOLVED.mark(Object.assign(new SwimConfig(), config, bound));
 }

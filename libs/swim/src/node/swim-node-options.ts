@@ -1,11 +1,23 @@
 /**
- * Options of a {@link SwimNode} and their resolution into what the core, the codec and the
- * transport need. Problems are collected and thrown once as a {@link SwimNodeOptionsError}.
+ * Options of a {@link SwimNode} and their resolution, once, into what the core, the codec and the
+ * transport need. Problems are collected and thrown once as a {@link SwimNodeOptionsError}; the
+ * resolved options are frozen and marked, so a layer above that resolved them (the Plumtree node)
+ * hands them to {@link SwimNode.start} and nothing is checked twice.
  */
 import { networkInterfaces } from 'node:os';
-import { ProblemListError, type BackoffBounds, type Problem } from '@plumtree/common';
-import { resolveSwimConfig, SwimConfigError } from '../config/swim-config.js';
-import type { SwimConfigInput } from '../config/swim-config.js';
+import {
+  ProblemListError,
+  resolveOnce,
+  type BackoffBounds,
+  type Problem,
+  type Resolved,
+} from '@plumtree/common';
+import {
+  resolveSwimConfig,
+  SwimConfigError,
+  type ResolvedSwimConfig,
+  type SwimConfigInput,
+} from '../config/swim-config.js';
 import { parseIp } from '../protocol/address.js';
 import { Keyring, KeyringError } from '../wire/keyring.js';
 import { labelBytes, LabelError } from '../wire/label.js';
@@ -86,19 +98,46 @@ export class SwimNodeOptionsError extends ProblemListError {
   }
 }
 
-/** The options checked and filled in. */
-export interface ResolvedNodeOptions {
-  readonly config: SwimConfigInput;
-  readonly bindAddr: string;
-  readonly bindPort: number;
-  readonly keyring: Keyring | null;
-  readonly label: string;
-  readonly joinTimeoutMs: number;
-  readonly joinRetry: BackoffBounds;
+/**
+ * The options taken as given, not checked here: the seeds (a join reports the ones that fail),
+ * the meta (the core checks its size), the transport, the RNG seed, the previous incarnation and
+ * the delegate. A layer above adds them to options it resolved with {@link withNodeHooks}.
+ */
+export type SwimNodeHooks = Pick<
+  SwimNodeOptions,
+  'seeds' | 'meta' | 'transport' | 'seed' | 'incarnation' | 'delegate'
+>;
+
+type NodeOptionsFilledIn = SwimNodeHooks &
+  Pick<SwimNodeOptions, 'name' | 'advertiseAddr' | 'advertisePort' | 'maxStreamBytes'> & {
+    /** The SWIM configuration, its `name`, `bindAddr` and `bindPort` set from the options. */
+    readonly config: ResolvedSwimConfig;
+    readonly bindAddr: string;
+    readonly bindPort: number;
+    readonly keyring: Keyring | null;
+    readonly label: string;
+    readonly joinTimeoutMs: number;
+    readonly joinRetry: BackoffBounds;
+  };
+
+/** The options checked and filled in by {@link resolveNodeOptions}; frozen. */
+export type ResolvedNodeOptions = Resolved<NodeOptionsFilledIn>;
+
+/**
+ * Checks the options; throws one {@link SwimNodeOptionsError} naming every problem. Options this
+ * function returned are returned as they are.
+ */
+export const resolveNodeOptions = resolveOnce(checkNodeOptions);
+
+/** `resolved` with the options taken as given ({@link SwimNodeHooks}) set; still resolved. */
+export function withNodeHooks(
+  resolved: ResolvedNodeOptions,
+  hooks: SwimNodeHooks,
+): ResolvedNodeOptions {
+  return resolveNodeOptions.derive(resolved, hooks);
 }
 
-/** Checks the options; throws one {@link SwimNodeOptionsError} naming every problem. */
-export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOptions {
+function checkNodeOptions(options: SwimNodeOptions): NodeOptionsFilledIn {
   const problems: Problem[] = [];
   const bindAddr = options.bindAddr ?? '0.0.0.0';
   const bindPort = options.bindPort ?? 7946;
@@ -154,21 +193,17 @@ export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOption
     if (e instanceof LabelError) problems.push({ field: 'label', message: e.message });
     else throw e;
   }
-  const config: SwimConfigInput = {
-    ...options.config,
-    name: options.name,
-    bindAddr,
-    bindPort,
-  };
+  let config: ResolvedSwimConfig | undefined;
   try {
-    resolveSwimConfig(config);
+    config = resolveSwimConfig({ ...options.config, name: options.name, bindAddr, bindPort });
   } catch (e) {
     if (e instanceof SwimConfigError) {
       problems.push(...e.problems.map((p) => ({ field: `config.${p.field}`, message: p.message })));
     } else throw e;
   }
-  if (problems.length > 0) throw new SwimNodeOptionsError(problems);
-  return { config, bindAddr, bindPort, keyring, label, joinTimeoutMs, joinRetry };
+  if (problems.length > 0 || config === undefined) throw new SwimNodeOptionsError(problems);
+  const { keys: _keys, config: _config, ...given } = options;
+  return { ...given, config, bindAddr, bindPort, keyring, label, joinTimeoutMs, joinRetry };
 }
 
 /** A base64 key as bytes; throws a {@link KeyringError} for bad base64 or a bad length. */

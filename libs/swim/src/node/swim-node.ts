@@ -16,8 +16,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { BehaviorSubject, merge, Observable, ReplaySubject, Subject } from 'rxjs';
-import { resolveSwimConfig } from '../config/swim-config.js';
-import type { SwimConfig } from '../config/swim-config.js';
+import { withBoundAddress, type SwimConfig } from '../config/swim-config.js';
 import { splitHostPort } from '../protocol/address.js';
 import { SwimCore } from '../protocol/swim-core.js';
 import type { SwimStats } from '../protocol/swim-core.js';
@@ -34,6 +33,7 @@ import { UdpTcpTransport } from '../transport/udp-tcp-transport.js';
 import {
   defaultAdvertiseAddr,
   resolveNodeOptions,
+  type ResolvedNodeOptions,
   type SwimNodeOptions,
 } from './swim-node-options.js';
 import { JoinError, retryJoin, type JoinRetryOptions } from './join-retry.js';
@@ -164,50 +164,46 @@ export class SwimNode {
   }
 
   /**
-   * Validates the options, binds the transport (UDP + TCP unless one is given), starts the core
+   * Validates the options (unless they come resolved from {@link resolveNodeOptions}, as the
+   * layer above passes them), binds the transport (UDP + TCP unless one is given), starts the core
    * and, when `seeds` are given, joins them: retrying with backoff while none answers, and
    * rejecting with a {@link JoinError} once `joinTimeoutMs` has run out (see
    * {@link joinWithRetry}).
    */
-  static async start(options: SwimNodeOptions): Promise<SwimNode> {
-    const resolved = resolveNodeOptions(options);
-    const base = resolveSwimConfig(resolved.config);
+  static async start(options: SwimNodeOptions | ResolvedNodeOptions): Promise<SwimNode> {
+    const o = resolveNodeOptions(options);
+    const base = o.config;
     const transport =
-      options.transport ??
+      o.transport ??
       (await UdpTcpTransport.bind({
-        bindAddr: resolved.bindAddr,
-        bindPort: resolved.bindPort,
+        bindAddr: o.bindAddr,
+        bindPort: o.bindPort,
         maxPacketBytes: base.udpBufferSize,
         streamTimeoutMs: base.tcpTimeoutMs,
-        ...(options.maxStreamBytes !== undefined ? { maxStreamBytes: options.maxStreamBytes } : {}),
+        ...(o.maxStreamBytes !== undefined ? { maxStreamBytes: o.maxStreamBytes } : {}),
       }));
     const bound = splitHostPort(transport.localAddress)!;
     const advertiseAddr =
-      options.advertiseAddr ?? (base.advertiseAddr || defaultAdvertiseAddr(bound.host));
-    const advertisePort = options.advertisePort ?? bound.port;
-    const encrypting = resolved.keyring !== null && base.gossipVerifyOutgoing;
+      o.advertiseAddr ?? (base.advertiseAddr || defaultAdvertiseAddr(bound.host));
+    const advertisePort = o.advertisePort ?? bound.port;
+    const encrypting = o.keyring !== null && base.gossipVerifyOutgoing;
     const encVersion =
       base.protocolVersion < 2 ? EncryptionVersion.Pkcs7 : EncryptionVersion.NoPadding;
     let core: SwimCore;
     try {
       core = new SwimCore({
-        config: {
-          ...resolved.config,
-          bindPort: bound.port,
-          advertiseAddr,
-          advertisePort,
-        },
+        config: withBoundAddress(base, { bindPort: bound.port, advertiseAddr, advertisePort }),
         addr: advertiseAddr,
         port: advertisePort,
         nowMs: Date.now(),
-        seed: options.seed ?? randomInt(2 ** 31),
-        ...(options.meta ? { meta: options.meta } : {}),
-        ...(options.incarnation !== undefined ? { incarnation: options.incarnation } : {}),
-        ...(options.delegate ? { delegate: options.delegate } : {}),
+        seed: o.seed ?? randomInt(2 ** 31),
+        ...(o.meta ? { meta: o.meta } : {}),
+        ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
+        ...(o.delegate ? { delegate: o.delegate } : {}),
         // Everything the shell adds around the core's messages must fit the packet budget.
         encryptionOverheadBytes:
           (encrypting ? encryptOverhead(encVersion) : 0) +
-          labelOverhead(resolved.label) +
+          labelOverhead(o.label) +
           CRC_HEADER_BYTES,
         encodedSize: (m) => encodeMessage(m).length,
       });
@@ -218,16 +214,16 @@ export class SwimNode {
     const node = new SwimNode(
       core,
       transport,
-      resolved.keyring,
-      resolved.label,
-      options.maxStreamBytes ?? transport.maxStreamBytes,
+      o.keyring,
+      o.label,
+      o.maxStreamBytes ?? transport.maxStreamBytes,
     );
     node.drive();
-    if (options.seeds && options.seeds.length > 0) {
+    if (o.seeds && o.seeds.length > 0) {
       try {
-        await node.joinWithRetry(options.seeds, {
-          timeoutMs: resolved.joinTimeoutMs,
-          backoff: resolved.joinRetry,
+        await node.joinWithRetry(o.seeds, {
+          timeoutMs: o.joinTimeoutMs,
+          backoff: o.joinRetry,
         });
       } catch (e) {
         await node.close();
