@@ -1,7 +1,8 @@
 /**
  * Formation of a cluster started at once (issue 15), for `bench:swim`: N agents of one kind, and
- * the time from the last one being joined to every one listing all N alive (`GET /members`,
- * polled every {@link POLL_MS}).
+ * the time from the last one being joined to every one having printed the join of every other
+ * (the lines are timed as this process reads them, the same way for both kinds); `GET /members`
+ * then confirms that every agent lists all N alive.
  *
  * "Joined" is our agent's `ready` line (printed once its join succeeded) and the Go peer's
  * `joined` line (memberlist's `Join` returned). memberlist's `Join` is one attempt, so a Go node
@@ -76,21 +77,35 @@ export async function formOnce(
     }
     const joined = await Promise.all(agents.map((a) => joinedAt(a, a.name === names[0])));
     const last = Math.max(...joined);
-    const want = [...names].sort().join(',');
-    const formed = await Promise.all(
-      agents.map(async (a) => {
-        const deadline = performance.now() + FORMATION_TIMEOUT_MS;
-        for (;;) {
-          const alive = await a.aliveNames();
-          if (alive !== undefined && [...alive].sort().join(',') === want) return performance.now();
-          if (performance.now() > deadline) {
-            throw new Error(`${a.name} (${kind}) lists [${(alive ?? []).join(',')}] after 90 s`);
-          }
-          await new Promise((r) => setTimeout(r, POLL_MS));
-        }
-      }),
+    // When each agent listed each other one: its `join` line for it, read as printed (both kinds
+    // print one per member, those met during their own join included).
+    const joins = await Promise.all(
+      agents.flatMap((a) =>
+        names
+          .filter((x) => x !== a.name)
+          .map((x) =>
+            a.waitForEvent(
+              (e) => e.event === 'join' && e.node === x,
+              FORMATION_TIMEOUT_MS,
+              `join ${x}`,
+            ),
+          ),
+      ),
     );
-    return { formationMs: Math.max(0, Math.max(...formed) - last) };
+    // And all of them alive at every agent in the end (no suspect left behind).
+    const want = [...names].sort().join(',');
+    const deadline = performance.now() + FORMATION_TIMEOUT_MS;
+    for (const a of agents) {
+      for (;;) {
+        const alive = await a.aliveNames();
+        if (alive !== undefined && [...alive].sort().join(',') === want) break;
+        if (performance.now() > deadline) {
+          throw new Error(`${a.name} (${kind}) lists [${(alive ?? []).join(',')}] after 90 s`);
+        }
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+    }
+    return { formationMs: Math.max(0, Math.max(...joins.map((e) => e.atMs)) - last) };
   } finally {
     await Promise.all(agents.map((a) => a.stop('SIGKILL')));
   }

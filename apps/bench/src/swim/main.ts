@@ -22,7 +22,7 @@ import {
 } from './agent-process.js';
 import { median, parseSwimBenchArgs, USAGE, type SwimBenchOptions } from './bench-options.js';
 import { exitWhenDone, runBench } from '../bench-main.js';
-import { formOnce, POLL_MS, type FormationMode } from './formation.js';
+import { formOnce, type FormationMode } from './formation.js';
 import { waitUntil } from '../wait-until.js';
 
 /** Repository root: this file runs as dist/apps/bench/src/swim/main.js. */
@@ -38,13 +38,15 @@ interface ImplResult {
   error?: string;
 }
 
+/** Ready-line bound: ten node processes starting together on a busy 2-core machine are slow. */
+const READY_TIMEOUT_MS = 60_000;
+
 function start(kind: AgentKind, name: string, join?: string): Promise<AgentProcess> {
-  return AgentProcess.startReady(repoRoot, {
-    kind,
-    name,
-    profile: 'local',
-    ...(join === undefined ? {} : { join: [join] }),
-  });
+  return AgentProcess.startReady(
+    repoRoot,
+    { kind, name, profile: 'local', ...(join === undefined ? {} : { join: [join] }) },
+    READY_TIMEOUT_MS,
+  );
 }
 
 /** Waits until every observer printed an event matching `pred`; the latest time minus `since`. */
@@ -226,7 +228,7 @@ async function runFormations(
     if (kind === 'ours') rows.push([kind, 'all-at-once']);
   }
   const lines = [
-    `formation of ${n.toString()} started at once: from the last node joined to all listing all ${n.toString()} alive, ${opts.formationTrials.toString()} trials (/members polled every ${POLL_MS.toString()} ms)`,
+    `formation of ${n.toString()} started at once: from the last node joined to every node's join line for every other (then /members: all ${n.toString()} alive), ${opts.formationTrials.toString()} trials`,
     `${'impl'.padEnd(6)}${'start'.padEnd(13)}${'p50'.padStart(10)}${'max'.padStart(10)}   trials (ms)`,
   ];
   const json: unknown[] = [];
