@@ -326,7 +326,7 @@ describe('Plumtree core', () => {
     expect(core.counters.optimizations).toBe(2);
   });
 
-  it('seen set: soft cap evicted by maintenance, hard cap never exceeded', () => {
+  it('id memory: origin incarnations above the soft cap forgotten by maintenance, hard cap never exceeded', () => {
     const core = node({
       seenSoftCap: 5,
       seenHardCap: 8,
@@ -334,14 +334,37 @@ describe('Plumtree core', () => {
       maintenanceIntervalMs: 100,
     });
     for (let i = 1; i <= 12; i++) {
-      core.handleMessage('b', gossip('z', i, 1), i);
+      core.handleMessage('b', gossip(`z${i}`, 1, 1), i);
       expect(core.sizes().seen).toBeLessThanOrEqual(8);
     }
     drain(core);
     core.handleTimeout(core.pollTimeout()!);
     expect(core.sizes().seen).toBe(5);
     // The newest ids are still remembered: a replay is a duplicate, not a delivery.
-    core.handleMessage('c', gossip('z', 12, 1), 200);
+    core.handleMessage('c', gossip('z12', 1, 1), 200);
+    expect(drain(core).ev.filter((e) => e.type === 'delivered')).toHaveLength(0);
+  });
+
+  it('id memory: a burst of one origin is remembered whole, in any order, for as long as it lasts', () => {
+    const core = node({ seenTtlMs: 1_000, maintenanceIntervalMs: 100, messageCacheMaxSize: 10 });
+    // 3,000 messages over 30 s (past the TTL of the first ones), every 7th one 5 messages late.
+    let delivered = 0;
+    const late: number[] = [];
+    const deliver = (seq: number, now: number): void => {
+      core.handleMessage('b', gossip('z', seq, 1), now);
+      const due = core.pollTimeout();
+      if (due !== undefined && due <= now) core.handleTimeout(now);
+      delivered += drain(core).ev.filter((e) => e.type === 'delivered').length;
+    };
+    for (let seq = 1; seq <= 3_000; seq++) {
+      if (seq % 7 === 0) late.push(seq);
+      else deliver(seq, seq * 10);
+      if (late.length > 0 && seq - late[0]! >= 5) deliver(late.shift()!, seq * 10);
+    }
+    for (const seq of late) deliver(seq, 30_000);
+    expect(delivered).toBe(3_000);
+    // Every one of them, replayed, is a duplicate.
+    for (let seq = 1; seq <= 3_000; seq += 97) core.handleMessage('c', gossip('z', seq, 1), 30_001);
     expect(drain(core).ev.filter((e) => e.type === 'delivered')).toHaveLength(0);
   });
 

@@ -1,11 +1,16 @@
 import type { MessageId, TopicView } from '../types.js';
+import type { TopicIds } from './id-memory.js';
 
-/** An id waiting to be announced to lazy peers in the next IHAVE batch. */
-export interface PendingAnnouncement {
+/**
+ * Ids waiting to be announced to lazy peers in the next IHAVE batch: `count` consecutive seqs
+ * from `id.seq` on, of one origin incarnation, received from one peer at one distance.
+ */
+export interface PendingRun {
   readonly id: MessageId;
+  count: number;
   /** Hops the receiver would have through this node: this node's distance + 1. */
   readonly hops: number;
-  /** The peer this node got the message from (it is not told about it again). */
+  /** The peer this node got the messages from (it is not told about them again). */
   readonly from: string;
 }
 
@@ -30,7 +35,9 @@ function zeroCounters(): FrameCounters {
 export class TopicTree {
   readonly eager = new Set<string>();
   readonly lazy = new Set<string>();
-  pending: PendingAnnouncement[] = [];
+  pending: PendingRun[] = [];
+  /** Ids in `pending` (the runs' counts summed). */
+  pendingIds = 0;
   /** When the pending IHAVE batch is due, or undefined when nothing is pending. */
   flushAtMs: number | undefined;
   /** Sequence number of this node's last broadcast on the topic. */
@@ -45,6 +52,8 @@ export class TopicTree {
   constructor(
     readonly topic: string,
     public view: TopicView,
+    /** The id memory of this topic (outlives the tree: dedup survives leaving and re-joining). */
+    readonly ids: TopicIds,
   ) {}
 
   isNeighbour(peer: string): boolean {
