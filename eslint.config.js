@@ -34,6 +34,26 @@ export default tseslint.config(
     },
   },
   {
+    // Test support (test/) is for tests only: a product file importing it would compile it into
+    // dist/ (tsconfig.build.json builds libs/ and apps/ and whatever they import).
+    files: ['libs/**/*.ts', 'apps/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)test/',
+              message:
+                'Product code cannot import the test support of test/ (it would ship in dist/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The sans-IO rule: protocol cores (and libs/common, under them) never read the clock, draw
     // randomness or set timers; time is an argument and randomness a seeded RNG, so a seed replays a run.
     files: [

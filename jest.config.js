@@ -1,4 +1,4 @@
-// Jest 30 + ts-jest in ESM mode (Nest 12 is ESM-only; see DESIGN.md "Toolchain facts").
+// Jest 30 + ts-jest in ESM mode: Nest 12 ships only ESM, and CommonJS mode cannot load it on Node 20.
 // Three tiers, each a jest project: unit (fast, pure), sim (seeded simulations), e2e (real sockets).
 const tsJest = [
   'ts-jest',
@@ -26,8 +26,9 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-      // Builds dist/ once for the suites that spawn CLI processes (see the file).
-      globalSetup: '<rootDir>/test/e2e/support/global-setup.mjs',
+      // Builds dist/ once for the suites that spawn CLI processes (see the file); a failed build
+      // fails the run.
+      globalSetup: '<rootDir>/test/support/build-dist.ts',
     },
     { ...common, displayName: 'interop', testMatch: ['<rootDir>/test/interop/**/*.test.ts'] },
   ],

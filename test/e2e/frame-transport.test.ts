@@ -17,16 +17,9 @@ import {
   type FrameTransportOptions,
 } from '@plumtree/cluster';
 import { encodePreamble } from '../../libs/cluster/src/transport/frame-handshake.js';
+import { waitFor } from '../support/wait-for.js';
 
 jest.setTimeout(30_000);
-
-async function waitFor(what: string, cond: () => boolean, maxMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out after ${maxMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** Deterministic bytes: frame `i` of length `n`, its first 4 bytes its index. */
 function pattern(i: number, n: number): Uint8Array {
@@ -286,12 +279,19 @@ describe('FrameTransport on real sockets', () => {
     // Frames flow while push-pull streams (memberlist's TCP) keep crossing the same port.
     let sent = 0;
     const pushPullsBefore = n1.stats().streamsHandled + n2.stats().streamsHandled;
-    const until = (): boolean =>
-      n1.stats().streamsHandled + n2.stats().streamsHandled >= pushPullsBefore + 2 && sent >= 2000;
-    while (!until()) {
-      for (let k = 0; k < 50; k++) if (f1.send('s2', pattern(sent, 1024)) === 'queued') sent++;
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    await waitFor(
+      '2000 frames sent across two push-pulls',
+      () => {
+        const done =
+          n1.stats().streamsHandled + n2.stats().streamsHandled >= pushPullsBefore + 2 &&
+          sent >= 2000;
+        for (let k = 0; k < 50 && !done; k++) {
+          if (f1.send('s2', pattern(sent, 1024)) === 'queued') sent++;
+        }
+        return done;
+      },
+      { intervalMs: 1, lastSeen: () => `${sent} sent` },
+    );
     await waitFor('all frames', () => got.length === sent);
     expect(got).toEqual(Array.from({ length: sent }, (_, i) => i));
     expect(n1.stats().droppedTotal + n2.stats().droppedTotal).toBe(0);

@@ -22,7 +22,8 @@ import {
   type PlumtreeStatus,
 } from '@plumtree/nestjs';
 
-import { FAST_SWIM, waitFor } from '../../libs/cluster/src/node/spec-helpers.js';
+import { FAST_SWIM } from '../support/fast-swim.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** What every handler of every app records: `app:handler` -> payloads and contexts. */
 interface Call {
@@ -171,14 +172,14 @@ describe('three Nest microservices on PlumtreeServer', () => {
     const node = client.unwrap<PlumtreeNode>();
     // Every node knows every other one: a subscriber answers a hand-off only to a member it knows.
     const all = [node, ...[...servers.values()].map((s) => s.unwrap<PlumtreeNode>())];
-    await waitFor(() => all.every((n) => n.members().length === 4), 'four members everywhere');
+    await waitFor('four members everywhere', () => all.every((n) => n.members().length === 4));
     await waitFor(
+      'the directory to show every handler',
       () =>
         node.subscribersOf('orders.created').sort().join() === 'a,b' &&
         node.subscribersOf('billing.invoice.paid').join() === 'c' &&
         node.subscribersOf('math.sum').sort().join() === 'a,b' &&
         node.subscribersOf('stuck').sort().join() === 'b,c',
-      'the directory to show every handler',
     );
   }, 30_000);
 
@@ -209,18 +210,17 @@ describe('three Nest microservices on PlumtreeServer', () => {
       ['b', 'orders.created'],
       ['c', 'billing.#'],
     ];
-    await waitFor(
-      () => expected.every(([app, h]) => callsOf(app!, h!).length === 1),
-      'every handler to run',
+    await waitFor('every handler to run', () =>
+      expected.every(([app, h]) => callsOf(app!, h!).length === 1),
     );
     // A second, different event proves no duplicate of the first arrived in the meantime.
     await lastValueFrom(client.emit('orders.created', { order: 2 }), { defaultValue: undefined });
     await waitFor(
+      'the second event',
       () =>
         ['orders.created#1', 'orders.created#2', 'orders.*'].every(
           (h) => callsOf('a', h).length === 2,
         ) && callsOf('b', 'orders.created').length === 2,
-      'the second event',
     );
     for (const [app, h] of expected.slice(0, 4)) {
       expect(callsOf(app!, h!).map((c) => (c.data as { order: number }).order)).toEqual([1, 2]);
@@ -270,9 +270,8 @@ describe('three Nest microservices on PlumtreeServer', () => {
     hangNextSlowEcho = true;
     const before = calls.length;
     const reply = lastValueFrom(client.send<string>('slow.echo', 'ping'));
-    await waitFor(
-      () => calls.slice(before).some((c) => c.handler === 'slow.echo'),
-      'the first attempt',
+    await waitFor('the first attempt', () =>
+      calls.slice(before).some((c) => c.handler === 'slow.echo'),
     );
     const victim = calls.slice(before).find((c) => c.handler === 'slow.echo')!.app;
     // Killed: the node stops without leaving (a crash); the requester sees its connection drop.
@@ -294,8 +293,8 @@ describe('three Nest microservices on PlumtreeServer', () => {
     try {
       process.emit('SIGUSR2', 'SIGUSR2');
       await waitFor(
-        () => kill.mock.calls.length > 0,
         'Nest to shut c down and re-raise the signal',
+        () => kill.mock.calls.length > 0,
       );
       reraised = kill.mock.calls[0];
     } finally {
@@ -306,11 +305,11 @@ describe('three Nest microservices on PlumtreeServer', () => {
     apps.delete('c');
     // The survivor of a and b (the other one was killed above) sees c as left, not failed.
     const survivor = apps.has('a') ? 'a' : 'b';
-    await waitFor(() => leftSeen.get(survivor)!.includes('c'), 'c to be seen as left');
+    await waitFor('c to be seen as left', () => leftSeen.get(survivor)!.includes('c'));
     const clientNode = client.unwrap<PlumtreeNode>();
     await waitFor(
-      () => !clientNode.members().some((m) => m.name === 'c'),
       'c gone from the client member list',
+      () => !clientNode.members().some((m) => m.name === 'c'),
     );
   });
 });

@@ -36,7 +36,8 @@ import {
   type InvalidPayload,
 } from '@plumtree/nestjs';
 
-import { FAST_SWIM, waitFor } from '../../libs/cluster/src/node/spec-helpers.js';
+import { FAST_SWIM } from '../support/fast-swim.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** The DTO of `orders.created`. */
 class OrderCreated {
@@ -203,22 +204,21 @@ describe('PlumtreeModule in hybrid HTTP apps', () => {
     const invalid: InvalidPayload[] = [];
     const invalidSub = recv.invalid$.subscribe((i) => invalid.push(i));
     const streamSub = recv.topic$<OrderCreated>('orders.*').subscribe((d) => streamed.push(d));
-    await waitFor(
-      () => pub.node.subscribersOf('orders.created').includes('recv'),
-      'the receiver in the directory',
+    await waitFor('the receiver in the directory', () =>
+      pub.node.subscribersOf('orders.created').includes('recv'),
     );
 
     await pub.publish('orders.created', { id: 'o-1', qty: 3 }, { metadata: { trace: 'abc' } });
     await pub.publish('orders.created', { id: 5, qty: 0 }); // invalid: id not a string, qty < 1
     await pub.publish('orders.created', { id: 'blocked-1', qty: 1 }); // valid, refused by the guard
     await waitFor(
+      'all three messages handled',
       () =>
         streamed.length === 3 &&
         invalid.length === 1 &&
         guardSaw.length === 2 &&
         recv.stats().nest.handlerErrors === 4 &&
         otherHandlerRuns === 3,
-      'all three messages handled',
     );
 
     expect(handled).toHaveLength(1);
@@ -260,10 +260,10 @@ describe('PlumtreeModule in hybrid HTTP apps', () => {
       .topic$('news.orders', { dto: OrderCreated })
       .subscribe((d) => b.push(d.payload));
     expect(recv.node.subscriptionsList()).toContain('news.orders');
-    await waitFor(() => pub.node.subscribersOf('news.orders').includes('recv'), 'news subscriber');
+    await waitFor('news subscriber', () => pub.node.subscribersOf('news.orders').includes('recv'));
     await pub.publish('news.orders', { id: 'n-1', qty: 1 });
     await pub.publish('news.orders', { id: 'n-2' });
-    await waitFor(() => a.length === 1 && b.length === 1 && invalid.length === 1, 'news delivered');
+    await waitFor('news delivered', () => a.length === 1 && b.length === 1 && invalid.length === 1);
     expect(a[0]).toBeInstanceOf(OrderCreated);
     expect(b[0]).toBe(a[0]); // one shared stream, one transformed instance
     expect(invalid[0]).toMatchObject({ handler: 'topic$', payload: { id: 'n-2' } });
@@ -284,7 +284,7 @@ describe('PlumtreeModule in hybrid HTTP apps', () => {
     const recv = receiver.get(PlumtreeService);
     const got = firstValueFrom(recv.topic$('audit.log'));
     const pub = publisher.get(PlumtreeService);
-    await waitFor(() => pub.node.subscribersOf('audit.log').includes('recv'), 'audit subscriber');
+    await waitFor('audit subscriber', () => pub.node.subscribersOf('audit.log').includes('recv'));
     await lastValueFrom(client.emit('audit.log', { action: 'login' }), { defaultValue: undefined });
     const d = await got;
     expect(d.payload).toEqual({ action: 'login' });
@@ -314,11 +314,17 @@ describe('PlumtreeModule in hybrid HTTP apps', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(PlumtreeOptionsError);
-    const fields = (err as PlumtreeOptionsError).problems.map((p) => p.field);
-    expect(fields).toEqual(
-      expect.arrayContaining(['name', 'bindPort', 'requestTimeoutMs', 'swim.probeIntervalMs']),
+    // Exactly the four bad fields, each with what is wrong with it, and all of them in the message.
+    const problems = (err as PlumtreeOptionsError).problems;
+    expect([...problems].sort((x, y) => x.field.localeCompare(y.field))).toEqual([
+      { field: 'bindPort', message: 'bindPort must not be greater than 65535' },
+      { field: 'name', message: 'name must be longer than or equal to 1 characters' },
+      { field: 'requestTimeoutMs', message: 'requestTimeoutMs must not be less than 1' },
+      { field: 'swim.probeIntervalMs', message: 'probeIntervalMs must not be less than 0' },
+    ]);
+    expect((err as Error).message).toBe(
+      `Invalid Plumtree options (4 problems): ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
     );
-    expect((err as Error).message).toMatch(/name: .*bindPort: .*|requestTimeoutMs/);
 
     // The same through a PlumtreeServer: listen() reports it through its callback.
     const server = new PlumtreeServer({ name: 'x', bindPort: -1, seeds: 'nope' } as never);
@@ -352,8 +358,8 @@ describe('PlumtreeModule in hybrid HTTP apps', () => {
 
   it('leaves gracefully on shutdown: the other app sees "left"', async () => {
     await receiver.close();
-    await waitFor(() => publisherLeftSeen.includes('recv'), 'recv seen as left');
+    await waitFor('recv seen as left', () => publisherLeftSeen.includes('recv'));
     const pub = publisher.get(PlumtreeService);
-    await waitFor(() => pub.node.members().length === 1, 'recv gone from members');
+    await waitFor('recv gone from members', () => pub.node.members().length === 1);
   });
 });

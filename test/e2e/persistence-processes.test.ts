@@ -10,8 +10,9 @@
  *     interval;
  * (c) durable catch-up: a subscriber is down while 500 messages from 3 publishers flow; after
  *     its restart it delivers all 500, exactly once over both lives, in per-origin order;
- * (d) partition: 6 nodes cut in two halves for 30 s while both publish; after healing every
- *     subscriber has every message exactly once;
+ * (d) partition: 6 nodes cut in two halves for 30 s while both publish; the cut takes effect
+ *     (each half declares the other dead while it lasts); after healing every subscriber has
+ *     every message exactly once;
  * (e) kill -9 of a durable subscriber in the middle of a burst: its store opens again and holds
  *     every message the process had handed to its handler (printed) before it died.
  *
@@ -24,13 +25,13 @@ import { join } from 'node:path';
 import {
   AgentProcess,
   freePort,
-  pollUntil,
   type AgentEvent,
   type MemberRow,
 } from '../../apps/bench/src/swim/agent-process.js';
 import type { PlumtreeNodeStats } from '../../libs/cluster/src/node/index.js';
 import { NodeStore } from '../../libs/store/src/index.js';
-import { buildDist, repoRoot } from './support/topic-agents.js';
+import { buildDist, repoRoot } from '../support/build-dist.js';
+import { waitFor } from '../support/wait-for.js';
 
 const figures: string[] = [];
 const live = new Set<AgentProcess>();
@@ -119,10 +120,11 @@ async function waitStates(
   const last = new Map<string, string>();
   await Promise.all(
     observers.map((o) =>
-      pollUntil(
+      waitFor(
+        `${o.name} to see ${names.join(',')} ${state}`,
         async () => {
           const rows = await membersOf(o);
-          if (rows === undefined) return undefined;
+          if (rows === undefined) return false;
           const bad = names.filter((n) => {
             const r = rows.find((x) => x.name === n);
             return state === 'alive'
@@ -130,14 +132,9 @@ async function waitStates(
               : r !== undefined && r.state !== 'dead' && r.state !== 'left';
           });
           last.set(o.name, bad.join(','));
-          return bad.length === 0 ? true : undefined;
+          return bad.length === 0;
         },
-        {
-          timeoutMs,
-          intervalMs: 100,
-          what: `${o.name} to see ${names.join(',')} ${state}`,
-          describe: () => `not yet: ${last.get(o.name) ?? '?'}`,
-        },
+        { timeoutMs, intervalMs: 100, lastSeen: () => `not yet: ${last.get(o.name) ?? '?'}` },
       ),
     ),
   );
@@ -165,29 +162,23 @@ async function waitAllDelivered(
     const got = new Set(allLives(n, topic).map((e) => e.data));
     return want.filter((w) => !got.has(w)).length;
   };
-  await pollUntil(
-    () => Promise.resolve(subscribers.every((n) => missing(n) === 0) ? true : undefined),
-    {
-      timeoutMs,
-      intervalMs: 100,
-      what,
-      describe: () =>
-        subscribers.map((n) => `${n.name} misses ${missing(n).toString()}`).join(', '),
-    },
-  );
+  await waitFor(what, () => subscribers.every((n) => missing(n) === 0), {
+    timeoutMs,
+    intervalMs: 100,
+    lastSeen: () => subscribers.map((n) => `${n.name} misses ${missing(n).toString()}`).join(', '),
+  });
 }
 
 /** Waits until `a` answered `count` publish lines; throws on a publish error. */
 async function waitPublishedCount(a: AgentProcess, count: number, timeoutMs: number) {
-  await pollUntil(
+  await waitFor(
+    `${a.name} to publish ${count.toString()}`,
     () => {
       const err = a.events.find((e) => e.event === 'publish-error');
       if (err !== undefined) throw new Error(`${a.name}: publish failed: ${err.error ?? ''}`);
-      return Promise.resolve(
-        a.events.filter((e) => e.event === 'published').length >= count ? true : undefined,
-      );
+      return a.events.filter((e) => e.event === 'published').length >= count;
     },
-    { timeoutMs, intervalMs: 50, what: `${a.name} to publish ${count.toString()}` },
+    { timeoutMs, intervalMs: 50 },
   );
 }
 
@@ -222,9 +213,10 @@ describe('persistence across processes', () => {
     const all = [n0, n1, n2];
     await waitStates(all, ['r0', 'r1', 'r2'], 'alive', 30_000);
     // Its store saves peers debounced (1 s): wait until it has written them.
-    await pollUntil(
-      async () => ((await statsOf(n2))?.persistence?.peerSaves ?? 0) > 0 || undefined,
-      { timeoutMs: 15_000, intervalMs: 100, what: 'r2 to save its peers' },
+    await waitFor(
+      'r2 to save its peers',
+      async () => ((await statsOf(n2))?.persistence?.peerSaves ?? 0) > 0,
+      { timeoutMs: 15_000, intervalMs: 100 },
     );
     const before = (await membersOf(n0))!.find((r) => r.name === 'r2')!.incarnation;
     await n2.proc.stop('SIGKILL');
@@ -240,9 +232,10 @@ describe('persistence across processes', () => {
     expect(stored.storedPeers).toBeGreaterThanOrEqual(2);
     expect(stored.storedIncarnation).toBeGreaterThanOrEqual(before);
     // Delivers new messages.
-    await pollUntil(
-      async () => ((await statsOf(n0))?.topics[TOPIC]?.peers ?? 0) === 2 || undefined,
-      { timeoutMs: 20_000, intervalMs: 100, what: 'r0 to see r2 subscribed again' },
+    await waitFor(
+      'r0 to see r2 subscribed again',
+      async () => ((await statsOf(n0))?.topics[TOPIC]?.peers ?? 0) === 2,
+      { timeoutMs: 20_000, intervalMs: 100 },
     );
     n0.proc.send(`publish ${TOPIC} after-restart`);
     try {
@@ -330,9 +323,10 @@ describe('persistence across processes', () => {
       'alive',
       30_000,
     );
-    await pollUntil(
-      async () => ((await statsOf(sub))?.persistence?.peerSaves ?? 0) > 0 || undefined,
-      { timeoutMs: 15_000, intervalMs: 100, what: 'd3 to save its peers' },
+    await waitFor(
+      'd3 to save its peers',
+      async () => ((await statsOf(sub))?.persistence?.peerSaves ?? 0) > 0,
+      { timeoutMs: 15_000, intervalMs: 100 },
     );
     const publishers = [p0, p1, p2];
     // Some traffic while it is up, delivered before the kill: never delivered again.
@@ -422,6 +416,15 @@ describe('persistence across processes', () => {
     ]);
     const texts: string[] = [];
     const t0 = performance.now();
+    // The cut must take effect while it lasts: each half declares the other dead (or gone).
+    // Settled into a value so that a rejection waits for the publishing below to end.
+    const cutSeen = Promise.all([
+      waitStates(a, names.slice(3), 'dead-or-gone', PARTITION_MS),
+      waitStates(b, names.slice(0, 3), 'dead-or-gone', PARTITION_MS),
+    ]).then(
+      () => ({ ms: performance.now() - t0, error: undefined }),
+      (error: unknown) => ({ ms: Number.NaN, error }),
+    );
     let sent = 0;
     // Both halves publish through the partition, paced, from one node each.
     while (performance.now() - t0 < PARTITION_MS) {
@@ -438,15 +441,8 @@ describe('persistence across processes', () => {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    // Each side saw the other go.
-    const seenDead = await Promise.all(
-      a.map(
-        async (n) =>
-          (await membersOf(n))!.filter(
-            (r) => b.some((x) => x.name === r.name) && r.state === 'alive',
-          ).length,
-      ),
-    );
+    const cut = await cutSeen;
+    if (cut.error !== undefined) throw cut.error;
     const healAt = performance.now();
     await Promise.all(nodes.map((n) => fault(n, { clear: true })));
     await waitStates(nodes, names, 'alive', 40_000);
@@ -457,7 +453,7 @@ describe('persistence across processes', () => {
       nodes.map(async (n) => (await statsOf(n))!.durable.topics[TOPIC]!.recordsPulled),
     );
     figures.push(
-      `(d) partition 3|3 for ${PARTITION_MS.toString()} ms, ${texts.length.toString()} messages published (both halves); A still listed ${seenDead.join('/')} of B alive at the end of the cut; healed and complete everywhere ${Math.round(healMs).toString()} ms after the cut ended; records pulled per node ${pulled.join(', ')}`,
+      `(d) partition 3|3 for ${PARTITION_MS.toString()} ms, ${texts.length.toString()} messages published (both halves); each half declared the other dead ${Math.round(cut.ms).toString()} ms into the cut; healed and complete everywhere ${Math.round(healMs).toString()} ms after the cut ended; records pulled per node ${pulled.join(', ')}`,
     );
     expect(pulled.every((p) => p > 0)).toBe(true);
   }, 240_000);
@@ -466,17 +462,17 @@ describe('persistence across processes', () => {
     const TOPIC = 'k.t';
     const pub = await startNode('k0', ['--durable', TOPIC]);
     const sub = await startNode('k1', ['--durable', TOPIC], addr(pub));
-    await pollUntil(
-      async () => ((await statsOf(pub))?.topics[TOPIC]?.peers ?? 0) === 1 || undefined,
-      { timeoutMs: 20_000, intervalMs: 100, what: 'k0 to see k1 subscribed' },
+    await waitFor(
+      'k0 to see k1 subscribed',
+      async () => ((await statsOf(pub))?.topics[TOPIC]?.peers ?? 0) === 1,
+      { timeoutMs: 20_000, intervalMs: 100 },
     );
     const BURST = 3_000;
     for (let i = 0; i < BURST; i++) pub.proc.send(`publish ${TOPIC} m-${i.toString()}`);
     // Kill it mid-burst: after it delivered a few hundred, long before all.
-    await pollUntil(() => Promise.resolve(messages(sub.proc, TOPIC).length >= 300 || undefined), {
+    await waitFor('k1 to deliver 300', () => messages(sub.proc, TOPIC).length >= 300, {
       timeoutMs: 30_000,
       intervalMs: 5,
-      what: 'k1 to deliver 300',
     });
     await sub.proc.stop('SIGKILL');
     const delivered = messages(sub.proc, TOPIC);

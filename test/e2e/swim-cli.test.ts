@@ -1,29 +1,19 @@
 /**
  * The `plumtree agent` CLI as three child processes on 127.0.0.1 (ephemeral ports): JSON join
  * lines, `/members` and `/health`, `plumtree members`, a graceful leave on SIGTERM seen as `leave`
- * by the others, exit code 0, and exit code 2 for invalid flags. Builds dist/ first when it is
- * missing or older than the sources.
+ * by the others, exit code 0, and exit code 2 for invalid flags. Runs dist/ (built by the e2e
+ * project's globalSetup, test/support/build-dist.ts).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { buildDist, repoRoot } from '../support/build-dist.js';
+import { waitFor } from '../support/wait-for.js';
 
-const ROOT = process.cwd();
-const MAIN = join(ROOT, 'dist/apps/cli/src/main.js');
+const MAIN = join(repoRoot, 'dist/apps/cli/src/main.js');
 
 jest.setTimeout(120_000);
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
 interface Agent {
   readonly proc: ChildProcess;
@@ -44,14 +34,6 @@ function spawnAgent(args: string[]): Agent {
   return { proc, lines, exit };
 }
 
-async function waitFor(what: string, cond: () => boolean, maxMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 function has(a: Agent, event: string, node: string): boolean {
   return a.lines.some((l) => l['event'] === event && l['node'] === node);
 }
@@ -59,24 +41,7 @@ function has(a: Agent, event: string, node: string): boolean {
 describe('plumtree agent', () => {
   const agents: Agent[] = [];
 
-  beforeAll(() => {
-    const sources = Math.max(
-      newestSource(join(ROOT, 'apps/cli/src')),
-      newestSource(join(ROOT, 'libs/swim/src')),
-    );
-    const built = process.env['PLUMTREE_E2E_DIST_BUILT'] === '1';
-    if (!built && (!existsSync(MAIN) || statSync(MAIN).mtimeMs < sources)) {
-      try {
-        execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-      } catch {
-        // tsc still emits when another part of the workspace has type errors; the CLI may be fine.
-      }
-      execFileSync('npx', ['tsc-alias', '-p', 'tsconfig.build.json'], {
-        cwd: ROOT,
-        stdio: 'inherit',
-      });
-    }
-  });
+  beforeAll(() => buildDist(), 600_000);
 
   afterAll(async () => {
     for (const a of agents) if (a.proc.exitCode === null) a.proc.kill('SIGKILL');
@@ -100,7 +65,7 @@ describe('plumtree agent', () => {
       ...common,
     ]);
     agents.push(a0);
-    await waitFor('c0 ready', () => has(a0, 'ready', 'c0'));
+    await waitFor('c0 ready', () => has(a0, 'ready', 'c0'), { timeoutMs: 15_000 });
     const ready = a0.lines.find((l) => l['event'] === 'ready')!;
     const seed = ready['addr'] as string;
     expect(seed).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -117,10 +82,12 @@ describe('plumtree agent', () => {
         has(a1, 'join', 'c2') &&
         has(a2, 'join', 'c0') &&
         has(a2, 'join', 'c1'),
-      // Usually well under a second; but when every retransmission of a join's alive message
-      // happens to go to the joiner itself (3 nodes, retransmit limit 2), the third node learns
-      // of it only at the next push-pull (15 s in the local profile) — memberlist does the same.
-      25_000,
+      {
+        // Usually well under a second; but when every retransmission of a join's alive message
+        // happens to go to the joiner itself (3 nodes, retransmit limit 2), the third node learns
+        // of it only at the next push-pull (15 s in the local profile) — memberlist does the same.
+        timeoutMs: 25_000,
+      },
     );
     const joinLine = a0.lines.find((l) => l['event'] === 'join' && l['node'] === 'c1')!;
     expect(joinLine['addr']).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -150,10 +117,13 @@ describe('plumtree agent', () => {
 
     // stdin commands make user messages cross.
     a1.proc.stdin!.write('user c2 hello from c1\n');
-    await waitFor('c2 prints the user message', () =>
-      a2.lines.some(
-        (l) => l['event'] === 'user' && l['data'] === 'hello from c1' && l['from'] === 'c1',
-      ),
+    await waitFor(
+      'c2 prints the user message',
+      () =>
+        a2.lines.some(
+          (l) => l['event'] === 'user' && l['data'] === 'hello from c1' && l['from'] === 'c1',
+        ),
+      { timeoutMs: 15_000 },
     );
 
     a2.proc.kill('SIGTERM');
@@ -161,6 +131,7 @@ describe('plumtree agent', () => {
     await waitFor(
       'the others print the leave',
       () => has(a0, 'leave', 'c2') && has(a1, 'leave', 'c2'),
+      { timeoutMs: 15_000 },
     );
     expect(has(a0, 'fail', 'c2')).toBe(false);
   });

@@ -13,6 +13,7 @@ import {
   type SwimConfigInput,
   type SwimEvent,
 } from '@plumtree/swim';
+import { waitFor } from '../support/wait-for.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const WRONG_KEY = Buffer.alloc(32, 9).toString('base64');
@@ -30,16 +31,6 @@ const FAST: SwimConfigInput = {
   // vanishingly rare (about (1/4)^10 per peer with 3 of 4 peers hit per gossip round).
   retransmitMult: 32,
 };
-
-/** Resolves when `cond` holds, polling every 20 ms; rejects after `maxMs`. */
-async function waitFor(what: string, cond: () => boolean, maxMs = 10_000): Promise<number> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out after ${maxMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - start;
-}
 
 function start(name: string, keys = [KEY]): Promise<SwimNode> {
   return SwimNode.start({ name, bindAddr: '127.0.0.1', bindPort: 0, keys, config: FAST });
@@ -138,12 +129,19 @@ describe('SwimNode on real sockets', () => {
       FAST.probeIntervalMs! * n +
       suspicionTimeoutMs(FAST.suspicionMult!, n, FAST.probeIntervalMs!) *
         nodes[0]!.config.suspicionMaxTimeoutMult;
-    const took = await waitFor(
-      'the others mark n4 dead',
+    // The wait's bound is the assertion: it fails unless every other node marks n4 dead in time.
+    await waitFor(
+      'the others to mark n4 dead within the suspicion bound',
       () => nodes.slice(0, 4).every((x) => stateOf(x, 'n4') === 'dead'),
-      bound,
+      {
+        timeoutMs: bound,
+        lastSeen: () =>
+          nodes
+            .slice(0, 4)
+            .map((x) => `${x.name}: ${stateOf(x, 'n4')}`)
+            .join(', '),
+      },
     );
-    expect(took).toBeLessThanOrEqual(bound);
     for (const x of nodes.slice(0, 4)) {
       expect(
         events.get(x.name)!.some((e) => e.type === 'member-failed' && e.member.name === 'n4'),

@@ -5,14 +5,7 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import { UdpTcpTransport } from '@plumtree/swim';
-
-async function waitFor(what: string, cond: () => boolean, maxMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { waitFor } from '../support/wait-for.js';
 
 describe('UdpTcpTransport', () => {
   it('binds UDP and TCP on one ephemeral port and exchanges packets', async () => {

@@ -158,8 +158,20 @@ describe('createTestCluster (five Nest apps, one cluster)', () => {
     for (const node of cluster.nodes) expect(node.members()).toHaveLength(5);
     await publishAndAwait(cluster, 3, 30, [0, 1, 2, 3, 4]);
     r = received(cluster);
-    for (const i of [0, 1, 2]) expect(r[i]).toEqual(['node-0:10', 'node-3:30']);
-    for (const i of [3, 4]) expect(r[i]).toEqual(['node-4:20', 'node-3:30']);
+    // The other side's message from the partition is not replayed; but its side still announces
+    // it for a few IHAVE flushes after delivering it (the node's ihaveRepeats), and on the
+    // in-memory network the sides re-join faster than that: it may arrive too, once (as a
+    // message still in repair may reach a late joiner, cluster-node.test.ts).
+    const sides: Array<[number[], string, string]> = [
+      [[0, 1, 2], 'node-0:10', 'node-4:20'],
+      [[3, 4], 'node-4:20', 'node-0:10'],
+    ];
+    for (const [apps, own, other] of sides) {
+      for (const i of apps) {
+        expect(r[i]!.filter((k) => k !== other)).toEqual([own, 'node-3:30']);
+        expect(r[i]!.filter((k) => k === other).length).toBeLessThanOrEqual(1);
+      }
+    }
   });
 
   it('a durable @PlumtreeSubscribe catches up after heal() what the other side published', async () => {

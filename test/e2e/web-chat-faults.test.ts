@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { join } from 'node:path';
 import type { ChatMessage, ClusterView, NodeView } from '@plumtree/local-cluster';
-import { pollUntil } from '../../apps/bench/src/swim/agent-process.js';
+import { waitForValue } from '../support/wait-for.js';
 import { AppProcess, ROOT } from './support/app-process.js';
 
 jest.setTimeout(300_000);
@@ -47,13 +47,14 @@ describe('web chat faults through the API', () => {
     timeoutMs = STATE_MS,
   ): Promise<ClusterView> => {
     let left: string[] = [];
-    return pollUntil(
+    return waitForValue(
+      what,
       async () => {
         const v = await get<ClusterView>('/api/view');
         left = problems(v);
         return left.length === 0 ? v : undefined;
       },
-      { what, timeoutMs, describe: () => left.join('; ') },
+      { timeoutMs, lastSeen: () => left.join('; ') },
     );
   };
   const node = (v: ClusterView, name: string): NodeView => v.nodes.find((n) => n.name === name)!;
@@ -66,12 +67,13 @@ describe('web chat faults through the API', () => {
   const waitArrivals = async (id: string, nodes: string[]): Promise<void> => {
     const want = [...nodes].sort().join(',');
     let at = '';
-    await pollUntil(
+    await waitForValue(
+      `${id} at ${want}`,
       async () => {
         at = (await arrivedAt(id)).join(',');
         return at === want ? true : undefined;
       },
-      { what: `${id} at ${want}`, timeoutMs: STATE_MS, describe: () => `arrived at ${at}` },
+      { timeoutMs: STATE_MS, lastSeen: () => `arrived at ${at}` },
     );
   };
   const allAlive = (v: ClusterView): string[] =>
@@ -122,17 +124,14 @@ describe('web chat faults through the API', () => {
     );
     // SWIM probes go through node-2 all the time; its own messages give it frames to drop.
     let counters = node(await get<ClusterView>('/api/view'), 'node-2').counters;
-    await pollUntil(
+    await waitForValue(
+      'drops counted at node-2',
       async () => {
         await post('/api/nodes/node-2/send', { room: ROOM, text: 'through a lossy node' });
         counters = node(await get<ClusterView>('/api/view'), 'node-2').counters;
         return counters.framesDropped > 0 && counters.packetsLost > 0 ? true : undefined;
       },
-      {
-        what: 'drops counted at node-2',
-        timeoutMs: STATE_MS,
-        describe: () => JSON.stringify(counters),
-      },
+      { timeoutMs: STATE_MS, lastSeen: () => JSON.stringify(counters) },
     );
     await post('/api/nodes/node-2/loss', { packets: 0, frames: 0 });
     await waitForView('loss lifted, everyone alive', (x) =>

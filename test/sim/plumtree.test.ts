@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { plumtreeProtocol, runScenario } from '@plumtree/sim';
+import { SIM_SEEDS } from '../support/sim-seeds.js';
 
-describe('Plumtree in the simulator (400 nodes)', () => {
+describe.each(SIM_SEEDS)('Plumtree in the simulator (400 nodes, seed %i)', (seed) => {
   it('stable run: every broadcast reaches every node; RMR after warm-up <= 0.02', () => {
-    const r = runScenario(plumtreeProtocol(), { nodes: 400, broadcasts: 100, seed: 7 });
+    const r = runScenario(plumtreeProtocol(), { nodes: 400, broadcasts: 100, seed });
     const s = r.summary;
     expect(r.broadcasts.map((b) => b.reliability)).toEqual(r.broadcasts.map(() => 1));
     expect(s.rmrSteady).toBeLessThanOrEqual(0.02);
@@ -15,7 +16,7 @@ describe('Plumtree in the simulator (400 nodes)', () => {
     const r = runScenario(plumtreeProtocol(), {
       nodes: 400,
       broadcasts: 120,
-      seed: 11,
+      seed,
       failPercent: 20,
       detection: { detectionDelayMs: 2_000, detectionJitterMs: 1_000 },
     });

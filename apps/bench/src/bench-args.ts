@@ -1,6 +1,7 @@
 /**
  * Command-line parsing shared by the benches: strict `node:util` parseArgs, integer options with
- * bounds, and every problem collected into one {@link UsageError} (exit code 2).
+ * bounds, and every problem collected into one {@link UsageError} (exit code 2). {@link BenchArgs}
+ * puts these together for a bench's parser.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -65,5 +66,76 @@ export class Problems {
   /** Throws one {@link UsageError} when anything was recorded. */
   throwIfAny(): void {
     if (this.list.length > 0) throw new UsageError(this.list.join('\n'));
+  }
+}
+
+/** `{ name: { type: 'string' } }` for each name: the declaration of string-valued options. */
+export function stringOptions<K extends string>(
+  ...names: readonly K[]
+): Record<K, { readonly type: 'string' }> {
+  return Object.fromEntries(names.map((n) => [n, { type: 'string' } as const])) as Record<
+    K,
+    { readonly type: 'string' }
+  >;
+}
+
+/**
+ * One bench's command line, read option by option: every bench takes `--json FILE` and `--help`
+ * besides the string-valued options it names; each problem is recorded and {@link options} throws
+ * one {@link UsageError} naming them all, in the order they were read (see {@link options}).
+ */
+export class BenchArgs {
+  private readonly values: ArgValues;
+  private readonly problems = new Problems();
+
+  /** Parses `argv` strictly; `names` are the bench's string-valued options. */
+  constructor(argv: readonly string[], names: readonly string[]) {
+    this.values = parseStrictArgs(argv, {
+      ...stringOptions(...names, 'json'),
+      help: { type: 'boolean' },
+    });
+  }
+
+  /** The string value of option `name`, if given. */
+  string(name: string): string | undefined {
+    return stringArg(this.values, name);
+  }
+
+  /** Integer option `name` within `[min, max]`, `def` when absent (and when invalid: recorded). */
+  int(name: string, def: number, min: number, max: number): number {
+    return this.problems.attempt(() => intArg(name, this.string(name), def, min, max), def);
+  }
+
+  /** Integer option `name` within `[min, max]`, undefined when absent (and when invalid: recorded). */
+  optionalInt(name: string, min: number, max: number): number | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    return this.problems.attempt(() => intArg(name, raw, min, min, max), undefined);
+  }
+
+  /** Records a problem found by the bench's own cross-checks. */
+  problem(message: string): void {
+    this.problems.list.push(message);
+  }
+
+  /** Comma list option `name` (`def` when absent); an entry not in `allowed` is recorded. */
+  list<T extends string>(name: string, allowed: readonly T[], def: readonly T[]): T[] {
+    const entries = (this.string(name) ?? def.join(',')).split(',').map((s) => s.trim());
+    const expected = `${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]!}`;
+    for (const e of entries) {
+      if (!(allowed as readonly string[]).includes(e)) {
+        this.problems.list.push(`--${name}: expected ${expected}, got ${JSON.stringify(e)}`);
+      }
+    }
+    return entries as T[];
+  }
+
+  /**
+   * The parsed options: `fields` (read through this object) with `json` and `help`; throws one
+   * {@link UsageError} naming every problem recorded instead, if any.
+   */
+  options<T extends object>(fields: T): T & { json: string | undefined; help: boolean } {
+    this.problems.throwIfAny();
+    return { ...fields, json: this.string('json'), help: this.values['help'] === true };
   }
 }

@@ -33,6 +33,14 @@ import { serveHttp } from './http-api.js';
 /** How long a graceful leave may take before the agent exits anyway. */
 const LEAVE_TIMEOUT_MS = 5_000;
 
+/** The `event` of the line printed for each membership event (`join NAME ADDR`, ...). */
+const MEMBER_EVENT_NAMES = {
+  'member-join': 'join',
+  'member-left': 'leave',
+  'member-failed': 'fail',
+  'member-update': 'update',
+} as const satisfies Partial<Record<SwimEvent['type'], string>>;
+
 /** Blocks the event loop for `ms`: the hidden `--handler-delay-ms` slow handler. */
 function busyWait(ms: number): void {
   const until = performance.now() + ms;
@@ -92,29 +100,16 @@ export async function runAgent(args: AgentArgs): Promise<number> {
   swim.events$.subscribe((e: SwimEvent) => {
     switch (e.type) {
       case 'member-join':
-        out(
-          { event: 'join', node: e.member.name, addr: e.member.address },
-          `join ${e.member.name} ${e.member.address}`,
-        );
-        break;
       case 'member-left':
-        out(
-          { event: 'leave', node: e.member.name, addr: e.member.address },
-          `leave ${e.member.name} ${e.member.address}`,
-        );
-        break;
       case 'member-failed':
+      case 'member-update': {
+        const event = MEMBER_EVENT_NAMES[e.type];
         out(
-          { event: 'fail', node: e.member.name, addr: e.member.address },
-          `fail ${e.member.name} ${e.member.address}`,
+          { event, node: e.member.name, addr: e.member.address },
+          `${event} ${e.member.name} ${e.member.address}`,
         );
         break;
-      case 'member-update':
-        out(
-          { event: 'update', node: e.member.name, addr: e.member.address },
-          `update ${e.member.name} ${e.member.address}`,
-        );
-        break;
+      }
       case 'user-message': {
         // The topic directory travels as user broadcasts too; those are the node's business.
         if (peekDirectoryKind(e.payload) !== undefined) break;

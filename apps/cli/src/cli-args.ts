@@ -164,14 +164,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
       problems.push((e as Error).message);
     }
   }
-  const topics: string[] = [];
-  for (const t of (values['topics'] as string[] | undefined) ?? []) {
-    for (const part of t.split(',').filter((x) => x !== '')) {
-      const reason = validatePattern(part);
-      if (reason !== null) problems.push(`--topics: ${JSON.stringify(part)}: ${reason}`);
-      else if (!topics.includes(part)) topics.push(part);
-    }
-  }
+  const topics = patternList(values['topics'], '--topics', problems);
   const handlerDelayMs = intFlag(values['handler-delay-ms'], '--handler-delay-ms', 0, problems);
   const maxQueueBytes = intFlag(values['max-queue-bytes'], '--max-queue-bytes', 1024, problems);
   const maxPendingDeliveries = intFlag(
@@ -185,14 +178,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     for (const part of j.split(',').filter((x) => x !== '')) staticSeeds.push(part);
   }
   for (const p of validateSeedAddresses(staticSeeds)) problems.push(`--static-seeds: ${p}`);
-  const durable: string[] = [];
-  for (const t of (values['durable'] as string[] | undefined) ?? []) {
-    for (const part of t.split(',').filter((x) => x !== '')) {
-      const reason = validatePattern(part);
-      if (reason !== null) problems.push(`--durable: ${JSON.stringify(part)}: ${reason}`);
-      else if (!durable.includes(part)) durable.push(part);
-    }
-  }
+  const durable = patternList(values['durable'], '--durable', problems);
   const dataDir = (values['data-dir'] as string | undefined) ?? null;
   if (dataDir === '') problems.push('--data-dir: must not be empty');
   const lazarusIntervalMs = intFlag(
@@ -244,6 +230,22 @@ function intFlag(
     return undefined;
   }
   return n;
+}
+
+/**
+ * The topics or patterns of a repeatable, comma-separated flag, in order and without repeats; an
+ * invalid one is recorded in `problems` (`<what>: "<pattern>": <reason>`) and left out.
+ */
+function patternList(value: unknown, what: string, problems: string[]): string[] {
+  const out: string[] = [];
+  for (const t of (value as string[] | undefined) ?? []) {
+    for (const part of t.split(',').filter((x) => x !== '')) {
+      const reason = validatePattern(part);
+      if (reason !== null) problems.push(`${what}: ${JSON.stringify(part)}: ${reason}`);
+      else if (!out.includes(part)) out.push(part);
+    }
+  }
+  return out;
 }
 
 /** Parses the flags of `members`. */

@@ -3,13 +3,8 @@
  * `ClientsModule`): `emit` publishes an event, `send` asks one node for an answer. Every
  * `publishEveryMs` it creates an order, reserves its stock, ships it, and asks for a quote.
  */
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { NoSubscribersError } from '@plumtree/cluster';

@@ -1,38 +1,13 @@
-// Helpers of the multi-process cluster tests: build dist/ once, start `plumtree agent` processes
+// Helpers of the multi-process cluster tests: start `plumtree agent` processes
 // (apps/bench/src/swim/agent-process.ts) with topics, read their deliveries and `GET /stats`.
 // Every wait is bounded polling; nothing sleeps a fixed time.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { AgentProcess, freePort, pollUntil } from '../../../apps/bench/src/swim/agent-process.js';
+import { AgentProcess } from '../../../apps/bench/src/swim/agent-process.js';
+import { repoRoot } from '../../support/build-dist.js';
+import { waitFor } from '../../support/wait-for.js';
 import type { PlumtreeNodeStats } from '../../../libs/cluster/src/node/index.js';
 
-/** Repository root (this file is test/e2e/support/). */
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
-/**
- * Builds dist/ (tsc + tsc-alias, like `npm run build`) unless the e2e project's globalSetup
- * built it for this jest run already (it does for every run of the e2e project; the build here is
- * for other callers). tsc still emits when another part of the workspace has type errors, so its
- * exit status is not fatal; tsc-alias must succeed.
- */
-export function buildDist(): void {
-  // The e2e project's globalSetup built it once for every suite of this run.
-  if (process.env['PLUMTREE_E2E_DIST_BUILT'] === '1') return;
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      timeout: 300_000,
-    });
-  } catch {
-    // see above
-  }
-  execFileSync('npx', ['tsc-alias', '-p', 'tsconfig.build.json'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 120_000,
-  });
-}
+// The build lives in test/support/build-dist.ts (also the e2e project's globalSetup).
+export { buildDist, repoRoot } from '../../support/build-dist.js';
 
 /** One agent to start. */
 export interface TopicAgentSpec {
@@ -48,21 +23,22 @@ const live = new Set<AgentProcess>();
 /** Starts `specs[0]` as the seed and the others joining it; resolves once all printed `ready`. */
 export async function startTopicCluster(specs: readonly TopicAgentSpec[]): Promise<AgentProcess[]> {
   const start = async (s: TopicAgentSpec, join?: string): Promise<AgentProcess> => {
-    const a = AgentProcess.start(repoRoot, {
-      kind: 'ours',
-      name: s.name,
-      port: await freePort(),
-      httpPort: await freePort(),
-      profile: 'local',
-      ...(join === undefined ? {} : { join: [join] }),
-      extraArgs: [
-        ...(s.topics.length > 0 ? ['--topics', s.topics.join(',')] : []),
-        ...(s.extraArgs ?? []),
-      ],
-    });
+    const a = await AgentProcess.startReady(
+      repoRoot,
+      {
+        kind: 'ours',
+        name: s.name,
+        profile: 'local',
+        ...(join === undefined ? {} : { join: [join] }),
+        extraArgs: [
+          ...(s.topics.length > 0 ? ['--topics', s.topics.join(',')] : []),
+          ...(s.extraArgs ?? []),
+        ],
+      },
+      30_000,
+    );
     live.add(a);
     void a.exited.then(() => live.delete(a));
-    await a.ready(30_000);
     return a;
   };
   const [first, ...rest] = specs;
@@ -125,20 +101,16 @@ export async function waitDelivered(
   timeoutMs: number,
   what: string,
 ): Promise<void> {
-  await pollUntil(
-    () => Promise.resolve(subscribers.every((a) => missingCount(a, want) === 0) ? true : undefined),
-    {
-      timeoutMs,
-      intervalMs: 100,
-      what,
-      describe: () =>
-        subscribers
-          .map(
-            (a) => `${a.name} misses ${missingCount(a, want).toString()}/${want.length.toString()}`,
-          )
-          .join(', '),
-    },
-  );
+  await waitFor(what, () => subscribers.every((a) => missingCount(a, want) === 0), {
+    timeoutMs,
+    intervalMs: 100,
+    lastSeen: () =>
+      subscribers
+        .map(
+          (a) => `${a.name} misses ${missingCount(a, want).toString()}/${want.length.toString()}`,
+        )
+        .join(', '),
+  });
 }
 
 /**
@@ -149,18 +121,17 @@ export async function waitPublished(
   publishers: ReadonlyMap<AgentProcess, number>,
   timeoutMs: number,
 ): Promise<void> {
-  await pollUntil(
+  await waitFor(
+    'every publish acknowledged',
     () => {
       for (const [a, n] of publishers) {
         const err = a.events.find((e) => e.event === 'publish-error');
         if (err !== undefined) throw new Error(`${a.name}: publish failed: ${err.error ?? ''}`);
-        if (a.events.filter((e) => e.event === 'published').length < n) {
-          return Promise.resolve(undefined);
-        }
+        if (a.events.filter((e) => e.event === 'published').length < n) return false;
       }
-      return Promise.resolve(true);
+      return true;
     },
-    { timeoutMs, intervalMs: 50, what: 'every publish acknowledged' },
+    { timeoutMs, intervalMs: 50 },
   );
 }
 
@@ -177,10 +148,11 @@ export async function waitViews(
   const last = new Map<string, string>();
   await Promise.all(
     agents.map((a) =>
-      pollUntil(
+      waitFor(
+        `${a.name} to see every subscriber of its topics`,
         async () => {
           const s = await statsOf(a);
-          if (s === undefined) return undefined;
+          if (s === undefined) return false;
           const bad = topicsOf(a).filter(
             (t) => (s.topics[t]?.peers ?? -1) !== subscribersOf(t) - 1,
           );
@@ -188,14 +160,9 @@ export async function waitViews(
             a.name,
             bad.map((t) => `${t}:${String(s.topics[t]?.peers ?? 'none')}`).join(' '),
           );
-          return bad.length === 0 ? true : undefined;
+          return bad.length === 0;
         },
-        {
-          timeoutMs,
-          intervalMs: 150,
-          what: `${a.name} to see every subscriber of its topics`,
-          describe: () => last.get(a.name) ?? '',
-        },
+        { timeoutMs, intervalMs: 150, lastSeen: () => last.get(a.name) ?? '' },
       ),
     ),
   );

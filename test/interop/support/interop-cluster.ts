@@ -5,11 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import {
   AgentProcess,
-  freePort,
-  pollUntil,
   type AgentEvent,
   type AgentKind,
 } from '../../../apps/bench/src/swim/agent-process.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** Repository root (this file is test/interop/support/). */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -41,18 +40,15 @@ export async function startAgent(
   name: string,
   opts: { join?: readonly string[]; key?: string } = {},
 ): Promise<AgentProcess> {
-  const agent = AgentProcess.start(repoRoot, {
+  const agent = await AgentProcess.startReady(repoRoot, {
     kind,
     name,
-    port: await freePort(),
-    httpPort: await freePort(),
     profile: 'local',
     ...(opts.join === undefined ? {} : { join: opts.join }),
     ...(opts.key === undefined ? {} : { key: opts.key }),
   });
   live.add(agent);
   void agent.exited.then(() => live.delete(agent));
-  await agent.ready();
   return agent;
 }
 
@@ -95,19 +91,15 @@ export async function expectAllAlive(
   const last = new Map<string, string>();
   await Promise.all(
     agents.map((a) =>
-      pollUntil(
+      waitFor(
+        `${a.name} (${a.kind}) to list alive exactly [${want}]`,
         async () => {
           const alive = await a.aliveNames();
           const got = alive === undefined ? '<no answer>' : [...alive].sort().join(',');
           last.set(a.name, got);
-          return got === want ? true : undefined;
+          return got === want;
         },
-        {
-          timeoutMs,
-          intervalMs: 150,
-          what: `${a.name} (${a.kind}) to list alive exactly [${want}]`,
-          describe: () => `[${last.get(a.name) ?? ''}]`,
-        },
+        { timeoutMs, intervalMs: 150, lastSeen: () => `[${last.get(a.name) ?? ''}]` },
       ),
     ),
   );

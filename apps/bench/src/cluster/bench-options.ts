@@ -1,4 +1,4 @@
-import { intArg, parseStrictArgs, Problems, stringArg, UsageError } from '../bench-args.js';
+import { BenchArgs, UsageError } from '../bench-args.js';
 
 /** A command line the bench refuses (exit code 2). */
 export { UsageError };
@@ -58,53 +58,21 @@ counts the burst's messages that never reached every subscriber (after 5 s witho
 
 /** Parses and validates the command line; throws {@link UsageError} listing every problem. */
 export function parseClusterBenchArgs(argv: readonly string[]): ClusterBenchOptions {
-  const values = parseStrictArgs(argv, {
-    nodes: { type: 'string' },
-    payload: { type: 'string' },
-    seconds: { type: 'string' },
-    window: { type: 'string' },
-    burst: { type: 'string' },
-    modes: { type: 'string' },
-    json: { type: 'string' },
-    help: { type: 'boolean' },
-  });
-  const problems = new Problems();
-  const attempt = <T>(f: () => T, fallback: T): T => problems.attempt(f, fallback);
-  const str = (k: string): string | undefined => stringArg(values, k);
-  const nodes = attempt(() => intArg('nodes', str('nodes'), 8, 1, 128), 8);
-  const payload = attempt(
-    () => intArg('payload', str('payload'), 1024, PAYLOAD_HEADER_BYTES, 60 * 1024),
-    1024,
-  );
-  const seconds = attempt(() => intArg('seconds', str('seconds'), 5, 1, 600), 5);
-  const window = attempt(() => intArg('window', str('window'), 1000, 1, 100_000), 1000);
-  const rawBurst = str('burst');
-  const burst =
-    rawBurst === undefined
-      ? undefined
-      : attempt(() => intArg('burst', rawBurst, 0, 1, 1_000_000), undefined);
-  if (rawBurst !== undefined) {
+  const args = new BenchArgs(argv, ['nodes', 'payload', 'seconds', 'window', 'burst', 'modes']);
+  const burst = args.optionalInt('burst', 1, 1_000_000);
+  if (args.string('burst') !== undefined) {
     for (const k of ['window', 'seconds']) {
-      if (str(k) !== undefined) problems.list.push(`--${k} is for the closed loop, not --burst`);
+      if (args.string(k) !== undefined) args.problem(`--${k} is for the closed loop, not --burst`);
     }
   }
-  const modes = (str('modes') ?? 'plumtree,flood').split(',').map((s) => s.trim());
-  for (const m of modes) {
-    if (m !== 'plumtree' && m !== 'flood') {
-      problems.list.push(`--modes: expected plumtree or flood, got ${JSON.stringify(m)}`);
-    }
-  }
-  problems.throwIfAny();
-  return {
-    nodes,
-    payload,
-    seconds,
-    window,
+  return args.options({
+    nodes: args.int('nodes', 8, 1, 128),
+    payload: args.int('payload', 1024, PAYLOAD_HEADER_BYTES, 60 * 1024),
+    seconds: args.int('seconds', 5, 1, 600),
+    window: args.int('window', 1000, 1, 100_000),
     burst,
-    modes: modes as ClusterBenchMode[],
-    json: str('json'),
-    help: values['help'] === true,
-  };
+    modes: args.list<ClusterBenchMode>('modes', ['plumtree', 'flood'], ['plumtree', 'flood']),
+  });
 }
 
 /** The q-quantile (0..1) of a sample by nearest rank; NaN when empty. */

@@ -22,7 +22,7 @@ export const Phase = {
   Saturate: 1,
   /** Fixed rate at half the saturating throughput: latencies recorded. */
   Latency: 2,
-  /** Fixed rate of DESIGN.md's Targets table (200 msg/s): latencies recorded. */
+  /** The fixed rate whose latencies docs/performance.md compares with Nest's NATS transport (200 msg/s). */
   Target: 3,
   /** Open-loop burst (`--burst`): latencies recorded. */
   Burst: 4,

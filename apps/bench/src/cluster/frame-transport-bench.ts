@@ -24,6 +24,30 @@ const SIZE = arg('size', 1024);
 /** Bytes kept waiting per peer: enough to fill batches, far below the 4 MiB cap. */
 const WINDOW_BYTES = 1024 * 1024;
 
+/** Frame transports `a` and `b` on two loopback transports that resolve each other's name. */
+async function openPair(keyring: Keyring | null): Promise<{
+  a: FrameTransport;
+  b: FrameTransport;
+  close: () => Promise<void>;
+}> {
+  const ta = await UdpTcpTransport.bind({ bindAddr: '127.0.0.1', bindPort: 0 });
+  const tb = await UdpTcpTransport.bind({ bindAddr: '127.0.0.1', bindPort: 0 });
+  const addrs = new Map([
+    ['a', ta.localAddress],
+    ['b', tb.localAddress],
+  ]);
+  const resolve = (p: string): string | undefined => addrs.get(p);
+  const a = new FrameTransport({ transport: ta, localName: 'a', resolve, keyring });
+  const b = new FrameTransport({ transport: tb, localName: 'b', resolve, keyring });
+  const close = async (): Promise<void> => {
+    await a.close();
+    await b.close();
+    await ta.close();
+    await tb.close();
+  };
+  return { a, b, close };
+}
+
 interface Row {
   readonly name: string;
   readonly frames: number;
@@ -36,24 +60,7 @@ interface Row {
 }
 
 async function run(name: string, keyring: Keyring | null, size: number): Promise<Row> {
-  const ta = await UdpTcpTransport.bind({ bindAddr: '127.0.0.1', bindPort: 0 });
-  const tb = await UdpTcpTransport.bind({ bindAddr: '127.0.0.1', bindPort: 0 });
-  const addrs = new Map([
-    ['a', ta.localAddress],
-    ['b', tb.localAddress],
-  ]);
-  const a = new FrameTransport({
-    transport: ta,
-    localName: 'a',
-    resolve: (p) => addrs.get(p),
-    keyring,
-  });
-  const b = new FrameTransport({
-    transport: tb,
-    localName: 'b',
-    resolve: (p) => addrs.get(p),
-    keyring,
-  });
+  const { a, b, close } = await openPair(keyring);
   let received = 0;
   let receivedBytes = 0;
   b.onFrame((_from, f) => {
@@ -93,10 +100,7 @@ async function run(name: string, keyring: Keyring | null, size: number): Promise
   const m = await measure(SECONDS * 1000);
   running = false;
   const rssMiB = process.memoryUsage().rss / 1024 / 1024;
-  await a.close();
-  await b.close();
-  await ta.close();
-  await tb.close();
+  await close();
   return { name, ...m, rssMiB };
 }
 
@@ -126,24 +130,7 @@ const rows = [...best.values()];
  * (performance.now(), same clock: one process). Shows the cost of the setImmediate flush.
  */
 async function latency(keyring: Keyring | null, size: number, samples: number): Promise<number[]> {
-  const ta = await UdpTcpTransport.bind({ bindAddr: '127.0.0.1', bindPort: 0 });
-  const tb = await UdpTcpTransport.bind({ bindAddr: '127.0.0.1', bindPort: 0 });
-  const addrs = new Map([
-    ['a', ta.localAddress],
-    ['b', tb.localAddress],
-  ]);
-  const a = new FrameTransport({
-    transport: ta,
-    localName: 'a',
-    resolve: (p) => addrs.get(p),
-    keyring,
-  });
-  const b = new FrameTransport({
-    transport: tb,
-    localName: 'b',
-    resolve: (p) => addrs.get(p),
-    keyring,
-  });
+  const { a, b, close } = await openPair(keyring);
   const out: number[] = [];
   let warm = 50;
   b.onFrame((_from, f) => {
@@ -157,10 +144,7 @@ async function latency(keyring: Keyring | null, size: number, samples: number): 
     a.send('b', f);
     await new Promise((r) => setTimeout(r, 1));
   }
-  await a.close();
-  await b.close();
-  await ta.close();
-  await tb.close();
+  await close();
   return out.sort((x, y) => x - y);
 }
 

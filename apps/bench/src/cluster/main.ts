@@ -13,7 +13,6 @@ import {
   parseClusterBenchArgs,
   quantile,
   USAGE,
-  UsageError,
   type ClusterBenchMode,
   type ClusterBenchOptions,
 } from './bench-options.js';
@@ -24,6 +23,8 @@ import {
   type WorkerConfig,
   type WorkerSnapshot,
 } from './bench-protocol.js';
+import { exitWhenDone, runBench } from '../bench-main.js';
+import { waitUntil } from '../wait-until.js';
 
 const WORKER = fileURLToPath(new URL('./bench-worker.js', import.meta.url));
 const TOPIC = 'bench.t';
@@ -31,7 +32,7 @@ const TOPIC = 'bench.t';
 const WARMUP_MS = 1_500;
 /** Length of the latency run at half the saturating rate. */
 const LATENCY_RUN_MS = 3_000;
-/** The fixed rate of DESIGN.md's Targets table latency column, msg/s. */
+/** The fixed rate of the latency comparison in docs/performance.md, msg/s. */
 const TARGET_RATE = 200;
 /** How often the publisher hears the closed loop's progress. */
 const ACK_INTERVAL_MS = 5;
@@ -154,15 +155,6 @@ interface ModeResult {
   readonly burst: BurstFigures | null;
 }
 
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end)
-      throw new Error(`timed out after ${timeoutMs.toString()} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /**
  * Publishes `rate` msg/s for {@link LATENCY_RUN_MS} and returns the p50/p99 of
  * publish-to-last-delivery over the messages every subscriber delivered (the others are lost).
@@ -181,11 +173,9 @@ async function latencyRun(
   await done;
   const minCount = (): number => Math.min(...subs.map((s) => s.progress.get(phase) ?? 0));
   try {
-    await until(
-      () => minCount() >= count,
-      15_000,
-      `latency run at ${rate.toString()} msg/s drained`,
-    );
+    await waitUntil(`latency run at ${rate.toString()} msg/s drained`, () => minCount() >= count, {
+      timeoutMs: 15_000,
+    });
   } catch {
     log(
       `${(count - minCount()).toString()} of ${count.toString()} messages at ${rate.toString()} msg/s never reached every subscriber`,
@@ -304,7 +294,9 @@ async function closedLoop(
   );
   let lost = 0;
   try {
-    await until(() => minCount(Phase.Saturate) >= satPublished, 15_000, 'saturation drained');
+    await waitUntil('saturation drained', () => minCount(Phase.Saturate) >= satPublished, {
+      timeoutMs: 15_000,
+    });
   } catch {
     lost += satPublished - minCount(Phase.Saturate);
     log(
@@ -460,21 +452,7 @@ async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promi
 
 const fixed = (v: number, d: number): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
-async function main(argv: string[]): Promise<number> {
-  let opts: ClusterBenchOptions;
-  try {
-    opts = parseClusterBenchArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`bench:cluster: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (opts.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+async function run(opts: ClusterBenchOptions): Promise<number> {
   const results: ModeResult[] = [];
   for (const mode of opts.modes) results.push(await runMode(mode, opts));
 
@@ -534,10 +512,4 @@ async function main(argv: string[]): Promise<number> {
   return results.some((r) => r.lost > 0) ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`bench:cluster: ${String(e)}\n`);
-    process.exit(1);
-  },
-);
+exitWhenDone('bench:cluster', runBench('bench:cluster', USAGE, parseClusterBenchArgs, run));

@@ -92,6 +92,20 @@ const mask = 1023;
 const badFrame = plainFrames[0]!.slice();
 badFrame[6] = 0xff; // inside the topic "orders.created"
 
+/** The `encode <what>` row, then the `decode <what>` row, over `messages` and their `frames`. */
+function encodeThenDecode(
+  what: string,
+  messages: readonly GossipMessage[],
+  frames: readonly Uint8Array[],
+): [Row, Row] {
+  const bytes = frames[0]!.length;
+  const encode = measure(`encode ${what}`, bytes, (i) => encodeFrame(messages[i & mask]!).length);
+  const decode = measure(`decode ${what}`, bytes, (i) =>
+    decodeFrame(frames[i & mask]!).ok ? 1 : 0,
+  );
+  return [encode, decode];
+}
+
 const copyTarget = new Uint8Array(1077);
 const rows: Row[] = [
   // Context for the rows below on a shared machine: the cost of touching 1 KiB at all.
@@ -100,24 +114,8 @@ const rows: Row[] = [
     return copyTarget[60]!;
   }),
   measure('baseline: new Uint8Array(1077)', 1077, () => new Uint8Array(1077).length),
-  measure(
-    'encode GOSSIP 1 KiB',
-    plainFrames[0]!.length,
-    (i) => encodeFrame(plain[i & mask]!).length,
-  ),
-  measure('decode GOSSIP 1 KiB', plainFrames[0]!.length, (i) => {
-    const r = decodeFrame(plainFrames[i & mask]!);
-    return r.ok ? 1 : 0;
-  }),
-  measure(
-    'encode GOSSIP 1 KiB + 2 headers',
-    headerFrames[0]!.length,
-    (i) => encodeFrame(withHeaders[i & mask]!).length,
-  ),
-  measure('decode GOSSIP 1 KiB + 2 headers', headerFrames[0]!.length, (i) => {
-    const r = decodeFrame(headerFrames[i & mask]!);
-    return r.ok ? 1 : 0;
-  }),
+  ...encodeThenDecode('GOSSIP 1 KiB', plain, plainFrames),
+  ...encodeThenDecode('GOSSIP 1 KiB + 2 headers', withHeaders, headerFrames),
   measure('forward: read + patch hops', plainFrames[0]!.length, (i) => {
     const f = plainFrames[i & mask]!;
     const h = readGossipHops(f)!;

@@ -14,6 +14,7 @@
  *    the last delivery; what is missing then is lost;
  * 5. latencies, duplicates and the subscribers' VmHWM are read, then everything is stopped.
  */
+import { waitUntil } from '../wait-until.js';
 import { fileURLToPath } from 'node:url';
 import { startBroker, type Broker } from './brokers.js';
 import { ChildHandle } from './child-handle.js';
@@ -65,20 +66,6 @@ export interface RunResult {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `cond` every `everyMs` until it holds; throws `what` after `timeoutMs`. */
-async function waitFor(
-  cond: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  everyMs: number,
-  what: string,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs.toString()} ms: ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 /** Sum of `key` over the nodes that answered. */
 function sumOf(
@@ -148,26 +135,24 @@ export async function runOnce(
       // Each subscriber sees the others (and an in-tree publisher); the publisher sees them all.
       const want = (c: ChildHandle): number =>
         c === pub ? opts.subs : opts.subs - 1 + (transport === 'ours-tree' ? 1 : 0);
-      await waitFor(
+      await waitUntil(
+        'every node sees the whole topic',
         async () => {
           const views = await Promise.all(
             children.map((c) => c.request({ type: 'view' }, 'view', 10_000)),
           );
           return views.every((v, k) => v.peers >= want(children[k]!));
         },
-        VIEW_TIMEOUT_MS,
-        200,
-        'every node sees the whole topic',
+        { timeoutMs: VIEW_TIMEOUT_MS, intervalMs: 200 },
       );
     }
-    await waitFor(
+    await waitUntil(
+      'a probe message reaches every subscriber',
       () => {
         pub.send({ type: 'probe' });
         return subs.every((s) => s.progress?.probed === true);
       },
-      PROBE_TIMEOUT_MS,
-      PROBE_INTERVAL_MS,
-      'a probe message reaches every subscriber',
+      { timeoutMs: PROBE_TIMEOUT_MS, intervalMs: PROBE_INTERVAL_MS },
     );
     // The last probes may still be in flight: let them land before the window opens.
     await sleep(PROBE_INTERVAL_MS);

@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
-import { UsageError } from '../bench-args.js';
+import { parseStrictArgs, stringArg, stringOptions, UsageError } from '../bench-args.js';
 
 /** The options of `bench:sim`, validated. */
 export interface SimBenchOptions {
@@ -102,60 +101,54 @@ function percent(name: string, raw: string, max: number): number {
 
 /** Parse and validate argv (without the node and script entries). Throws {@link UsageError}. */
 export function parseSimBenchArgs(argv: readonly string[]): SimBenchOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        nodes: { type: 'string' },
-        broadcasts: { type: 'string' },
-        fail: { type: 'string' },
-        loss: { type: 'string' },
-        topics: { type: 'string' },
-        'topic-choice': { type: 'string' },
-        seed: { type: 'string' },
-        interval: { type: 'string' },
-        'detection-delay': { type: 'string' },
-        'detection-jitter': { type: 'string' },
-        warmup: { type: 'string' },
-        'latency-base': { type: 'string' },
-        'latency-per-unit': { type: 'string' },
-        'latency-jitter': { type: 'string' },
-        protocols: { type: 'string' },
-        preset: { type: 'string' },
-        json: { type: 'string' },
-        demo: { type: 'boolean' },
-        jobs: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const v = parsed.values;
+  const v = parseStrictArgs(argv, {
+    ...stringOptions(
+      'nodes',
+      'broadcasts',
+      'fail',
+      'loss',
+      'topics',
+      'topic-choice',
+      'seed',
+      'interval',
+      'detection-delay',
+      'detection-jitter',
+      'warmup',
+      'latency-base',
+      'latency-per-unit',
+      'latency-jitter',
+      'protocols',
+      'preset',
+      'json',
+      'jobs',
+    ),
+    demo: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  const str = (k: string): string | undefined => stringArg(v, k);
   const demo = v.demo === true;
-  const nodes = int('nodes', v.nodes, demo ? 1000 : 10_000, 2, 1_000_000);
-  const broadcasts = int('broadcasts', v.broadcasts, demo ? 80 : 200, 1, 1_000_000);
+  const nodes = int('nodes', str('nodes'), demo ? 1000 : 10_000, 2, 1_000_000);
+  const broadcasts = int('broadcasts', str('broadcasts'), demo ? 80 : 200, 1, 1_000_000);
+  const failArg = str('fail');
   const fail =
-    v.fail === undefined
+    failArg === undefined
       ? demo
         ? [0, 20]
         : [0]
-      : v.fail.split(',').map((p) => {
+      : failArg.split(',').map((p) => {
           const x = percent('fail', p, 99);
           return x;
         });
-  const loss = v.loss === undefined ? 0 : percent('loss', v.loss, 99);
-  const topics = int('topics', v.topics, 1, 1, 100_000);
-  const topicChoice = v['topic-choice'] ?? 'uniform';
+  const lossArg = str('loss');
+  const loss = lossArg === undefined ? 0 : percent('loss', lossArg, 99);
+  const topics = int('topics', str('topics'), 1, 1, 100_000);
+  const topicChoice = str('topic-choice') ?? 'uniform';
   if (topicChoice !== 'uniform' && topicChoice !== 'zipf') {
     throw new UsageError(
       `--topic-choice must be uniform or zipf, got ${JSON.stringify(topicChoice)}`,
     );
   }
-  const protocols = (v.protocols ?? PROTOCOLS.join(',')).split(',').map((p) => p.trim());
+  const protocols = (str('protocols') ?? PROTOCOLS.join(',')).split(',').map((p) => p.trim());
   for (const p of protocols) {
     if (!(PROTOCOLS as readonly string[]).includes(p)) {
       throw new UsageError(
@@ -163,14 +156,14 @@ export function parseSimBenchArgs(argv: readonly string[]): SimBenchOptions {
       );
     }
   }
-  const preset = v.preset ?? (nodes >= 1000 ? 'largeCluster' : 'lan');
+  const preset = str('preset') ?? (nodes >= 1000 ? 'largeCluster' : 'lan');
   if (preset !== 'default' && preset !== 'lan' && preset !== 'wan' && preset !== 'largeCluster') {
     throw new UsageError(
       `--preset must be default, lan, wan or largeCluster, got ${JSON.stringify(preset)}`,
     );
   }
-  if (v.json !== undefined && v.json.trim() === '')
-    throw new UsageError('--json needs a file name');
+  const json = str('json');
+  if (json !== undefined && json.trim() === '') throw new UsageError('--json needs a file name');
   return {
     nodes,
     broadcasts,
@@ -178,33 +171,33 @@ export function parseSimBenchArgs(argv: readonly string[]): SimBenchOptions {
     lossRate: loss / 100,
     topics,
     topicChoice,
-    seed: int('seed', v.seed, 1, -(2 ** 31), 2 ** 31 - 1),
-    intervalMs: int('interval', v.interval, 100, 1, 3_600_000),
+    seed: int('seed', str('seed'), 1, -(2 ** 31), 2 ** 31 - 1),
+    intervalMs: int('interval', str('interval'), 100, 1, 3_600_000),
     detectionDelayMs: int(
       'detection-delay',
-      v['detection-delay'],
+      str('detection-delay'),
       demo ? 1_500 : 5_000,
       0,
       3_600_000,
     ),
     detectionJitterMs: int(
       'detection-jitter',
-      v['detection-jitter'],
+      str('detection-jitter'),
       demo ? 1_000 : 2_000,
       0,
       3_600_000,
     ),
-    warmup: int('warmup', v.warmup, 20, 0, 1_000_000),
+    warmup: int('warmup', str('warmup'), 20, 0, 1_000_000),
     latency: {
-      baseMs: ms('latency-base', v['latency-base'], 0.2),
-      msPerUnit: ms('latency-per-unit', v['latency-per-unit'], 2),
-      jitterMs: ms('latency-jitter', v['latency-jitter'], 0.1),
+      baseMs: ms('latency-base', str('latency-base'), 0.2),
+      msPerUnit: ms('latency-per-unit', str('latency-per-unit'), 2),
+      jitterMs: ms('latency-jitter', str('latency-jitter'), 0.1),
     },
     protocols: protocols as ProtocolName[],
     preset,
-    json: v.json,
+    json,
     demo,
-    jobs: int('jobs', v.jobs, Math.min(2, availableParallelism()), 1, 64),
+    jobs: int('jobs', str('jobs'), Math.min(2, availableParallelism()), 1, 64),
     help: v.help === true,
   };
 }

@@ -12,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ScenarioConfig } from '@plumtree/sim';
-import { parseSimBenchArgs, UsageError, USAGE, type SimBenchOptions } from './cli-options.js';
+import { runBench } from '../bench-main.js';
+import { parseSimBenchArgs, USAGE, type SimBenchOptions } from './cli-options.js';
 import { phaseTable, scenarioTable, scenarioTitle, type BenchRun } from './report.js';
 import { runTask, type RunOutcome, type RunTask } from './run-task.js';
 
@@ -69,21 +70,7 @@ function scenarioConfig(o: SimBenchOptions, failPercent: number): RunTask['confi
   } satisfies Partial<ScenarioConfig>;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  let o: SimBenchOptions;
-  try {
-    o = parseSimBenchArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`bench:sim: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (o.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+async function run(o: SimBenchOptions): Promise<number> {
   const started = performance.now();
   const cpuStart = process.cpuUsage();
   const tasks: RunTask[] = [];
@@ -152,4 +139,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runBench('bench:sim', USAGE, parseSimBenchArgs, run);

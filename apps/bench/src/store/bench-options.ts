@@ -2,7 +2,7 @@
  * Command line of `npm run bench:store`: `--messages N` (default 20000), `--payload BYTES`
  * (default 1024), `--json FILE`, `--help`.
  */
-import { intArg, parseStrictArgs, Problems, stringArg, UsageError } from '../bench-args.js';
+import { BenchArgs, UsageError } from '../bench-args.js';
 
 export { UsageError };
 
@@ -25,18 +25,9 @@ export const USAGE = `usage: npm run bench:store -- [--messages N] [--payload BY
 
 /** Parses the bench's argv (without node and script); throws one UsageError naming every problem. */
 export function parseStoreBenchArgs(argv: readonly string[]): StoreBenchOptions {
-  const v = parseStrictArgs(argv, {
-    messages: { type: 'string' },
-    payload: { type: 'string' },
-    json: { type: 'string' },
-    help: { type: 'boolean' },
+  const args = new BenchArgs(argv, ['messages', 'payload']);
+  return args.options({
+    messages: args.int('messages', 20_000, 1, 10_000_000),
+    payload: args.int('payload', 1024, 0, 16 << 20),
   });
-  const p = new Problems();
-  const messages = p.attempt(
-    () => intArg('messages', stringArg(v, 'messages'), 20_000, 1, 10_000_000),
-    0,
-  );
-  const payload = p.attempt(() => intArg('payload', stringArg(v, 'payload'), 1024, 0, 16 << 20), 0);
-  p.throwIfAny();
-  return { messages, payload, json: stringArg(v, 'json'), help: v['help'] === true };
 }

@@ -9,8 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { waitUntil } from './wait-until.js';
+import { waitUntil } from '../wait-until.js';
 import { PlumtreeNode, type PlumtreeNodeOptions } from '@plumtree/cluster';
+
+/** Waits of this bench: polled every 5 ms (some pace a measured loop), 20 s unless said. */
+const POLL = { timeoutMs: 20_000, intervalMs: 5 };
 
 /** What one catch-up took. */
 export interface CatchUpFigures {
@@ -56,11 +59,11 @@ export async function measureCatchUp(
     const b1 = await PlumtreeNode.start(bOptions);
     open.push(b1);
     b1.subscribe(TOPIC).subscribe(() => undefined);
-    await waitUntil(() => a.subscribersOf(TOPIC).length === 1, 'A to see B');
+    await waitUntil('A to see B', () => a.subscribersOf(TOPIC).length === 1, POLL);
     // Gracefully: A drops B from the tree, so nothing is queued for B's next life.
     await b1.leave();
     open.splice(open.indexOf(b1), 1);
-    await waitUntil(() => a.subscribersOf(TOPIC).length === 0, 'A to see B leave');
+    await waitUntil('A to see B leave', () => a.subscribersOf(TOPIC).length === 0, POLL);
     const payload = new Uint8Array(payloadBytes).fill(3);
     for (let i = 0; i < messages; i++) {
       await a.publish(TOPIC, payload);
@@ -74,7 +77,10 @@ export async function measureCatchUp(
     b2.subscribe(TOPIC).subscribe(() => {
       got++;
     });
-    await waitUntil(() => got >= messages, `B to catch up ${messages.toString()}`, 300_000);
+    await waitUntil(`B to catch up ${messages.toString()}`, () => got >= messages, {
+      ...POLL,
+      timeoutMs: 300_000,
+    });
     const ms = performance.now() - t0;
     const st = b2.stats().durable.topics[TOPIC];
     return {

@@ -13,8 +13,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { waitUntil } from './wait-until.js';
+import { waitUntil } from '../wait-until.js';
 import { PlumtreeNode } from '@plumtree/cluster';
+
+/** Waits of this bench: polled every 5 ms (some pace a measured loop), 20 s unless said. */
+const POLL = { timeoutMs: 20_000, intervalMs: 5 };
 
 /** One measured round. */
 export interface OverheadRound {
@@ -75,13 +78,14 @@ export async function measureDeliveryOverhead(
     }
     // Both trees linked both ways (a plain message sent before that is lost: no catch-up).
     await waitUntil(
+      'the nodes to see each other',
       () =>
         (['plain', 'durable'] as const).every(
           (t) => a.subscribersOf(t).length === 1 && b.subscribersOf(t).length === 1,
         ) &&
         a.isDurable('durable') &&
         b.isDurable('durable'),
-      'the nodes to see each other',
+      POLL,
     );
     const payload = new Uint8Array(payloadBytes).fill(7);
     const round = async (topic: 'plain' | 'durable', n: number): Promise<OverheadRound> => {
@@ -92,9 +96,12 @@ export async function measureDeliveryOverhead(
         for (; sent < end; sent++) void a.publish(topic, payload);
         // Let the frames go out and the receiver keep up, as a steady publisher would.
         await new Promise((r) => setImmediate(r));
-        await waitUntil(() => counts[topic] >= target - n + sent - 4 * BURST, 'the receiver');
+        await waitUntil('the receiver', () => counts[topic] >= target - n + sent - 4 * BURST, POLL);
       }
-      await waitUntil(() => counts[topic] >= target, `${topic}: all ${n} delivered`, 120_000);
+      await waitUntil(`${topic}: all ${n} delivered`, () => counts[topic] >= target, {
+        ...POLL,
+        timeoutMs: 120_000,
+      });
       const ms = performance.now() - t0;
       return { topic, messages: n, ms, deliveriesPerSec: (n / ms) * 1000 };
     };

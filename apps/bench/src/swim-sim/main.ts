@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { stringOptions } from '../bench-args.js';
 import { runSwimScenario, type SwimScenarioConfig, type SwimScenarioResult } from '@plumtree/sim';
 
 const USAGE = `Usage: npm run bench:swim-sim -- [options]
@@ -110,16 +111,9 @@ function report(label: string, t: Timed): void {
 function main(): void {
   const { values } = parseArgs({
     options: {
-      nodes: { type: 'string' },
-      loss: { type: 'string' },
-      minutes: { type: 'string' },
-      crashes: { type: 'string' },
-      'late-ms': { type: 'string' },
+      ...stringOptions('nodes', 'loss', 'minutes', 'crashes', 'late-ms', 'warmup-s'),
+      ...stringOptions('preset', 'seed', 'json'),
       'late-timers-only': { type: 'boolean' },
-      'warmup-s': { type: 'string' },
-      preset: { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'string' },
       help: { type: 'boolean' },
     },
   });

@@ -4,6 +4,7 @@ import { createSocket } from 'node:dgram';
 import { join as joinPath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { WaitTimeoutError } from '../wait-until.js';
 
 /**
  * Which implementation runs an agent: `go` is test/go/bin/peer (HashiCorp memberlist 0.2.2 from
@@ -55,11 +56,6 @@ export interface MemberRow {
   readonly state: string;
   readonly incarnation: number;
   readonly meta: string;
-}
-
-/** Thrown when a wait runs out; the message says what was awaited and what was seen. */
-export class AgentWaitTimeoutError extends Error {
-  override readonly name = 'AgentWaitTimeoutError';
 }
 
 /** The command line of an agent, without the program. Same flags for both kinds. */
@@ -134,6 +130,29 @@ export class AgentProcess {
     const [cmd, args] = agentCommand(repoRoot, opts);
     const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
     return new AgentProcess(opts, child);
+  }
+
+  /**
+   * Starts an agent on two fresh ports ({@link freePort}: SWIM, HTTP) and resolves once it printed
+   * `ready`; an agent that does not is killed before the error is thrown.
+   */
+  static async startReady(
+    repoRoot: string,
+    opts: Omit<AgentOptions, 'port' | 'httpPort'>,
+    readyTimeoutMs?: number,
+  ): Promise<AgentProcess> {
+    const agent = AgentProcess.start(repoRoot, {
+      ...opts,
+      port: await freePort(),
+      httpPort: await freePort(),
+    });
+    try {
+      await agent.ready(readyTimeoutMs);
+    } catch (e) {
+      await agent.stop('SIGKILL');
+      throw e;
+    }
+    return agent;
   }
 
   /** Node name. */
@@ -213,7 +232,7 @@ export class AgentProcess {
         if (this.exit !== undefined) {
           done();
           reject(
-            new AgentWaitTimeoutError(
+            new WaitTimeoutError(
               `${this.name} (${this.kind}) exited (${String(this.exit)}) before ${what}; stderr: ${this.stderr.slice(-600)}`,
             ),
           );
@@ -224,7 +243,7 @@ export class AgentProcess {
       const timer = setTimeout(() => {
         done();
         reject(
-          new AgentWaitTimeoutError(
+          new WaitTimeoutError(
             `${this.name} (${this.kind}): no ${what} within ${timeoutMs.toString()} ms; events: ${this.events
               .slice(-12)
               .map((e) => `${e.event}:${e.node ?? e.data ?? ''}`)
@@ -338,29 +357,6 @@ export async function freePort(): Promise<number> {
     }
   }
   throw new Error('no free TCP+UDP port on 127.0.0.1 after 200 attempts');
-}
-
-/**
- * Polls `probe` every `intervalMs` until it returns a value other than undefined; throws after
- * `timeoutMs` with `what` and the last value `describe` gives.
- */
-export async function pollUntil<T>(
-  probe: () => Promise<T | undefined>,
-  opts: { timeoutMs: number; intervalMs?: number; what: string; describe?: () => string },
-): Promise<T> {
-  const deadline = performance.now() + opts.timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (performance.now() >= deadline) {
-      throw new AgentWaitTimeoutError(
-        `timed out after ${opts.timeoutMs.toString()} ms waiting for ${opts.what}${
-          opts.describe === undefined ? '' : `; last: ${opts.describe()}`
-        }`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
-  }
 }
 
 /** Timers of a memberlist configuration that bound failure detection, in ms. */

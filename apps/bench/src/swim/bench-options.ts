@@ -1,4 +1,4 @@
-import { intArg, parseStrictArgs, Problems, stringArg, UsageError } from '../bench-args.js';
+import { BenchArgs, UsageError } from '../bench-args.js';
 import type { AgentKind } from './agent-process.js';
 
 /** A command line the bench refuses (exit code 2). */
@@ -35,31 +35,12 @@ to the last member printing its failure. Prints the medians and the ratio ours/G
 
 /** Parses and validates the command line; throws {@link UsageError} listing every problem. */
 export function parseSwimBenchArgs(argv: readonly string[]): SwimBenchOptions {
-  const values = parseStrictArgs(argv, {
-    nodes: { type: 'string' },
-    trials: { type: 'string' },
-    impl: { type: 'string' },
-    json: { type: 'string' },
-    help: { type: 'boolean' },
+  const args = new BenchArgs(argv, ['nodes', 'trials', 'impl']);
+  return args.options({
+    nodes: args.int('nodes', 10, 2, 64),
+    trials: args.int('trials', 5, 1, 100),
+    impls: args.list<AgentKind>('impl', ['go', 'ours'], ['go', 'ours']),
   });
-  const problems = new Problems();
-  const attempt = <T>(f: () => T, fallback: T): T => problems.attempt(f, fallback);
-  const str = (k: string): string | undefined => stringArg(values, k);
-  const nodes = attempt(() => intArg('nodes', str('nodes'), 10, 2, 64), 10);
-  const trials = attempt(() => intArg('trials', str('trials'), 5, 1, 100), 5);
-  const impls = (str('impl') ?? 'go,ours').split(',').map((s) => s.trim());
-  for (const i of impls) {
-    if (i !== 'go' && i !== 'ours')
-      problems.list.push(`--impl: expected go or ours, got ${JSON.stringify(i)}`);
-  }
-  problems.throwIfAny();
-  return {
-    nodes,
-    trials,
-    impls: impls as AgentKind[],
-    json: str('json'),
-    help: values['help'] === true,
-  };
 }
 
 /** Median of a non-empty sample (mean of the two middle values for an even count). */

@@ -16,19 +16,13 @@ import { performance } from 'node:perf_hooks';
 import {
   AgentProcess,
   detectionBoundMs,
-  freePort,
   LOCAL_TIMERS,
-  pollUntil,
   type AgentEvent,
   type AgentKind,
 } from './agent-process.js';
-import {
-  median,
-  parseSwimBenchArgs,
-  USAGE,
-  UsageError,
-  type SwimBenchOptions,
-} from './bench-options.js';
+import { median, parseSwimBenchArgs, USAGE, type SwimBenchOptions } from './bench-options.js';
+import { exitWhenDone, runBench } from '../bench-main.js';
+import { waitUntil } from '../wait-until.js';
 
 /** Repository root: this file runs as dist/apps/bench/src/swim/main.js. */
 const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -43,17 +37,13 @@ interface ImplResult {
   error?: string;
 }
 
-async function start(kind: AgentKind, name: string, join?: string): Promise<AgentProcess> {
-  const agent = AgentProcess.start(repoRoot, {
+function start(kind: AgentKind, name: string, join?: string): Promise<AgentProcess> {
+  return AgentProcess.startReady(repoRoot, {
     kind,
     name,
-    port: await freePort(),
-    httpPort: await freePort(),
     profile: 'local',
     ...(join === undefined ? {} : { join: [join] }),
   });
-  await agent.ready();
-  return agent;
 }
 
 /** Waits until every observer printed an event matching `pred`; the latest time minus `since`. */
@@ -91,16 +81,13 @@ async function runImpl(kind: AgentKind, opts: SwimBenchOptions): Promise<ImplRes
     const formed0 = performance.now();
     await Promise.all(
       members.map((m) =>
-        pollUntil(
+        waitUntil(
+          `${m.name} to list all ${opts.nodes.toString()} alive`,
           async () => {
             const alive = await m.aliveNames();
-            return alive !== undefined && [...alive].sort().join(',') === names ? true : undefined;
+            return alive !== undefined && [...alive].sort().join(',') === names;
           },
-          {
-            timeoutMs: 90_000,
-            intervalMs: 100,
-            what: `${m.name} to list all ${opts.nodes.toString()} alive`,
-          },
+          { timeoutMs: 90_000, intervalMs: 100 },
         ),
       ),
     );
@@ -148,21 +135,7 @@ async function runImpl(kind: AgentKind, opts: SwimBenchOptions): Promise<ImplRes
 const ms = (v: number): string => (Number.isFinite(v) ? `${Math.round(v).toString()} ms` : 'n/a');
 const ratio = (a: number, b: number): number => (b > 0 ? a / b : Number.NaN);
 
-async function main(argv: string[]): Promise<number> {
-  let opts: SwimBenchOptions;
-  try {
-    opts = parseSwimBenchArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`bench:swim: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (opts.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+async function run(opts: SwimBenchOptions): Promise<number> {
   if (opts.impls.includes('go')) {
     execFileSync('sh', [`${repoRoot}test/go/build.sh`, 'peer'], {
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -215,10 +188,4 @@ async function main(argv: string[]): Promise<number> {
   return results.some((r) => r.error !== undefined) ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`bench:swim: ${String(e)}\n`);
-    process.exit(1);
-  },
-);
+exitWhenDone('bench:swim', runBench('bench:swim', USAGE, parseSwimBenchArgs, run));

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { firstValueFrom, timeout } from 'rxjs';
 import { splitHostPort, SwimNode } from '@plumtree/swim';
-import { FAST_SWIM, waitFor } from '../node/spec-helpers.js';
+import { FAST_SWIM } from '../../../../test/support/fast-swim.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 import { Lazarus } from './lazarus.js';
 import { swimLazarusHost } from './swim-lazarus-host.js';
 
@@ -27,7 +28,7 @@ describe('Lazarus over real SwimNodes', () => {
     const a = await start('a', 0);
     const b = await start('b', 0, [a.boundAddress]);
     const seed = b.boundAddress;
-    await waitFor(() => a.numMembers() === 2 && b.numMembers() === 2, 'A and B to see each other');
+    await waitFor('A and B to see each other', () => a.numMembers() === 2 && b.numMembers() === 2);
 
     const lazarus = new Lazarus(swimLazarusHost(a), { seeds: [seed], intervalMs: 200 });
     cleanups.push(() => lazarus.stop());
@@ -35,7 +36,7 @@ describe('Lazarus over real SwimNodes', () => {
     const reconnected = firstValueFrom(lazarus.reconnections$.pipe(timeout(20_000)));
 
     await b.close();
-    await waitFor(() => a.member('b')?.state === 'dead', 'A to mark B dead', 15_000);
+    await waitFor('A to mark B dead', () => a.member('b')?.state === 'dead', { timeoutMs: 15_000 });
     expect(lazarus.stats().missingSeeds).toEqual([seed]);
     const deadIncarnation = a.member('b')!.incarnation;
 
@@ -45,8 +46,8 @@ describe('Lazarus over real SwimNodes', () => {
     const event = await reconnected;
     expect(event.seed).toBe(seed);
     await waitFor(
-      () => a.member('b')?.state === 'alive' && b2.member('a')?.state === 'alive',
       'A and the restarted B to see each other alive',
+      () => a.member('b')?.state === 'alive' && b2.member('a')?.state === 'alive',
     );
     const stats = lazarus.stats();
     expect(stats.reconnections).toBeGreaterThanOrEqual(1);

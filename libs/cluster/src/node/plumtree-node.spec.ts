@@ -15,7 +15,8 @@ import {
   type PlumtreeNodeOptions,
 } from '../index.js';
 
-import { FAST_SWIM, waitFor } from './spec-helpers.js';
+import { FAST_SWIM } from '../../../../test/support/fast-swim.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 /** Collects deliveries of one subscription. */
 class Sink {
@@ -57,7 +58,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
 
   async function cluster(net: MemoryNetwork, n: number): Promise<PlumtreeNode[]> {
     for (let i = 0; i < n; i++) await start(net, i);
-    await waitFor(() => nodes.every((x) => x.members().length === n), 'membership');
+    await waitFor('membership', () => nodes.every((x) => x.members().length === n));
     return nodes.slice();
   }
 
@@ -67,16 +68,14 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     topic: string,
     subscribers: PlumtreeNode[],
   ): Promise<void> {
-    await waitFor(
-      () =>
-        watchers.every((w) => {
-          const expected = subscribers
-            .filter((s) => s !== w)
-            .map((s) => s.name)
-            .sort();
-          return JSON.stringify(w.subscribersOf(topic)) === JSON.stringify(expected);
-        }),
-      `directory of ${topic}`,
+    await waitFor(`directory of ${topic}`, () =>
+      watchers.every((w) => {
+        const expected = subscribers
+          .filter((s) => s !== w)
+          .map((s) => s.name)
+          .sort();
+        return JSON.stringify(w.subscribersOf(topic)) === JSON.stringify(expected);
+      }),
     );
   }
 
@@ -129,7 +128,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     for (let i = 0; i < 50; i++) {
       ids.push(await [a, b, c][i % 3]!.publish('orders', { n: i }, { headers: { k: `v${i}` } }));
     }
-    await waitFor(() => sinks.every((s) => s.got.length >= 50), 'deliveries');
+    await waitFor('deliveries', () => sinks.every((s) => s.got.length >= 50));
     for (const s of sinks) {
       expect(s.ids().sort()).toEqual([...ids].sort());
       const byN = s.got
@@ -160,7 +159,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
         seeds: nodes.map((x) => x.address),
       });
     }
-    await waitFor(() => nodes.every((x) => x.members().length === 8), 'membership');
+    await waitFor('membership', () => nodes.every((x) => x.members().length === 8));
     const subs = nodes.filter((_, i) => i % 2 === 1);
     for (const n of subs) n.subscribe('spread').subscribe();
     // Broadcasts reach a member with probability ~1 - e^-retransmits; the rest is found stale
@@ -177,7 +176,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     const raw = Uint8Array.of(1, 2, 3);
     const id = await a.publish('news', raw);
     expect(parseMessageId(id)).toEqual({ origin: 'n0', epoch: a.epoch, seq: 1 });
-    await waitFor(() => sb.got.length === 1 && sc.got.length === 1, 'hand-off deliveries');
+    await waitFor('hand-off deliveries', () => sb.got.length === 1 && sc.got.length === 1);
     expect(sb.got[0]!.id).toBe(id);
     expect(sc.got[0]!.id).toBe(id);
     expect([...(sb.got[0]!.payload as Uint8Array)]).toEqual([1, 2, 3]);
@@ -199,13 +198,13 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     });
     const b = await start(net, 1);
     const c = await start(net, 2);
-    await waitFor(() => nodes.every((x) => x.members().length === 3), 'membership');
+    await waitFor('membership', () => nodes.every((x) => x.members().length === 3));
     const sb = new Sink(b, 'jobs');
     const sc = new Sink(c, 'jobs');
     await directoryShows([a], 'jobs', [b, c]);
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await a.publish('jobs', Uint8Array.of(i)));
-    await waitFor(() => sb.got.length === 4 && sc.got.length === 4, 'deliveries');
+    await waitFor('deliveries', () => sb.got.length === 4 && sc.got.length === 4);
     expect(sb.ids().sort()).toEqual(ids.sort());
     expect(a.stats().node.handoffs).toMatchObject({ acked: 4, retried: 4, failed: 0 });
   });
@@ -232,22 +231,22 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     const early = new Sink(b, 'orders.created');
     await directoryShows([a, c], 'orders.created', [b]);
     const wild = new Sink(c, 'orders.*');
-    await waitFor(() => c.topics().includes('orders.created'), 'pattern joins a known topic');
+    await waitFor('pattern joins a known topic', () => c.topics().includes('orders.created'));
     await directoryShows([a], 'orders.created', [b, c]);
     await b.publish('orders.created', 'one');
-    await waitFor(() => wild.got.length === 1 && early.got.length === 1, 'wildcard delivery');
+    await waitFor('wildcard delivery', () => wild.got.length === 1 && early.got.length === 1);
     expect(wild.got[0]!.topic).toBe('orders.created');
     // A topic only the pattern matches: the hand-off lands on c, which joins it then.
     await directoryShows([a], 'orders.shipped', [c]);
     const id = await a.publish('orders.shipped', 'two');
-    await waitFor(() => wild.got.length === 2, 'hand-off to a pattern subscriber');
+    await waitFor('hand-off to a pattern subscriber', () => wild.got.length === 2);
     expect(wild.got[1]).toMatchObject({ id, topic: 'orders.shipped', payload: 'two' });
     expect(c.topics()).toContain('orders.shipped');
     // `#` matches the rest, `*` one segment only.
     const deep = new Sink(b, 'orders.#');
     await directoryShows([a], 'orders.eu.created', [b]);
     await a.publish('orders.eu.created', 'three');
-    await waitFor(() => deep.got.length === 1, 'deep pattern delivery');
+    await waitFor('deep pattern delivery', () => deep.got.length === 1);
     expect(wild.got.map((d) => d.topic)).not.toContain('orders.eu.created');
   });
 
@@ -261,8 +260,8 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     await directoryShows([a, b, c], 'chat', [a, b, c]);
     await a.publish('chat', 'hello');
     await waitFor(
-      () => sb1.got.length === 1 && sb2.got.length === 1 && sc.got.length === 1,
       'first',
+      () => sb1.got.length === 1 && sb2.got.length === 1 && sc.got.length === 1,
     );
     // Both observers saw the same delivery object (decoded once).
     expect(sb1.got[0]).toBe(sb2.got[0]);
@@ -273,7 +272,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     await directoryShows([a, c], 'chat', [a, c]);
     const gossipBefore = b.stats().node.framesReceived.gossip;
     for (let i = 0; i < 20; i++) await a.publish('chat', `m${i}`);
-    await waitFor(() => sc.got.length === 21, 'later messages at c');
+    await waitFor('later messages at c', () => sc.got.length === 21);
     expect(sa.got.length).toBe(21);
     expect(sb1.got.length + sb2.got.length).toBe(2);
     expect(b.stats().node.framesReceived.gossip).toBe(gossipBefore);
@@ -282,7 +281,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
   it('demotes an eager peer whose queue overflows, and the peer still receives everything', async () => {
     const net = new MemoryNetwork();
     for (let i = 0; i < 3; i++) await start(net, i, { maxQueueBytes: 8192 });
-    await waitFor(() => nodes.every((x) => x.members().length === 3), 'membership');
+    await waitFor('membership', () => nodes.every((x) => x.members().length === 3));
     const [a, b, c] = nodes as [PlumtreeNode, PlumtreeNode, PlumtreeNode];
     const events: PlumtreeNodeEvent[] = [];
     a.events$.subscribe((e) => events.push(e));
@@ -293,7 +292,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     // Warm up: connections and link GRAFTs settle first (a late link GRAFT would make the
     // demoted peer eager again, which is the protocol working, not backpressure).
     await a.publish('bulk', Uint8Array.of(0));
-    await waitFor(() => sb.got.length === 1 && sc.got.length === 1, 'warm-up');
+    await waitFor('warm-up', () => sb.got.length === 1 && sc.got.length === 1);
     sa.got.length = sb.got.length = sc.got.length = 0;
     const n = 30;
     // One synchronous burst: the transport flushes on the next turn, so the 8 KiB queues overflow;
@@ -303,7 +302,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     await Promise.all(pending);
     expect(a.stats().node.backpressureDemotions).toBeGreaterThan(0);
     expect(events.some((e) => e.type === 'demotion' && e.reason === 'backpressure')).toBe(true);
-    await waitFor(() => sb.got.length === n && sc.got.length === n, 'recovery through GRAFT');
+    await waitFor('recovery through GRAFT', () => sb.got.length === n && sc.got.length === n);
     expect(new Set(sb.ids()).size).toBe(n);
     expect(new Set(sc.ids()).size).toBe(n);
     expect(sa.got.length).toBe(n);
@@ -324,10 +323,10 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     expect(completed).toBe(true);
     expect(b.isClosed).toBe(true);
     await expect(b.publish('room', 'x')).rejects.toBeInstanceOf(NodeClosedError);
-    await waitFor(() => a.members().length === 2 && c.members().length === 2, 'leave seen');
+    await waitFor('leave seen', () => a.members().length === 2 && c.members().length === 2);
     await directoryShows([a, c], 'room', [c]);
     await a.publish('room', 'after');
-    await waitFor(() => sc.got.length === 1, 'delivery after the leave');
+    await waitFor('delivery after the leave', () => sc.got.length === 1);
   });
 
   it('reports per-topic stats and forwards received frames without re-encoding', async () => {
@@ -336,7 +335,7 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     const sinks = all.map((n) => new Sink(n, 'metrics'));
     await directoryShows(all, 'metrics', all);
     for (let i = 0; i < 20; i++) await all[0]!.publish('metrics', Uint8Array.of(i));
-    await waitFor(() => sinks.every((s) => s.got.length === 20), 'deliveries');
+    await waitFor('deliveries', () => sinks.every((s) => s.got.length === 20));
     const s = all[2]!.stats();
     const t = s.topics['metrics']!;
     expect(t.delivered).toBe(20);
@@ -360,13 +359,13 @@ describe('PlumtreeNode on a MemoryNetwork', () => {
     const key = Buffer.alloc(16, 7).toString('base64');
     const a = await start(net, 0, { keys: [key] });
     const b = await start(net, 1, { keys: [key] });
-    await waitFor(() => a.members().length === 2 && b.members().length === 2, 'membership');
+    await waitFor('membership', () => a.members().length === 2 && b.members().length === 2);
     const sb = new Sink(b, 'secret');
     await directoryShows([a], 'secret', [b]);
     const sa = new Sink(a, 'secret');
     await directoryShows([b], 'secret', [a]);
     await a.publish('secret', 'psst');
-    await waitFor(() => sb.got.length === 1, 'sealed delivery');
+    await waitFor('sealed delivery', () => sb.got.length === 1);
     expect(sb.got[0]!.payload).toBe('psst');
     expect(sa.got.length).toBe(1);
     expect(a.stats().transport.drops['encryption-mismatch']).toBe(0);

@@ -12,7 +12,8 @@ import {
   type PlumtreeNodeOptions,
 } from '../index.js';
 
-import { FAST_SWIM, waitFor } from '../node/spec-helpers.js';
+import { FAST_SWIM } from '../../../../test/support/fast-swim.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -97,8 +98,8 @@ describe('PlumtreeNode persistence', () => {
     const a = await start(net, 0);
     const dir = tempDir();
     const b = await start(net, 1, { persistence: true, dataDir: dir, seeds: [a.address] });
-    await waitFor(() => a.members().length === 2, 'a to see b');
-    await waitFor(() => (b.stats().persistence?.peerSaves ?? 0) > 0, 'b to save its peers');
+    await waitFor('a to see b', () => a.members().length === 2);
+    await waitFor('b to save its peers', () => (b.stats().persistence?.peerSaves ?? 0) > 0);
     const incarnation = a.swimNode.member('n1')!.incarnation;
     await crash(b);
     // No seeds: only the store knows the cluster.
@@ -107,8 +108,8 @@ describe('PlumtreeNode persistence', () => {
     expect(b2.stats().persistence!.storedIncarnation).toBeGreaterThanOrEqual(incarnation);
     expect(b2.swimNode.localMember.incarnation).toBeGreaterThan(incarnation);
     await waitFor(
-      () => a.swimNode.member('n1')?.incarnation === b2.swimNode.localMember.incarnation,
       'a to see the new incarnation',
+      () => a.swimNode.member('n1')?.incarnation === b2.swimNode.localMember.incarnation,
     );
     expect(a.swimNode.member('n1')!.state).toBe('alive');
     expect(b2.members().map((m) => m.name)).toContain('n0');
@@ -139,17 +140,17 @@ describe('PlumtreeNode persistence', () => {
     const subOptions = { persistence: true, dataDir: dir, seeds: [pub.address] };
     let sub = await start(net, 1, subOptions);
     let got = collect(sub, 'orders.eu');
-    await waitFor(() => pub.subscribersOf('orders.eu').length === 1, 'pub to see sub');
-    await waitFor(() => sub.isDurable('orders.eu'), 'the log to open');
+    await waitFor('pub to see sub', () => pub.subscribersOf('orders.eu').length === 1);
+    await waitFor('the log to open', () => sub.isDurable('orders.eu'));
     for (let i = 1; i <= 5; i++) await pub.publish('orders.eu', { i });
-    await waitFor(() => got.length === 5, 'the first five');
+    await waitFor('the first five', () => got.length === 5);
     cut = true;
     await crash(sub);
     for (let i = 6; i <= 20; i++) await pub.publish('orders.eu', { i });
     cut = false;
     sub = await start(net, 1, subOptions);
     got = collect(sub, 'orders.eu');
-    await waitFor(() => got.length >= 15, 'the missed fifteen', 15_000);
+    await waitFor('the missed fifteen', () => got.length >= 15, { timeoutMs: 15_000 });
     // Settle: nothing else may arrive (the first five were delivered in the first life).
     await sub.durableIdle('orders.eu');
     expect(got.map((d) => (d.payload as { i: number }).i)).toEqual(
@@ -160,7 +161,7 @@ describe('PlumtreeNode persistence', () => {
     expect(st.recordsPulled).toBe(15);
     // Live traffic after the catch-up goes through the tree again.
     await pub.publish('orders.eu', { i: 21 });
-    await waitFor(() => got.length === 16, 'the live one');
+    await waitFor('the live one', () => got.length === 16);
     expect(got[15]!.hops).toBeGreaterThanOrEqual(0);
   });
 
@@ -172,7 +173,7 @@ describe('PlumtreeNode persistence', () => {
     // A newcomer pulls the retained history from its peer's in-memory log.
     const b = await start(net, 1, { seeds: [a.address] });
     const got = collect(b, 't');
-    await waitFor(() => got.length === 10, 'the history');
+    await waitFor('the history', () => got.length === 10);
     expect(got.map((d) => d.payload)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(b.dataDir).toBeNull();
   });

@@ -13,7 +13,8 @@ import {
   type RpcRequest,
 } from '../index.js';
 
-import { FAST_SWIM, waitFor } from '../node/spec-helpers.js';
+import { FAST_SWIM } from '../../../../test/support/fast-swim.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 describe('rpc codec', () => {
   it('round-trips requests and responses and rejects malformed frames', () => {
@@ -83,7 +84,7 @@ describe('PlumtreeNode request/reply on a MemoryNetwork', () => {
       });
       nodes.push(node);
     }
-    await waitFor(() => nodes.every((x) => x.members().length === n), 'membership');
+    await waitFor('membership', () => nodes.every((x) => x.members().length === n));
     return nodes.slice();
   }
 
@@ -100,7 +101,7 @@ describe('PlumtreeNode request/reply on a MemoryNetwork', () => {
       const { x, y } = req.payload as { x: number; y: number };
       return { sum: x + y };
     });
-    await waitFor(() => a!.subscribersOf('calc.add').length === 2, 'responders in the directory');
+    await waitFor('responders in the directory', () => a!.subscribersOf('calc.add').length === 2);
     const reply = await a!.request(
       'calc.add',
       { x: 2, y: 3 },
@@ -133,9 +134,11 @@ describe('PlumtreeNode request/reply on a MemoryNetwork', () => {
       if (got.length === 1) return new Promise(() => undefined);
       return `pong from n2 to ${req.from}`;
     });
-    await waitFor(() => a!.subscribersOf('slow').length === 2, 'responders in the directory');
-    const reply = a!.request('slow', 'ping', { timeoutMs: 10_000 });
-    await waitFor(() => got.length === 1, 'the first attempt');
+    await waitFor('responders in the directory', () => a!.subscribersOf('slow').length === 2);
+    // Either subscriber may be tried first (lowest RTT, random among equals). When it is n2, the
+    // retry goes to n1, which hangs: the attempt's timeout must end well inside jest's 5 s.
+    const reply = a!.request('slow', 'ping', { timeoutMs: 2_000 });
+    await waitFor('the first attempt', () => got.length === 1);
     const first = got[0] === 'n1' ? b! : c!;
     await first.close(); // killed mid-request: the frame connection drops
     if (got[0] === 'n1') {
@@ -152,7 +155,7 @@ describe('PlumtreeNode request/reply on a MemoryNetwork', () => {
     const [a, b, c] = await cluster(new MemoryNetwork(), 3);
     b!.handleRequests('hang', () => new Promise(() => undefined));
     c!.handleRequests('hang', () => new Promise(() => undefined));
-    await waitFor(() => a!.subscribersOf('hang').length === 2, 'responders in the directory');
+    await waitFor('responders in the directory', () => a!.subscribersOf('hang').length === 2);
     const err = await a!.request('hang', 1, { timeoutMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RequestTimeoutError);
     const t = err as RequestTimeoutError;
@@ -166,7 +169,7 @@ describe('PlumtreeNode request/reply on a MemoryNetwork', () => {
       throw new TypeError('bad input');
     });
     b!.handleRequests('void', () => undefined);
-    await waitFor(() => a!.subscribersOf('void').length === 1, 'responder in the directory');
+    await waitFor('responder in the directory', () => a!.subscribersOf('void').length === 1);
     const err = await a!.request('boom', {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RequestHandlerError);
     expect((err as RequestHandlerError).remoteName).toBe('TypeError');

@@ -16,14 +16,7 @@ import {
 import { encodePreamble, PLUMTREE_STREAM_FIRST_BYTE } from './frame-handshake.js';
 import type { FrameTransportOptions } from './frame-transport-options.js';
 import { FrameTransport } from './frame-transport.js';
-
-async function waitFor(what: string, cond: () => boolean, maxMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out after ${maxMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const K1 = new Uint8Array(32).fill(1);
 const K2 = new Uint8Array(32).fill(2);

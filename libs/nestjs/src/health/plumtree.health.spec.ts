@@ -8,22 +8,11 @@ import { MemoryNetwork } from '@plumtree/swim';
 import type { PlumtreeService } from '../plumtree.service.js';
 import { checkPlumtreeHealth } from './plumtree-health-check.js';
 import { PlumtreeHealthIndicator } from './plumtree.health.js';
+import { FAST_SWIM } from '../../../../test/support/fast-swim.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
-const FAST_SWIM = {
-  preset: 'local',
-  probeIntervalMs: 100,
-  probeTimeoutMs: 50,
-  gossipIntervalMs: 20,
-  suspicionMult: 2,
-} as const;
-
-async function waitFor(cond: () => boolean, what: string, maxMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Suspicion shortened further: one test waits for a partitioned peer to be declared dead. */
+const SWIM = { ...FAST_SWIM, suspicionMult: 2 } as const;
 
 describe('PlumtreeHealthIndicator', () => {
   const nodes: PlumtreeNode[] = [];
@@ -40,7 +29,7 @@ describe('PlumtreeHealthIndicator', () => {
       name: `h${i}`,
       persistence: false,
       transport: net.bind(`10.9.0.${i + 1}:7946`, { streamTimeoutMs: 600_000 }),
-      swim: FAST_SWIM,
+      swim: SWIM,
       seeds: nodes.length > 0 ? [nodes[0]!.address] : [],
       topics,
       seed: i + 1,
@@ -64,7 +53,7 @@ describe('PlumtreeHealthIndicator', () => {
     });
 
     await start(net, 1);
-    await waitFor(() => a.members().length === 2, 'membership');
+    await waitFor('membership', () => a.members().length === 2);
     expect(indicator.isHealthy('bus', { node: a })).toEqual({
       bus: {
         status: 'up',
@@ -89,13 +78,13 @@ describe('PlumtreeHealthIndicator', () => {
     const net = new MemoryNetwork();
     const a = await start(net, 0);
     const b = await start(net, 1);
-    await waitFor(() => a.members().length === 2, 'membership');
+    await waitFor('membership', () => a.members().length === 2);
     const service = { node: a } as unknown as PlumtreeService;
     const indicator = new PlumtreeHealthIndicator(new HealthIndicatorService(), service);
     expect(indicator.isHealthy().plumtree.status).toBe('up');
 
     net.partition([[a.address], [b.address]]);
-    await waitFor(() => a.members().every((m) => m.name === 'h0'), 'failure detection');
+    await waitFor('failure detection', () => a.members().every((m) => m.name === 'h0'));
     expect(indicator.isHealthy()).toEqual({
       plumtree: expect.objectContaining({ status: 'down', reason: 'isolated', members: 1 }),
     });
@@ -128,7 +117,7 @@ describe('PlumtreeHealthIndicator', () => {
         response: expect.objectContaining({ status: 'error' }),
       });
       await start(net, 1);
-      await waitFor(() => a.members().length === 2, 'membership');
+      await waitFor('membership', () => a.members().length === 2);
       await expect(check()).resolves.toMatchObject({
         status: 'ok',
         info: { plumtree: { status: 'up', members: 2 } },

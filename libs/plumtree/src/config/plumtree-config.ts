@@ -35,6 +35,18 @@ export class PlumtreeConfig {
    * Default 16 (at most the decoder's 1,024 entries per frame).
    */
   @IsInt() @Min(1) @Max(1024) ihaveBatchSize = 16;
+  /**
+   * How many later IHAVE flushes announce an id again, to every neighbour (eager ones too), in
+   * frames of their own (a flush with nothing new is scheduled `ihaveIntervalMs` later while
+   * repeats are left). The paper and the reference crate announce once, to lazy peers only:
+   * over reliable links no frame is lost. Where frames can be lost one by one, a node hears of
+   * a message only through the one GOSSIP or IHAVE each neighbour sends it, so with loss p and
+   * d neighbours it misses the message for good with probability about p^d (a node with no lazy
+   * neighbour has no announcement to fall back on at all); with n repeats a miss needs the
+   * GOSSIP or first IHAVE and n repeats lost on every link, about p^(d(n+1)). Costs n IHAVE
+   * entries per message per neighbour, no payload. Default 0. Not in the reference crate.
+   */
+  @IsInt() @Min(0) @Max(8) ihaveRepeats = 0;
   /** How long a delivered message stays in the cache that answers GRAFTs. Default 60 s. */
   @IsInt() @Min(1) messageCacheTtlMs = 60_000;
   /** Maximum cached messages; the oldest is evicted first. Default 10,000. */

@@ -8,9 +8,11 @@ const RUN_LOOKBACK = 4;
 /**
  * Lazy push: the ids a node delivered are announced to its lazy peers in IHAVE batches. A batch
  * collects runs of consecutive ids (one origin incarnation, one sender, one distance) and goes
- * out `ihaveIntervalMs` after its first id, or at once when it holds `ihaveBatchSize` runs. A
- * frame never holds more entries or ids than the decoder accepts (`maxIHaveEntries`,
- * `maxIHaveIds`): a larger batch leaves as several frames.
+ * out `ihaveIntervalMs` after its first id, or at once when it holds `ihaveBatchSize` runs. With
+ * `ihaveRepeats` n, each run is announced again in the next n flushes, to every neighbour (eager
+ * ones too: an eager link carries a single GOSSIP copy and no announcement), in frames of their
+ * own of at most `ihaveBatchSize` runs. A frame never holds more entries or ids than the decoder
+ * accepts (`maxIHaveEntries`, `maxIHaveIds`): a larger batch leaves as several frames.
  */
 export class LazyPush {
   constructor(
@@ -46,31 +48,59 @@ export class LazyPush {
     tree.pendingIds++;
     const c = this.ctx.config;
     if (tree.pending.length >= c.ihaveBatchSize || tree.pendingIds >= this.ctx.limits.maxIHaveIds) {
-      this.flush(tree);
-    } else if (tree.flushAtMs === undefined) {
-      tree.flushAtMs = nowMs + c.ihaveIntervalMs;
-      this.armFlush(tree, tree.flushAtMs);
+      this.flush(tree, nowMs);
+    } else {
+      this.scheduleFlush(tree, nowMs);
     }
+  }
+
+  private scheduleFlush(tree: TopicTree, nowMs: number): void {
+    if (tree.flushAtMs !== undefined) return;
+    tree.flushAtMs = nowMs + this.ctx.config.ihaveIntervalMs;
+    this.armFlush(tree, tree.flushAtMs);
   }
 
   /**
    * Send the pending batch to every lazy peer (paper: lazy push goes to all lazy peers; sending to
    * a random subset, as the reference crate does, leaves a node cut off from the eager tree
-   * without any announcement now and then), never announcing an id back to where it came from.
+   * without any announcement now and then), never announcing an id back to where it came from;
+   * then the runs left to repeat to every neighbour.
    */
-  flush(tree: TopicTree): void {
-    const batch = tree.pending;
+  flush(tree: TopicTree, nowMs: number): void {
+    const fresh = tree.pending;
+    const again = tree.repeats;
     tree.pending = [];
     tree.pendingIds = 0;
+    tree.repeats = [];
     tree.flushAtMs = undefined;
-    if (batch.length === 0 || tree.lazy.size === 0) return;
-    // One set of frames shared by every lazy peer that may hear about the whole batch.
+    this.sendBatch(tree, fresh, tree.lazy);
+    const batch = this.ctx.config.ihaveBatchSize;
+    for (let i = 0; i < again.length; i += batch) {
+      const chunk = again.length <= batch ? again : again.slice(i, i + batch);
+      this.sendBatch(tree, chunk, tree.lazy);
+      this.sendBatch(tree, chunk, tree.eager);
+    }
+    const repeats = this.ctx.config.ihaveRepeats;
+    if (repeats === 0) return;
+    for (const r of again) if (r.left > 1) tree.repeats.push({ ...r, left: r.left - 1 });
+    for (const r of fresh) tree.repeats.push({ ...r, left: repeats });
+    if (tree.repeats.length > 0) this.scheduleFlush(tree, nowMs);
+  }
+
+  /** The IHAVEs of `runs` to each of `peers`, without the runs that came from that peer. */
+  private sendBatch(
+    tree: TopicTree,
+    runs: readonly PendingRun[],
+    peers: ReadonlySet<string>,
+  ): void {
+    if (runs.length === 0) return;
+    // One set of frames shared by every peer that may hear about the whole batch.
     let shared: IHaveMessage[] | undefined;
-    for (const peer of tree.lazy) {
-      if (batch.some((r) => r.from === peer)) {
-        this.sendRuns(tree, peer, batch, peer);
+    for (const peer of peers) {
+      if (runs.some((r) => r.from === peer)) {
+        this.sendRuns(tree, peer, runs, peer);
       } else {
-        shared ??= this.frames(tree, batch, undefined);
+        shared ??= this.frames(tree, runs, undefined);
         for (const m of shared) this.ctx.send(tree, peer, m);
       }
     }

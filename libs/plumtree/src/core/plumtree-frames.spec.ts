@@ -179,6 +179,7 @@ const configs = fc.record({
   lazyFanout: fc.constantFrom(1, 6),
   flood: fc.boolean(),
   graftMaxRetries: fc.constantFrom(1, 80),
+  ihaveRepeats: fc.constantFrom(0, 2),
 });
 
 function check(cond: boolean, what: string): void {

@@ -392,6 +392,95 @@ describe('Plumtree core', () => {
     expect(core.counters.unsubscribedFrames).toBe(1);
   });
 
+  it('ihaveRepeats: each id is announced again in that many later flushes, ihaveInterval apart', () => {
+    const core = node({ ihaveIntervalMs: 100, ihaveRepeats: 2 });
+    const { lazyPeers, eagerPeers } = core.stats(T)!;
+    expect(eagerPeers.length).toBeGreaterThan(0);
+    core.broadcast(T, payload, 0);
+    drain(core);
+    const announced = (): string[][] =>
+      drain(core)
+        .tx.map((t) =>
+          t.message.type === FrameType.IHave
+            ? [t.to, ...t.message.entries.map((e) => String(e.id.seq))]
+            : ['not an IHAVE'],
+        )
+        .sort();
+    const to = (peers: readonly string[]): string[][] => peers.map((p) => [p, '1']).sort();
+    // The first announcement goes to the lazy peers, as in the paper.
+    expect(core.pollTimeout()).toBe(100);
+    core.handleTimeout(100);
+    expect(announced()).toEqual(to(lazyPeers));
+    // Two repeats, each on its own timer, to every neighbour: an eager peer whose GOSSIP was
+    // lost has no other announcement to learn the id from. Then nothing more.
+    for (const at of [200, 300]) {
+      expect(core.pollTimeout()).toBe(at);
+      core.handleTimeout(at);
+      expect(announced()).toEqual(to([...lazyPeers, ...eagerPeers]));
+    }
+    core.handleTimeout(1_000);
+    expect(announced()).toEqual([]);
+    // A second message joins the repeats of the first in later flushes, in frames of its own.
+    const c2 = node({ ihaveIntervalMs: 100, ihaveRepeats: 1, ihaveBatchSize: 1 });
+    c2.broadcast(T, payload, 0);
+    drain(c2); // batch of 1: flushed at once
+    c2.broadcast(T, payload, 50);
+    const frames = drain(c2).tx.filter((t) => t.to === c2.stats(T)!.lazyPeers[0]);
+    expect(
+      frames.map((t) => t.message.type === FrameType.IHave && t.message.entries[0]!.id.seq),
+    ).toEqual([2, 1]);
+  });
+
+  it('ihaveRepeats: a lost IHAVE is made up for by its repeat (the receiver GRAFTs)', () => {
+    const sender = node({ ihaveIntervalMs: 100, ihaveRepeats: 1 });
+    const receiver = node({ graftTimeoutMs: 500 }, ['a2']);
+    sender.broadcast(T, payload, 0);
+    drain(sender);
+    sender.handleTimeout(100);
+    drain(sender); // the first IHAVE: lost
+    sender.handleTimeout(200);
+    const repeat = drain(sender).tx.find((t) => t.message.type === FrameType.IHave)!;
+    receiver.handleMessage('a2', repeat.message, 200);
+    receiver.handleTimeout(700);
+    const graft = drain(receiver).tx.find((t) => t.message.type === FrameType.Graft);
+    expect(graft).toMatchObject({ to: 'a2', message: { ids: [{ origin: 'a', seq: 1 }] } });
+  });
+
+  it('ihaveRepeats: a node with eager peers only announces too, in the repeats', () => {
+    const core = new Plumtree({
+      self: 'a',
+      epoch: 7,
+      rng: createRng(1),
+      config: resolvePlumtreeConfig({ eagerFanout: 2, ihaveIntervalMs: 100, ihaveRepeats: 1 }),
+    });
+    core.subscribe(T, view(['b', 'c']), 0);
+    drain(core);
+    expect(core.stats(T)!.lazy).toBe(0);
+    core.broadcast(T, payload, 0);
+    drain(core); // the GOSSIPs
+    core.handleTimeout(100); // the first flush: no lazy peer to tell
+    expect(drain(core).tx).toEqual([]);
+    core.handleTimeout(200);
+    expect(
+      drain(core)
+        .tx.map((t) => `${t.to}:${t.message.type === FrameType.IHave ? 'IHAVE' : 'other'}`)
+        .sort(),
+    ).toEqual(['b:IHAVE', 'c:IHAVE']);
+  });
+
+  it('ihaveRepeats 0 (every preset): one announcement per id and lazy peer', () => {
+    for (const c of [PlumtreeConfig.default(), PlumtreeConfig.lan(), PlumtreeConfig.wan()]) {
+      expect(c.ihaveRepeats).toBe(0);
+    }
+    const core = node({ ihaveIntervalMs: 100 });
+    core.broadcast(T, payload, 0);
+    drain(core);
+    core.handleTimeout(100);
+    expect(drain(core).tx.length).toBe(core.stats(T)!.lazy);
+    core.handleTimeout(1_000);
+    expect(drain(core).tx).toEqual([]);
+  });
+
   it('lan/wan/largeCluster presets validate', () => {
     for (const c of [PlumtreeConfig.lan(), PlumtreeConfig.wan(), PlumtreeConfig.largeCluster()]) {
       expect(resolvePlumtreeConfig(c)).toBeInstanceOf(PlumtreeConfig);

@@ -15,8 +15,8 @@
  * it; when it fires call `handleTimeout(now)` and poll again.
  *
  * Timer table (one earliest deadline out of three sources):
- * - IHAVE flush, per topic: `ihaveIntervalMs` after the first announcement of a batch
- *   (lazy-push.ts);
+ * - IHAVE flush, per topic: `ihaveIntervalMs` after the first announcement of a batch, and
+ *   after a flush while announcements are left to repeat (`ihaveRepeats`) (lazy-push.ts);
  * - missing-message timers, per id: the first GRAFT `graftTimeoutMs` after the first IHAVE,
  *   then retries to the next announcer after `min(graftRetryTimeoutMs * 2^(n-1), graftBackoffMaxMs)`;
  *   deferred while the id's origin still arrives in order below it (repair.ts);
@@ -406,7 +406,7 @@ export class Plumtree {
   handleTimeout(nowMs: number): void {
     this.flushTimers.forEachDue(nowMs, (tree) => {
       if (this.trees.get(tree.topic) === tree && tree.flushAtMs !== undefined) {
-        if (tree.flushAtMs <= nowMs) this.lazyPush.flush(tree);
+        if (tree.flushAtMs <= nowMs) this.lazyPush.flush(tree, nowMs);
       }
     });
     this.repair.handleTimeout(nowMs);
@@ -511,7 +511,10 @@ export class Plumtree {
         }
       }
     }
-    if (tree.lazy.size > 0) this.lazyPush.announce(tree, msg.id, next, from, nowMs);
+    // Repeats go to eager peers too: with them, a node without lazy peers announces as well.
+    if (tree.lazy.size > 0 || this.config.ihaveRepeats > 0) {
+      this.lazyPush.announce(tree, msg.id, next, from, nowMs);
+    }
   }
 
   private onGraft(tree: TopicTree, from: string, msg: GraftMessage, nowMs: number): void {

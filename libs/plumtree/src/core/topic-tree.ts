@@ -14,6 +14,11 @@ export interface PendingRun {
   readonly from: string;
 }
 
+/** A run already announced, to be announced again in `left` more IHAVE flushes (`ihaveRepeats`). */
+export interface RepeatedRun extends PendingRun {
+  readonly left: number;
+}
+
 /** Frame counters of one topic, by frame type and direction. */
 export interface FrameCounters {
   gossip: number;
@@ -38,6 +43,8 @@ export class TopicTree {
   pending: PendingRun[] = [];
   /** Ids in `pending` (the runs' counts summed). */
   pendingIds = 0;
+  /** Runs announced before, announced again in the next flushes (`ihaveRepeats`). */
+  repeats: RepeatedRun[] = [];
   /** When the pending IHAVE batch is due, or undefined when nothing is pending. */
   flushAtMs: number | undefined;
   /** Sequence number of this node's last broadcast on the topic. */

@@ -4,6 +4,7 @@ import type { SwimConfigInput } from '../config/swim-config.js';
 import type { SwimEvent } from '../protocol/types.js';
 import { SwimNode } from './swim-node.js';
 import { SwimNodeOptionsError } from './swim-node-options.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const FAST: SwimConfigInput = {
   preset: 'local',
@@ -12,14 +13,6 @@ const FAST: SwimConfigInput = {
   gossipIntervalMs: 30,
   pushPullIntervalMs: 1_000,
 };
-
-async function waitFor(cond: () => boolean, maxMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('SwimNode on a MemoryNetwork', () => {
   const nodes: SwimNode[] = [];
@@ -40,7 +33,7 @@ describe('SwimNode on a MemoryNetwork', () => {
       );
     }
     for (const x of nodes.slice(1)) await x.join([nodes[0]!.boundAddress]);
-    await waitFor(() => nodes.every((x) => x.numMembers() === n));
+    await waitFor('every node to see every member', () => nodes.every((x) => x.numMembers() === n));
     return nodes;
   }
 
@@ -50,8 +43,8 @@ describe('SwimNode on a MemoryNetwork', () => {
     expect(a.localMember.address).toBe('10.0.0.1:7946');
     net.partition([[c.boundAddress]]);
     await waitFor(
+      'm0 and m1 to mark m2 dead',
       () => a.member('m2')?.state === 'dead' && b.member('m2')?.state === 'dead',
-      10_000,
     );
     expect(
       a
@@ -67,7 +60,7 @@ describe('SwimNode on a MemoryNetwork', () => {
     const stranger = net.bind('10.0.0.99:7946');
     // `[244][3]red` then a ping type byte: a label header for another cluster.
     stranger.sendPacket(a.boundAddress, Uint8Array.of(244, 3, 114, 101, 100, 0));
-    await waitFor(() => (a.stats().drops['packet:label-mismatch'] ?? 0) === 1);
+    await waitFor('the label drop', () => (a.stats().drops['packet:label-mismatch'] ?? 0) === 1);
     await stranger.close();
   });
 
@@ -83,8 +76,10 @@ describe('SwimNode on a MemoryNetwork', () => {
         true,
       );
     }
-    await waitFor(() => got.length === 20);
-    await waitFor(() => a.stats().pendingStreams === 0);
+    await waitFor('20 reliable messages', () => got.length === 20, {
+      lastSeen: () => `${got.length} received`,
+    });
+    await waitFor('no pending stream', () => a.stats().pendingStreams === 0);
     expect(a.stats().drops['core:unknown-stream']).toBeUndefined();
   });
 
@@ -121,10 +116,10 @@ describe('SwimNode on a MemoryNetwork', () => {
         seeds: [a.boundAddress],
       }),
     );
-    await waitFor(() => members.length === 2);
+    await waitFor('the peer in members$', () => members.length === 2);
     const joins = (log: SwimEvent[]): string[] =>
       log.flatMap((e) => (e.type === 'member-join' ? [e.member.name] : []));
-    await waitFor(() => joins(first).includes('peer'));
+    await waitFor("the peer's join", () => joins(first).includes('peer'));
     expect(joins(first)).toEqual(['solo', 'peer']);
     expect(joins(second)).toEqual(['solo', 'peer']);
   });

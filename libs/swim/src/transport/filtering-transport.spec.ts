@@ -7,6 +7,7 @@ import { FilteringTransport } from './filtering-transport.js';
 import { MemoryNetwork, type Scheduler } from './memory-network.js';
 import { DialError, type SwimTransport } from './transport.js';
 import { UdpTcpTransport } from './udp-tcp-transport.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const FAST: SwimConfigInput = {
   preset: 'local',
@@ -15,15 +16,6 @@ const FAST: SwimConfigInput = {
   gossipIntervalMs: 30,
   pushPullIntervalMs: 1_000,
 };
-
-/** Bounded polling on real timers: resolves when `cond` holds, throws after `maxMs`. */
-async function waitFor(what: string, cond: () => boolean, maxMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > maxMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Records the delays asked for; runs nothing until `runAll`. */
 class RecordingScheduler implements Scheduler {
@@ -244,7 +236,7 @@ describe('FilteringTransport under SwimNodes', () => {
         b.member('f2')?.state === 'dead' &&
         c.member('f0')?.state === 'dead' &&
         c.member('f1')?.state === 'dead',
-      15_000,
+      { timeoutMs: 15_000 },
     );
     expect(a.member('f1')?.state).toBe('alive');
     const dropped = tc.filterStats();
@@ -257,7 +249,7 @@ describe('FilteringTransport under SwimNodes', () => {
     await waitFor(
       'every node to see every other alive',
       () => nodes.every((n) => n.members().filter((m) => m.state === 'alive').length === 3),
-      10_000,
+      { timeoutMs: 10_000 },
     );
   });
 });

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { createRng } from '@plumtree/common';
 import { MemoryNetwork, type Scheduler } from './memory-network.js';
 import { DialError } from './transport.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 /** A virtual clock: callbacks run in (time, insertion) order when the test advances it. */
 class VirtualScheduler implements Scheduler {
@@ -39,11 +40,6 @@ function collect(stream: Duplex): { bytes: number[]; ended: boolean; error: Erro
 
 /** Lets stream internals (nextTick, microtasks) run. */
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-/** Polls `cond` on real timers (the default scheduler), for at most one second. */
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-}
 
 describe('MemoryNetwork packets', () => {
   it('routes by host:port, with delay, and assigns ephemeral ports', () => {
@@ -137,7 +133,7 @@ describe('MemoryNetwork streams', () => {
     s.write(Uint8Array.of(7, 1));
     s.write(Uint8Array.of(2, 3));
     s.end();
-    await until(() => client.ended && server !== null && server.ended);
+    await waitFor('both ends to end', () => client.ended && server !== null && server.ended);
     expect(server!.bytes).toEqual([7, 1, 2, 3]);
     expect(client.bytes).toEqual([99]);
     expect(client.ended).toBe(true);
@@ -172,9 +168,9 @@ describe('MemoryNetwork streams', () => {
     const s = await a.dial(b.localAddress, 100);
     const client = collect(s);
     s.write(Uint8Array.of(1));
-    await until(() => server !== null);
+    await waitFor('the accepted stream', () => server !== null);
     net.partition([[a.localAddress]]);
-    await until(() => client.error !== null && server!.error !== null);
+    await waitFor('both ends to be reset', () => client.error !== null && server!.error !== null);
     expect((client.error as NodeJS.ErrnoException | null)?.code).toBe('ECONNRESET');
     expect((server!.error as NodeJS.ErrnoException | null)?.code).toBe('ECONNRESET');
     await Promise.all([a.close(), b.close()]);
@@ -201,7 +197,10 @@ describe('first-byte dispatch', () => {
       s.on('error', () => {});
       s.write(Uint8Array.of(first, 1, 2));
     }
-    await until(() => got.length >= 2 && b.stats().drops['unknown-first-byte'] >= 1);
+    await waitFor(
+      'two streams routed and one dropped',
+      () => got.length >= 2 && b.stats().drops['unknown-first-byte'] >= 1,
+    );
     expect(got).toEqual(
       expect.arrayContaining([
         ['memberlist', [6, 1, 2]],
