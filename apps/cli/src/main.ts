@@ -22,7 +22,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'members':
         return await runMembers(parseMembersArgs(rest).http);
       case 'chat': {
-        // Loaded on demand: the terminal UI (ink, React) is for this command only.
+        // Loaded on demand: the terminal UI (ink, React) is for this command only. ink draws
+        // nothing but the last frame when CI or CONTINUOUS_INTEGRATION is set (it reads them
+        // once, when it is loaded); the chat runs only on a terminal, so it draws live there.
+        if (process.stdout.isTTY) {
+          delete process.env['CI'];
+          delete process.env['CONTINUOUS_INTEGRATION'];
+        }
         const { parseChatArgs } = await import('./chat/chat-args.js');
         const { runChat } = await import('./chat/chat.command.js');
         return await runChat(parseChatArgs(rest));

@@ -7,7 +7,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { NoSubscribersError } from '@plumtree/cluster';
+import { NoRespondersError } from '@plumtree/cluster';
 import type { Quote, QuoteRequest } from './pubsub.controller.js';
 import { PUBSUB_CLIENT, PUBSUB_CONFIG } from './pubsub.tokens.js';
 import type { PubsubConfig } from './pubsub-config.js';
@@ -38,9 +38,9 @@ export class OrderPublisher implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * One round of demo traffic; resolves with the quote, or undefined when no other node answers
-   * `prices.quote` (a request goes to another member, never to the asking node itself). Public
-   * so tests can drive it.
+   * One round of demo traffic; resolves with the quote, or undefined when no member answers
+   * `prices.quote` yet (a request goes to this app's own handler first when it has one, else to
+   * another member that answers the topic). Public so tests can drive it.
    */
   async tick(): Promise<Quote | undefined> {
     const id = this.nextId++;
@@ -50,14 +50,14 @@ export class OrderPublisher implements OnApplicationBootstrap, OnApplicationShut
     await lastValueFrom(this.client.emit('orders.created', order));
     await lastValueFrom(this.client.emit('inventory.reserved', { item, quantity: order.quantity }));
     await lastValueFrom(this.client.emit('orders.shipped', { id: order.id }));
-    // send: a request to ONE subscriber of prices.quote; its @MessagePattern handler answers.
+    // send: a request to ONE responder of prices.quote; its @MessagePattern handler answers.
     const request: QuoteRequest = { item, quantity: order.quantity };
     let quote: Quote;
     try {
       quote = await lastValueFrom(this.client.send<Quote>('prices.quote', request));
     } catch (e) {
-      if (!(e instanceof NoSubscribersError)) throw e;
-      this.logger.log('no quote: no other node answers prices.quote yet');
+      if (!(e instanceof NoRespondersError)) throw e;
+      this.logger.log('no quote: no member answers prices.quote yet');
       return undefined;
     }
     this.logger.log(`quote: ${quote.item} costs ${quote.totalCents} cents (by ${quote.quotedBy})`);

@@ -7,6 +7,7 @@ export * from './plumtree-module-options.js';
 export * from './plumtree.context.js';
 export * from './plumtree.server.js';
 export * from './plumtree.client.js';
+export * from './plumtree-record.builder.js';
 export * from './plumtree.service.js';
 export * from './plumtree-subscribe.decorator.js';
 export * from './plumtree-subscriber.explorer.js';

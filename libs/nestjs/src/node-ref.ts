@@ -3,6 +3,7 @@
  * `PlumtreeServer` (hybrid apps), possibly not listening yet when providers are created.
  */
 import type { PlumtreeNode } from '@plumtree/cluster';
+import type { PlumtreeModuleOptions } from './plumtree-module-options.js';
 import { PlumtreeNotStartedError } from './plumtree.errors.js';
 
 /** A node that is, or will be, available. */
@@ -14,11 +15,19 @@ export class PlumtreeNodeRef {
     readonly ready: Promise<PlumtreeNode>,
     /** Whether the module started the node (and so leaves it on shutdown). */
     readonly owned: boolean,
+    /** The module options (request defaults, the shared server's name). */
+    readonly options: PlumtreeModuleOptions = {},
   ) {
     ready.then(
       (n) => (this.current = n),
       () => undefined,
     );
+    ready.catch(() => undefined);
+  }
+
+  /** Leave the cluster when the module started the node (shutdown, or a failed startup). */
+  async release(): Promise<void> {
+    if (this.owned) await this.current?.leave();
   }
 
   /** The node; throws `PlumtreeNotStartedError` while a shared server has not listened yet. */

@@ -1,9 +1,19 @@
 import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
-import { IsInt, IsString } from 'class-validator';
+import {
+  IsInt,
+  IsString,
+  Validate,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { checkDto } from './dto-validation.js';
 import { joinHeaders, splitHeaders } from './plumtree.context.js';
-import { nodeOptionsOf, validatePlumtreeModuleOptions } from './plumtree-module-options.js';
+import {
+  nodeOptionsOf,
+  requestOptionsOf,
+  validatePlumtreeModuleOptions,
+} from './plumtree-module-options.js';
 import { PlumtreeOptionsError } from './plumtree.errors.js';
 
 class Dto {
@@ -92,12 +102,41 @@ describe('headers, metadata and DTOs', () => {
     expect(joinHeaders(undefined, {})).toBeUndefined();
   });
 
-  it('transforms valid payloads into instances and lists what is invalid', () => {
-    const ok = checkDto(Dto, { id: 'x', n: 1 });
+  it('transforms valid payloads into instances and lists what is invalid', async () => {
+    const ok = await checkDto(Dto, { id: 'x', n: 1 });
     expect(ok.ok && ok.value instanceof Dto).toBe(true);
-    const bad = checkDto(Dto, { id: 1 });
+    const bad = await checkDto(Dto, { id: 1 });
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.errors.map((e) => e.split(':')[0])).toEqual(['id', 'n']);
-    expect(checkDto(Dto, 'text')).toEqual({ ok: false, errors: ['payload must be an object'] });
+    expect(await checkDto(Dto, 'text')).toEqual({
+      ok: false,
+      errors: ['payload must be an object'],
+    });
+  });
+
+  it('applies asynchronous rules', async () => {
+    @ValidatorConstraint({ name: 'knownId', async: true })
+    class KnownId implements ValidatorConstraintInterface {
+      async validate(id: unknown): Promise<boolean> {
+        await new Promise((r) => setImmediate(r));
+        return id === 'known';
+      }
+    }
+    class Lookup {
+      @Validate(KnownId) id!: string;
+    }
+    expect((await checkDto(Lookup, { id: 'known' })).ok).toBe(true);
+    const bad = await checkDto(Lookup, { id: 'other' });
+    expect(!bad.ok && bad.errors).toEqual([expect.stringMatching(/^id: /)]);
+  });
+
+  it('maps the module request options to request options, overrides last', () => {
+    expect(
+      requestOptionsOf(
+        { requestTimeoutMs: 100, requestMaxAttempts: 1, requestRetryOnTimeout: true },
+        { metadata: { a: 'b' }, timeoutMs: 50 },
+      ),
+    ).toEqual({ timeoutMs: 50, maxAttempts: 1, retryOnTimeout: true, metadata: { a: 'b' } });
+    expect(requestOptionsOf({})).toEqual({});
   });
 });

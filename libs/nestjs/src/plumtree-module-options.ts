@@ -12,6 +12,7 @@ import {
   resolvePlumtreeNodeOptions,
   type NodeOptionProblem,
   type PlumtreeNodeOptions,
+  type RequestOptions,
 } from '@plumtree/cluster';
 import { PlumtreeOptionsError } from './plumtree.errors.js';
 
@@ -28,10 +29,21 @@ export interface PlumtreeModuleOptions extends Partial<PlumtreeNodeOptions> {
   readonly shareServer?: boolean;
   /** Like `shareServer`, with the server instance itself (no `name` needed). */
   readonly server?: { whenListening(): Promise<import('@plumtree/cluster').PlumtreeNode> };
-  /** How long one attempt of `PlumtreeClient.send` waits for the reply. Default 5,000 ms. */
+  /**
+   * How long a request (`PlumtreeClient.send`, `PlumtreeService.request`) waits for its reply;
+   * a reply stream must end within it. Default 5,000 ms.
+   */
   readonly requestTimeoutMs?: number;
-  /** Attempts of one request on distinct responders (one retry by default). Default 2. */
+  /**
+   * Attempts of one request on distinct responders, `send` and `request` alike. An attempt is
+   * retried only when it provably did not run (not delivered, or no handler there). Default 2.
+   */
   readonly requestMaxAttempts?: number;
+  /**
+   * Also retry an attempt that timed out or whose responder went down: at-least-once (the
+   * handler may run twice) instead of at-most-once. Default false.
+   */
+  readonly requestRetryOnTimeout?: boolean;
 }
 
 /** The Nest-level fields, checked with class-validator. */
@@ -39,6 +51,7 @@ class NestLevelSettings {
   @IsOptional() @IsBoolean() shareServer?: boolean;
   @IsOptional() @IsInt() @Min(1) @Max(3_600_000) requestTimeoutMs?: number;
   @IsOptional() @IsInt() @Min(1) @Max(100) requestMaxAttempts?: number;
+  @IsOptional() @IsBoolean() requestRetryOnTimeout?: boolean;
 }
 
 const NEST_LEVEL_KEYS = [
@@ -46,6 +59,7 @@ const NEST_LEVEL_KEYS = [
   'server',
   'requestTimeoutMs',
   'requestMaxAttempts',
+  'requestRetryOnTimeout',
 ] as const;
 
 /** The node part of the options (Nest-level fields removed). */
@@ -53,6 +67,27 @@ export function nodeOptionsOf(options: PlumtreeModuleOptions): PlumtreeNodeOptio
   const rest: Record<string, unknown> = { ...options };
   for (const k of NEST_LEVEL_KEYS) delete rest[k];
   return rest as unknown as PlumtreeNodeOptions;
+}
+
+/**
+ * The request options the module options set (`requestTimeoutMs`, `requestMaxAttempts`,
+ * `requestRetryOnTimeout`), under `overrides`: what `PlumtreeClient.send` and
+ * `PlumtreeService.request` use.
+ */
+export function requestOptionsOf(
+  options: PlumtreeModuleOptions,
+  overrides: RequestOptions = {},
+): RequestOptions {
+  return {
+    ...(options.requestTimeoutMs !== undefined ? { timeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.requestMaxAttempts !== undefined
+      ? { maxAttempts: options.requestMaxAttempts }
+      : {}),
+    ...(options.requestRetryOnTimeout !== undefined
+      ? { retryOnTimeout: options.requestRetryOnTimeout }
+      : {}),
+    ...overrides,
+  };
 }
 
 /** Whether these options share a server's node instead of starting one. */
@@ -73,6 +108,7 @@ export function validatePlumtreeModuleOptions(options: PlumtreeModuleOptions): v
     shareServer: options.shareServer,
     requestTimeoutMs: options.requestTimeoutMs,
     requestMaxAttempts: options.requestMaxAttempts,
+    requestRetryOnTimeout: options.requestRetryOnTimeout,
   });
   problems.push(...validationProblems(nest));
   if (options.server !== undefined && typeof options.server?.whenListening !== 'function') {

@@ -5,6 +5,11 @@
  * `@Payload()` / `@Ctx()` parameter decorators apply (context type `rpc`, arguments
  * `(payload, PlumtreeContext)`). A handler that throws (or is refused by a guard) is logged and
  * counted; other handlers of the same message still run.
+ *
+ * Declarations are checked at `onModuleInit` (so `app.init()` / `app.listen()` rejects): an
+ * invalid topic pattern, or a handler on a request-scoped provider (a message is not a request,
+ * so there is no scope to resolve it in), fails startup with one {@link PlumtreeHandlerError}
+ * naming every `Class.method` and pattern, after the node the module started left the cluster.
  */
 import {
   Inject,
@@ -12,16 +17,23 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner } from '@nestjs/core';
 import type { ParamsFactory } from '@nestjs/core/helpers/external-context-creator.js';
 import type { Subscription } from 'rxjs';
-import type { Delivery, PlumtreeNode } from '@plumtree/cluster';
+import {
+  validatePattern,
+  type Delivery,
+  type NodeOptionProblem,
+  type PlumtreeNode,
+} from '@plumtree/cluster';
 import { PlumtreeNodeRef } from './node-ref.js';
 import { PLUMTREE_NODE_REF, PLUMTREE_SUBSCRIBE_METADATA } from './plumtree.constants.js';
 import { PlumtreeContext } from './plumtree.context.js';
 import type { PlumtreeSubscribeMetadata } from './plumtree-subscribe.decorator.js';
+import { PlumtreeHandlerError } from './plumtree.errors.js';
 import { PlumtreeService } from './plumtree.service.js';
 
 /** Nest's RpcParamtype values (`@Payload()` = 3, `@Ctx()` = 6). */
@@ -50,9 +62,12 @@ interface DiscoveredHandler {
 
 /** See the file comment. Provided by `PlumtreeModule`. */
 @Injectable()
-export class PlumtreeSubscriberExplorer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PlumtreeSubscriberExplorer
+  implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly logger = new Logger('PlumtreeSubscribe');
   private readonly subscriptions: Subscription[] = [];
+  private handlers: DiscoveredHandler[] = [];
   private stopped = false;
 
   constructor(
@@ -63,8 +78,17 @@ export class PlumtreeSubscriberExplorer implements OnApplicationBootstrap, OnApp
     @Inject(PLUMTREE_NODE_REF) private readonly ref: PlumtreeNodeRef,
   ) {}
 
+  /** Find and check every handler; a bad declaration fails startup (see the file comment). */
+  async onModuleInit(): Promise<void> {
+    const problems: NodeOptionProblem[] = [];
+    this.handlers = this.discover(problems);
+    if (problems.length === 0) return;
+    await this.ref.release();
+    throw new PlumtreeHandlerError(problems);
+  }
+
   onApplicationBootstrap(): void {
-    const handlers = this.discover();
+    const handlers = this.handlers;
     this.service.counters.handlers = handlers.length;
     if (handlers.length === 0) return;
     // A shared server may listen after bootstrap: subscribe once its node runs.
@@ -79,15 +103,17 @@ export class PlumtreeSubscriberExplorer implements OnApplicationBootstrap, OnApp
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
   }
 
-  private discover(): DiscoveredHandler[] {
+  private discover(problems: NodeOptionProblem[]): DiscoveredHandler[] {
     const out: DiscoveredHandler[] = [];
     const factory = new PlumtreeParamsFactory();
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
     for (const wrapper of wrappers) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (instance == null || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) {
+      if (!wrapper.isDependencyTreeStatic()) {
+        checkNotScoped(wrapper.metatype, this.scanner, problems);
         continue;
       }
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (instance == null || typeof instance !== 'object') continue;
       const proto = Object.getPrototypeOf(instance) as object;
       for (const methodName of this.scanner.getAllMethodNames(proto)) {
         const method = instance[methodName] as ((...a: unknown[]) => unknown) | undefined;
@@ -107,7 +133,11 @@ export class PlumtreeSubscriberExplorer implements OnApplicationBootstrap, OnApp
           'rpc',
         ) as (payload: unknown, ctx: PlumtreeContext) => Promise<unknown>;
         const name = `${instance.constructor.name}.${methodName}`;
-        for (const meta of metas) out.push({ name, meta, invoke });
+        for (const meta of metas) {
+          const reason = validatePattern(meta.topicOrPattern);
+          if (reason === null) out.push({ name, meta, invoke });
+          else problems.push({ field: name, message: `${decoratorOf(meta)}: ${reason}` });
+        }
       }
     }
     return out;
@@ -117,9 +147,14 @@ export class PlumtreeSubscriberExplorer implements OnApplicationBootstrap, OnApp
     if (this.stopped || node.isClosed) return;
     for (const h of handlers) {
       this.subscriptions.push(
-        node
-          .subscribe(h.meta.topicOrPattern, { durable: h.meta.durable === true })
-          .subscribe((d) => void this.run(h, d)),
+        node.subscribe(h.meta.topicOrPattern, { durable: h.meta.durable === true }).subscribe({
+          next: (d) => void this.run(h, d),
+          // A directory limit refuses the subscription: logged, not an unhandled error.
+          error: (e: unknown) =>
+            this.logger.error(
+              `${h.name} could not subscribe to ${h.meta.topicOrPattern}: ${e instanceof Error ? e.message : String(e)}`,
+            ),
+        }),
       );
       this.logger.log(`${h.name} subscribed to ${h.meta.topicOrPattern}`);
     }
@@ -128,7 +163,7 @@ export class PlumtreeSubscriberExplorer implements OnApplicationBootstrap, OnApp
   private async run(h: DiscoveredHandler, d: Delivery): Promise<void> {
     let payload = d.payload;
     if (h.meta.dto !== undefined) {
-      payload = this.service.validate(h.meta.dto, d, h.name);
+      payload = await this.service.validate(h.meta.dto, d, h.name);
       if (payload === undefined) return;
     }
     this.service.counters.handled++;
@@ -140,6 +175,35 @@ export class PlumtreeSubscriberExplorer implements OnApplicationBootstrap, OnApp
         `${h.name} failed on ${d.topic} (${d.id}): ${e instanceof Error ? e.message : String(e)}`,
         e instanceof Error ? e.stack : undefined,
       );
+    }
+  }
+}
+
+/** `@PlumtreeSubscribe('topic')` as written, for error messages. */
+function decoratorOf(meta: PlumtreeSubscribeMetadata): string {
+  return `@PlumtreeSubscribe(${JSON.stringify(meta.topicOrPattern)})`;
+}
+
+/** A request-scoped class with `@PlumtreeSubscribe` methods is a startup problem. */
+function checkNotScoped(
+  metatype: unknown,
+  scanner: MetadataScanner,
+  problems: NodeOptionProblem[],
+): void {
+  if (typeof metatype !== 'function' || metatype.prototype == null) return;
+  const proto = metatype.prototype as Record<string, unknown>;
+  for (const methodName of scanner.getAllMethodNames(proto)) {
+    const method = proto[methodName];
+    if (typeof method !== 'function') continue;
+    const metas = Reflect.getMetadata(PLUMTREE_SUBSCRIBE_METADATA, method) as
+      PlumtreeSubscribeMetadata[] | undefined;
+    for (const meta of metas ?? []) {
+      problems.push({
+        field: `${metatype.name}.${methodName}`,
+        message:
+          `${decoratorOf(meta)}: the provider is request-scoped (Scope.REQUEST, or it depends ` +
+          'on such a provider); a message arrives outside any request, so make it a singleton',
+      });
     }
   }
 }

@@ -1,17 +1,24 @@
 /**
  * `PlumtreeClient`: the Nest `ClientProxy` of this transport, for
- * `ClientsModule.register([{ name, customClass: PlumtreeClient, options }])` or direct use.
- * `emit(topic, data)` publishes; `send(topic, data)` sends a request to ONE live subscriber of
- * the topic (lowest SWIM RTT, then random), whose `@MessagePattern` handler's reply comes back
- * directly; an attempt that times out (`requestTimeoutMs`) or whose responder dies is retried
- * once on another subscriber, then the observable errors with `RequestTimeoutError`.
- * Metadata set by `setOnDispatchHook` (Nest 12's `ClientProxy#setOnDispatchHook`) reaches the
- * handler's `PlumtreeContext.getMetadata()`, for requests and events alike.
+ * `ClientsModule.register([{ name, customClass: PlumtreeClient, options }])`,
+ * `ClientProxyFactory.create({ customClass: PlumtreeClient, options })` or direct use.
+ * `emit(pattern, data)` publishes; `send(pattern, data)` sends a request to ONE live responder
+ * of the pattern's topic (this node first when it answers it, e.g. with `shareServer`; else the
+ * lowest SWIM RTT, then random), and emits every value of its reply: a plain value, a promise's
+ * value, or each value of a handler's Observable, then completes. Errors are what the handler
+ * failed with, as Nest's transports deliver them (an `RpcException`'s object, Nest's
+ * `{ status: 'error', message }`), or this transport's own errors (`NoRespondersError`,
+ * `RequestTimeoutError`, `PayloadTooLargeError`, ...). `requestTimeoutMs`, `requestMaxAttempts`
+ * and `requestRetryOnTimeout` come from the options. Metadata set by `setOnDispatchHook` reaches
+ * the handler's `PlumtreeContext.getMetadata()`, for requests and events alike; headers given
+ * with a `PlumtreeRecordBuilder` record reach `getHeaders()`.
  */
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import type { PlumtreeNode } from '@plumtree/cluster';
+import { RequestHandlerError, type PlumtreeNode } from '@plumtree/cluster';
 import { joinHeaders } from './plumtree.context.js';
-import type { PlumtreeModuleOptions } from './plumtree-module-options.js';
+import { topicOfRoute } from './pattern-topic.js';
+import { unwrapRecord } from './plumtree-record.builder.js';
+import { requestOptionsOf, type PlumtreeModuleOptions } from './plumtree-module-options.js';
 import { PlumtreeNotStartedError } from './plumtree.errors.js';
 import { serverNode } from './server-registry.js';
 import { startPlumtreeNode } from './start-node.js';
@@ -20,7 +27,7 @@ import type { PlumtreeStatus } from './plumtree.server.js';
 /**
  * Options of a {@link PlumtreeClient}: the module options (its own node joins the cluster as a
  * member), or `{ node }` to use a started node, or `{ shareServer: true, name }` / `{ server }`
- * to use a PlumtreeServer's node; `requestTimeoutMs` and `requestMaxAttempts` apply to all.
+ * to use a PlumtreeServer's node; the request options apply to all.
  */
 export type PlumtreeClientOptions = PlumtreeModuleOptions & { readonly node?: PlumtreeNode };
 
@@ -33,13 +40,17 @@ export class PlumtreeClient extends ClientProxy {
   private connecting: Promise<PlumtreeNode> | undefined;
   private readonly ownsNode: boolean;
 
-  constructor(private readonly options: PlumtreeClientOptions) {
+  constructor(private readonly options: PlumtreeClientOptions = {}) {
     super();
     this.ownsNode =
       options.node === undefined && options.shareServer !== true && options.server === undefined;
   }
 
-  /** Start (or find) the node; called by Nest before the first `send`/`emit`. */
+  /**
+   * Start (or find) the node; called by Nest before the first `send`/`emit`. Rejects with a
+   * `PlumtreeStartError` (`code: 'ECONNREFUSED'` when no seed answered) and starts over on the
+   * next call.
+   */
   connect(): Promise<PlumtreeNode> {
     if (this.node !== undefined) return Promise.resolve(this.node);
     this.connecting ??= (async () => {
@@ -85,45 +96,42 @@ export class PlumtreeClient extends ClientProxy {
   }
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    let cancelled = false;
     const node = this.node;
     if (node === undefined) {
       callback({ err: new PlumtreeNotStartedError('PlumtreeClient') });
       return () => undefined;
     }
-    const topic = this.normalizePattern(packet.pattern);
-    node
-      .request(topic, packet.data, {
-        ...(this.options.requestTimeoutMs !== undefined
-          ? { timeoutMs: this.options.requestTimeoutMs }
-          : {}),
-        ...(this.options.requestMaxAttempts !== undefined
-          ? { maxAttempts: this.options.requestMaxAttempts }
-          : {}),
-        ...(packet.metadata !== undefined ? { metadata: packet.metadata } : {}),
-      })
-      .then(
-        (response) => {
-          if (cancelled) return;
-          callback({ response });
-          callback({ isDisposed: true });
-        },
-        (err: unknown) => {
-          if (!cancelled) callback({ err });
-        },
-      );
-    // Unsubscribing only drops the reply: the request may already run on the responder.
-    return () => {
-      cancelled = true;
-    };
+    const topic = topicOfRoute(this.normalizePattern(packet.pattern));
+    const { data, headers } = unwrapRecord(packet.data);
+    const options = requestOptionsOf(this.options, {
+      ...(packet.metadata !== undefined ? { metadata: packet.metadata } : {}),
+      ...(headers !== undefined ? { headers } : {}),
+    });
+    // Unsubscribing cancels: the responder unsubscribes its reply stream (a handler already
+    // running is not stopped).
+    const subscription = node.requestStream(topic, data, options).subscribe({
+      next: (response) => callback({ response }),
+      error: (err: unknown) => callback({ err: remoteErrorOf(err) }),
+      complete: () => callback({ isDisposed: true }),
+    });
+    return () => subscription.unsubscribe();
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const node = this.node ?? (await this.connect());
-    const topic = this.normalizePattern(packet.pattern);
-    const headers = joinHeaders(undefined, packet.metadata);
-    return (await node.publish(topic, packet.data, headers !== undefined ? { headers } : {})) as T;
+    const topic = topicOfRoute(this.normalizePattern(packet.pattern));
+    const record = unwrapRecord(packet.data);
+    const headers = joinHeaders(record.headers, packet.metadata);
+    return (await node.publish(topic, record.data, headers !== undefined ? { headers } : {})) as T;
   }
+}
+
+/**
+ * What a Nest client's `send` errors with: the value the remote handler failed with, as Nest's
+ * transports deliver it; this transport's own errors as they are.
+ */
+export function remoteErrorOf(err: unknown): unknown {
+  return err instanceof RequestHandlerError ? err.error : err;
 }
 
 function withoutNode(o: PlumtreeClientOptions): PlumtreeModuleOptions {

@@ -9,20 +9,40 @@ import { ProblemListError } from '@plumtree/common';
  * error naming every bad field (the Nest-level ones and every problem of the node options).
  */
 export class PlumtreeOptionsError extends ProblemListError {
-  override readonly name = 'PlumtreeOptionsError';
-  constructor(problems: readonly NodeOptionProblem[]) {
-    super('Plumtree options', problems);
+  override readonly name: string = 'PlumtreeOptionsError';
+  /** @param subject what the problems are of, for the message (`Invalid <subject> (...)`). */
+  constructor(problems: readonly NodeOptionProblem[], subject = 'Plumtree options') {
+    super(subject, problems);
   }
 }
 
-/** The node could not start (port in use, no seed answered, ...); the cause is kept. */
+/**
+ * The node could not start (port in use, no seed answered, ...); the cause is kept. `code` is the
+ * errno of the cause (`EADDRINUSE`, ...), and `ECONNREFUSED` when no seed answered the join: what
+ * Nest's transports report when their broker is down, so code written for them (Nest's
+ * disconnected-client handling answers 408 on it) works unchanged.
+ */
 export class PlumtreeStartError extends Error {
   override readonly name = 'PlumtreeStartError';
   constructor(
     message: string,
     override readonly cause: unknown,
+    readonly code?: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Handlers that cannot be served, found at startup (`app.init()` / `app.listen()` rejects with
+ * it, and nothing the module started is left running): an invalid topic pattern, a handler on a
+ * request-scoped provider. Each problem's `field` is the handler's `Class.method`, its `message`
+ * the decorator as written and what is wrong.
+ */
+export class PlumtreeHandlerError extends PlumtreeOptionsError {
+  override readonly name: string = 'PlumtreeHandlerError';
+  constructor(problems: readonly NodeOptionProblem[]) {
+    super(problems, 'Plumtree handlers');
   }
 }
 

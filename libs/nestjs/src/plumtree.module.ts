@@ -4,13 +4,16 @@
  * validated at startup (one `PlumtreeOptionsError` naming every bad field). The module starts and
  * owns a node, leaving the cluster gracefully on application shutdown (others see it as
  * "left"; use `app.enableShutdownHooks()` so SIGTERM gets there), or, with `shareServer: true`
- * and the server's `name` (or `server`), uses the node of the PlumtreeServer of a hybrid app.
+ * and the server's `name` (or `server`), uses the node of the PlumtreeServer of a hybrid app:
+ * that server must be constructed before `app.init()`, which rejects otherwise (nothing would
+ * ever give the module a node).
  */
 import {
   ConfigurableModuleBuilder,
   Inject,
   Module,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { PlumtreeNodeRef } from './node-ref.js';
@@ -19,9 +22,10 @@ import {
   validatePlumtreeModuleOptions,
   type PlumtreeModuleOptions,
 } from './plumtree-module-options.js';
+import { PlumtreeOptionsError } from './plumtree.errors.js';
 import { PlumtreeService } from './plumtree.service.js';
 import { PlumtreeSubscriberExplorer } from './plumtree-subscriber.explorer.js';
-import { serverNode } from './server-registry.js';
+import { isServerDeclared, serverNode } from './server-registry.js';
 import { startPlumtreeNode } from './start-node.js';
 
 const built = new ConfigurableModuleBuilder<PlumtreeModuleOptions>()
@@ -42,11 +46,14 @@ export type PlumtreeModuleAsyncOptions = typeof built.ASYNC_OPTIONS_TYPE;
 /** Builds the module's node reference: validates, then starts a node or borrows a server's. */
 export async function createNodeRef(options: PlumtreeModuleOptions): Promise<PlumtreeNodeRef> {
   validatePlumtreeModuleOptions(options);
-  if (options.server !== undefined)
-    return new PlumtreeNodeRef(options.server.whenListening(), false);
-  if (options.shareServer === true) return new PlumtreeNodeRef(serverNode(options.name!), false);
+  if (options.server !== undefined) {
+    return new PlumtreeNodeRef(options.server.whenListening(), false, options);
+  }
+  if (options.shareServer === true) {
+    return new PlumtreeNodeRef(serverNode(options.name!), false, options);
+  }
   const node = await startPlumtreeNode(options);
-  return new PlumtreeNodeRef(Promise.resolve(node), true);
+  return new PlumtreeNodeRef(Promise.resolve(node), true, options);
 }
 
 /** See the file comment. */
@@ -63,13 +70,31 @@ export async function createNodeRef(options: PlumtreeModuleOptions): Promise<Plu
   ],
   exports: [PlumtreeService, PLUMTREE_NODE_REF],
 })
-export class PlumtreeModule extends built.ConfigurableModuleClass implements OnApplicationShutdown {
+export class PlumtreeModule
+  extends built.ConfigurableModuleClass
+  implements OnModuleInit, OnApplicationShutdown
+{
   constructor(@Inject(PLUMTREE_NODE_REF) private readonly ref: PlumtreeNodeRef) {
     super();
   }
 
+  /** `shareServer` needs its server by now: fail `app.init()` rather than wait forever. */
+  onModuleInit(): void {
+    const o = this.ref.options;
+    if (o.shareServer !== true || o.server !== undefined || isServerDeclared(o.name!)) return;
+    throw new PlumtreeOptionsError([
+      {
+        field: 'shareServer',
+        message:
+          `no PlumtreeServer named ${JSON.stringify(o.name)} was created: construct it ` +
+          '(app.connectMicroservice({ strategy: new PlumtreeServer({ name, ... }) })) before ' +
+          'app.init(), or drop shareServer to give the module its own node',
+      },
+    ]);
+  }
+
   /** Leave the cluster gracefully when this module started the node. */
   async onApplicationShutdown(): Promise<void> {
-    if (this.ref.owned) await this.ref.nodeOrUndefined?.leave();
+    await this.ref.release();
   }
 }

@@ -1,18 +1,33 @@
 /**
- * `PlumtreeServer`: the Nest custom transport strategy. `@EventPattern(topicOrPattern)` handlers
+ * `PlumtreeServer`: the Nest custom transport strategy. `@EventPattern(pattern)` handlers
  * subscribe to their topic (patterns `*` and `#` too; several handlers of one pattern all run,
- * each once per message); `@MessagePattern(topic)` handlers answer `PlumtreeClient.send`
- * requests (see the node's request/reply). Follows Nest's transport contract (server-redis.ts,
+ * each once per message); `@MessagePattern(pattern)` handlers answer `PlumtreeClient.send`
+ * requests (the node's request/reply): a value, a promise or every value of an Observable goes
+ * back, and an error as Nest's transports carry it. Any Nest pattern works, object patterns
+ * included (see pattern-topic.ts). Follows Nest's transport contract (server-redis.ts,
  * server-nats.ts): `status` from a ReplaySubject, `on()` listeners buffered before `listen`,
- * `unwrap()` throwing before `listen`, startup errors through the `listen` callback.
+ * `unwrap()` throwing before `listen`, startup errors through the `listen` callback, processing
+ * hooks around each request.
+ *
+ * `listen` subscribes every handler before it joins the cluster, and resolves once the join is
+ * done, when the members joined through hold those subscriptions (see start-node.ts): a client
+ * call made right after `app.listen()` / `startAllMicroservices()` reaches this server. A failed
+ * `listen` leaves nothing running: the node it started is closed.
  */
-import { isObservable, lastValueFrom, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import type { PlumtreeNode, PlumtreeNodeEvent } from '@plumtree/cluster';
+import type { Delivery, PlumtreeNode, PlumtreeNodeEvent, RpcRequest } from '@plumtree/cluster';
+import { bindHandlers } from './handler-bindings.js';
+import { replyStream } from './reply-stream.js';
 import { PLUMTREE_TRANSPORT } from './plumtree.constants.js';
 import { PlumtreeContext } from './plumtree.context.js';
 import type { PlumtreeModuleOptions } from './plumtree-module-options.js';
-import { registerServerNode, unregisterServerNode } from './server-registry.js';
+import {
+  declareServer,
+  failServerNode,
+  registerServerNode,
+  unregisterServerNode,
+} from './server-registry.js';
 import { PlumtreeNotStartedError } from './plumtree.errors.js';
 import { startPlumtreeNode } from './start-node.js';
 
@@ -42,9 +57,10 @@ export class PlumtreeServer
   private readonly ownsNode: boolean;
   private readonly listeners: { event: string; callback: (e: unknown) => void }[] = [];
   private readonly subscriptions: Subscription[] = [];
-  private readonly removals: (() => void)[] = [];
-  private listening: Promise<PlumtreeNode>;
+  private unbind: (() => void) | undefined;
+  private readonly listening: Promise<PlumtreeNode>;
   private resolveListening!: (n: PlumtreeNode) => void;
+  private rejectListening!: (e: unknown) => void;
   private closed = false;
   /** Event handler failures (thrown or rejected), counted; each is logged too. */
   handlerErrors = 0;
@@ -56,29 +72,46 @@ export class PlumtreeServer
   constructor(private readonly options: PlumtreeModuleOptions | PlumtreeNode) {
     super();
     this.ownsNode = !isNode(options);
-    this.listening = new Promise((r) => (this.resolveListening = r));
+    this.listening = new Promise((resolve, reject) => {
+      this.resolveListening = resolve;
+      this.rejectListening = reject;
+    });
     this.listening.catch(() => undefined);
+    const name = this.serverName;
+    if (name !== undefined) declareServer(name);
   }
 
-  /** The node once `listen` succeeded (for modules sharing it). */
+  /** The node once `listen` succeeded (for modules sharing it); rejects when `listen` failed. */
   whenListening(): Promise<PlumtreeNode> {
     return this.listening;
   }
 
-  /** Start (or adopt) the node, subscribe the handlers; errors go to `callback`. */
+  /**
+   * Start (or adopt) the node, subscribe the handlers, then join the seeds; errors go to
+   * `callback`, and whatever was started is closed again.
+   */
   async listen(callback: (err?: unknown, ...info: unknown[]) => void): Promise<void> {
     this._status$.next('connecting');
+    let node: PlumtreeNode;
     try {
-      const node = isNode(this.options) ? this.options : await startPlumtreeNode(this.options);
-      this.node = node;
-      this.bind(node);
-      registerServerNode(node.name, node);
-      this.resolveListening(node);
+      if (isNode(this.options)) {
+        node = this.options;
+        this.bind(node);
+      } else {
+        node = await startPlumtreeNode(this.options, { beforeJoin: (n) => this.bind(n) });
+      }
     } catch (e) {
+      this.teardown();
+      this.node = undefined;
       this._status$.next('disconnected');
+      const name = this.serverName;
+      if (name !== undefined) failServerNode(name, e);
+      this.rejectListening(e);
       callback(e);
       return;
     }
+    registerServerNode(node.name, node);
+    this.resolveListening(node);
     callback();
   }
 
@@ -86,8 +119,7 @@ export class PlumtreeServer
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
-    for (const r of this.removals.splice(0)) r();
+    this.teardown();
     const node = this.node;
     if (node !== undefined) {
       unregisterServerNode(node.name, node);
@@ -112,7 +144,13 @@ export class PlumtreeServer
     return this.node as T;
   }
 
+  private get serverName(): string | undefined {
+    return (this.options as { readonly name?: string } | undefined)?.name;
+  }
+
+  /** Listeners, status and every handler on `node`, before it joins. */
   private bind(node: PlumtreeNode): void {
+    this.node = node;
     for (const l of this.listeners) this.attach(node, l);
     const hasSeeds = isNode(this.options) ? true : (this.options.seeds?.length ?? 0) > 0;
     this.subscriptions.push(
@@ -122,46 +160,38 @@ export class PlumtreeServer
         this._status$.next(alone && hasSeeds ? 'degraded' : 'connected');
       }),
     );
-    for (const [pattern, handler] of this.messageHandlers) {
-      if (handler.isEventHandler) this.bindEvent(node, pattern);
-      else this.removals.push(node.handleRequests(pattern, (req) => this.answer(handler, req)));
-    }
+    this.unbind = bindHandlers(node, this.messageHandlers, {
+      onEvent: (route, d) => this.onEvent(route, d),
+      onRequest: (handler, req) => this.answer(handler, req),
+      onSubscriptionError: (route, e) => this.onHandlerError(route, e),
+    });
   }
 
-  private bindEvent(node: PlumtreeNode, pattern: string): void {
-    this.subscriptions.push(
-      node.subscribe(pattern).subscribe((delivery) => {
-        const ctx = PlumtreeContext.fromDelivery(delivery);
-        this.handleEvent(pattern, { pattern, data: delivery.payload }, ctx).catch((e: unknown) =>
-          this.onHandlerError(pattern, e),
-        );
-      }),
+  private teardown(): void {
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    this.unbind?.();
+    this.unbind = undefined;
+  }
+
+  private onEvent(route: string, delivery: Delivery): void {
+    const ctx = PlumtreeContext.fromDelivery(delivery);
+    this.handleEvent(route, { pattern: route, data: delivery.payload }, ctx).catch((e: unknown) =>
+      this.onHandlerError(route, e),
     );
   }
 
-  private async answer(
-    handler: MessageHandler,
-    req: import('@plumtree/cluster').RpcRequest,
-  ): Promise<unknown> {
-    const ctx = PlumtreeContext.fromRequest(req);
-    try {
-      const result: unknown = await handler(req.payload, ctx);
-      return isObservable(result)
-        ? await lastValueFrom(result, { defaultValue: undefined })
-        : result;
-    } catch (e) {
-      // Nest's RPC exception filter errors the stream with a plain `{ status, message }`.
-      if (e instanceof Error) throw e;
-      const message =
-        typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
-      throw new Error(message, { cause: e });
-    }
+  /** The reply stream of a request (see reply-stream.ts). */
+  private answer(handler: MessageHandler, req: RpcRequest): Observable<unknown> {
+    return replyStream(handler, req.payload, PlumtreeContext.fromRequest(req), {
+      runWithProcessingHooks: (ctx, fn) => this.runWithProcessingHooks(ctx, fn),
+      transformToObservable: (result) => this.transformToObservable(result),
+    });
   }
 
-  private onHandlerError(pattern: string, e: unknown): void {
+  private onHandlerError(route: string, e: unknown): void {
     this.handlerErrors++;
     this.logger.error(
-      `handler of ${JSON.stringify(pattern)} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      `handler of ${JSON.stringify(route)} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
     );
     for (const l of this.listeners) if (l.event === 'error') l.callback(e);
   }

@@ -3,7 +3,7 @@
  * hot Observables, membership and tree events, invalid payloads, statistics.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { defer, from, Observable, share, Subject, switchMap, filter, map } from 'rxjs';
+import { concatMap, defer, EMPTY, from, Observable, of, share, Subject, switchMap } from 'rxjs';
 import type {
   Delivery,
   PlumtreeNode,
@@ -17,6 +17,7 @@ import { checkDto } from './dto-validation.js';
 import { PlumtreeNodeRef } from './node-ref.js';
 import { PLUMTREE_NODE_REF } from './plumtree.constants.js';
 import { joinHeaders } from './plumtree.context.js';
+import { requestOptionsOf } from './plumtree-module-options.js';
 
 /** A payload a DTO rejected (see `@PlumtreeSubscribe` and `topic$` with `dto`). */
 export interface InvalidPayload {
@@ -65,7 +66,11 @@ export interface PlumtreePublishOptions extends PublishOptions {
 export class PlumtreeService {
   private readonly logger = new Logger('PlumtreeService');
   private readonly invalidSubject = new Subject<InvalidPayload>();
-  private readonly streams = new Map<string, Observable<Delivery>>();
+  /** `topic$` streams by topic, then by every option (a DTO class, durability). */
+  private readonly streams = new Map<
+    string,
+    { dto: unknown; durable: boolean; stream: Observable<Delivery> }[]
+  >();
   /** Counters of the Nest layer, updated by the subscriber explorer too. */
   readonly counters: PlumtreeNestCounters = {
     handlers: 0,
@@ -110,20 +115,25 @@ export class PlumtreeService {
     return node.publish(topic, payload, headers !== undefined ? { headers } : {});
   }
 
-  /** Request/reply: ask one live subscriber of `topic` (see `PlumtreeNode.request`). */
+  /**
+   * Request/reply: ask one live responder of `topic` (see `PlumtreeNode.request`). The module's
+   * `requestTimeoutMs`, `requestMaxAttempts` and `requestRetryOnTimeout` apply unless `options`
+   * says otherwise.
+   */
   async request<T = unknown>(
     topic: string,
     payload: unknown,
     options: RequestOptions = {},
   ): Promise<T> {
     const node = await this.ref.ready;
-    return node.request<T>(topic, payload, options);
+    return node.request<T>(topic, payload, requestOptionsOf(this.ref.options, options));
   }
 
   /**
    * Deliveries of a topic or pattern, as a hot Observable shared by every observer of the same
-   * topic and DTO: the node joins the topic at the first subscription and leaves it when the last
-   * observer unsubscribes. With `dto`, payloads are transformed into DTO instances and validated;
+   * topic and options (the same DTO class and durability): the node joins the topic at the first
+   * subscription and leaves it when the last observer unsubscribes. With `dto`, payloads are
+   * transformed into DTO instances and validated (asynchronous rules included, in order);
    * invalid ones are left out and emitted on `invalid$`.
    */
   topic$<T = unknown>(
@@ -131,27 +141,28 @@ export class PlumtreeService {
     options: TopicStreamOptions<T> = {},
   ): Observable<Delivery<T>> {
     const dto = options.dto;
-    const key = dto === undefined ? topicOrPattern : `${topicOrPattern}\u0001${dto.name}`;
-    let s = this.streams.get(key);
-    if (s === undefined) {
-      const base = this.fromNode((n) =>
-        n.subscribe(topicOrPattern, { durable: options.durable === true }),
-      );
-      const checked: Observable<Delivery> =
-        dto === undefined
-          ? base
-          : base.pipe(
-              map((d): Delivery | undefined => {
-                const r = this.validate(dto, d, 'topic$');
-                return r === undefined ? undefined : { ...d, payload: r };
-              }),
-              filter((d): d is Delivery => d !== undefined),
-            );
-      const shared = checked.pipe(share());
-      this.streams.set(key, shared);
-      s = shared;
+    const durable = options.durable === true;
+    let list = this.streams.get(topicOrPattern);
+    if (list === undefined) {
+      list = [];
+      this.streams.set(topicOrPattern, list);
     }
-    return s as Observable<Delivery<T>>;
+    const cached = list.find((e) => e.dto === dto && e.durable === durable);
+    if (cached !== undefined) return cached.stream as Observable<Delivery<T>>;
+    const base = this.fromNode((n) => n.subscribe(topicOrPattern, { durable }));
+    const checked: Observable<Delivery> =
+      dto === undefined
+        ? base
+        : base.pipe(
+            concatMap((d) =>
+              from(this.validate(dto, d, 'topic$')).pipe(
+                concatMap((r) => (r === undefined ? EMPTY : of({ ...d, payload: r }))),
+              ),
+            ),
+          );
+    const stream = checked.pipe(share());
+    list.push({ dto, durable, stream });
+    return stream as Observable<Delivery<T>>;
   }
 
   /** `project(node)`, subscribed at once when the node runs, else once it does. */
@@ -172,8 +183,12 @@ export class PlumtreeService {
    * counting and emitting the rejection on `invalid$`.
    * @internal used by the subscriber explorer
    */
-  validate(dto: new (...args: never[]) => object, d: Delivery, handler: string): unknown {
-    const r = checkDto(dto, d.payload);
+  async validate(
+    dto: new (...args: never[]) => object,
+    d: Delivery,
+    handler: string,
+  ): Promise<unknown> {
+    const r = await checkDto(dto, d.payload);
     if (r.ok) return r.value;
     this.counters.invalid++;
     this.logger.warn(

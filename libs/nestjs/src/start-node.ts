@@ -1,6 +1,12 @@
 /**
  * Starting a node for the Nest layer: options validated first (one error naming every bad
  * field), start failures turned into one clear {@link PlumtreeStartError}.
+ *
+ * With `beforeJoin` (what `PlumtreeServer.listen` uses), the node starts without joining, the
+ * hook runs (the server subscribes every handler there), and only then are the seeds joined. A
+ * join is a push-pull with each seed, which merges this node's directory entry before it answers:
+ * once the join returns, the members joined through hold every subscription and responder of
+ * this node, so a request or an event sent through them right after `listen` reaches it.
  */
 import { PlumtreeNode, PlumtreeNodeError } from '@plumtree/cluster';
 import {
@@ -10,29 +16,64 @@ import {
 } from './plumtree-module-options.js';
 import { PlumtreeStartError } from './plumtree.errors.js';
 
-/** Validate `options` and start a node; rejects with `PlumtreeOptionsError` or `PlumtreeStartError`. */
-export async function startPlumtreeNode(options: PlumtreeModuleOptions): Promise<PlumtreeNode> {
+/** Options of {@link startPlumtreeNode}. */
+export interface StartNodeHooks {
+  /** Runs after the node started, before it joins its seeds; a throw closes the node. */
+  readonly beforeJoin?: (node: PlumtreeNode) => void;
+}
+
+/**
+ * Validate `options`, start a node and join its seeds; rejects with `PlumtreeOptionsError` or
+ * `PlumtreeStartError` (or what `beforeJoin` threw), leaving nothing running.
+ */
+export async function startPlumtreeNode(
+  options: PlumtreeModuleOptions,
+  hooks: StartNodeHooks = {},
+): Promise<PlumtreeNode> {
   validatePlumtreeModuleOptions(options);
   const nodeOptions = nodeOptionsOf(options);
+  const deferJoin = hooks.beforeJoin !== undefined;
+  let node: PlumtreeNode;
   try {
-    return await PlumtreeNode.start(nodeOptions);
+    node = await PlumtreeNode.start(deferJoin ? { ...nodeOptions, seeds: [] } : nodeOptions);
   } catch (e) {
-    if (e instanceof PlumtreeNodeError) throw e;
-    const where = `${nodeOptions.bindAddr ?? '0.0.0.0'}:${nodeOptions.bindPort ?? 7946}`;
-    const code = errorCode(e);
-    const reason =
-      code === 'EADDRINUSE'
-        ? `port ${nodeOptions.bindPort ?? 7946} is already in use on ${nodeOptions.bindAddr ?? '0.0.0.0'} (EADDRINUSE); choose another bindPort or 0 for a free one`
-        : code === 'EADDRNOTAVAIL'
-          ? `address ${nodeOptions.bindAddr ?? ''} is not available on this host (EADDRNOTAVAIL)`
-          : code === 'EACCES'
-            ? `no permission to bind port ${nodeOptions.bindPort ?? 7946} (EACCES)`
-            : (e as Error).message;
-    throw new PlumtreeStartError(
-      `Plumtree node ${JSON.stringify(nodeOptions.name)} could not start on ${where}: ${reason}`,
-      e,
-    );
+    throw startError(nodeOptions, e);
   }
+  if (!deferJoin) return node;
+  try {
+    hooks.beforeJoin!(node);
+  } catch (e) {
+    await node.close();
+    throw e;
+  }
+  const seeds = nodeOptions.seeds ?? [];
+  try {
+    if (seeds.length > 0) await node.swimNode.join(seeds);
+  } catch (e) {
+    await node.close();
+    throw startError(nodeOptions, e);
+  }
+  return node;
+}
+
+function startError(nodeOptions: ReturnType<typeof nodeOptionsOf>, e: unknown): unknown {
+  if (e instanceof PlumtreeNodeError) return e;
+  const where = `${nodeOptions.bindAddr ?? '0.0.0.0'}:${nodeOptions.bindPort ?? 7946}`;
+  const joinFailed = (e as Error).name === 'JoinError';
+  const code = joinFailed ? 'ECONNREFUSED' : errorCode(e);
+  const reason =
+    code === 'EADDRINUSE'
+      ? `port ${nodeOptions.bindPort ?? 7946} is already in use on ${nodeOptions.bindAddr ?? '0.0.0.0'} (EADDRINUSE); choose another bindPort or 0 for a free one`
+      : code === 'EADDRNOTAVAIL'
+        ? `address ${nodeOptions.bindAddr ?? ''} is not available on this host (EADDRNOTAVAIL)`
+        : code === 'EACCES'
+          ? `no permission to bind port ${nodeOptions.bindPort ?? 7946} (EACCES)`
+          : (e as Error).message;
+  return new PlumtreeStartError(
+    `Plumtree node ${JSON.stringify(nodeOptions.name)} could not start on ${where}: ${reason}`,
+    e,
+    code,
+  );
 }
 
 /** The errno code of `e` or of its causes, also when only its message names it. */

@@ -3,6 +3,7 @@
  * decodes once per delivery (shared by every observer of the delivery), so a codec only has to
  * be a pair of pure functions.
  */
+import { stringifyPayload } from './json-payload.js';
 
 /** The header that carries a payload's content type when it differs from the codec's default. */
 export const CONTENT_TYPE_HEADER = 'content-type';
@@ -36,6 +37,8 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 /**
  * The default codec: a `Uint8Array` passes raw (`application/octet-stream`, the default type, so
  * binary payloads carry no header); any other value is JSON (`application/json`, with a header).
+ * Values JSON would silently change (a `Map`, a `Set`, a class instance without `toJSON`, ...)
+ * are refused with `UnserializablePayloadError` (see json-payload.ts).
  * Decoding returns the bytes themselves for octet-stream (a view of the received frame: copy it
  * to keep it past the handler) and the parsed value for JSON.
  */
@@ -46,7 +49,7 @@ export const defaultPayloadCodec: PayloadCodec = {
   },
   encode(value: unknown): Uint8Array {
     if (value instanceof Uint8Array) return value;
-    const text = JSON.stringify(value);
+    const text = stringifyPayload(value);
     // JSON.stringify(undefined) and of functions is undefined: not a payload.
     if (text === undefined) throw new TypeError('payload is not JSON-serialisable');
     return Buffer.from(text, 'utf8');

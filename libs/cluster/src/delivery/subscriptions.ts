@@ -213,11 +213,20 @@ export class Subscriptions {
       };
       this.entries.set(topicOrPattern, entry);
     }
+    const host = this.host;
+    if (entry.observers.size === 0 && !entry.pinned) {
+      try {
+        host.directory.subscribe(topicOrPattern, Date.now());
+      } catch (e) {
+        // A directory limit: leave no entry behind for an observer that errors at once, or a
+        // later subscribe of the same string would find it and never enter the directory.
+        this.entries.delete(topicOrPattern);
+        throw e;
+      }
+    }
     entry.observers.add(s);
     this.routes.clear();
     if (entry.observers.size === 1 && !entry.pinned) {
-      const host = this.host;
-      host.directory.subscribe(topicOrPattern, Date.now());
       if (entry.pattern) {
         for (const t of host.directory.knownTopics()) {
           if (topicMatches(topicOrPattern, t)) host.joinTopic(t);

@@ -4,6 +4,7 @@ import {
   decodeDirectoryDigest,
   decodeDirectoryMessage,
   DIRECTORY_CODEC_VERSION,
+  DIRECTORY_CODEC_VERSION_RESPONDERS,
   DIRECTORY_DIGEST_TAG,
   DirectoryMessageKind,
   encodeDirectoryDigest,
@@ -37,7 +38,57 @@ describe('entry codec', () => {
   it('encodes the documented layout', () => {
     const bytes = encodeDirectoryEntry({ node: 'n1', version: 300, subscriptions: ['a', 'b.*'] });
     expect([...bytes]).toEqual([1, 1, ...str('n1'), 0xac, 0x02, 2, ...str('a'), ...str('b.*')]);
-    expect(bytes.length).toBe(2 + directoryEntryBodySize('n1', 300, ['a', 'b.*']));
+    // No responder: version 1, one byte under the version 2 size every limit counts.
+    expect(bytes.length).toBe(2 + directoryEntryBodySize('n1', 300, ['a', 'b.*']) - 1);
+  });
+
+  it('writes responders after the subscriptions, as version 2', () => {
+    const e = { node: 'n1', version: 5, subscriptions: ['a'], responders: ['q', 'r.*'] };
+    const bytes = encodeDirectoryEntry(e);
+    expect([...bytes]).toEqual([
+      DIRECTORY_CODEC_VERSION_RESPONDERS,
+      1,
+      ...str('n1'),
+      5,
+      1,
+      ...str('a'),
+      2,
+      ...str('q'),
+      ...str('r.*'),
+    ]);
+    expect(bytes.length).toBe(2 + directoryEntryBodySize('n1', 5, ['a'], ['q', 'r.*']));
+    const r = decodeDirectoryMessage(bytes, L);
+    expect(r.ok && r.entries[0]).toEqual({ ...e, bodyBytes: bytes.length - 2 });
+  });
+
+  it('reads version 1 entries with no responders, counted at their version 2 size', () => {
+    const v1 = encodeDirectoryEntry({ node: 'n', version: 1, subscriptions: ['a'] });
+    expect(v1[0]).toBe(DIRECTORY_CODEC_VERSION);
+    const r = decodeDirectoryMessage(v1, L);
+    expect(r.ok && r.entries[0]).toEqual({
+      node: 'n',
+      version: 1,
+      subscriptions: ['a'],
+      responders: [],
+      bodyBytes: directoryEntryBodySize('n', 1, ['a']),
+    });
+    // A version 1 entry of exactly maxEntryBytes would not fit once relayed as version 2.
+    expect(reasonOf(decodeDirectoryMessage(v1, { ...L, maxEntryBytes: v1.length }))).toBe(
+      'entry-too-large',
+    );
+    expect(reasonOf(decodeDirectoryMessage(v1, { ...L, maxEntryBytes: v1.length + 1 }))).toBe('ok');
+  });
+
+  it('writes a state as version 2 when one entry has responders, every entry with its count', () => {
+    const entries = [
+      { node: 'a', version: 1, subscriptions: ['x'], responders: [] },
+      { node: 'b', version: 2, subscriptions: [], responders: ['q.#'] },
+    ];
+    const bytes = encodeDirectoryState(entries);
+    expect(bytes[0]).toBe(DIRECTORY_CODEC_VERSION_RESPONDERS);
+    const r = decodeDirectoryMessage(bytes, L);
+    expect(r.ok && r.entries.map(({ bodyBytes: _, ...e }) => e)).toEqual(entries);
+    expect(encodeDirectoryState([entries[0]!])[0]).toBe(DIRECTORY_CODEC_VERSION);
   });
 
   it.each([
@@ -76,7 +127,8 @@ describe('entry codec', () => {
     ).toBe(DirectoryMessageKind.Entry);
     expect(peekDirectoryKind(encodeDirectoryState([]))).toBe(DirectoryMessageKind.State);
     expect(peekDirectoryKind(Uint8Array.of(1))).toBeUndefined();
-    expect(peekDirectoryKind(Uint8Array.of(2, 1))).toBeUndefined();
+    expect(peekDirectoryKind(Uint8Array.of(2, 1))).toBe(DirectoryMessageKind.Entry);
+    expect(peekDirectoryKind(Uint8Array.of(3, 1))).toBeUndefined();
     expect(peekDirectoryKind(Uint8Array.of(1, 3))).toBeUndefined();
   });
 
@@ -93,7 +145,28 @@ describe('entry codec rejections', () => {
   it.each<[string, Uint8Array, string]>([
     ['empty input', new Uint8Array(0), 'truncated'],
     ['one byte', Uint8Array.of(1), 'truncated'],
-    ['codec version 2', Uint8Array.of(2, 1, ...ok), 'unknown-codec-version'],
+    ['codec version 3', Uint8Array.of(3, 1, ...ok), 'unknown-codec-version'],
+    ['version 2 without a responder count', Uint8Array.of(2, 1, ...ok), 'truncated'],
+    [
+      'version 2 responders unsorted',
+      Uint8Array.of(2, 1, ...ok, 2, ...str('b'), ...str('a')),
+      'unsorted-responders',
+    ],
+    [
+      'version 2 responder duplicate',
+      Uint8Array.of(2, 1, ...ok, 2, ...str('a'), ...str('a')),
+      'unsorted-responders',
+    ],
+    [
+      'version 2 1025 responders',
+      Uint8Array.of(2, 1, ...ok, ...varint(1025)),
+      'too-many-responders',
+    ],
+    [
+      'version 2 invalid responder',
+      Uint8Array.of(2, 1, ...ok, 1, ...str('a.#.b')),
+      'invalid-topic',
+    ],
     ['kind 3', Uint8Array.of(1, 3, ...ok), 'unknown-kind'],
     ['truncated subscription', entryMsg(...ok.slice(0, -1)), 'truncated'],
     ['name length beyond input', entryMsg(9, 0x6e), 'truncated'],

@@ -7,14 +7,25 @@
  *
  * | message | layout                                                                 |
  * |---------|------------------------------------------------------------------------|
- * | entry   | u8 codec version (1), u8 kind (1), entry body                          |
- * | state   | u8 codec version (1), u8 kind (2), varint count, count x entry body    |
- * | body    | str node, varint version, varint n, n x str subscription               |
+ * | entry   | u8 codec version (1 or 2), u8 kind (1), entry body                     |
+ * | state   | u8 codec version (1 or 2), u8 kind (2), varint count, count x entry body |
+ * | body v1 | str node, varint version, varint n, n x str subscription               |
+ * | body v2 | body v1, then varint r, r x str responder                              |
  * | digest  | u8 tag (0xd1), u32 BE FNV-1a of the node name, varint version          |
  *
- * Subscriptions are written in strictly ascending order (JavaScript string order) and decoders
- * insist on it: the encoding of a set is then unique, duplicates cannot be smuggled in, and two
- * entries with the same version can be compared byte for byte.
+ * Subscriptions are the topics and patterns whose events a node receives; responders are the
+ * topics and patterns it answers requests on (request/reply routes only to these). A message is
+ * written as version 1 when none of its entries has a responder, so nodes of the previous release
+ * (which read version 1 only and drop version 2 as `unknown-codec-version`) keep seeing the
+ * subscriptions of every node that answers no requests; decoders read both.
+ *
+ * Subscriptions and responders are each written in strictly ascending order (JavaScript string
+ * order) and decoders insist on it: the encoding of a set is then unique, duplicates cannot be
+ * smuggled in, and two entries with the same version can be compared byte for byte.
+ *
+ * Sizes: every limit (`maxEntryBytes`, `maxTotalBytes`) counts an entry at its version 2 size (a
+ * version 1 body plus its one-byte zero responder count), so an entry accepted in either version
+ * still fits when it is relayed inside a version 2 state.
  *
  * Decoders never throw and never allocate more than the input could hold: every count and
  * length is checked against the limits and the remaining bytes before it is used. A rejection
@@ -24,8 +35,11 @@ import { ByteReader, varintSize, writeVarint } from '@plumtree/common';
 import type { ResolvedDirectoryOptions } from './directory-options.js';
 import { validatePattern } from './topic-pattern.js';
 
-/** Version written in byte 0 of every entry and state. */
+/** Version written in byte 0 of entries and states that carry no responder. */
 export const DIRECTORY_CODEC_VERSION = 1;
+
+/** Version written in byte 0 of entries and states that carry responders (body v2). */
+export const DIRECTORY_CODEC_VERSION_RESPONDERS = 2;
 
 /** Byte 1 of an encoded directory message: what follows. */
 export enum DirectoryMessageKind {
@@ -74,6 +88,10 @@ export const DIRECTORY_DROP_REASONS = [
   'invalid-topic',
   /** Subscriptions not in strictly ascending order (or repeated). */
   'unsorted-subscriptions',
+  /** More responders in one entry than `maxSubscriptions`. */
+  'too-many-responders',
+  /** Responders not in strictly ascending order (or repeated). */
+  'unsorted-responders',
   /** More entries in one state than `maxEntries`. */
   'too-many-entries',
   /** The same node twice in one state. */
@@ -95,7 +113,9 @@ export interface DecodedDirectoryEntry {
   readonly version: number;
   /** Topics and patterns, strictly ascending. */
   readonly subscriptions: readonly string[];
-  /** Size of the entry body in bytes (what it adds to a state). */
+  /** Topics and patterns the node answers requests on, strictly ascending. */
+  readonly responders: readonly string[];
+  /** Size of the entry body at version 2 (what it adds to a state; see the file comment). */
   readonly bodyBytes: number;
 }
 
@@ -129,14 +149,20 @@ function strSize(s: string): number {
   return varintSize(len) + len;
 }
 
-/** Size of an entry body: what one entry adds to a state. */
+/**
+ * Size of an entry body at version 2: what one entry adds to a state, and what every limit
+ * counts. Its entry message is `2 +` this, one byte less when it has no responder (version 1).
+ */
 export function directoryEntryBodySize(
   node: string,
   version: number,
   subscriptions: readonly string[],
+  responders: readonly string[] = [],
 ): number {
   let size = strSize(node) + varintSize(version) + varintSize(subscriptions.length);
   for (const s of subscriptions) size += strSize(s);
+  size += varintSize(responders.length);
+  for (const s of responders) size += strSize(s);
   return size;
 }
 
@@ -147,42 +173,73 @@ function writeStr(out: Uint8Array, o: number, s: string): number {
   return o + len;
 }
 
-function writeBody(out: Uint8Array, o: number, e: EncodableDirectoryEntry): number {
+function writeBody(
+  out: Uint8Array,
+  o: number,
+  e: EncodableDirectoryEntry,
+  codecVersion: number,
+): number {
   o = writeStr(out, o, e.node);
   o = writeVarint(e.version, out, o);
   o = writeVarint(e.subscriptions.length, out, o);
   for (const s of e.subscriptions) o = writeStr(out, o, s);
+  if (codecVersion === DIRECTORY_CODEC_VERSION) return o;
+  const responders = e.responders ?? [];
+  o = writeVarint(responders.length, out, o);
+  for (const s of responders) o = writeStr(out, o, s);
   return o;
 }
 
-/** What the encoder needs of an entry; subscriptions must already be strictly ascending. */
+/** What the encoder needs of an entry; both lists must already be strictly ascending. */
 export interface EncodableDirectoryEntry {
   readonly node: string;
   readonly version: number;
   readonly subscriptions: readonly string[];
+  /** Topics and patterns the node answers requests on. Default none. */
+  readonly responders?: readonly string[];
 }
 
-/** Encode one entry as an entry message. The caller keeps the subscriptions sorted. */
+/** The codec version of a message holding `entries`: 2 only when one has a responder. */
+function codecVersionOf(entries: readonly EncodableDirectoryEntry[]): number {
+  for (const e of entries) {
+    if ((e.responders?.length ?? 0) > 0) return DIRECTORY_CODEC_VERSION_RESPONDERS;
+  }
+  return DIRECTORY_CODEC_VERSION;
+}
+
+/** Body bytes of `e` as written at `codecVersion` (version 1 has no responder count). */
+function writtenBodySize(e: EncodableDirectoryEntry, codecVersion: number): number {
+  const size = directoryEntryBodySize(e.node, e.version, e.subscriptions, e.responders);
+  return codecVersion === DIRECTORY_CODEC_VERSION ? size - 1 : size;
+}
+
+/** Encode one entry as an entry message. The caller keeps both lists sorted. */
 export function encodeDirectoryEntry(e: EncodableDirectoryEntry): Uint8Array {
-  const out = new Uint8Array(2 + directoryEntryBodySize(e.node, e.version, e.subscriptions));
-  out[0] = DIRECTORY_CODEC_VERSION;
+  const v = codecVersionOf([e]);
+  const out = new Uint8Array(2 + writtenBodySize(e, v));
+  out[0] = v;
   out[1] = DirectoryMessageKind.Entry;
-  writeBody(out, 2, e);
+  writeBody(out, 2, e, v);
   return out;
 }
 
 /** Encode entries as a state message. */
 export function encodeDirectoryState(entries: Iterable<EncodableDirectoryEntry>): Uint8Array {
   const list = [...entries];
-  const sizes = list.map((e) => directoryEntryBodySize(e.node, e.version, e.subscriptions));
+  const v = codecVersionOf(list);
   let size = 2 + varintSize(list.length);
-  for (const s of sizes) size += s;
+  for (const e of list) size += writtenBodySize(e, v);
   const out = new Uint8Array(size);
-  out[0] = DIRECTORY_CODEC_VERSION;
+  out[0] = v;
   out[1] = DirectoryMessageKind.State;
   let o = writeVarint(list.length, out, 2);
-  for (const e of list) o = writeBody(out, o, e);
+  for (const e of list) o = writeBody(out, o, e, v);
   return out;
+}
+
+/** Whether byte 0 of a directory message is a codec version this build reads. */
+function isKnownCodecVersion(b: number | undefined): boolean {
+  return b === DIRECTORY_CODEC_VERSION || b === DIRECTORY_CODEC_VERSION_RESPONDERS;
 }
 
 /**
@@ -190,7 +247,7 @@ export function encodeDirectoryState(entries: Iterable<EncodableDirectoryEntry>)
  * it is not one this build reads. Lets the runtime route user broadcasts cheaply.
  */
 export function peekDirectoryKind(bytes: Uint8Array): DirectoryMessageKind | undefined {
-  if (bytes.length < 2 || bytes[0] !== DIRECTORY_CODEC_VERSION) return undefined;
+  if (bytes.length < 2 || !isKnownCodecVersion(bytes[0])) return undefined;
   const k = bytes[1];
   return k === DirectoryMessageKind.Entry || k === DirectoryMessageKind.State ? k : undefined;
 }
@@ -215,33 +272,65 @@ function readStr(
   return r.utf8(len, 'string', at);
 }
 
-function readBody(r: DirectoryReader, l: DirectoryCodecLimits): DecodedDirectoryEntry | undefined {
-  const start = r.pos;
-  const node = readStr(r, l.maxNodeNameBytes, 'empty-node-name', 'node-name-too-long');
-  if (node === undefined) return undefined;
-  const version = r.varint('version');
-  if (version < 0) return undefined;
-  // Each subscription takes at least two bytes (length and one byte).
-  const n = r.count(l.maxSubscriptions, 2, 'subscription count', 'too-many-subscriptions');
+/**
+ * A list of 0..`maxSubscriptions` strictly ascending valid topics or patterns, or undefined (the
+ * reason recorded). `what` names the list in the reader's error detail.
+ */
+function readTopicList(
+  r: DirectoryReader,
+  l: DirectoryCodecLimits,
+  what: 'subscription' | 'responder',
+  tooMany: DirectoryDropReason,
+  unsorted: DirectoryDropReason,
+): string[] | undefined {
+  // Each topic takes at least two bytes (length and one byte).
+  const n = r.count(l.maxSubscriptions, 2, `${what} count`, tooMany);
   if (n < 0) return undefined;
-  const subscriptions: string[] = new Array<string>(n);
+  const list: string[] = new Array<string>(n);
   let prev = '';
   for (let i = 0; i < n; i++) {
     const at = r.pos;
     const s = readStr(r, l.maxTopicBytes, 'invalid-topic', 'topic-too-long');
     if (s === undefined) return undefined;
     if (i > 0 && !(prev < s)) {
-      r.fail('unsorted-subscriptions', at, 'subscription');
+      r.fail(unsorted, at, what);
       return undefined;
     }
     if (validatePattern(s) !== null) {
-      r.fail('invalid-topic', at, 'subscription');
+      r.fail('invalid-topic', at, what);
       return undefined;
     }
-    subscriptions[i] = s;
+    list[i] = s;
     prev = s;
   }
-  return { node, version, subscriptions, bodyBytes: r.pos - start };
+  return list;
+}
+
+function readBody(
+  r: DirectoryReader,
+  l: DirectoryCodecLimits,
+  codecVersion: number,
+): DecodedDirectoryEntry | undefined {
+  const start = r.pos;
+  const node = readStr(r, l.maxNodeNameBytes, 'empty-node-name', 'node-name-too-long');
+  if (node === undefined) return undefined;
+  const version = r.varint('version');
+  if (version < 0) return undefined;
+  const subscriptions = readTopicList(
+    r,
+    l,
+    'subscription',
+    'too-many-subscriptions',
+    'unsorted-subscriptions',
+  );
+  if (subscriptions === undefined) return undefined;
+  if (codecVersion === DIRECTORY_CODEC_VERSION) {
+    // Counted at its version 2 size: one byte more for the absent responder count.
+    return { node, version, subscriptions, responders: [], bodyBytes: r.pos - start + 1 };
+  }
+  const responders = readTopicList(r, l, 'responder', 'too-many-responders', 'unsorted-responders');
+  if (responders === undefined) return undefined;
+  return { node, version, subscriptions, responders, bodyBytes: r.pos - start };
 }
 
 /**
@@ -253,13 +342,16 @@ export function decodeDirectoryMessage(
   limits: DirectoryCodecLimits,
 ): DirectoryDecodeResult {
   if (bytes.length < 2) return { ok: false, reason: 'truncated' };
-  if (bytes[0] !== DIRECTORY_CODEC_VERSION) return { ok: false, reason: 'unknown-codec-version' };
+  const codecVersion = bytes[0]!;
+  if (!isKnownCodecVersion(codecVersion)) return { ok: false, reason: 'unknown-codec-version' };
   const kind = bytes[1];
   const r: DirectoryReader = new ByteReader(bytes, 2);
   const entries: DecodedDirectoryEntry[] = [];
   if (kind === DirectoryMessageKind.Entry) {
-    if (bytes.length > limits.maxEntryBytes) return { ok: false, reason: 'entry-too-large' };
-    const e = readBody(r, limits);
+    // A version 1 entry is checked at its version 2 size (see the file comment).
+    const v2Bytes = bytes.length + (codecVersion === DIRECTORY_CODEC_VERSION ? 1 : 0);
+    if (v2Bytes > limits.maxEntryBytes) return { ok: false, reason: 'entry-too-large' };
+    const e = readBody(r, limits, codecVersion);
     if (e !== undefined) entries.push(e);
   } else if (kind === DirectoryMessageKind.State) {
     // The entries' bodies are bounded by maxTotalBytes; the header (version, kind, count) comes
@@ -272,10 +364,10 @@ export function decodeDirectoryMessage(
     const seen = new Set<string>();
     for (let i = 0; i < n && r.error === undefined; i++) {
       const before = r.pos;
-      const e = readBody(r, limits);
+      const e = readBody(r, limits, codecVersion);
       if (e === undefined) break;
-      // The entry-message limit applies to each entry of a state too.
-      if (r.pos - before + 2 > limits.maxEntryBytes) {
+      // The entry-message limit applies to each entry of a state too, at its version 2 size.
+      if (e.bodyBytes + 2 > limits.maxEntryBytes) {
         r.fail('entry-too-large', before, 'entry');
         break;
       }

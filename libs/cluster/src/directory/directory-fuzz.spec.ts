@@ -48,10 +48,13 @@ const version = fc.oneof(
   fc.constant(Number.MAX_SAFE_INTEGER),
   fc.maxSafeNat(),
 );
+const sortedPatterns = fc.uniqueArray(pattern, { maxLength: 6 }).map((s) => s.sort());
+// Half the entries answer requests: version 2 bodies; the others are written as version 1.
 const entry: fc.Arbitrary<EncodableDirectoryEntry> = fc.record({
   node,
   version,
-  subscriptions: fc.uniqueArray(pattern, { maxLength: 6 }).map((s) => s.sort()),
+  subscriptions: sortedPatterns,
+  responders: fc.oneof(fc.constant([]), sortedPatterns),
 });
 const validMessage = fc.oneof(
   entry.map((e) => encodeDirectoryEntry(e)),
@@ -109,6 +112,8 @@ const randomBytes = fc.oneof(
   // Plausible headers make the decoder go deeper than byte 1.
   fc.uint8Array({ maxLength: 64 }).map((b) => Uint8Array.from([1, 1, ...b])),
   fc.uint8Array({ maxLength: 64 }).map((b) => Uint8Array.from([1, 2, ...b])),
+  fc.uint8Array({ maxLength: 64 }).map((b) => Uint8Array.from([2, 1, ...b])),
+  fc.uint8Array({ maxLength: 64 }).map((b) => Uint8Array.from([2, 2, ...b])),
 );
 
 /** Limits small enough that generated input reaches every one of them. */
@@ -169,10 +174,12 @@ function check(inputs: readonly Uint8Array[], options?: DirectoryOptions): void 
   ok(s.bytes <= lim.maxTotalBytes, 'maxTotalBytes holds');
   for (const n of d.nodes()) {
     const e = d.entry(n)!;
-    ok(e.subscriptions.length <= lim.maxSubscriptions, 'maxSubscriptions holds');
-    for (let i = 0; i < e.subscriptions.length; i++) {
-      ok(validatePattern(e.subscriptions[i]!) === null, 'only valid subscriptions are stored');
-      ok(i === 0 || e.subscriptions[i - 1]! < e.subscriptions[i]!, 'subscriptions stay sorted');
+    for (const list of [e.subscriptions, e.responders]) {
+      ok(list.length <= lim.maxSubscriptions, 'maxSubscriptions holds');
+      for (let i = 0; i < list.length; i++) {
+        ok(validatePattern(list[i]!) === null, 'only valid topics are stored');
+        ok(i === 0 || list[i - 1]! < list[i]!, 'topic lists stay sorted');
+      }
     }
   }
   ok(show(d.localSubscriptions()) === '["orders.eu"]', 'the local set is untouched');
@@ -253,6 +260,7 @@ describe('directory fuzz', () => {
               node: newest.node,
               version: newest.version,
               subscriptions: newest.subscriptions,
+              responders: newest.responders,
             });
             ok(show(a.entry(n)) === expected, `in order: ${n} holds its newest entry`);
             ok(show(b.entry(n)) === expected, `shuffled: ${n} holds its newest entry`);

@@ -7,7 +7,10 @@ import { MAX_TOPIC_BYTES } from './topic-pattern.js';
  * and keep: every decoded length and count is checked against them before anything is built.
  */
 export interface DirectoryOptions {
-  /** Subscriptions (topics and patterns) in one node's entry. Default 1024. */
+  /**
+   * Subscriptions (topics and patterns) in one node's entry, and separately its responders (the
+   * topics it answers requests on). Default 1024.
+   */
   readonly maxSubscriptions?: number;
   /** One topic or pattern in UTF-8 bytes, 1..255. Default 255. */
   readonly maxTopicBytes?: number;
@@ -75,4 +78,24 @@ export function resolveDirectoryOptions(options: DirectoryOptions = {}): Resolve
   }
   if (problems.length > 0) throw new DirectoryOptionsError(problems);
   return merged;
+}
+
+/**
+ * Check a directory's own node name against `options`: a non-empty string of at most
+ * `maxNodeNameBytes` UTF-8 bytes. Throws {@link DirectoryOptionsError}.
+ */
+export function checkLocalName(localName: string, options: ResolvedDirectoryOptions): void {
+  if (typeof localName !== 'string' || localName.length === 0) {
+    throw new DirectoryOptionsError([
+      { field: 'localName', message: 'must be a non-empty string' },
+    ]);
+  }
+  if (Buffer.byteLength(localName, 'utf8') > options.maxNodeNameBytes) {
+    throw new DirectoryOptionsError([
+      {
+        field: 'localName',
+        message: `is longer than maxNodeNameBytes (${options.maxNodeNameBytes})`,
+      },
+    ]);
+  }
 }

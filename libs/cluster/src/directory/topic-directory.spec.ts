@@ -77,7 +77,12 @@ describe('TopicDirectory: local set and versions', () => {
     expect(second).not.toBe(first);
     const peer = new TopicDirectory('b');
     expect(peer.applyEntry(second)).toBe(true);
-    expect(peer.entry('a')).toEqual({ node: 'a', version: T0 + 1, subscriptions: ['t', 'u'] });
+    expect(peer.entry('a')).toEqual({
+      node: 'a',
+      version: T0 + 1,
+      subscriptions: ['t', 'u'],
+      responders: [],
+    });
   });
 });
 
@@ -89,7 +94,7 @@ describe('TopicDirectory: remote entries', () => {
     expect(d.applyEntry(entryOf('b', 9, ['z']))).toBe(false);
     expect(d.entry('b')?.subscriptions).toEqual(['x']);
     expect(d.applyEntry(entryOf('b', 11, ['y']))).toBe(true);
-    expect(d.entry('b')).toEqual({ node: 'b', version: 11, subscriptions: ['y'] });
+    expect(d.entry('b')).toEqual({ node: 'b', version: 11, subscriptions: ['y'], responders: [] });
     expect(d.stats()).toMatchObject({ entries: 2, received: 4, applied: 2, stale: 2, drops: {} });
   });
 
@@ -102,7 +107,7 @@ describe('TopicDirectory: remote entries', () => {
     ]) {
       const d = new TopicDirectory('local');
       for (const i of order) d.applyEntry(msgs[i]!);
-      expect(d.entry('b')).toEqual({ node: 'b', version: 3, subscriptions: ['c'] });
+      expect(d.entry('b')).toEqual({ node: 'b', version: 3, subscriptions: ['c'], responders: [] });
     }
   });
 
@@ -115,7 +120,12 @@ describe('TopicDirectory: remote entries', () => {
     expect(d.applyEntry(entryOf('me', T0 + 500, ['old']))).toBe(true);
     expect(d.localVersion).toBe(T0 + 501);
     expect(d.localSubscriptions()).toEqual(['fresh']);
-    expect(d.entry('me')).toEqual({ node: 'me', version: T0 + 501, subscriptions: ['fresh'] });
+    expect(d.entry('me')).toEqual({
+      node: 'me',
+      version: T0 + 501,
+      subscriptions: ['fresh'],
+      responders: [],
+    });
     expect(changes).toEqual(['me', 'me']);
     // Our own current entry echoed back changes nothing.
     expect(d.applyEntry(d.encodeLocalEntry())).toBe(false);
@@ -259,6 +269,71 @@ describe('TopicDirectory: lookups', () => {
     expect(d.knownTopics()).toEqual(['news', 'orders.eu', 'orders.us']);
     d.unsubscribe('chat.*', T0);
     expect(d.localMatches('chat.room')).toBe(false);
+  });
+});
+
+describe('TopicDirectory: responders', () => {
+  it('keeps responders apart from subscriptions and routes requests only to them', () => {
+    const me = new TopicDirectory('me');
+    const responder = new TopicDirectory('r');
+    const eventsOnly = new TopicDirectory('e');
+    expect(responder.addResponder('q', T0)).toBe(true);
+    expect(responder.addResponder('calc.*', T0)).toBe(true);
+    expect(responder.addResponder('q', T0 + 1)).toBe(false);
+    expect(responder.localVersion).toBe(T0 + 1);
+    eventsOnly.subscribe('q', T0);
+    eventsOnly.subscribe('calc.*', T0);
+    me.applyEntry(responder.encodeLocalEntry());
+    me.applyEntry(eventsOnly.encodeLocalEntry());
+    expect(me.respondersOf('q', all)).toEqual(['r']);
+    expect(me.respondersOf('calc.add', all)).toEqual(['r']);
+    expect(me.subscribersOf('q', all)).toEqual(['e']);
+    expect(me.knownTopics()).toEqual(['q']);
+    expect(me.entry('r')).toEqual({
+      node: 'r',
+      version: T0 + 1,
+      subscriptions: [],
+      responders: ['calc.*', 'q'],
+    });
+    // Removal travels like any change; the local node counts only when asked.
+    responder.removeResponder('q', T0 + 2);
+    me.applyEntry(responder.encodeLocalEntry());
+    expect(me.respondersOf('q', all)).toEqual([]);
+    expect(me.respondersOf('calc.x', () => false)).toEqual([]);
+    me.addResponder('calc.*', T0);
+    expect(me.respondersOf('calc.x', all)).toEqual(['r']);
+    expect(me.respondersOf('calc.x', all, true)).toEqual(['me', 'r']);
+    // A state carries them too.
+    const copy = new TopicDirectory('copy');
+    copy.mergeState(me.encodeState());
+    expect(copy.respondersOf('calc.x', all)).toEqual(['me', 'r']);
+    expect(copy.stats().drops).toEqual({});
+  });
+
+  it('checks responders like subscriptions: valid topics, limits, entry size', () => {
+    const d = new TopicDirectory('a', { maxSubscriptions: 1, maxEntryBytes: 24 });
+    expect(() => d.addResponder('a.#.b', T0)).toThrow(InvalidTopicError);
+    d.addResponder('a', T0);
+    expect(() => d.addResponder('b', T0)).toThrow(DirectoryLimitError);
+    d.subscribe('s', T0);
+    expect(() =>
+      new TopicDirectory('a', { maxEntryBytes: 20 }).addResponder('x'.repeat(20), 1),
+    ).toThrow(/maxEntryBytes/);
+    expect(d.localResponderList()).toEqual(['a']);
+  });
+
+  it('treats its own entry with other responders at the same version as a previous life', () => {
+    const d = new TopicDirectory('me');
+    d.subscribe('t', T0);
+    const forged = encodeDirectoryEntry({
+      node: 'me',
+      version: T0,
+      subscriptions: ['t'],
+      responders: ['q'],
+    });
+    expect(d.applyEntry(forged)).toBe(true);
+    expect(d.localVersion).toBe(T0 + 1);
+    expect(d.localResponderList()).toEqual([]);
   });
 });
 

@@ -1,8 +1,10 @@
 /**
- * The topic directory: every node's subscription set at a version, as this node knows it.
+ * The topic directory: every node's subscription set, and the set of topics it answers requests
+ * on (its responders), at a version, as this node knows it.
  *
- * The local entry changes through {@link TopicDirectory.subscribe} and
- * {@link TopicDirectory.unsubscribe}; remote entries arrive as SWIM user broadcasts
+ * The local entry changes through {@link TopicDirectory.subscribe},
+ * {@link TopicDirectory.unsubscribe}, {@link TopicDirectory.addResponder} and
+ * {@link TopicDirectory.removeResponder}; remote entries arrive as SWIM user broadcasts
  * ({@link TopicDirectory.applyEntry}) and push-pull states ({@link TopicDirectory.mergeState}).
  * A remote entry replaces the stored one only when its version is higher, so any exchange order
  * converges to the newest set of every node.
@@ -29,16 +31,14 @@ import {
   type DirectoryDigest,
   type DirectoryDropReason,
 } from './directory-codec.js';
+import { DirectoryLimitError, InvalidTopicError } from './directory-errors.js';
 import {
-  DirectoryLimitError,
-  DirectoryOptionsError,
-  InvalidTopicError,
-} from './directory-errors.js';
-import {
+  checkLocalName,
   resolveDirectoryOptions,
   type DirectoryOptions,
   type ResolvedDirectoryOptions,
 } from './directory-options.js';
+import { TopicHolders } from './topic-holders.js';
 import { isPattern, topicMatches, validatePattern } from './topic-pattern.js';
 
 /** One node's subscription set at a version. */
@@ -49,6 +49,8 @@ export interface DirectoryEntry {
   readonly version: number;
   /** Topics and patterns, sorted ascending (JavaScript string order). */
   readonly subscriptions: readonly string[];
+  /** Topics and patterns the node answers requests on, sorted ascending. */
+  readonly responders: readonly string[];
 }
 
 /** Counters of a directory. */
@@ -87,12 +89,13 @@ export class TopicDirectory {
   private readonly localSubs = new Set<string>();
   private localSorted: readonly string[] = EMPTY;
   private localPatterns: readonly string[] = EMPTY;
+  private localResponders: readonly string[] = EMPTY;
 
   private readonly entries = new Map<string, StoredEntry>();
   /** Subscription (topic or pattern) -> nodes holding it: subscribersOf without a full scan. */
-  private readonly holders = new Map<string, Set<string>>();
-  /** The keys of `holders` that are patterns. */
-  private readonly patternKeys = new Set<string>();
+  private readonly subscribers = new TopicHolders();
+  /** Responder topic or pattern -> nodes answering it, kept apart from the subscriptions. */
+  private readonly responders = new TopicHolders();
   private totalBytes = 0;
 
   // Encodings are cached until the next change: broadcasts and push-pull ask far more often
@@ -119,19 +122,7 @@ export class TopicDirectory {
     options?: DirectoryOptions,
   ) {
     this.options = resolveDirectoryOptions(options);
-    if (typeof localName !== 'string' || localName.length === 0) {
-      throw new DirectoryOptionsError([
-        { field: 'localName', message: 'must be a non-empty string' },
-      ]);
-    }
-    if (Buffer.byteLength(localName, 'utf8') > this.options.maxNodeNameBytes) {
-      throw new DirectoryOptionsError([
-        {
-          field: 'localName',
-          message: `is longer than maxNodeNameBytes (${this.options.maxNodeNameBytes})`,
-        },
-      ]);
-    }
+    checkLocalName(localName, this.options);
     this.storeLocal();
   }
 
@@ -148,34 +139,86 @@ export class TopicDirectory {
    * `maxEntryBytes`.
    */
   subscribe(topicOrPattern: string, nowMs: number): boolean {
+    if (!this.isNewLocal(topicOrPattern, this.localSorted, 'subscribe to')) return false;
+    const next = this.nextVersion(nowMs);
+    const subs = [...this.localSorted, topicOrPattern].sort();
+    this.checkEntrySize(next, subs, this.localResponders, `subscribe to "${topicOrPattern}"`);
+    this.localSubs.add(topicOrPattern);
+    this.setLocal(next, subs, this.localResponders);
+    return true;
+  }
+
+  /**
+   * Add a topic or pattern this node answers requests on (kept apart from its subscriptions:
+   * requesters route only to responders). Returns true when the set changed; the version then
+   * rises as for {@link subscribe}. Throws like {@link subscribe}.
+   */
+  addResponder(topicOrPattern: string, nowMs: number): boolean {
+    if (!this.isNewLocal(topicOrPattern, this.localResponders, 'answer requests on')) return false;
+    const next = this.nextVersion(nowMs);
+    const responders = [...this.localResponders, topicOrPattern].sort();
+    this.checkEntrySize(
+      next,
+      this.localSorted,
+      responders,
+      `answer requests on "${topicOrPattern}"`,
+    );
+    this.setLocal(next, this.localSorted, responders);
+    return true;
+  }
+
+  /** Remove a responder topic or pattern; true when the set changed (see {@link addResponder}). */
+  removeResponder(topicOrPattern: string, nowMs: number): boolean {
+    if (!this.localResponders.includes(topicOrPattern)) return false;
+    const next = this.nextVersion(nowMs);
+    this.setLocal(
+      next,
+      this.localSorted,
+      this.localResponders.filter((s) => s !== topicOrPattern),
+    );
+    return true;
+  }
+
+  /** The local responder set, sorted ascending. */
+  localResponderList(): readonly string[] {
+    return this.localResponders;
+  }
+
+  /** Whether `topicOrPattern` is valid and not in `list` yet; throws when it cannot be added. */
+  private isNewLocal(topicOrPattern: string, list: readonly string[], verb: string): boolean {
     const reason = validatePattern(topicOrPattern);
     if (reason !== null) throw new InvalidTopicError(topicOrPattern, reason);
-    const { maxTopicBytes, maxSubscriptions, maxEntryBytes } = this.options;
+    const { maxTopicBytes, maxSubscriptions } = this.options;
     if (Buffer.byteLength(topicOrPattern, 'utf8') > maxTopicBytes) {
       throw new InvalidTopicError(
         topicOrPattern,
         `topic pattern is longer than maxTopicBytes (${maxTopicBytes})`,
       );
     }
-    if (this.localSubs.has(topicOrPattern)) return false;
-    if (this.localSubs.size + 1 > maxSubscriptions) {
+    if (list.includes(topicOrPattern)) return false;
+    if (list.length + 1 > maxSubscriptions) {
       throw new DirectoryLimitError(
         'maxSubscriptions',
-        `cannot subscribe to "${topicOrPattern}": this node already holds maxSubscriptions (${maxSubscriptions})`,
+        `cannot ${verb} "${topicOrPattern}": this node already holds maxSubscriptions (${maxSubscriptions})`,
       );
     }
-    const next = this.nextVersion(nowMs);
-    const subs = [...this.localSorted, topicOrPattern].sort();
+    return true;
+  }
+
+  private checkEntrySize(
+    version: number,
+    subs: readonly string[],
+    responders: readonly string[],
+    what: string,
+  ): void {
+    const { maxEntryBytes } = this.options;
     // + 2: the entry message's codec version and kind bytes.
-    if (2 + directoryEntryBodySize(this.localName, next, subs) > maxEntryBytes) {
+    if (2 + directoryEntryBodySize(this.localName, version, subs, responders) > maxEntryBytes) {
       throw new DirectoryLimitError(
         'maxEntryBytes',
-        `cannot subscribe to "${topicOrPattern}": the local entry would exceed maxEntryBytes (${maxEntryBytes})`,
+        `cannot ${what}: the local entry would exceed maxEntryBytes (${maxEntryBytes})`,
       );
     }
-    this.localSubs.add(topicOrPattern);
-    this.setLocal(next, subs);
-    return true;
   }
 
   /**
@@ -189,6 +232,7 @@ export class TopicDirectory {
     this.setLocal(
       next,
       this.localSorted.filter((s) => s !== topicOrPattern),
+      this.localResponders,
     );
     return true;
   }
@@ -285,15 +329,24 @@ export class TopicDirectory {
    * string are returned (patterns are not intersected).
    */
   subscribersOf(topic: string, isAlive: (node: string) => boolean, includeLocal = false): string[] {
-    const found = new Set<string>();
-    const add = (nodes: Set<string> | undefined): void => {
-      if (nodes === undefined) return;
-      for (const n of nodes) found.add(n);
-    };
-    add(this.holders.get(topic));
-    if (!isPattern(topic)) {
-      for (const p of this.patternKeys) if (topicMatches(p, topic)) add(this.holders.get(p));
-    }
+    return this.alive(this.subscribers.matching(topic), isAlive, includeLocal);
+  }
+
+  /**
+   * Nodes that answer requests on `topic` (a responder topic or pattern matches it), sorted; the
+   * local node only when `includeLocal`. Subscriptions do not count: an event-only subscriber
+   * cannot answer. Otherwise as {@link subscribersOf}.
+   */
+  respondersOf(topic: string, isAlive: (node: string) => boolean, includeLocal = false): string[] {
+    return this.alive(this.responders.matching(topic), isAlive, includeLocal);
+  }
+
+  /** `found` filtered by liveness (the local node by `includeLocal`), sorted. */
+  private alive(
+    found: Set<string>,
+    isAlive: (node: string) => boolean,
+    includeLocal: boolean,
+  ): string[] {
     const out: string[] = [];
     for (const n of found) {
       if (n === this.localName ? includeLocal : isAlive(n)) out.push(n);
@@ -313,9 +366,7 @@ export class TopicDirectory {
    * local pattern is resolved against.
    */
   knownTopics(): string[] {
-    const out: string[] = [];
-    for (const k of this.holders.keys()) if (!this.patternKeys.has(k)) out.push(k);
-    return out.sort();
+    return this.subscribers.concreteTopics().sort();
   }
 
   /**
@@ -396,10 +447,15 @@ export class TopicDirectory {
     return next;
   }
 
-  private setLocal(version: number, sorted: readonly string[]): void {
+  private setLocal(
+    version: number,
+    sorted: readonly string[],
+    responders: readonly string[],
+  ): void {
     this.version = version;
     this.localSorted = Object.freeze([...sorted]);
     this.localPatterns = Object.freeze(this.localSorted.filter(isPattern));
+    this.localResponders = Object.freeze([...responders]);
     this.storeLocal();
     this.changed(this.localName);
   }
@@ -409,8 +465,13 @@ export class TopicDirectory {
     const old = this.entries.get(this.localName);
     if (old !== undefined) this.remove(old);
     this.insert(
-      { node: this.localName, version: this.version, subscriptions: this.localSorted },
-      directoryEntryBodySize(this.localName, this.version, this.localSorted),
+      {
+        node: this.localName,
+        version: this.version,
+        subscriptions: this.localSorted,
+        responders: this.localResponders,
+      },
+      directoryEntryBodySize(this.localName, this.version, this.localSorted, this.localResponders),
     );
     this.localEntryCache = undefined;
     this.digestCache = undefined;
@@ -444,6 +505,7 @@ export class TopicDirectory {
         node: e.node,
         version: e.version,
         subscriptions: Object.freeze(e.subscriptions as string[]),
+        responders: Object.freeze(e.responders as string[]),
       },
       e.bodyBytes,
     );
@@ -459,7 +521,9 @@ export class TopicDirectory {
   private applyOwn(e: DecodedDirectoryEntry): boolean {
     const newer =
       e.version > this.version ||
-      (e.version === this.version && !sameList(e.subscriptions, this.localSorted));
+      (e.version === this.version &&
+        (!sameList(e.subscriptions, this.localSorted) ||
+          !sameList(e.responders, this.localResponders)));
     if (!newer) {
       this.stale++;
       return false;
@@ -478,30 +542,16 @@ export class TopicDirectory {
   private insert(e: DirectoryEntry, bodyBytes: number): void {
     this.entries.set(e.node, { value: Object.freeze(e), bodyBytes });
     this.totalBytes += bodyBytes;
-    for (const s of e.subscriptions) {
-      let set = this.holders.get(s);
-      if (set === undefined) {
-        set = new Set();
-        this.holders.set(s, set);
-        if (isPattern(s)) this.patternKeys.add(s);
-      }
-      set.add(e.node);
-    }
+    for (const s of e.subscriptions) this.subscribers.add(s, e.node);
+    for (const s of e.responders) this.responders.add(s, e.node);
   }
 
   private remove(stored: StoredEntry): void {
     const e = stored.value;
     this.entries.delete(e.node);
     this.totalBytes -= stored.bodyBytes;
-    for (const s of e.subscriptions) {
-      const set = this.holders.get(s);
-      if (set === undefined) continue;
-      set.delete(e.node);
-      if (set.size === 0) {
-        this.holders.delete(s);
-        this.patternKeys.delete(s);
-      }
-    }
+    for (const s of e.subscriptions) this.subscribers.remove(s, e.node);
+    for (const s of e.responders) this.responders.remove(s, e.node);
   }
 
   private changed(node: string): void {

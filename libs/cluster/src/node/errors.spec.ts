@@ -7,6 +7,7 @@ import {
   InvalidHeadersError,
   InvalidTopicError,
   LazarusOptionsError,
+  NoRespondersError,
   NoSubscribersError,
   NodeClosedError,
   PayloadTooLargeError,
@@ -14,6 +15,7 @@ import {
   PlumtreeNodeOptionsError,
   RequestHandlerError,
   RequestTimeoutError,
+  UnserializablePayloadError,
 } from '../index.js';
 
 describe('error classes', () => {
@@ -60,8 +62,14 @@ describe('error classes', () => {
       'PlumtreeNodeOptionsError',
       'Invalid PlumtreeNode options (1 problem): f: m',
     ],
+    [
+      new NoRespondersError('t'),
+      'NoRespondersError',
+      'no live member answers requests on topic "t"',
+    ],
     [new RequestTimeoutError('t', [], 5), 'RequestTimeoutError', ''],
     [new RequestHandlerError('t', 'p', 'E', 'boom'), 'RequestHandlerError', ''],
+    [new UnserializablePayloadError('payload', 'Map'), 'UnserializablePayloadError', ''],
   ];
 
   it.each(cases)(

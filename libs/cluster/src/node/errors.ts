@@ -46,7 +46,7 @@ export class NodeClosedError extends PlumtreeNodeError {
  * message to, or every subscriber tried failed to acknowledge it.
  */
 export class NoSubscribersError extends PlumtreeNodeError {
-  override readonly name = 'NoSubscribersError';
+  override readonly name: string = 'NoSubscribersError';
   constructor(
     readonly topic: string,
     /** Subscribers tried, in order; empty when none was known. */

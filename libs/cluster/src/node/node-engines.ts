@@ -8,7 +8,7 @@
  * - directory-sync/directory-sync.ts: the directory over SWIM and every topic's view;
  * - delivery/subscriptions.ts: observers, routes and the delivery queue;
  * - handoff/handoff.ts: publishes from outside a topic's tree, both sides;
- * - rpc/rpc.ts: request/reply, both sides;
+ * - rpc/rpc.ts: request/reply, the requester side, and rpc/rpc-responder.ts, the responder side;
  * - durable/durable-topics.ts: durable topics' logs and catch-up;
  * - publish/outgoing-messages.ts: the topic, payload, headers and id of a publish.
  *
@@ -28,9 +28,10 @@ import { HandoffEngine } from '../handoff/handoff.js';
 import { Outbound } from '../outbound/outbound.js';
 import type { NodePersistence } from '../persistence/node-persistence.js';
 import { OutgoingMessages } from '../publish/outgoing-messages.js';
-import { RpcEngine } from '../rpc/rpc.js';
+import { RpcEngine, type RequestHandler } from '../rpc/rpc.js';
 import { FRAME_TRANSPORT_DEFAULTS, type FrameTransport } from '../transport/index.js';
 import { TopicTrees } from '../tree/topic-trees.js';
+import { NodeClosedError } from './errors.js';
 import type { NodeLife } from './node-lifecycle.js';
 import type { ResolvedNodeOptions } from './plumtree-node-options.js';
 
@@ -181,8 +182,11 @@ export class NodeEngines {
       name: o.name,
       codec: o.codec,
       rng: createRng(parts.seed ^ 0x1b873593),
+      maxPayloadBytes: config.maxMessageSize,
       send: (peer, frame) => (life.closed ? 'closed' : send(peer, frame)),
-      subscribersOf,
+      // Requests go to members that answer the topic, never to event-only subscribers.
+      respondersOf: (topic) => this.respondersOf(topic),
+      checkTopic: (topic) => this.outgoing.checkTopic(topic),
       isClosed: () => life.stopping,
       countDrop,
     });
@@ -226,6 +230,33 @@ export class NodeEngines {
   /** Nodes (other than this one) the directory says subscribe to `topic` and are alive. */
   subscribersOf(topic: string): string[] {
     return this.parts.directory.subscribersOf(topic, this.isAlive);
+  }
+
+  /** Nodes (other than this one) the directory says answer requests on `topic` and are alive. */
+  respondersOf(topic: string): string[] {
+    return this.parts.directory.respondersOf(topic, this.isAlive);
+  }
+
+  /**
+   * Answer requests of `topicOrPattern` with `handler` and list this node as its responder in the
+   * directory entry (requesters route by it); returns the removal of both. Throws
+   * `NodeClosedError` on a closed or leaving node, and what the engine's registration or the
+   * directory throws, leaving neither behind.
+   */
+  handleRequests(topicOrPattern: string, handler: RequestHandler): () => void {
+    const { directory, life } = this.parts;
+    if (life.stopping) throw new NodeClosedError(this.parts.options.name);
+    const remove = this.rpc.addHandler(topicOrPattern, handler);
+    try {
+      directory.addResponder(topicOrPattern, Date.now());
+    } catch (e) {
+      remove();
+      throw e;
+    }
+    return () => {
+      remove();
+      if (!life.closed) directory.removeResponder(topicOrPattern, Date.now());
+    };
   }
 
   /** The address of a member that is not dead or gone (the frame transport dials it). */

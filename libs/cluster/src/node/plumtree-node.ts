@@ -349,44 +349,44 @@ export class PlumtreeNode {
   }
 
   /**
-   * Send a request to ONE live subscriber of `topic` (lowest SWIM RTT, random among equals) and
-   * resolve with its handler's reply (decoded by the codec; `undefined` for an empty reply).
-   * An attempt that times out (`timeoutMs`, default 5,000), whose responder goes down (member
-   * failed or left, frame connection dropped) or has no handler is retried on another subscriber,
-   * `maxAttempts` attempts in all (default 2), then the promise rejects with
-   * `RequestTimeoutError`. Rejects with `NoSubscribersError` when the topic has no live
-   * subscriber, `RequestHandlerError` when the responder's handler threw, `NodeClosedError`
-   * when this node closes or leaves first, `InvalidTopicError` for an invalid topic.
+   * Send a request to ONE live responder of `topic` (this node first when it answers the topic,
+   * else the lowest SWIM RTT, random among equals) and resolve with its reply (decoded by the
+   * codec; a reply stream's last value; `undefined` for none). At-most-once: only an attempt
+   * that provably did not run (not taken by the transport, or no handler there) is retried on
+   * another responder, `maxAttempts` in all (default 2); no reply within `timeoutMs` (default
+   * 5,000) or the responder going down rejects with `RequestTimeoutError` unless `retryOnTimeout`
+   * (see rpc/rpc.ts). Also rejects with `NoRespondersError` (no live member answers the topic),
+   * `RequestHandlerError` (the handler failed), `PayloadTooLargeError` (above `maxMessageSize`),
+   * `NodeClosedError` and `InvalidTopicError`.
    */
   request<T = unknown>(topic: string, payload: unknown, options: RequestOptions = {}): Promise<T> {
-    try {
-      this.engines.outgoing.checkTopic(topic);
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
     return this.engines.rpc.request(topic, payload, options) as Promise<T>;
   }
 
   /**
+   * Like {@link request}, as an Observable of every value of the reply (a handler returning an
+   * Observable streams them); it completes with the reply. Sent on subscription; unsubscribing
+   * cancels (the responder unsubscribes its reply stream).
+   */
+  requestStream<T>(topic: string, payload: unknown, options?: RequestOptions): Observable<T> {
+    return this.engines.rpc.requestStream(topic, payload, options) as Observable<T>;
+  }
+
+  /** Live members that answer requests on `topic` (a concrete topic), this node excluded. */
+  respondersOf(topic: string): string[] {
+    return this.engines.respondersOf(topic);
+  }
+
+  /**
    * Answer requests of a topic or pattern with `handler` (its return value, or what its promise
-   * resolves to, is the reply; a throw is sent back as `RequestHandlerError`). The node
-   * subscribes to `topicOrPattern` while the handler is registered, so requesters find it in the
-   * directory. Returns the removal. Throws `InvalidTopicError`, `NodeClosedError`, or an `Error`
-   * when a handler of the same key is registered already.
+   * resolves to, is the reply; an Observable is a reply stream; a throw or an error is sent back
+   * as `RequestHandlerError`). While it is registered the node is listed as a responder of
+   * `topicOrPattern` in its directory entry (not a subscriber: it receives no events of the
+   * topic). Returns the removal. Throws `InvalidTopicError`, `NodeClosedError`,
+   * `DirectoryLimitError`, or an `Error` when a handler of the same key is registered already.
    */
   handleRequests(topicOrPattern: string, handler: RequestHandler): () => void {
-    const subscription = this.subscribe(topicOrPattern).subscribe({ error: () => undefined });
-    let remove: () => void;
-    try {
-      remove = this.engines.rpc.addHandler(topicOrPattern, handler);
-    } catch (e) {
-      subscription.unsubscribe();
-      throw e;
-    }
-    return () => {
-      remove();
-      subscription.unsubscribe();
-    };
+    return this.engines.handleRequests(topicOrPattern, handler);
   }
 
   private completeSubjects(): void {

@@ -1,5 +1,5 @@
 /**
- * Request/reply frames: a request sent to one subscriber of a topic, and its reply sent straight
+ * Request/reply frames: a request sent to one responder of a topic, and its reply sent straight
  * back. They travel on the frame transport beside the other kinds of frame, told apart by their
  * first byte (see frame-kinds.ts).
  *
@@ -7,10 +7,16 @@
  * |--------|------|-------------------------------------------------------------------------|
  * | 0      | 1    | `FrameKind.RpcRequest` (0x81) or `FrameKind.RpcResponse` (0x82)          |
  * | 1      | 4    | request id, u32 big-endian (the requester's counter)                    |
- * | 5      | 1    | status: 0 on a request; on a response a {@link RpcStatus}                 |
+ * | 5      | 1    | status: on a request 0, or 1 to cancel it ({@link RPC_CANCEL_STATUS}); on a response a {@link RpcStatus} |
  * | 6      | 4    | length M of the envelope, u32 big-endian (at most {@link RPC_MAX_ENVELOPE_BYTES}) |
- * | 10     | M    | envelope, UTF-8 JSON: request `{t, c, h, m}` (topic, content type, headers, metadata), response `{c}` |
- * | 10+M   | rest | payload bytes (a response with status Error carries `{name, message}` JSON) |
+ * | 10     | M    | envelope, UTF-8 JSON: request `{t, c, h, m, d?, s?}` (topic, content type, headers, metadata, the requester's timeout in ms, 1 when it takes streamed replies), cancel `{}`, response `{c}` |
+ * | 10+M   | rest | payload bytes (a response with status Error carries `{name, message, error?}` JSON) |
+ *
+ * A reply is one Ok frame, or, for a requester that sent `s: 1`, any number of Next frames (one
+ * per value of the handler's stream) ended by an Ok frame (a last value, or none: empty content
+ * type) or an Error frame. Fields and statuses added since the first release are ignored by
+ * (`d`, `s`) or never sent to (Next) nodes of that release; its decoder drops a cancel as
+ * malformed, which costs nothing but a counter.
  *
  * The envelope is small and rare next to Plumtree traffic, so JSON keeps it readable; the decoder
  * checks every field's type and never throws.
@@ -24,6 +30,10 @@ export const RPC_REQUEST_KIND = FrameKind.RpcRequest;
 export const RPC_RESPONSE_KIND = FrameKind.RpcResponse;
 /** Largest envelope (topic, headers, metadata) the decoder accepts. */
 export const RPC_MAX_ENVELOPE_BYTES = 64 * 1024;
+/** Status byte of a request frame that cancels the request of its id (the requester gave up). */
+export const RPC_CANCEL_STATUS = 1;
+/** Largest timeout a request may carry (1 hour, the module options' maximum). */
+export const RPC_MAX_TIMEOUT_MS = 3_600_000;
 
 const HEADER_BYTES = 10;
 
@@ -35,6 +45,8 @@ export enum RpcStatus {
   Error = 1,
   /** The node has no request handler for the topic (it is not a responder): try another. */
   NoHandler = 2,
+  /** One value of a streamed reply; the payload is that value, more frames follow. */
+  Next = 3,
 }
 
 /** A decoded request frame. */
@@ -45,8 +57,19 @@ export interface RpcRequestFrame {
   readonly contentType: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, string>>;
+  /** How long the requester waits, in ms; the responder ends a reply stream by then. */
+  readonly timeoutMs?: number;
+  /** The requester takes streamed replies (Next frames). */
+  readonly streams?: boolean;
   /** A view of the received frame. */
   readonly payload: Uint8Array;
+}
+
+/** A decoded cancel: the requester of `requestId` stopped waiting for its reply. */
+export interface RpcCancelFrame {
+  readonly kind: typeof FrameKind.RpcRequest;
+  readonly cancel: true;
+  readonly requestId: number;
 }
 
 /** A decoded response frame. */
@@ -91,9 +114,21 @@ export function encodeRpcRequest(r: Omit<RpcRequestFrame, 'kind'>): Uint8Array {
     FrameKind.RpcRequest,
     r.requestId,
     0,
-    { t: r.topic, c: r.contentType, h: r.headers, m: r.metadata },
+    {
+      t: r.topic,
+      c: r.contentType,
+      h: r.headers,
+      m: r.metadata,
+      ...(r.timeoutMs !== undefined ? { d: r.timeoutMs } : {}),
+      ...(r.streams === true ? { s: 1 } : {}),
+    },
     r.payload,
   );
+}
+
+/** Encode the cancel of a request. */
+export function encodeRpcCancel(requestId: number): Uint8Array {
+  return frame(FrameKind.RpcRequest, requestId, RPC_CANCEL_STATUS, {}, new Uint8Array(0));
 }
 
 /** Encode a response. */
@@ -107,8 +142,10 @@ function isStringRecord(v: unknown): v is Record<string, string> {
   return true;
 }
 
-/** Decode a request or response frame; null for anything malformed (never throws). */
-export function decodeRpcFrame(bytes: Uint8Array): RpcRequestFrame | RpcResponseFrame | null {
+/** Decode a request, cancel or response frame; null for anything malformed (never throws). */
+export function decodeRpcFrame(
+  bytes: Uint8Array,
+): RpcRequestFrame | RpcCancelFrame | RpcResponseFrame | null {
   if (bytes.length < HEADER_BYTES) return null;
   const kind = bytes[0];
   if (kind !== FrameKind.RpcRequest && kind !== FrameKind.RpcResponse) return null;
@@ -125,6 +162,9 @@ export function decodeRpcFrame(bytes: Uint8Array): RpcRequestFrame | RpcResponse
   }
   if (typeof env !== 'object' || env === null) return null;
   const e = env as Record<string, unknown>;
+  if (kind === FrameKind.RpcRequest && status === RPC_CANCEL_STATUS) {
+    return bytes.length === HEADER_BYTES + envLen ? { kind, cancel: true, requestId } : null;
+  }
   const contentType = e['c'];
   if (typeof contentType !== 'string') return null;
   const payload = bytes.subarray(HEADER_BYTES + envLen);
@@ -134,9 +174,32 @@ export function decodeRpcFrame(bytes: Uint8Array): RpcRequestFrame | RpcResponse
     const metadata = e['m'];
     if (status !== 0 || typeof topic !== 'string' || topic.length === 0) return null;
     if (!isStringRecord(headers) || !isStringRecord(metadata)) return null;
-    return { kind, requestId, topic, contentType, headers, metadata, payload };
+    const d = e['d'];
+    const timeoutMs =
+      Number.isSafeInteger(d) && (d as number) > 0 && (d as number) <= RPC_MAX_TIMEOUT_MS
+        ? (d as number)
+        : undefined;
+    if (d !== undefined && timeoutMs === undefined) return null;
+    const s = e['s'];
+    if (s !== undefined && s !== 1) return null;
+    return {
+      kind,
+      requestId,
+      topic,
+      contentType,
+      headers,
+      metadata,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(s === 1 ? { streams: true } : {}),
+      payload,
+    };
   }
-  if (status !== RpcStatus.Ok && status !== RpcStatus.Error && status !== RpcStatus.NoHandler) {
+  if (
+    status !== RpcStatus.Ok &&
+    status !== RpcStatus.Error &&
+    status !== RpcStatus.NoHandler &&
+    status !== RpcStatus.Next
+  ) {
     return null;
   }
   return { kind, requestId, status, contentType, payload };

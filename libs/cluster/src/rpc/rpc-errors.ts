@@ -1,11 +1,15 @@
 /**
  * Typed errors of request/reply (`PlumtreeNode.request`), one concern each.
  */
-import { PlumtreeNodeError } from '../node/errors.js';
+import { NoSubscribersError, PlumtreeNodeError } from '../node/errors.js';
 
 /**
- * No reply arrived: every responder tried (at most `maxAttempts`, one retry by default) timed
- * out, went down, or had no handler, and no other live subscriber of the topic was left to try.
+ * No reply arrived, or the reply stream did not end: the responder did not answer within
+ * `timeoutMs`, or went down (member failed or left, frame connection lost) before it answered;
+ * or every responder tried (at most `maxAttempts`) provably did not take the request (not
+ * delivered, or no handler) and no other responder was left. A timeout or a lost responder ends
+ * the request unless `retryOnTimeout` is set: the handler may have run, and a retry would run it
+ * twice.
  */
 export class RequestTimeoutError extends PlumtreeNodeError {
   override readonly name = 'RequestTimeoutError';
@@ -24,7 +28,12 @@ export class RequestTimeoutError extends PlumtreeNodeError {
   }
 }
 
-/** The responder's handler threw or rejected; its error's name and message are carried back. */
+/**
+ * The responder's handler threw, rejected or its reply stream errored (or its reply could not be
+ * sent: too large, not encodable). `error` is what it failed with, as it crossed the wire: for a
+ * thrown `Error` its `{ name, message }`, for any other value (a Nest handler's `RpcException`
+ * object, `{ status: 'error', message }`) that value itself.
+ */
 export class RequestHandlerError extends PlumtreeNodeError {
   override readonly name = 'RequestHandlerError';
   constructor(
@@ -33,7 +42,22 @@ export class RequestHandlerError extends PlumtreeNodeError {
     readonly peer: string,
     readonly remoteName: string,
     readonly remoteMessage: string,
+    /** The error value the handler failed with (see the class comment). */
+    readonly error: unknown = { name: remoteName, message: remoteMessage },
   ) {
     super(`handler of ${JSON.stringify(topic)} on ${peer} failed: ${remoteName}: ${remoteMessage}`);
+  }
+}
+
+/**
+ * No live member answers requests on the topic (none registered a handler of it or of a pattern
+ * matching it; event-only subscribers do not count). A {@link NoSubscribersError}, so code that
+ * caught that one for requests keeps working.
+ */
+export class NoRespondersError extends NoSubscribersError {
+  override readonly name: string = 'NoRespondersError';
+  constructor(topic: string) {
+    super(topic);
+    this.message = `no live member answers requests on topic ${JSON.stringify(topic)}`;
   }
 }

@@ -1,83 +1,90 @@
 /**
- * Request/reply between nodes: one request goes to ONE live subscriber of a topic (the one with
- * the lowest SWIM round-trip time, a random one among equals or when none is measured), and the
- * reply comes straight back on the frame transport; nothing travels down the topic's tree.
+ * Request/reply between nodes: one request goes to ONE live responder of a topic (a member that
+ * registered a handler of it: event-only subscribers are never asked), this node first when it
+ * answers the topic itself, else the one with the lowest SWIM round-trip time (a random one among
+ * equals or when none is measured). The reply comes straight back on the frame transport (a
+ * request to this node loops back in-process); nothing travels down the topic's tree.
  *
- * Requester side ({@link RpcEngine.request}): an attempt ends with the reply, the handler's error
- * ({@link RequestHandlerError}, not retried: the handler ran), or a failure (no reply within
- * `timeoutMs`, the responder's frame connection or membership went down, or it has no handler),
- * after which the request is retried on another subscriber not tried yet, up to `maxAttempts`
- * attempts in all (2: one retry); then it rejects with {@link RequestTimeoutError}. With no live
- * subscriber at all it rejects at once with `NoSubscribersError`.
+ * Requester side ({@link RpcEngine.requestStream}, {@link RpcEngine.request}): the reply is a
+ * stream of values (one for a plain value) ending with completion, the handler's error
+ * ({@link RequestHandlerError}), or a failure. At-most-once by default: an attempt is retried on
+ * another responder only when it provably did not run the handler (the frame was not taken by
+ * the transport, or the responder has no handler), `maxAttempts` attempts in all. No reply within
+ * `timeoutMs`, or the responder going down (member failed or left, frame connection lost), ends
+ * the request with {@link RequestTimeoutError}: the handler may have run. `retryOnTimeout: true`
+ * retries those too (at-least-once), as long as no value has arrived. With no live responder at
+ * all it rejects at once with {@link NoRespondersError}. Unsubscribing cancels: the responder is
+ * told and unsubscribes its reply stream.
  *
- * Responder side ({@link RpcEngine.addHandler}): a request for a topic that a registered topic
- * or pattern matches runs the handler and answers; anything else is answered `NoHandler`, so the
- * requester moves on without waiting for its timeout.
+ * Responder side: see rpc-responder.ts.
  *
  * The engine owns no socket and no membership: the node gives it a send function and a view of
  * the directory (see {@link RpcHost}), and tells it RTTs and peers going down.
  */
+import { lastValueFrom, Observable, type Subscriber } from 'rxjs';
 import { randomInt, type Rng } from '@plumtree/plumtree';
-import { topicMatches } from '../directory/index.js';
 import type { PayloadCodec } from '../delivery/payload-codec.js';
 import { FrameKind } from '../frame-kinds.js';
-import { NodeClosedError, NoSubscribersError } from '../node/errors.js';
-import { sendToSender } from '../outbound/reply-sender.js';
+import { NodeClosedError, PayloadTooLargeError } from '../node/errors.js';
 import {
   decodeRpcFrame,
+  encodeRpcCancel,
   encodeRpcRequest,
-  encodeRpcResponse,
+  RPC_MAX_TIMEOUT_MS,
   RpcStatus,
-  type RpcRequestFrame,
   type RpcResponseFrame,
 } from './rpc-codec.js';
-import { RequestHandlerError, RequestTimeoutError } from './rpc-errors.js';
+import { decodeWireError } from './rpc-error-wire.js';
+import { NoRespondersError, RequestHandlerError, RequestTimeoutError } from './rpc-errors.js';
+import {
+  EMPTY_REPLY_CONTENT_TYPE,
+  RpcResponder,
+  type RequestHandler,
+  type RpcResponderCounters,
+} from './rpc-responder.js';
 
-/** Content type of an empty reply (the handler returned `undefined`). */
-export const EMPTY_REPLY_CONTENT_TYPE = 'application/x-plumtree-empty';
+export {
+  EMPTY_REPLY_CONTENT_TYPE,
+  type RequestHandler,
+  type RpcRequest,
+  type RpcResponderCounters,
+} from './rpc-responder.js';
 
-/** Default time one attempt waits for its reply. */
+/** Default time a request waits for its reply (for a stream: for its end). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
-/** Default attempts of one request: the first and one retry. */
+/** Default attempts of one request: the first and one retry (of a provably untaken attempt). */
 export const DEFAULT_REQUEST_MAX_ATTEMPTS = 2;
 
 /** Options of one `request`. */
 export interface RequestOptions {
-  /** How long one attempt waits for the reply before trying another subscriber. Default 5,000 ms. */
+  /** How long one attempt waits for the reply (a stream: for its end). Default 5,000 ms. */
   readonly timeoutMs?: number;
-  /** Attempts in all, on distinct subscribers. Default 2 (one retry). */
+  /** Attempts in all, on distinct responders. Default 2 (one retry). */
   readonly maxAttempts?: number;
+  /**
+   * Also retry an attempt that timed out or whose responder went down (its handler may have run:
+   * at-least-once). Default false: such an attempt ends the request with `RequestTimeoutError`.
+   */
+  readonly retryOnTimeout?: boolean;
   /** Application headers, given to the handler. */
   readonly headers?: Readonly<Record<string, string>>;
   /** Out-of-band values (trace ids, tenants), given to the handler. */
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** What a request handler receives. */
-export interface RpcRequest<T = unknown> {
-  readonly topic: string;
-  /** The payload decoded by the node's codec. */
-  readonly payload: T;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly metadata: Readonly<Record<string, string>>;
-  /** The requesting node. */
-  readonly from: string;
-  /** The requester's id of this request (unique per requester while it is pending). */
-  readonly requestId: number;
-}
-
-/** Answers requests of a topic: its return value (or resolved value) is the reply. */
-export type RequestHandler = (request: RpcRequest) => unknown;
-
 /** What the engine needs from its node. */
 export interface RpcHost {
   readonly name: string;
   readonly codec: PayloadCodec;
   readonly rng: Rng;
+  /** Largest encoded request or reply payload (the Plumtree `maxMessageSize`). */
+  readonly maxPayloadBytes: number;
   /** Queue a frame to a peer; `'queued'` when the transport took it. */
   send(peer: string, frame: Uint8Array): string;
-  /** Live subscribers of a topic, this node excluded. */
-  subscribersOf(topic: string): string[];
+  /** Live members that answer requests on a topic, this node excluded. */
+  respondersOf(topic: string): string[];
+  /** Throws `InvalidTopicError` for a topic a request cannot be sent on. */
+  checkTopic(topic: string): void;
   /** Whether the node is closed or leaving. */
   isClosed(): boolean;
   /** A frame that failed to decode. */
@@ -85,7 +92,7 @@ export interface RpcHost {
 }
 
 /** Request/reply counters (`stats().node.rpc`). */
-export interface RpcCounters {
+export interface RpcCounters extends Readonly<RpcResponderCounters> {
   /** Requester side: requests made, attempts sent, retries, replies, handler errors, failures. */
   readonly requests: number;
   readonly attempts: number;
@@ -93,13 +100,10 @@ export interface RpcCounters {
   readonly replies: number;
   readonly remoteErrors: number;
   readonly timeouts: number;
-  /** Responder side: requests received, answered, failed in the handler, without a handler. */
-  readonly received: number;
-  readonly answered: number;
-  readonly handlerErrors: number;
-  readonly noHandler: number;
-  /** Replies dropped because the requester stayed unknown to membership for 2 s. */
-  readonly repliesDropped: number;
+  /** Requests the caller unsubscribed from before they ended. */
+  readonly cancelled: number;
+  /** Requests that found no live responder. */
+  readonly noResponders: number;
 }
 
 interface PendingRequest {
@@ -108,17 +112,19 @@ interface PendingRequest {
   readonly frame: Uint8Array;
   readonly timeoutMs: number;
   readonly maxAttempts: number;
+  readonly retryOnTimeout: boolean;
   readonly attempts: { peer: string; outcome: string }[];
   current: string | undefined;
+  /** A value arrived: the handler runs, so nothing is retried any more. */
+  answered: boolean;
   timer: NodeJS.Timeout | undefined;
-  readonly resolve: (v: unknown) => void;
-  readonly reject: (e: Error) => void;
+  readonly sink: Subscriber<unknown>;
 }
 
 /** The request/reply engine of one node; see the file comment. */
 export class RpcEngine {
   private readonly pending = new Map<number, PendingRequest>();
-  private readonly handlers = new Map<string, RequestHandler>();
+  private readonly responder: RpcResponder;
   private readonly rtt = new Map<string, number>();
   private nextId = 1;
   private readonly counters = {
@@ -128,18 +134,22 @@ export class RpcEngine {
     replies: 0,
     remoteErrors: 0,
     timeouts: 0,
-    received: 0,
-    answered: 0,
-    handlerErrors: 0,
-    noHandler: 0,
-    repliesDropped: 0,
+    cancelled: 0,
+    noResponders: 0,
   };
 
-  constructor(private readonly host: RpcHost) {}
+  constructor(private readonly host: RpcHost) {
+    this.responder = new RpcResponder({
+      codec: host.codec,
+      maxPayloadBytes: host.maxPayloadBytes,
+      send: (peer, frame) => this.send(peer, frame),
+      isClosed: () => host.isClosed(),
+    });
+  }
 
   /** A copy of the counters. */
   stats(): RpcCounters {
-    return { ...this.counters };
+    return { ...this.counters, ...this.responder.counters };
   }
 
   /** Requests waiting for a reply. */
@@ -153,72 +163,37 @@ export class RpcEngine {
     this.rtt.set(peer, prev === undefined ? rttMs : prev + 0.3 * (rttMs - prev));
   }
 
-  /** `peer` failed, left, or its frame connection dropped: its attempts move on now. */
+  /** `peer` failed, left, or its frame connection dropped: its attempts end now. */
   peerDown(peer: string, reason: string): void {
     this.rtt.delete(peer);
     for (const p of [...this.pending.values()]) {
-      if (p.current === peer) this.failAttempt(p, reason);
+      if (p.current === peer) this.unknownOutcome(p, reason);
     }
   }
 
   /** Register the handler of a topic or pattern; returns its removal. One handler per key. */
   addHandler(topicOrPattern: string, handler: RequestHandler): () => void {
-    if (this.handlers.has(topicOrPattern)) {
-      throw new Error(
-        `a request handler of ${JSON.stringify(topicOrPattern)} is registered already`,
-      );
-    }
-    this.handlers.set(topicOrPattern, handler);
-    return () => {
-      if (this.handlers.get(topicOrPattern) === handler) this.handlers.delete(topicOrPattern);
-    };
+    return this.responder.addHandler(topicOrPattern, handler);
   }
 
-  /** Send a request; see the file comment for attempts, retries and errors. */
+  /** Send a request; resolves with the reply's last value (`undefined` for none). */
   request(topic: string, payload: unknown, options: RequestOptions = {}): Promise<unknown> {
-    if (this.host.isClosed()) return Promise.reject(new NodeClosedError(this.host.name));
-    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const maxAttempts = options.maxAttempts ?? DEFAULT_REQUEST_MAX_ATTEMPTS;
-    let frame: Uint8Array;
-    const requestId = this.allocateId();
-    try {
-      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
-        throw new RangeError('timeoutMs must be > 0');
-      if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-        throw new RangeError('maxAttempts must be an integer >= 1');
-      }
-      const codec = this.host.codec;
-      const bytes = codec.encode(payload);
-      frame = encodeRpcRequest({
-        requestId,
-        topic,
-        contentType: codec.contentTypeOf?.(payload) ?? codec.contentType,
-        headers: options.headers ?? {},
-        metadata: options.metadata ?? {},
-        payload: bytes,
-      });
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
-    if (this.host.subscribersOf(topic).length === 0) {
-      return Promise.reject(new NoSubscribersError(topic));
-    }
-    this.counters.requests++;
-    return new Promise<unknown>((resolve, reject) => {
-      const p: PendingRequest = {
-        requestId,
-        topic,
-        frame,
-        timeoutMs,
-        maxAttempts,
-        attempts: [],
-        current: undefined,
-        timer: undefined,
-        resolve,
-        reject,
-      };
-      this.pending.set(requestId, p);
-      this.nextAttempt(p);
+    return lastValueFrom(this.requestStream(topic, payload, options), { defaultValue: undefined });
+  }
+
+  /**
+   * Send a request when subscribed; emits every value of the reply and completes with it. See
+   * the file comment for attempts, retries, errors and cancelling.
+   */
+  requestStream(
+    topic: string,
+    payload: unknown,
+    options: RequestOptions = {},
+  ): Observable<unknown> {
+    return new Observable<unknown>((sink) => {
+      const p = this.start(topic, payload, options, sink);
+      if (p === undefined) return undefined;
+      return () => this.cancel(p);
     });
   }
 
@@ -229,19 +204,104 @@ export class RpcEngine {
       this.host.countDrop('rpc');
       return;
     }
-    if (f.kind === FrameKind.RpcRequest) void this.onRequest(from, f);
-    else this.onResponse(from, f);
+    if (f.kind !== FrameKind.RpcRequest) this.onResponse(from, f);
+    else if ('cancel' in f) this.responder.onCancel(from, f.requestId);
+    else void this.responder.onRequest(from, f);
   }
 
-  /** Reject every pending request with `NodeClosedError` (the node is closing or leaving). */
+  /** Fail every pending request with `NodeClosedError` and stop every reply (closing). */
   close(): void {
+    this.responder.close();
     for (const p of [...this.pending.values()]) {
       this.finish(p);
-      p.reject(new NodeClosedError(this.host.name));
+      p.sink.error(new NodeClosedError(this.host.name));
     }
   }
 
   // ------------------------------------------------------------ requester
+
+  /** Validate, encode and send the first attempt; undefined when it failed at once. */
+  private start(
+    topic: string,
+    payload: unknown,
+    options: RequestOptions,
+    sink: Subscriber<unknown>,
+  ): PendingRequest | undefined {
+    if (this.host.isClosed()) {
+      sink.error(new NodeClosedError(this.host.name));
+      return undefined;
+    }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const maxAttempts = options.maxAttempts ?? DEFAULT_REQUEST_MAX_ATTEMPTS;
+    let frame: Uint8Array;
+    const requestId = this.allocateId();
+    try {
+      this.host.checkTopic(topic);
+      if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > RPC_MAX_TIMEOUT_MS) {
+        throw new RangeError(`timeoutMs must be an integer in 1..${RPC_MAX_TIMEOUT_MS}`);
+      }
+      if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+        throw new RangeError('maxAttempts must be an integer >= 1');
+      }
+      const codec = this.host.codec;
+      const bytes = codec.encode(payload);
+      if (bytes.length > this.host.maxPayloadBytes) {
+        throw new PayloadTooLargeError(bytes.length, this.host.maxPayloadBytes);
+      }
+      frame = encodeRpcRequest({
+        requestId,
+        topic,
+        contentType: codec.contentTypeOf?.(payload) ?? codec.contentType,
+        headers: options.headers ?? {},
+        metadata: options.metadata ?? {},
+        timeoutMs,
+        streams: true,
+        payload: bytes,
+      });
+    } catch (e) {
+      sink.error(e);
+      return undefined;
+    }
+    if (this.candidates(topic).length === 0) {
+      this.counters.noResponders++;
+      sink.error(new NoRespondersError(topic));
+      return undefined;
+    }
+    this.counters.requests++;
+    const p: PendingRequest = {
+      requestId,
+      topic,
+      frame,
+      timeoutMs,
+      maxAttempts,
+      retryOnTimeout: options.retryOnTimeout === true,
+      attempts: [],
+      current: undefined,
+      answered: false,
+      timer: undefined,
+      sink,
+    };
+    this.pending.set(requestId, p);
+    this.nextAttempt(p);
+    return p;
+  }
+
+  /** The caller unsubscribed: stop waiting and tell the responder. */
+  private cancel(p: PendingRequest): void {
+    if (this.pending.get(p.requestId) !== p) return;
+    const peer = p.current;
+    this.finish(p);
+    this.counters.cancelled++;
+    if (peer !== undefined) this.send(peer, encodeRpcCancel(p.requestId));
+  }
+
+  /** Sends to `peer`; a frame to this node is handed to its own engine in a microtask. */
+  private send(peer: string, frame: Uint8Array): string {
+    if (peer !== this.host.name) return this.host.send(peer, frame);
+    if (this.host.isClosed()) return 'closed';
+    queueMicrotask(() => this.onFrame(peer, frame));
+    return 'queued';
+  }
 
   private allocateId(): number {
     // u32 on the wire; skip ids still pending after a wrap.
@@ -252,11 +312,18 @@ export class RpcEngine {
     }
   }
 
-  /** The untried subscriber with the lowest RTT; random among equals (unmeasured ones too). */
+  /** Responders of `topic`: this node when it answers it, and the live remote ones. */
+  private candidates(topic: string): string[] {
+    const remote = this.host.respondersOf(topic);
+    return this.responder.findHandler(topic) !== undefined ? [this.host.name, ...remote] : remote;
+  }
+
+  /** This node if untried; else the untried responder with the lowest RTT, random among equals. */
   private choose(p: PendingRequest): string | undefined {
     const tried = new Set(p.attempts.map((a) => a.peer));
-    const candidates = this.host.subscribersOf(p.topic).filter((n) => !tried.has(n));
+    const candidates = this.candidates(p.topic).filter((n) => !tried.has(n));
     if (candidates.length === 0) return undefined;
+    if (candidates[0] === this.host.name) return this.host.name;
     let best = Number.POSITIVE_INFINITY;
     let pool: string[] = [];
     for (const c of candidates) {
@@ -275,40 +342,60 @@ export class RpcEngine {
     for (;;) {
       if (this.host.isClosed()) {
         this.finish(p);
-        p.reject(new NodeClosedError(this.host.name));
+        p.sink.error(new NodeClosedError(this.host.name));
         return;
       }
       const peer = p.attempts.length < p.maxAttempts ? this.choose(p) : undefined;
       if (peer === undefined) {
-        this.counters.timeouts++;
-        this.finish(p);
-        p.reject(new RequestTimeoutError(p.topic, p.attempts, p.timeoutMs));
+        this.fail(p);
         return;
       }
       if (p.attempts.length > 0) this.counters.retries++;
       p.attempts.push({ peer, outcome: 'pending' });
       p.current = peer;
       this.counters.attempts++;
-      const r = this.host.send(peer, p.frame);
+      const r = this.send(peer, p.frame);
       if (r !== 'queued') {
+        // Never taken by the transport: provably not run, so the next responder may try.
         p.attempts[p.attempts.length - 1]!.outcome = `send ${r}`;
         continue;
       }
       p.timer = setTimeout(() => {
         p.timer = undefined;
-        this.failAttempt(p, `no reply within ${p.timeoutMs} ms`);
+        this.unknownOutcome(p, `no reply within ${p.timeoutMs} ms`);
       }, p.timeoutMs);
       return;
     }
   }
 
-  private failAttempt(p: PendingRequest, outcome: string): void {
+  /** The current attempt may or may not have run: retry only when the caller opted in. */
+  private unknownOutcome(p: PendingRequest, outcome: string): void {
+    if (p.retryOnTimeout && !p.answered) {
+      this.retry(p, outcome);
+      return;
+    }
+    this.recordOutcome(p, outcome);
+    this.fail(p);
+  }
+
+  /** The current attempt provably did not run (or the caller opted in): try the next one. */
+  private retry(p: PendingRequest, outcome: string): void {
+    this.recordOutcome(p, outcome);
+    this.nextAttempt(p);
+  }
+
+  private recordOutcome(p: PendingRequest, outcome: string): void {
     if (p.timer !== undefined) clearTimeout(p.timer);
     p.timer = undefined;
     const last = p.attempts[p.attempts.length - 1];
     if (last !== undefined) last.outcome = outcome;
     p.current = undefined;
-    this.nextAttempt(p);
+  }
+
+  private fail(p: PendingRequest): void {
+    this.counters.timeouts++;
+    this.finish(p);
+    p.sink.error(new RequestTimeoutError(p.topic, p.attempts, p.timeoutMs));
   }
 
   private finish(p: PendingRequest): void {
@@ -321,115 +408,44 @@ export class RpcEngine {
   private onResponse(from: string, f: RpcResponseFrame): void {
     const p = this.pending.get(f.requestId);
     if (p === undefined || p.current !== from) return; // late, or from a responder given up on
-    if (f.status === RpcStatus.NoHandler) {
-      this.failAttempt(p, 'no handler');
-      return;
-    }
-    this.finish(p);
-    if (f.status === RpcStatus.Error) {
-      this.counters.remoteErrors++;
-      let name = 'Error';
-      let message = '';
-      try {
-        const o = JSON.parse(Buffer.from(f.payload).toString('utf8')) as Record<string, unknown>;
-        if (typeof o['name'] === 'string') name = o['name'];
-        if (typeof o['message'] === 'string') message = o['message'];
-      } catch {
-        message = 'unreadable error';
+    switch (f.status) {
+      case RpcStatus.NoHandler:
+        this.retry(p, 'no handler');
+        return;
+      case RpcStatus.Error: {
+        this.finish(p);
+        this.counters.remoteErrors++;
+        const w = decodeWireError(f.payload);
+        p.sink.error(new RequestHandlerError(p.topic, from, w.name, w.message, w.error));
+        return;
       }
-      p.reject(new RequestHandlerError(p.topic, from, name, message));
-      return;
+      case RpcStatus.Next:
+        p.answered = true;
+        this.deliver(p, f);
+        return;
+      case RpcStatus.Ok:
+        this.counters.replies++;
+        if (!this.deliver(p, f)) return;
+        this.finish(p);
+        p.sink.complete();
     }
-    this.counters.replies++;
+  }
+
+  /** Hands a reply value to the caller; false when it did not decode (the request then failed). */
+  private deliver(p: PendingRequest, f: RpcResponseFrame): boolean {
     if (f.contentType === EMPTY_REPLY_CONTENT_TYPE) {
-      p.resolve(undefined);
-      return;
+      if (f.status === RpcStatus.Next) p.sink.next(undefined);
+      return true;
     }
+    let value: unknown;
     try {
-      p.resolve(this.host.codec.decode(f.payload, f.contentType));
+      value = this.host.codec.decode(f.payload, f.contentType);
     } catch (e) {
-      p.reject(e as Error);
+      this.cancel(p);
+      p.sink.error(e);
+      return false;
     }
-  }
-
-  // ------------------------------------------------------------ responder
-
-  private findHandler(topic: string): RequestHandler | undefined {
-    const exact = this.handlers.get(topic);
-    if (exact !== undefined) return exact;
-    for (const [key, h] of this.handlers) if (topicMatches(key, topic)) return h;
-    return undefined;
-  }
-
-  private async onRequest(from: string, f: RpcRequestFrame): Promise<void> {
-    this.counters.received++;
-    const handler = this.host.isClosed() ? undefined : this.findHandler(f.topic);
-    if (handler === undefined) {
-      this.counters.noHandler++;
-      this.reply(
-        from,
-        f.requestId,
-        RpcStatus.NoHandler,
-        EMPTY_REPLY_CONTENT_TYPE,
-        new Uint8Array(0),
-      );
-      return;
-    }
-    let result: unknown;
-    try {
-      const payload = this.host.codec.decode(f.payload, f.contentType);
-      result = await handler({
-        topic: f.topic,
-        payload,
-        headers: f.headers,
-        metadata: f.metadata,
-        from,
-        requestId: f.requestId,
-      });
-    } catch (e) {
-      this.counters.handlerErrors++;
-      const err = e instanceof Error ? e : new Error(String(e));
-      const body = Buffer.from(JSON.stringify({ name: err.name, message: err.message }), 'utf8');
-      this.reply(from, f.requestId, RpcStatus.Error, 'application/json', body);
-      return;
-    }
-    if (this.host.isClosed()) return; // killed mid-request: the requester retries elsewhere
-    if (result === undefined) {
-      this.counters.answered++;
-      this.reply(from, f.requestId, RpcStatus.Ok, EMPTY_REPLY_CONTENT_TYPE, new Uint8Array(0));
-      return;
-    }
-    const codec = this.host.codec;
-    let bytes: Uint8Array;
-    try {
-      bytes = codec.encode(result);
-    } catch (e) {
-      this.counters.handlerErrors++;
-      const body = Buffer.from(
-        JSON.stringify({ name: 'ReplyEncodeError', message: (e as Error).message }),
-        'utf8',
-      );
-      this.reply(from, f.requestId, RpcStatus.Error, 'application/json', body);
-      return;
-    }
-    this.counters.answered++;
-    this.reply(
-      from,
-      f.requestId,
-      RpcStatus.Ok,
-      codec.contentTypeOf?.(result) ?? codec.contentType,
-      bytes,
-    );
-  }
-
-  private reply(
-    to: string,
-    requestId: number,
-    status: RpcStatus,
-    contentType: string,
-    payload: Uint8Array,
-  ): void {
-    const frame = encodeRpcResponse({ requestId, status, contentType, payload });
-    sendToSender(this.host, to, frame, () => this.counters.repliesDropped++);
+    p.sink.next(value);
+    return true;
   }
 }
