@@ -19,8 +19,12 @@ function oursOptions(cfg: ChildConfig): PlumtreeModuleOptions {
     seeds: cfg.seeds,
     swim: { preset: 'local' },
     persistence: false,
+    // BENCH_IHAVE_REPEATS=n measures the node option's cost (docs/performance.md, ihaveRepeats).
+    ...(IHAVE_REPEATS !== undefined ? { plumtree: { ihaveRepeats: Number(IHAVE_REPEATS) } } : {}),
   };
 }
+
+const IHAVE_REPEATS = process.env['BENCH_IHAVE_REPEATS'];
 
 /** What the node still holds that can become a delivery. */
 function inFlight(node: PlumtreeNode): InFlight {

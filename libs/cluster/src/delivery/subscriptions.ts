@@ -143,6 +143,13 @@ export class Subscriptions {
   ): void {
     const route = this.route(topic);
     if (route.length === 0) return;
+    const observers: Subscriber<Delivery>[] = [];
+    for (const entry of route) for (const o of entry.observers) observers.push(o);
+    if (observers.length === 0) {
+      // Pinned with nobody observing (a publisher's `topics`): no decode for nobody.
+      this.deliveries++;
+      return;
+    }
     const codec = this.host.codec;
     let contentType = codec.contentType;
     let headers = wireHeaders ?? EMPTY_HEADERS;
@@ -175,9 +182,7 @@ export class Subscriptions {
       raw,
     };
     this.deliveries++;
-    const observers: Subscriber<Delivery>[] = [];
-    for (const entry of route) for (const o of entry.observers) observers.push(o);
-    if (observers.length > 0) this.queue.push(delivery, observers, raw.byteLength);
+    this.queue.push(delivery, observers, raw.byteLength);
   }
 
   /** Hand over what waits in the queue now, and queue nothing more (the node is closing). */
