@@ -9,6 +9,7 @@ import {
   type Transmit,
 } from '../types.js';
 import { Plumtree } from './plumtree.js';
+import { PRUNE_HOLD_MS } from './tree-links.js';
 import { MessageTooLargeError, NotSubscribedError } from './errors.js';
 
 function view(peers: string[]): TopicView {
@@ -153,6 +154,27 @@ describe('Plumtree core', () => {
     core.handleMessage('x', { type: FrameType.Prune, topic: T }, 1);
     expect(core.isLazy(T, 'x')).toBe(true);
     expect(core.isEager(T, 'x')).toBe(false);
+  });
+
+  it('copies a PRUNEd peer sent before reading the PRUNE neither earn more PRUNEs nor re-promote it within PRUNE_HOLD_MS', () => {
+    const core = node({ lazyFanout: 6 });
+    core.handleMessage('y', gossip('z', 1, 1), 0);
+    core.handleMessage('x', gossip('z', 1, 1), 10); // a duplicate: PRUNE x
+    expect(drain(core).tx.filter((t) => t.to === 'x')).toEqual([
+      { to: 'x', message: { type: FrameType.Prune, topic: T } },
+    ]);
+    // What x pushed before it read the PRUNE: no second PRUNE, and a new id keeps x lazy.
+    core.handleMessage('x', gossip('z', 1, 1), 20);
+    core.handleMessage('x', gossip('z', 2, 1), 30);
+    expect(drain(core).tx.filter((t) => t.message.type === FrameType.Prune)).toHaveLength(0);
+    expect(core.isLazy(T, 'x')).toBe(true);
+    // After the hold a duplicate is PRUNEd again (the first PRUNE may have been lost)...
+    core.handleMessage('x', gossip('z', 2, 1), 10 + PRUNE_HOLD_MS);
+    const again = drain(core).tx.filter((t) => t.message.type === FrameType.Prune);
+    expect(again.map((t) => t.to)).toEqual(['x']);
+    // ...and a new id from x makes it eager again (symmetric links).
+    core.handleMessage('x', gossip('z', 3, 1), 20 + 2 * PRUNE_HOLD_MS);
+    expect(core.isEager(T, 'x')).toBe(true);
   });
 
   it('GRAFTs only after graftTimeout, then retries the next announcer with exponential backoff, then fails', () => {

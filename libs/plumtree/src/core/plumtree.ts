@@ -356,10 +356,10 @@ export class Plumtree {
    * keep up: it keeps receiving IHAVEs and recovers its eager link through GRAFT once it misses
    * something. Returns false when `peer` was not eager (nothing is sent then).
    */
-  demotePeer(topic: string, peer: string, _nowMs: number): boolean {
+  demotePeer(topic: string, peer: string, nowMs: number): boolean {
     const tree = this.trees.get(topic);
     if (tree === undefined || !tree.eager.has(peer)) return false;
-    this.links.prune(tree, peer);
+    this.links.prune(tree, peer, nowMs);
     return true;
   }
 
@@ -430,11 +430,12 @@ export class Plumtree {
       // Redundant path: PRUNE it (paper: the sender moves to lazy on both sides).
       this.counters.duplicates++;
       tree.duplicates++;
-      if (!this.config.flood) this.links.prune(tree, from); // flooding keeps every redundant path
+      // Flooding keeps every redundant path.
+      if (!this.config.flood) this.links.onDuplicate(tree, from, nowMs);
       return;
     }
-    // Symmetric links: whoever pushes a payload to us is our eager peer.
-    this.links.promote(tree, from);
+    // Symmetric links: whoever pushes a payload to us is our eager peer (see `onPayload`).
+    this.links.onPayload(tree, from, nowMs);
     const m = s === undefined ? undefined : this.repair.arrived(s, msg.id.seq);
     // Announcers already have it: pushing it to them would only earn a PRUNE.
     this.accept(tree, msg, from, nowMs, m);
@@ -466,7 +467,7 @@ export class Plumtree {
     }
     if (nowMs - tree.lastSwapAtMs >= this.config.optimizationCooldownMs) {
       tree.lastSwapAtMs = nowMs;
-      this.links.swap(tree, best.peer, from);
+      this.links.swap(tree, best.peer, from, nowMs);
     } else {
       this.counters.optimizationsThrottled++;
     }

@@ -55,6 +55,8 @@ export class TopicTree {
   duplicates = 0;
   /** When the last optimisation swap of this tree happened (see `optimizationCooldownMs`). */
   lastSwapAtMs = Number.NEGATIVE_INFINITY;
+  /** When this node last PRUNEd each peer, until it is promoted again (see tree-links.ts). */
+  readonly prunedAtMs = new Map<string, number>();
 
   constructor(
     readonly topic: string,

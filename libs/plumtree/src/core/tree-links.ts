@@ -7,6 +7,20 @@ import type { TopicTree } from './topic-tree.js';
 const RECENTLY_DOWN_CAP = 256;
 
 /**
+ * How long after a PRUNE the pruned peer's payloads are taken as sent before it read the PRUNE:
+ * a duplicate from it earns no second PRUNE, and a new message from it does not make it eager
+ * again. In a burst a link carries hundreds of messages in flight (a queue up to its high-water
+ * mark plus the socket buffers, seconds behind a busy receiver); without the hold, each of them
+ * that arrived first re-promoted the link and each that arrived second sent a PRUNE, so the tree
+ * kept flipping between paths (a 9-node in-process burst of 5,000: 16,384 duplicates and 15,874
+ * PRUNEs for 40,000 deliveries; 0 and 0 with the hold). After it a duplicate is PRUNEd again, in
+ * case the first PRUNE was lost with its connection. Not "until a GRAFT": a peer that opens an
+ * eager link when it joins or refills its tree just pushes, and would stay one-sided. A peer
+ * needed during the hold is reached through IHAVE and GRAFT, which promote it explicitly.
+ */
+export const PRUNE_HOLD_MS = 1_000;
+
+/**
  * Tree maintenance: which peers of a topic are eager (payload) and lazy (IHAVE) links, and how
  * they change: promotion and demotion, the paper's optimisation swap, refilling a tree whose
  * peers failed, and choosing new links from the topic's view (a random sample ranked by RTT).
@@ -47,6 +61,7 @@ export class TreeLinks {
   }
 
   promote(tree: TopicTree, peer: string): void {
+    tree.prunedAtMs.delete(peer);
     if (peer === this.ctx.self || tree.eager.has(peer)) return;
     const wasLazy = tree.lazy.delete(peer);
     tree.eager.add(peer);
@@ -67,24 +82,43 @@ export class TreeLinks {
     this.ctx.events.push({ type: 'lazyDemotion', topic: tree.topic, peer });
   }
 
+  /** A payload from `peer` that this node already had: PRUNE the link (see {@link PRUNE_HOLD_MS}). */
+  onDuplicate(tree: TopicTree, peer: string, nowMs: number): void {
+    if (!tree.eager.has(peer) && this.inHold(tree, peer, nowMs)) return;
+    this.prune(tree, peer, nowMs);
+  }
+
+  /** A new payload from `peer`: symmetric links make it eager (see {@link PRUNE_HOLD_MS}). */
+  onPayload(tree: TopicTree, peer: string, nowMs: number): void {
+    if (tree.eager.has(peer) || this.inHold(tree, peer, nowMs)) return;
+    this.promote(tree, peer);
+  }
+
+  private inHold(tree: TopicTree, peer: string, nowMs: number): boolean {
+    const at = tree.prunedAtMs.get(peer);
+    return at !== undefined && nowMs - at < PRUNE_HOLD_MS;
+  }
+
   /** Make `peer` lazy and tell it (PRUNE), e.g. a duplicate came by its link. */
-  prune(tree: TopicTree, peer: string): void {
+  prune(tree: TopicTree, peer: string, nowMs: number): void {
+    tree.prunedAtMs.set(peer, nowMs);
     this.demote(tree, peer);
     this.ctx.send(tree, peer, { type: FrameType.Prune, topic: tree.topic });
     this.ctx.events.push({ type: 'pruneSent', topic: tree.topic, peer });
   }
 
   /** Make `closer` eager (GRAFT without ids) and `farther` lazy (PRUNE): the optimisation. */
-  swap(tree: TopicTree, closer: string, farther: string): void {
+  swap(tree: TopicTree, closer: string, farther: string, nowMs: number): void {
     this.ctx.counters.optimizations++;
     this.promote(tree, closer);
     this.ctx.send(tree, closer, { type: FrameType.Graft, topic: tree.topic, ids: [] });
     this.ctx.events.push({ type: 'graftSent', topic: tree.topic, peer: closer });
-    this.prune(tree, farther);
+    this.prune(tree, farther, nowMs);
   }
 
   /** `peer` left `tree`: drop the link and refill. Returns whether it was a neighbour. */
   remove(tree: TopicTree, peer: string, nowMs: number): boolean {
+    tree.prunedAtMs.delete(peer);
     const was = tree.eager.delete(peer) || tree.lazy.delete(peer);
     if (was) this.refill(tree, nowMs);
     return was;
