@@ -159,6 +159,14 @@ export class Subscriptions {
   ): boolean {
     const route = this.route(topic);
     if (route.length === 0) return false;
+    const observers: { next(d: Delivery): void }[] = [];
+    for (const entry of route) for (const o of entry.observers) observers.push(o);
+    if (observers.length === 0) {
+      // Pinned with nobody observing (a publisher's `topics`): no decode for nobody. A durable
+      // message waits for an observer (and is counted once handed); others are gone.
+      if (durable === undefined) this.deliveries++;
+      return false;
+    }
     const codec = this.host.codec;
     let contentType = codec.contentType;
     let headers = wireHeaders ?? EMPTY_HEADERS;
@@ -193,13 +201,6 @@ export class Subscriptions {
       raw,
       redelivered: durable?.redelivered ?? false,
     };
-    const observers: { next(d: Delivery): void }[] = [];
-    for (const entry of route) for (const o of entry.observers) observers.push(o);
-    if (observers.length === 0) {
-      // A durable message waits for an observer (and is counted once handed); others are gone.
-      if (durable === undefined) this.deliveries++;
-      return false;
-    }
     this.deliveries++;
     // Last in the list: runs once every observer has returned from this delivery.
     if (durable !== undefined) observers.push({ next: durable.handled });

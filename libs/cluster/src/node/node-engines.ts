@@ -12,7 +12,8 @@
  * - durable/durable-topics.ts: durable topics' logs and catch-up;
  * - publish/outgoing-messages.ts: the topic, payload, headers and id of a publish;
  * - readiness/link-sync.ts and readiness/topic-readiness.ts: recent deliveries told to new tree
- *   links, and `ready(topic)`.
+ *   links, and `ready(topic)`;
+ * - publish/publish-window.ts: flow control of what enters a tree here (publishes, hand-offs).
  *
  * Received frames reach their engine by first byte through one table (frame-kinds.ts); SWIM
  * events are routed here too: membership changes reach the core, every engine that tracks peers
@@ -40,12 +41,28 @@ import { formatMessageId } from '../delivery/message-id.js';
 import { GraftTimer } from '../metrics/graft-timer.js';
 import { LinkSync } from '../readiness/link-sync.js';
 import { TopicReadiness } from '../readiness/topic-readiness.js';
+import { PublishWindow } from '../publish/publish-window.js';
 import { RpcEngine, type RequestHandler } from '../rpc/rpc.js';
-import { FRAME_TRANSPORT_DEFAULTS, type FrameTransport } from '../transport/index.js';
+import {
+  defaultHighWaterBytes,
+  FRAME_TRANSPORT_DEFAULTS,
+  type FrameTransport,
+} from '../transport/index.js';
 import { TopicTrees } from '../tree/topic-trees.js';
 import { NodeClosedError } from './errors.js';
 import type { NodeLife } from './node-lifecycle.js';
 import type { ResolvedNodeOptions } from './plumtree-node-options.js';
+
+/**
+ * A queue under pressure that wrote nothing for this long no longer holds publishes back (a peer
+ * dead or silent before SWIM says so: the local preset suspects after ~1 s).
+ */
+const PRESSURE_STALL_MS = 500;
+/**
+ * Hand-offs of one publisher waiting for their ACK at most: 256 x 1 KiB keeps a subscriber's
+ * window busy over a loopback round trip while an ACK stays far below `handoffTimeoutMs`.
+ */
+const HANDOFFS_IN_FLIGHT = 256;
 
 /** What the node owns and its engines are wired to. */
 export interface NodeParts {
@@ -70,6 +87,7 @@ export interface NodeParts {
 /** See the file comment. */
 export class NodeEngines {
   readonly outgoing: OutgoingMessages;
+  readonly window: PublishWindow;
   readonly outbound: Outbound;
   readonly trees: TopicTrees;
   readonly deliveries: Subscriptions;
@@ -107,9 +125,21 @@ export class NodeEngines {
       codec: o.codec,
       maxMessageSize: config.maxMessageSize,
     });
+    const maxQueueBytes = o.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes;
+    const highWater = defaultHighWaterBytes(maxQueueBytes);
+    this.window = new PublishWindow(
+      {
+        isPressured: (nowMs) =>
+          life.started && parts.frames().isPressured(nowMs, PRESSURE_STALL_MS),
+      },
+      // Half the high-water mark per turn: one turn's frames cannot push a queue far past it.
+      highWater / 2,
+    );
     this.outbound = new Outbound(
       {
         send: (peer, frame) => parts.frames().send(peer, frame),
+        requestFlush: () => parts.frames().requestFlush(),
+        pressuredPeers: () => parts.frames().pressuredPeers(),
         frameFilter: o.frameFilter,
         isAlive: this.isAlive,
         demote: (topic, peer) => core.demotePeer(topic, peer, Date.now()),
@@ -119,7 +149,7 @@ export class NodeEngines {
       {
         ihaveBatch: Math.max(config.ihaveBatchSize, 64),
         // As much again as the transport's queue, so a slow peer costs at most twice the cap.
-        gossipBytesPerPeer: o.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes,
+        gossipBytesPerPeer: maxQueueBytes,
       },
     );
     this.trees = new TopicTrees(
@@ -222,12 +252,14 @@ export class NodeEngines {
       rng: createRng(parts.seed ^ 0x2545f491),
       timeoutMs: o.handoffTimeoutMs,
       maxAttempts: o.handoffMaxAttempts,
+      maxInFlight: HANDOFFS_IN_FLIGHT,
       frameLimits,
       send,
       subscribersOf,
       acceptsTopic: (topic) => this.trees.accepts(topic) && this.trees.isSubscribed(topic),
       inject: (message, from, frame) => this.trees.inject(message, from, frame),
       drive,
+      admit: (bytes, accept) => this.window.admit(bytes, accept),
       countDrop,
     });
     this.rpc = new RpcEngine({
@@ -384,6 +416,7 @@ export class NodeEngines {
   /** Stop every engine's timers and reject what waits (the node is closing). */
   close(): void {
     this.readiness.close();
+    this.window.close(() => new NodeClosedError(this.parts.options.name));
     this.trees.close();
     this.sync.close();
     this.handoff.close();

@@ -10,6 +10,7 @@ import type { DurableReplicatorStats } from '../durable/index.js';
 import type { HandoffCounters } from '../handoff/handoff.js';
 import type { LazarusStats } from '../lazarus/index.js';
 import type { OutboundCounters } from '../outbound/outbound.js';
+import type { PublishWindowCounters } from '../publish/publish-window.js';
 import type { PersistenceStats } from '../persistence/node-persistence.js';
 import type { LinkSyncCounters } from '../readiness/link-sync.js';
 import type { RpcCounters } from '../rpc/rpc.js';
@@ -37,6 +38,8 @@ export interface NodeCounters extends InboundCounters, OutboundCounters, Deliver
   readonly frameDrops: Readonly<Record<string, number>>;
   /** Hand-offs, both sides (see handoff.ts). */
   readonly handoffs: HandoffCounters;
+  /** Flow control of what enters a tree here (see publish-window.ts). */
+  readonly publishWindow: PublishWindowCounters;
   /** Request/reply, both sides (see rpc.ts). */
   readonly rpc: RpcCounters;
   /** Recent deliveries announced to newly linked peers (see readiness/link-sync.ts). */
@@ -89,6 +92,7 @@ export interface NodeStatsSources {
   readonly outbound: { counters(): OutboundCounters };
   readonly deliveries: { counters(): DeliveryCounters; observerCount(topic: string): number };
   readonly handoff: { stats(): HandoffCounters };
+  readonly window: { stats(): PublishWindowCounters };
   readonly rpc: { stats(): RpcCounters };
   readonly linkSync: { counters(): LinkSyncCounters };
   readonly durable: {
@@ -123,6 +127,8 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
       frameDrops: { ...s.frameDrops },
       sendFailures: out.sendFailures,
       backpressureDemotions: out.backpressureDemotions,
+      sharedOverflows: out.sharedOverflows,
+      publishWindow: s.window.stats(),
       framesDroppedByFilter: out.framesDroppedByFilter,
       deliveries: delivered.deliveries,
       decodeErrors: delivered.decodeErrors,

@@ -145,6 +145,10 @@ export class PlumtreeNode {
     const { transport, frames } = await openTransports(o, (peer) => this.engines.addressOf(peer));
     this.frames = frames;
     frames.onFrame(this.engines.onFrame);
+    frames.beforeFlush(this.engines.outbound.flushWaiting);
+    frames.onPressure((_peer, high) => {
+      if (!high) this.engines.window.relieved();
+    });
     frames.onPeerState((peer, up) => this.engines.onPeerState(peer, up));
     try {
       this.swim = await SwimNode.start(
@@ -262,9 +266,11 @@ export class PlumtreeNode {
    * Publish `payload` on `topic`; resolves to the message id (`origin/epoch/seq`).
    *
    * When this node is in the topic's tree (it subscribes to the topic or a matching pattern), the
-   * message is delivered locally and pushed down the tree at once, and the promise is already
-   * resolved. Otherwise the message is handed to a live subscriber, and the promise resolves when
-   * one acknowledges having injected it.
+   * message is delivered locally and pushed down the tree once the node's publish window admits
+   * it, and the promise resolves then: at once unless a burst filled the window (this node's
+   * queues to its peers are under pressure), when it waits, in publish order (see
+   * publish/publish-window.ts). Otherwise the message is handed to a live subscriber, and the
+   * promise resolves when one acknowledges having admitted it into the tree.
    *
    * Rejects with `InvalidTopicError`, `InvalidHeadersError`, `PayloadTooLargeError` (the encoded
    * payload is above `maxMessageSize`), `NodeClosedError`, `NoSubscribersError` (no live
@@ -281,10 +287,12 @@ export class PlumtreeNode {
     if (!this.engines.trees.isSubscribed(topic) && !this.directory.localMatches(topic)) {
       return this.engines.handoff.handOff(message);
     }
-    this.engines.trees.join(topic);
-    this.engines.trees.inject(message);
-    this.engines.trees.drive();
-    return Promise.resolve(formatMessageId(message.id));
+    return this.engines.window.admit(message.payload.length, () => {
+      this.engines.trees.join(topic);
+      this.engines.trees.inject(message);
+      this.engines.trees.drive();
+      return formatMessageId(message.id);
+    });
   }
 
   /**
