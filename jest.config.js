@@ -1,5 +1,6 @@
 // Jest 30 + ts-jest in ESM mode: Nest 12 ships only ESM, and CommonJS mode cannot load it on Node 20.
-// Three tiers, each a jest project: unit (fast, pure), sim (seeded simulations), e2e (real sockets).
+// Three tiers, each a jest project: unit (fast, pure), sim (seeded simulations), e2e (real sockets);
+// interop (Go memberlist peers) and faults (network namespaces, root) run on their own.
 const tsJest = [
   'ts-jest',
   { useESM: true, tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } },
@@ -42,6 +43,13 @@ export default {
       globalSetup: '<rootDir>/test/support/build-dist.ts',
     },
     { ...common, displayName: 'interop', testMatch: ['<rootDir>/test/interop/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      // Agents run from dist/ (see the file); run with --runInBand: one lab at a time.
+      globalSetup: '<rootDir>/test/support/build-dist.ts',
+    },
     // The packed packages installed into an app outside the repository, Nest from the registry
     // (npm run test:consumer; .ci/run).
     { ...common, displayName: 'consumer', testMatch: ['<rootDir>/test/consumer/**/*.test.ts'] },

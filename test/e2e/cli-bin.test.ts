@@ -74,11 +74,16 @@ describe('the plumtree bin', () => {
     await Promise.all(agents.map((a) => a.exit));
   });
 
-  /** Starts an agent that joins the seed and waits until the seed has seen it join. */
+  /**
+   * Starts an agent that joins the seed and waits until the seed has seen it join and the agent
+   * is ready: it joins inside `PlumtreeNode.start`, before its signal handlers are installed, so
+   * the seed can see the join before a signal would be a graceful leave; `ready` comes after.
+   */
   async function joined(name: string, command?: readonly string[]): Promise<Agent> {
     const a = spawnAgent(name, ['--join', seedAddr], command);
     agents.push(a);
     await waitFor(`s0 sees ${name} join`, () => has(seed, 'join', name), { timeoutMs: 25_000 });
+    await waitFor(`${name} ready`, () => has(a, 'ready', name), { timeoutMs: 25_000 });
     return a;
   }
 

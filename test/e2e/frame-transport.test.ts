@@ -294,7 +294,12 @@ describe('FrameTransport on real sockets', () => {
     );
     await waitFor('all frames', () => got.length === sent);
     expect(got).toEqual(Array.from({ length: sent }, (_, i) => i));
-    expect(n1.stats().droppedTotal + n2.stats().droppedTotal).toBe(0);
+    // Nothing either node read was refused: no packet or stream mistaken for the other kind. A
+    // late ack (an ack after its probe timed out, `core:stale-ack`) is timing, not sharing, and
+    // a loaded machine produces a few.
+    const refused = (n: SwimNode) =>
+      Object.entries(n.stats().drops).filter(([reason]) => reason !== 'core:stale-ack');
+    expect([...refused(n1), ...refused(n2)]).toEqual([]);
     expect(n1.stats().transport.drops['unknown-first-byte']).toBe(0);
     expect(n2.member('s1')?.state).toBe('alive');
   });

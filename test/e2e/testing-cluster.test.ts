@@ -251,6 +251,7 @@ describe('createTestCluster with an app module and controllers (the pubsub examp
           bindPort: 7001 + node.index,
           seeds: [],
           publishEveryMs: 0,
+          httpPort: 0,
         }),
     });
     // One round of the example's traffic from app 0: three events and one request.

@@ -210,9 +210,14 @@ function defineClusterSuite(s: SuiteOptions): void {
           const wrong = testKey(0x5a);
           // Each intruder knocks on the other implementation.
           const badGo = await startAgent('go', 'bad-go', { join: [byName('o1').addr], key: wrong });
+          // Ours keeps trying to join while refused and exits 1 once its join timeout ran out,
+          // without ever printing `ready`.
           const badOther = await startAgent(s.other, 'bad-other', {
             join: [byName('g1').addr],
             key: wrong,
+            ...(s.other === 'ours'
+              ? { extraArgs: ['--join-timeout-ms', String(INTRUDER_WINDOW_MS)], awaitReady: false }
+              : {}),
           });
           // The Go intruder reports its failed join; that bounds when its attempt is over.
           await badGo.waitForEvent(
@@ -239,6 +244,11 @@ function defineClusterSuite(s: SuiteOptions): void {
             }
             return undefined;
           }, INTRUDER_WINDOW_MS);
+          if (s.other === 'ours') {
+            expect(await badOther.exited).toBe(1);
+            expect(badOther.events.some((e) => e.event === 'ready')).toBe(false);
+            expect(badOther.stderrTail).toContain('failed to join any seed');
+          }
           await Promise.all([badGo.stop('SIGKILL'), badOther.stop('SIGKILL')]);
         },
         TEST_MS,

@@ -4,18 +4,27 @@
  * (shutdown-signals.ts). Run as the `plumtree` bin, the node is this very process, so the signals
  * of `docker stop`, systemd or Ctrl-C reach it.
  *
- * With `--json` every event is one JSON line on stdout:
+ * With `--json` every event is one JSON line on stdout, each with `"at"` (wall clock, ms):
  * - membership: `{"event":"ready"|"join"|"leave"|"fail"|"update","node":...,"addr":"host:port"}`
- *   (the ready line also carries `"http":"host:port"`, the bound port when `--http` asked for 0);
+ *   (the ready line also carries `"http":"host:port"`, the bound port when `--http` asked for 0),
+ *   `suspect` and durable catch-up lines (agent-introspection.ts). `ready` comes once the node
+ *   has joined `--join` (retrying with backoff while no seed answers, for `--join-timeout-ms`;
+ *   then the agent exits 1 with the join error) or at once without `--join`;
  * - SWIM user messages: `{"event":"user","from":...,"data":<utf8>}` (the topic directory's own
  *   user broadcasts are not printed);
  * - deliveries of `--topics`: `{"event":"message","topic","id","origin","hops","from","data"}`,
- *   `data` the UTF-8 of the payload bytes;
- * - stdin publishes: `{"event":"published","topic","id"}` or `{"event":"publish-error","topic","error"}`.
+ *   `data` the UTF-8 of the payload bytes, `"redelivered":true` on a durable message handed again
+ *   after a crash;
+ * - stdin publishes: `{"event":"published","topic","id","data"}` or
+ *   `{"event":"publish-error","topic","error","data"}`.
  *
  * stdin lines: `publish TOPIC TEXT` publishes TEXT's bytes, `broadcast TEXT` queues a SWIM user
  * broadcast (piggybacked by this node only, as memberlist does), `user NODE TEXT` sends a SWIM
- * user message.
+ * user message; `stats`, `memory` and `members` print one line each (agent-introspection.ts).
+ * Hidden: `drop-every N` makes this agent a deliberately broken build for the fault suite's own
+ * check (test/faults): from then on every Nth delivery is lost before the handler, printed as
+ * `{"event":"dropped","topic","id"}` instead of a message line (`drop-every 0` ends it; the
+ * answer is `{"event":"drop-every","n":N}`).
  */
 import { createInterface } from 'node:readline';
 import type { Server } from 'node:http';
@@ -30,6 +39,7 @@ import {
   type SwimEvent,
 } from '@plumtree/swim';
 import type { AgentArgs } from './cli-args.js';
+import { introspect, printDurableEvent, printSuspicion } from './agent-introspection.js';
 import { serveHttp } from './http-api.js';
 import { onShutdownSignals } from './shutdown-signals.js';
 
@@ -55,7 +65,9 @@ function busyWait(ms: number): void {
 /** Runs the agent; resolves with the exit code once it has stopped. */
 export async function runAgent(args: AgentArgs): Promise<number> {
   const out = (obj: Record<string, unknown>, text: string): void => {
-    process.stdout.write(args.json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
+    process.stdout.write(
+      args.json ? `${JSON.stringify({ ...obj, at: Date.now() })}\n` : `${text}\n`,
+    );
   };
   // --durable topics are subscribed too.
   const subscribed = [...new Set([...args.topics, ...args.durable])];
@@ -87,6 +99,8 @@ export async function runAgent(args: AgentArgs): Promise<number> {
       ...(args.retentionMs !== undefined ? { retentionMs: args.retentionMs } : {}),
       ...(args.maxMessages !== undefined ? { maxMessages: args.maxMessages } : {}),
     },
+    seeds: args.join,
+    ...(args.joinTimeoutMs !== undefined ? { joinTimeoutMs: args.joinTimeoutMs } : {}),
     keys: args.keys,
     label: args.label,
     swim: { preset: args.profile },
@@ -97,64 +111,13 @@ export async function runAgent(args: AgentArgs): Promise<number> {
       ? { maxPendingDeliveries: args.maxPendingDeliveries }
       : {}),
   });
-  const swim = node.swimNode;
-  const addrOf = (from: string): string =>
-    swim.allMembers().find((m) => m.address === from)?.name ?? from;
-  swim.events$.subscribe((e: SwimEvent) => {
-    switch (e.type) {
-      case 'member-join':
-      case 'member-left':
-      case 'member-failed':
-      case 'member-update': {
-        const event = MEMBER_EVENT_NAMES[e.type];
-        out(
-          { event, node: e.member.name, addr: e.member.address },
-          `${event} ${e.member.name} ${e.member.address}`,
-        );
-        break;
-      }
-      case 'user-message': {
-        // The topic directory travels as user broadcasts too; those are the node's business.
-        if (peekDirectoryKind(e.payload) !== undefined) break;
-        const data = Buffer.from(e.payload).toString('utf8');
-        const from = addrOf(e.from);
-        out({ event: 'user', from, data }, `user ${from} ${data}`);
-        break;
-      }
-      default:
-        break;
-    }
-  });
-
-  // One observer per topic or pattern; a message matching several is printed once (the node
-  // hands the same Delivery object to every matching observer).
-  const printed = new WeakSet<Delivery>();
-  const onDelivery = (d: Delivery): void => {
-    if (printed.has(d)) return;
-    printed.add(d);
-    if (args.handlerDelayMs > 0) busyWait(args.handlerDelayMs);
-    const data = Buffer.from(d.raw.buffer, d.raw.byteOffset, d.raw.byteLength).toString('utf8');
-    out(
-      {
-        event: 'message',
-        topic: d.topic,
-        id: d.id,
-        origin: d.origin,
-        hops: d.hops,
-        from: d.receivedFrom,
-        data,
-      },
-      `message ${d.topic} ${d.id} from ${d.receivedFrom} hops ${d.hops.toString()}: ${data}`,
-    );
-  };
-  for (const t of subscribed) node.subscribe(t).subscribe({ next: onDelivery });
-
   let server: Server | null = null;
   let http: string | undefined;
-  // Stops reading stdin once the reader exists (it is made after the join).
+  // Stops reading stdin once the reader exists.
   let closeInput = (): void => {};
   let leaving = false;
-  // Listening from here on, before `ready` and the join: a signal from now on is a graceful leave.
+  // Listening from right after start (which has joined `--join`): a signal from now on is a
+  // graceful leave, also while the HTTP API binds, before `ready`.
   let resolveStopped!: (code: number) => void;
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   const disposeSignals = onShutdownSignals(() => {
@@ -178,6 +141,69 @@ export async function runAgent(args: AgentArgs): Promise<number> {
         resolveStopped(0);
       });
   });
+  const swim = node.swimNode;
+  const addrOf = (from: string): string =>
+    swim.allMembers().find((m) => m.address === from)?.name ?? from;
+  const printMember = (event: string, m: { name: string; address: string }): void =>
+    out({ event, node: m.name, addr: m.address }, `${event} ${m.name} ${m.address}`);
+  // The members met during the join (start resolves once joined) raised their joins before
+  // anyone listened: print them first, then every event from now on.
+  for (const m of swim.members()) if (m.name !== swim.name) printMember('join', m);
+  swim.events$.subscribe((e: SwimEvent) => {
+    switch (e.type) {
+      case 'member-join':
+      case 'member-left':
+      case 'member-failed':
+      case 'member-update':
+        printMember(MEMBER_EVENT_NAMES[e.type], e.member);
+        break;
+      case 'member-suspect':
+        printSuspicion(e, out);
+        break;
+      case 'user-message': {
+        // The topic directory travels as user broadcasts too; those are the node's business.
+        if (peekDirectoryKind(e.payload) !== undefined) break;
+        const data = Buffer.from(e.payload).toString('utf8');
+        const from = addrOf(e.from);
+        out({ event: 'user', from, data }, `user ${from} ${data}`);
+        break;
+      }
+      default:
+        break;
+    }
+  });
+
+  // One observer per topic or pattern; a message matching several is printed once (the node
+  // hands the same Delivery object to every matching observer).
+  const printed = new WeakSet<Delivery>();
+  // The hidden `drop-every N` (see the file header): 0 is a working build.
+  const broken = { every: 0, count: 0 };
+  const onDelivery = (d: Delivery): void => {
+    if (printed.has(d)) return;
+    printed.add(d);
+    if (broken.every > 0 && ++broken.count % broken.every === 0) {
+      out({ event: 'dropped', topic: d.topic, id: d.id }, `dropped ${d.topic} ${d.id}`);
+      return;
+    }
+    if (args.handlerDelayMs > 0) busyWait(args.handlerDelayMs);
+    const data = Buffer.from(d.raw.buffer, d.raw.byteOffset, d.raw.byteLength).toString('utf8');
+    out(
+      {
+        event: 'message',
+        topic: d.topic,
+        id: d.id,
+        origin: d.origin,
+        hops: d.hops,
+        from: d.receivedFrom,
+        data,
+        ...(d.redelivered ? { redelivered: true } : {}),
+      },
+      `message ${d.topic} ${d.id} from ${d.receivedFrom} hops ${d.hops.toString()}: ${data}`,
+    );
+  };
+  for (const t of subscribed) node.subscribe(t).subscribe({ next: onDelivery });
+  node.durableEvents$.subscribe((e) => printDurableEvent(e, out));
+
   if (args.http) {
     server = await serveHttp(node, args.http.host, args.http.port, fault);
     http = joinHostPort(args.http.host, (server.address() as AddressInfo).port);
@@ -187,15 +213,6 @@ export async function runAgent(args: AgentArgs): Promise<number> {
     { event: 'ready', node: self.name, addr: self.address, ...(http ? { http } : {}) },
     `ready ${self.name} ${self.address}${http ? ` http ${http}` : ''}`,
   );
-  if (args.join.length > 0) {
-    // Joined after `ready` (not through the node's `seeds`), so a node no seed admits still runs
-    // and reports, as memberlist's agent does.
-    try {
-      await swim.join(args.join);
-    } catch (e) {
-      process.stderr.write(`plumtree agent: ${(e as Error).message}\n`);
-    }
-  }
   if (leaving) return stopped;
   const rl = createInterface({ input: process.stdin });
   closeInput = () => rl.close();
@@ -211,14 +228,21 @@ export async function runAgent(args: AgentArgs): Promise<number> {
           return;
         }
         const topic = p[1]!;
-        node.publish(topic, Buffer.from(p[2] ?? '', 'utf8')).then(
-          (id) => out({ event: 'published', topic, id }, `published ${topic} ${id}`),
+        const data = p[2] ?? '';
+        node.publish(topic, Buffer.from(data, 'utf8')).then(
+          (id) => out({ event: 'published', topic, id, data }, `published ${topic} ${id}`),
           (e: unknown) => {
             const error = (e as Error).message;
-            if (args.json) out({ event: 'publish-error', topic, error }, '');
+            if (args.json) out({ event: 'publish-error', topic, error, data }, '');
             process.stderr.write(`plumtree agent: publish ${topic}: ${error}\n`);
           },
         );
+      } else if (introspect(node, cmd, (o) => out(o, JSON.stringify(o)))) {
+        // answered
+      } else if (cmd === 'drop-every' && /^\d+$/.test(rest.trim())) {
+        broken.every = Number(rest.trim());
+        broken.count = 0;
+        out({ event: 'drop-every', n: broken.every }, `drop-every ${broken.every.toString()}`);
       } else if (cmd === 'broadcast') swim.queueBroadcast(Buffer.from(rest, 'utf8'));
       else if (cmd === 'user') {
         const u = /^(\S+)\s?(.*)$/.exec(rest);

@@ -34,6 +34,14 @@ describe('parseAgentArgs: topics and the hidden test flags', () => {
     expect(a.maxPendingDeliveries).toBe(32);
   });
 
+  it('reads --join-timeout-ms (0: one attempt); absent leaves the node default', () => {
+    expect(
+      parseAgentArgs([...base, '--join', '127.0.0.1:1', '--join-timeout-ms', '0']).joinTimeoutMs,
+    ).toBe(0);
+    expect(parseAgentArgs(base).joinTimeoutMs).toBeUndefined();
+    expect(() => parseAgentArgs([...base, '--join-timeout-ms', 'soon'])).toThrow(UsageError);
+  });
+
   it('names every bad topic and number in one UsageError', () => {
     let err: unknown;
     try {

@@ -15,11 +15,14 @@ export class UsageError extends Error {
 export const USAGE = `usage: plumtree <command> [flags]
 
 commands:
-  agent    --name N --bind HOST:PORT [--join HOST:PORT,...] [--key BASE64]... [--label L]
-           [--profile lan|wan|local] [--topics T,P,...] [--http HOST:PORT] [--json]
+  agent    --name N --bind HOST:PORT [--join HOST:PORT,...] [--join-timeout-ms MS]
+           [--key BASE64]... [--label L] [--profile lan|wan|local] [--topics T,P,...]
+           [--http HOST:PORT] [--json]
            [--data-dir DIR] [--static-seeds HOST:PORT,...] [--lazarus-interval-ms MS]
            [--durable T,P,...] [--retention-ms MS] [--max-messages N]
-           Runs a node (SWIM membership + one Plumtree tree per topic). --topics subscribes to
+           Runs a node (SWIM membership + one Plumtree tree per topic). It prints "ready" once
+           it has joined --join, retrying with backoff while no seed answers, for at most
+           --join-timeout-ms (default 60000; then it exits 1). --topics subscribes to
            topics and patterns (orders.* one segment, orders.# the rest); each delivery prints
            a "message" line. stdin lines: "publish TOPIC TEXT", "broadcast TEXT" (SWIM user
            broadcast), "user NODE TEXT". HTTP: GET /members /health /stats, POST /publish
@@ -43,6 +46,8 @@ export interface AgentArgs {
   readonly bindHost: string;
   readonly bindPort: number;
   readonly join: string[];
+  /** How long to keep trying to join `join`; undefined: the node's default (60 s). */
+  readonly joinTimeoutMs: number | undefined;
   readonly keys: string[];
   readonly label: string;
   readonly profile: 'lan' | 'wan' | 'local';
@@ -101,6 +106,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     name: { type: 'string' },
     bind: { type: 'string' },
     join: { type: 'string', multiple: true },
+    'join-timeout-ms': { type: 'string' },
     key: { type: 'string', multiple: true },
     label: { type: 'string' },
     profile: { type: 'string' },
@@ -144,6 +150,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
       }
     }
   }
+  const joinTimeoutMs = intFlag(values['join-timeout-ms'], '--join-timeout-ms', 0, problems);
   const keys = (values['key'] as string[] | undefined) ?? [];
   for (const k of keys) {
     const len = /^[A-Za-z0-9+/]+={0,2}$/.test(k) ? Buffer.from(k, 'base64').length : -1;
@@ -195,6 +202,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     bindHost: bind.host,
     bindPort: bind.port,
     join,
+    joinTimeoutMs,
     keys,
     label: (values['label'] as string | undefined) ?? '',
     profile: profile as 'lan' | 'wan' | 'local',

@@ -1,11 +1,12 @@
 /**
  * The agent's HTTP API: `GET /members` (every known member as JSON), `GET /health`, `GET /stats`
- * (the node's `stats()`) and `POST /publish` (JSON `{"topic", "data", "headers"?}` -> `{"id"}`).
+ * (the node's `stats()`), `GET /metrics` (Prometheus text of every family in docs/metrics.md)
+ * and `POST /publish` (JSON `{"topic", "data", "headers"?}` -> `{"id"}`).
  * Bad requests get a 4xx with `{"error", "type"}`; the node's typed errors map to status codes in
  * {@link publishErrorStatus}.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { PlumtreeNode } from '@plumtree/cluster';
+import { createPlumtreeMetrics, type PlumtreeNode } from '@plumtree/cluster';
 import type { FilteringTransport, SwimMember } from '@plumtree/swim';
 
 /** A member as `/members` returns it. */
@@ -193,6 +194,7 @@ export function serveHttp(
   fault?: FilteringTransport,
 ): Promise<Server> {
   const swim = node.swimNode;
+  const metrics = createPlumtreeMetrics(node);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: unknown, extra: Record<string, string> = {}): void => {
@@ -224,8 +226,18 @@ export function serveHttp(
         : send(200, { status: 'ok', members: swim.numMembers() });
     }
     if (path === '/stats') return send(200, node.stats());
+    if (path === '/metrics') {
+      return void metrics.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType });
+          res.end(text);
+        },
+        (e: unknown) => send(500, { error: String(e), type: 'InternalError' }),
+      );
+    }
     send(404, { error: 'not found', type: 'NotFound' });
   });
+  server.once('close', () => metrics.close());
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

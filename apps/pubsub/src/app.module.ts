@@ -1,11 +1,12 @@
 /**
  * The pubsub example's module. The node belongs to the `PlumtreeServer` started in main.ts
  * (`createMicroservice`); `PlumtreeModule` and the `PlumtreeClient` share it by name
- * (`shareServer: true`), so the whole app is one cluster member.
+ * (`shareServer: true`), so the whole app is one cluster member. `PlumtreeMetricsModule` adds
+ * `GET /metrics`.
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ClientsModule } from '@nestjs/microservices';
-import { PlumtreeClient, PlumtreeModule } from '@plumtree/nestjs';
+import { PlumtreeClient, PlumtreeMetricsModule, PlumtreeModule } from '@plumtree/nestjs';
 import { InventoryListener } from './inventory/inventory.listener.js';
 import { OrderPublisher } from './order-publisher.js';
 import { OrdersListener } from './orders/orders.listener.js';
@@ -22,6 +23,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         PlumtreeModule.forRoot({ shareServer: true, name: config.name }),
+        // GET /metrics: Prometheus text of the node (main.ts serves HTTP on PUBSUB_HTTP_PORT).
+        PlumtreeMetricsModule.forRoot(),
         ClientsModule.register([
           {
             name: PUBSUB_CLIENT,

@@ -29,12 +29,16 @@ async function bootstrap(): Promise<void> {
   server.on('member-left', (e) => Logger.log(`left: ${memberName(e)}`, 'Cluster'));
   server.on('member-failed', (e) => Logger.warn(`failed: ${memberName(e)}`, 'Cluster'));
 
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(config), {
-    strategy: server,
-  });
+  // A hybrid app: the microservice on the Plumtree transport, and HTTP for GET /metrics.
+  const app = await NestFactory.create(AppModule.forRoot(config));
+  app.connectMicroservice<MicroserviceOptions>({ strategy: server });
   // SIGINT/SIGTERM close the app: the server leaves the cluster (others see "left").
   app.enableShutdownHooks();
-  await app.listen();
+  await app.startAllMicroservices();
+  if (config.httpPort > 0) {
+    await app.listen(config.httpPort, config.bindAddr);
+    Logger.log(`metrics on http://${config.bindAddr}:${config.httpPort}/metrics`, 'Pubsub');
+  } else await app.init();
   Logger.log(`${config.name} listening on ${server.unwrap().address}`, 'Pubsub');
 }
 

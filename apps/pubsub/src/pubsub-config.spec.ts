@@ -9,6 +9,7 @@ describe('pubsubConfigFromEnv', () => {
       bindPort: 7946,
       seeds: [],
       publishEveryMs: 2_000,
+      httpPort: 8946,
     });
   });
 
@@ -20,6 +21,7 @@ describe('pubsubConfigFromEnv', () => {
         PUBSUB_PORT: '7947',
         PUBSUB_SEEDS: '127.0.0.1:7946, 127.0.0.1:7948,',
         PUBSUB_PUBLISH_MS: '0',
+        PUBSUB_HTTP_PORT: '9000',
       }),
     ).toEqual({
       name: 'b',
@@ -27,6 +29,7 @@ describe('pubsubConfigFromEnv', () => {
       bindPort: 7947,
       seeds: ['127.0.0.1:7946', '127.0.0.1:7948'],
       publishEveryMs: 0,
+      httpPort: 9000,
     });
   });
 

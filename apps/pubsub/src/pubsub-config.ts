@@ -7,6 +7,7 @@
  *   PUBSUB_PORT        port of SWIM and the Plumtree frames     (default 7946)
  *   PUBSUB_SEEDS       comma-separated host:port to join        (default none: first node)
  *   PUBSUB_PUBLISH_MS  period of the demo publisher, 0 = off    (default 2000)
+ *   PUBSUB_HTTP_PORT   HTTP port of GET /metrics, 0 = off        (default PUBSUB_PORT + 1000)
  */
 
 /** What the example needs to start. */
@@ -16,6 +17,8 @@ export interface PubsubConfig {
   readonly bindPort: number;
   readonly seeds: readonly string[];
   readonly publishEveryMs: number;
+  /** HTTP port of `GET /metrics` on `bindAddr`; 0 for no HTTP server. */
+  readonly httpPort: number;
 }
 
 /** A variable that does not parse. */
@@ -38,6 +41,7 @@ export function pubsubConfigFromEnv(env: NodeJS.ProcessEnv): PubsubConfig {
   };
   const bindPort = int('PUBSUB_PORT', 7946, 65535);
   const publishEveryMs = int('PUBSUB_PUBLISH_MS', 2_000, 3_600_000);
+  const httpPort = int('PUBSUB_HTTP_PORT', bindPort === 0 ? 0 : (bindPort + 1000) % 65536, 65535);
   if (problems.length > 0) throw new PubsubConfigError(problems.join('; '));
   return {
     name: env['PUBSUB_NAME'] || `pubsub-${bindPort}`,
@@ -48,5 +52,6 @@ export function pubsubConfigFromEnv(env: NodeJS.ProcessEnv): PubsubConfig {
       .map((s) => s.trim())
       .filter((s) => s.length > 0),
     publishEveryMs,
+    httpPort,
   };
 }

@@ -2,13 +2,18 @@
  * `@plumtree/common`: the utilities every layer shares, below `@plumtree/swim` and
  * `@plumtree/plumtree`; it imports nothing from the repository. One copy of each: the seeded RNG,
  * the bounds-checked byte reader and the byte writers of the binary codecs, and the problem-list
- * error with the preset + overrides pipeline of the configurations.
+ * error with the preset + overrides pipeline of the configurations, the retry backoff, and the
+ * mark of options resolved once.
  */
+export { backoffDelayMs } from './backoff.js';
+export type { BackoffBounds } from './backoff.js';
 export { ByteReader } from './byte-reader.js';
 export type { ByteReadError, ByteReadReason } from './byte-reader.js';
 export { ByteWriter, utf8Length, varintSize, writeUtf8, writeVarint } from './byte-writer.js';
-export { resolvePreset, validationProblems } from './preset-config.js';
-export type { PresetResolution, PresetSpec } from './preset-config.js';
+export { presetResolver, resolvePreset, validationProblems } from './preset-config.js';
+export type { PresetResolution, PresetResolverSpec, PresetSpec } from './preset-config.js';
+export { ResolvedMarks, resolveOnce } from './resolved.js';
+export type { OnceResolver, Resolved } from './resolved.js';
 export { ProblemListError, formatProblems } from './problem-list.js';
 export type { Problem } from './problem-list.js';
 export { createRng, fmix32, kRandom, randomInt, shuffle } from './rng.js';

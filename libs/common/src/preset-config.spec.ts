@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
 import { IsInt, Max, Min } from 'class-validator';
-import { resolvePreset, validationProblems, type PresetSpec } from './preset-config.js';
+import {
+  presetResolver,
+  resolvePreset,
+  validationProblems,
+  type PresetSpec,
+} from './preset-config.js';
+import { ProblemListError } from './problem-list.js';
 
 const PRESETS = ['small', 'large'] as const;
 type PresetName = (typeof PRESETS)[number];
@@ -56,5 +62,27 @@ describe('validationProblems', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]!.field).toBe('size');
     expect(problems[0]!.message).toMatch(/integer/);
+  });
+});
+
+describe('presetResolver', () => {
+  const resolve = presetResolver<Widget, PresetName, Partial<Widget> & { preset?: PresetName }>({
+    ...SPEC,
+    crossChecks: (w) =>
+      w.delayMs > 50 * w.size ? [{ field: 'delayMs', message: 'too long' }] : [],
+    error: (problems) => new ProblemListError('widget', problems),
+  });
+
+  it('returns the configuration frozen, and takes back what it returned as it is', () => {
+    const w = resolve({ preset: 'large' });
+    expect(w).toEqual(Object.assign(new Widget(), { size: 8 }));
+    expect(Object.isFrozen(w)).toBe(true);
+    expect(resolve(w)).toBe(w);
+  });
+
+  it('throws one error with the field problems first, then the cross checks', () => {
+    expect(() => resolve({ size: 1, delayMs: 60, colour: 1 } as never)).toThrow(
+      'Invalid widget (2 problems): colour: unknown option; delayMs: too long',
+    );
   });
 });

@@ -1,11 +1,13 @@
 /**
  * The one pipeline of a preset-based configuration: start from a named preset, apply the
  * overrides the user wrote, validate every field (class-validator decorators on the config
- * class), and collect every problem instead of stopping at the first. The caller adds its checks
- * across fields and throws its own {@link ProblemListError} subclass once.
+ * class), and collect every problem instead of stopping at the first. {@link presetResolver}
+ * adds the checks across fields, throws the configuration's own {@link ProblemListError}
+ * subclass once, and marks what it returns as resolved (frozen, taken as it is below).
  */
 import { validateSync } from 'class-validator';
-import type { Problem } from './problem-list.js';
+import type { Problem, ProblemListError } from './problem-list.js';
+import { ResolvedMarks, type Resolved } from './resolved.js';
 
 /** What {@link resolvePreset} needs to know about one configuration class. */
 export interface PresetSpec<C extends object, P extends string> {
@@ -69,4 +71,32 @@ export function validationProblems(target: object): Problem[] {
     field: e.property,
     message: Object.values(e.constraints ?? {}).join(', ') || 'invalid',
   }));
+}
+
+/** What {@link presetResolver} needs beyond {@link PresetSpec}. */
+export interface PresetResolverSpec<C extends object, P extends string> extends PresetSpec<C, P> {
+  /** The problems across fields (pairs that must agree), after the field checks. */
+  readonly crossChecks: (config: C) => Problem[];
+  /** The configuration's own error, thrown once with every problem. */
+  readonly error: (problems: readonly Problem[]) => ProblemListError;
+  /** The marks to use (to mark derived configurations too); default new ones. */
+  readonly marks?: ResolvedMarks<C>;
+}
+
+/**
+ * The resolver of one configuration class: {@link resolvePreset}, then `crossChecks`; throws
+ * `error(problems)` when anything is wrong, else returns the configuration frozen and marked. A
+ * configuration it returned is returned as it is (it was checked at the edge).
+ */
+export function presetResolver<C extends object, P extends string, I extends object>(
+  spec: PresetResolverSpec<C, P>,
+): (input?: I | C) => Resolved<C> {
+  const marks = spec.marks ?? new ResolvedMarks<C>();
+  return (input = {} as I) => {
+    if (marks.has(input)) return input;
+    const { config, problems } = resolvePreset(input, spec);
+    problems.push(...spec.crossChecks(config));
+    if (problems.length > 0) throw spec.error(problems);
+    return marks.mark(config);
+  };
 }

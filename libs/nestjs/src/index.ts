@@ -32,6 +32,11 @@ export type {
 export type { HealthCheckedNode } from './health/plumtree-health-check.js';
 export { PlumtreeHealthIndicator } from './health/plumtree.health.js';
 export type { PlumtreeHealthOptions } from './health/plumtree.health.js';
+export {
+  PlumtreeMetricsModule,
+  PlumtreeMetricsService,
+} from './metrics/plumtree-metrics.module.js';
+export type { PlumtreeMetricsModuleOptions } from './metrics/plumtree-metrics.module.js';
 export { PlumtreeNodeRef } from './node-ref.js';
 export type { PlumtreeModuleOptions } from './plumtree-module-options.js';
 export { PlumtreeRecord, PlumtreeRecordBuilder } from './plumtree-record.builder.js';

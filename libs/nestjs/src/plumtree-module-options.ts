@@ -1,18 +1,20 @@
 /**
- * Options of `PlumtreeModule`, `PlumtreeServer` and `PlumtreeClient`, and their validation at
- * startup: the Nest-level fields through class-validator, the node's through the node's own
- * resolver, all problems in one {@link PlumtreeOptionsError}.
+ * Options of `PlumtreeModule`, `PlumtreeServer` and `PlumtreeClient`, and their resolution, once,
+ * at startup: the Nest-level fields through class-validator, the node's through the node's own
+ * resolver, all problems in one {@link PlumtreeOptionsError}. The resolved node options are what
+ * the module hands to `PlumtreeNode.start`, which checks nothing again.
  */
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { validationProblems } from '@plumtree/common';
+import { resolveOnce, validationProblems, type Resolved } from '@plumtree/common';
 import {
   PlumtreeNodeOptionsError,
   resolvePlumtreeNodeOptions,
   type NodeOptionProblem,
   type PlumtreeNodeOptions,
   type RequestOptions,
+  type ResolvedNodeOptions,
 } from '@plumtree/cluster';
 import { PlumtreeOptionsError } from './plumtree.errors.js';
 
@@ -95,11 +97,29 @@ export function sharesServer(options: PlumtreeModuleOptions): boolean {
   return options.shareServer === true || options.server !== undefined;
 }
 
+interface ModuleOptionsResolution {
+  /** The options as given: the Nest-level fields are read from here. */
+  readonly options: PlumtreeModuleOptions;
+  /** The node's options, resolved; undefined when the options share a server's node. */
+  readonly node: ResolvedNodeOptions | undefined;
+}
+
+/** What {@link resolvePlumtreeModuleOptions} returned: checked once, frozen. */
+export type ResolvedPlumtreeModuleOptions = Resolved<ModuleOptionsResolution>;
+
 /**
- * Check every field; throws one {@link PlumtreeOptionsError} naming every problem (Nest-level
- * fields first, then the node's, `swim.x` and `plumtree.x` included).
+ * Check every field and resolve the node's options; throws one {@link PlumtreeOptionsError}
+ * naming every problem (Nest-level fields first, then the node's, `swim.x` and `plumtree.x`
+ * included). Options this function returned are returned as they are.
  */
+export const resolvePlumtreeModuleOptions = resolveOnce(checkModuleOptions);
+
+/** {@link resolvePlumtreeModuleOptions} for its check alone. */
 export function validatePlumtreeModuleOptions(options: PlumtreeModuleOptions): void {
+  resolvePlumtreeModuleOptions(options);
+}
+
+function checkModuleOptions(options: PlumtreeModuleOptions): ModuleOptionsResolution {
   const problems: NodeOptionProblem[] = [];
   if (typeof options !== 'object' || options === null) {
     throw new PlumtreeOptionsError([{ field: '(options)', message: 'must be an object' }]);
@@ -114,17 +134,19 @@ export function validatePlumtreeModuleOptions(options: PlumtreeModuleOptions): v
   if (options.server !== undefined && typeof options.server?.whenListening !== 'function') {
     problems.push({ field: 'server', message: 'must be a PlumtreeServer' });
   }
+  let node: ResolvedNodeOptions | undefined;
   if (options.shareServer === true && options.server === undefined) {
     if (typeof options.name !== 'string' || options.name.length === 0) {
       problems.push({ field: 'name', message: 'shareServer needs the name of the PlumtreeServer' });
     }
   } else if (!sharesServer(options)) {
     try {
-      resolvePlumtreeNodeOptions(nodeOptionsOf(options));
+      node = resolvePlumtreeNodeOptions(nodeOptionsOf(options));
     } catch (e) {
       if (!(e instanceof PlumtreeNodeOptionsError)) throw e;
       problems.push(...e.problems);
     }
   }
   if (problems.length > 0) throw new PlumtreeOptionsError(problems);
+  return { options, node };
 }

@@ -13,8 +13,13 @@
  * the handler's `PlumtreeContext.getMetadata()`, for requests and events alike; headers given
  * with a `PlumtreeRecordBuilder` record reach `getHeaders()`.
  */
-import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import { RequestHandlerError, type PlumtreeNode } from '@plumtree/cluster';
+import {
+  ClientProxy,
+  type MsPattern,
+  type ReadPacket,
+  type WritePacket,
+} from '@nestjs/microservices';
+import { RequestHandlerError, type PlumtreeNode, type ReadyOptions } from '@plumtree/cluster';
 import { joinHeaders } from './plumtree.context.js';
 import { topicOfRoute } from './pattern-topic.js';
 import { unwrapRecord } from './plumtree-record.builder.js';
@@ -49,7 +54,9 @@ export class PlumtreeClient extends ClientProxy {
   /**
    * Start (or find) the node; called by Nest before the first `send`/`emit`. Rejects with a
    * `PlumtreeStartError` (`code: 'ECONNREFUSED'` when no seed answered) and starts over on the
-   * next call.
+   * next call. A client's own node tries its seeds once unless the options set `joinTimeoutMs`
+   * (`joinTimeoutMs: 0` by default here): a `send` fails fast while the cluster is down, as with
+   * Nest's own transports, and the next one connects again.
    */
   connect(): Promise<PlumtreeNode> {
     if (this.node !== undefined) return Promise.resolve(this.node);
@@ -63,7 +70,7 @@ export class PlumtreeClient extends ClientProxy {
             ? await o.server.whenListening()
             : o.shareServer === true
               ? await serverNode(o.name!)
-              : await startPlumtreeNode(withoutNode(o)));
+              : await startPlumtreeNode({ joinTimeoutMs: 0, ...withoutNode(o) }));
         this.node = node;
         this.setStatus('connected');
         return node;
@@ -74,6 +81,16 @@ export class PlumtreeClient extends ClientProxy {
       }
     })();
     return this.connecting;
+  }
+
+  /**
+   * Resolves once an `emit` on `pattern`'s topic reaches every subscriber: the directory lists at
+   * least `subscribers` of it and the node's tree links for it are up (`PlumtreeNode.ready`).
+   * Connects first when needed. Rejects with `ReadyTimeoutError` after `timeoutMs` (default 10 s).
+   */
+  async ready(pattern: MsPattern, options: ReadyOptions = {}): Promise<void> {
+    const node = this.node ?? (await this.connect());
+    await node.ready(topicOfRoute(this.normalizePattern(pattern)), options);
   }
 
   /** Leave the cluster gracefully when the client started its own node. */

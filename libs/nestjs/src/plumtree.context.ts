@@ -75,6 +75,15 @@ export class PlumtreeContext extends BaseRpcContext<PlumtreeContextArgs> {
   getMetadata(): Readonly<Record<string, string>> {
     return this.args[0].metadata;
   }
+  /**
+   * Durable topics: true when this event may have reached the handler before, in a life of the
+   * node that crashed before the handler returned (delivery is at least once across a crash;
+   * dedupe by {@link getMessageId} when the handler's effects must happen once). False for
+   * requests and for every first delivery.
+   */
+  isRedelivered(): boolean {
+    return this.args[0].delivery?.redelivered ?? false;
+  }
   /** The whole delivery of an event (undefined for a request). */
   getDelivery(): Delivery | undefined {
     return this.args[0].delivery;

@@ -1,9 +1,10 @@
 /**
  * `PlumtreeModule.forRoot(options)` / `forRootAsync({ useFactory, inject, imports })`, built with
  * ConfigurableModuleBuilder; global by default (`isGlobal: false` to scope it). The options are
- * validated at startup (one `PlumtreeOptionsError` naming every bad field). The module starts and
- * owns a node, leaving the cluster gracefully on application shutdown (others see it as
- * "left"; use `app.enableShutdownHooks()` so SIGTERM gets there), or, with `shareServer: true`
+ * resolved once at startup (one `PlumtreeOptionsError` naming every bad field) and handed
+ * resolved to the node. The module starts and owns a node, leaving the cluster gracefully on
+ * application shutdown (others see it as "left"; use `app.enableShutdownHooks()` so SIGTERM
+ * gets there), or, with `shareServer: true`
  * and the server's `name` (or `server`), uses the node of the PlumtreeServer of a hybrid app:
  * that server must be constructed before `app.init()`, which rejects otherwise (nothing would
  * ever give the module a node).
@@ -19,7 +20,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { PlumtreeNodeRef } from './node-ref.js';
 import { PLUMTREE_NODE_REF } from './plumtree.constants.js';
 import {
-  validatePlumtreeModuleOptions,
+  resolvePlumtreeModuleOptions,
   type PlumtreeModuleOptions,
 } from './plumtree-module-options.js';
 import { PlumtreeOptionsError } from './plumtree.errors.js';
@@ -43,16 +44,19 @@ export type PlumtreeModuleForRootOptions = typeof built.OPTIONS_TYPE;
 /** The type `forRootAsync` takes (`useFactory`, `inject`, `imports`, `useClass`, `useExisting`). */
 export type PlumtreeModuleAsyncOptions = typeof built.ASYNC_OPTIONS_TYPE;
 
-/** Builds the module's node reference: validates, then starts a node or borrows a server's. */
+/**
+ * Builds the module's node reference: resolves the options once, then starts a node with them
+ * (resolved, so nothing below checks them again) or borrows a server's.
+ */
 export async function createNodeRef(options: PlumtreeModuleOptions): Promise<PlumtreeNodeRef> {
-  validatePlumtreeModuleOptions(options);
+  const resolved = resolvePlumtreeModuleOptions(options);
   if (options.server !== undefined) {
     return new PlumtreeNodeRef(options.server.whenListening(), false, options);
   }
   if (options.shareServer === true) {
     return new PlumtreeNodeRef(serverNode(options.name!), false, options);
   }
-  const node = await startPlumtreeNode(options);
+  const node = await startPlumtreeNode(resolved);
   return new PlumtreeNodeRef(Promise.resolve(node), true, options);
 }
 

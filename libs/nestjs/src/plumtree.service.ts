@@ -10,6 +10,7 @@ import type {
   PlumtreeNodeEvent,
   PlumtreeNodeStats,
   PublishOptions,
+  ReadyOptions,
   RequestOptions,
 } from '@plumtree/cluster';
 import type { SwimMember } from '@plumtree/swim';
@@ -113,6 +114,18 @@ export class PlumtreeService {
     const node = await this.ref.ready;
     const headers = joinHeaders(options.headers, options.metadata);
     return node.publish(topic, payload, headers !== undefined ? { headers } : {});
+  }
+
+  /**
+   * Resolves once a publish on `topic` reaches every subscriber: the directory lists at least
+   * `subscribers` of it and this node's tree links for it are up (`PlumtreeNode.ready`; waits for
+   * the node first). Rejects with `ReadyTimeoutError` after `timeoutMs` (default 10 s), naming
+   * what was missing. Await it before the first publish of a service that must not miss a
+   * subscriber started with it.
+   */
+  async ready(topic: string, options: ReadyOptions = {}): Promise<void> {
+    const node = await this.ref.ready;
+    await node.ready(topic, options);
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
- * Starting a node for the Nest layer: options validated first (one error naming every bad
- * field), start failures turned into one clear {@link PlumtreeStartError}.
+ * Starting a node for the Nest layer: options resolved first, unless they come resolved (one
+ * error naming every bad field), handed resolved to the node, and start failures turned into one
+ * clear {@link PlumtreeStartError}.
  *
  * With `beforeJoin` (what `PlumtreeServer.listen` uses), the node starts without joining, the
  * hook runs (the server subscribes every handler there), and only then are the seeds joined. A
@@ -8,11 +9,18 @@
  * once the join returns, the members joined through hold every subscription and responder of
  * this node, so a request or an event sent through them right after `listen` reaches it.
  */
-import { PlumtreeNode, PlumtreeNodeError } from '@plumtree/cluster';
+import {
+  PlumtreeNode,
+  PlumtreeNodeError,
+  resolvePlumtreeNodeOptions,
+  withoutSeeds,
+  type ResolvedNodeOptions,
+} from '@plumtree/cluster';
 import {
   nodeOptionsOf,
-  validatePlumtreeModuleOptions,
+  resolvePlumtreeModuleOptions,
   type PlumtreeModuleOptions,
+  type ResolvedPlumtreeModuleOptions,
 } from './plumtree-module-options.js';
 import { PlumtreeStartError } from './plumtree.errors.js';
 
@@ -23,19 +31,21 @@ export interface StartNodeHooks {
 }
 
 /**
- * Validate `options`, start a node and join its seeds; rejects with `PlumtreeOptionsError` or
- * `PlumtreeStartError` (or what `beforeJoin` threw), leaving nothing running.
+ * Resolve `options` (unless resolved already), start a node and join its seeds; rejects with
+ * `PlumtreeOptionsError` or `PlumtreeStartError` (or what `beforeJoin` threw), leaving nothing
+ * running.
  */
 export async function startPlumtreeNode(
-  options: PlumtreeModuleOptions,
+  options: PlumtreeModuleOptions | ResolvedPlumtreeModuleOptions,
   hooks: StartNodeHooks = {},
 ): Promise<PlumtreeNode> {
-  validatePlumtreeModuleOptions(options);
-  const nodeOptions = nodeOptionsOf(options);
+  const resolved = resolvePlumtreeModuleOptions(options);
+  // Options that share a server carry no node options; started anyway, they are checked here.
+  const nodeOptions = resolved.node ?? resolvePlumtreeNodeOptions(nodeOptionsOf(resolved.options));
   const deferJoin = hooks.beforeJoin !== undefined;
   let node: PlumtreeNode;
   try {
-    node = await PlumtreeNode.start(deferJoin ? { ...nodeOptions, seeds: [] } : nodeOptions);
+    node = await PlumtreeNode.start(deferJoin ? withoutSeeds(nodeOptions) : nodeOptions);
   } catch (e) {
     throw startError(nodeOptions, e);
   }
@@ -46,9 +56,11 @@ export async function startPlumtreeNode(
     await node.close();
     throw e;
   }
-  const seeds = nodeOptions.seeds ?? [];
+  const seeds = nodeOptions.seeds;
   try {
-    if (seeds.length > 0) await node.swimNode.join(seeds);
+    // As PlumtreeNode.start does: keep trying while no seed answers (one started at once with
+    // this one may not listen yet), until joinTimeoutMs; the join's members are stored.
+    await node.join(seeds);
   } catch (e) {
     await node.close();
     throw startError(nodeOptions, e);
@@ -56,18 +68,19 @@ export async function startPlumtreeNode(
   return node;
 }
 
-function startError(nodeOptions: ReturnType<typeof nodeOptionsOf>, e: unknown): unknown {
+function startError(nodeOptions: ResolvedNodeOptions, e: unknown): unknown {
   if (e instanceof PlumtreeNodeError) return e;
-  const where = `${nodeOptions.bindAddr ?? '0.0.0.0'}:${nodeOptions.bindPort ?? 7946}`;
+  const { bindAddr, bindPort } = nodeOptions;
+  const where = `${bindAddr}:${bindPort}`;
   const joinFailed = (e as Error).name === 'JoinError';
   const code = joinFailed ? 'ECONNREFUSED' : errorCode(e);
   const reason =
     code === 'EADDRINUSE'
-      ? `port ${nodeOptions.bindPort ?? 7946} is already in use on ${nodeOptions.bindAddr ?? '0.0.0.0'} (EADDRINUSE); choose another bindPort or 0 for a free one`
+      ? `port ${bindPort} is already in use on ${bindAddr} (EADDRINUSE); choose another bindPort or 0 for a free one`
       : code === 'EADDRNOTAVAIL'
-        ? `address ${nodeOptions.bindAddr ?? ''} is not available on this host (EADDRNOTAVAIL)`
+        ? `address ${bindAddr} is not available on this host (EADDRNOTAVAIL)`
         : code === 'EACCES'
-          ? `no permission to bind port ${nodeOptions.bindPort ?? 7946} (EACCES)`
+          ? `no permission to bind port ${bindPort} (EACCES)`
           : (e as Error).message;
   return new PlumtreeStartError(
     `Plumtree node ${JSON.stringify(nodeOptions.name)} could not start on ${where}: ${reason}`,

@@ -17,6 +17,7 @@ export type {
   ConfigProblem,
   PlumtreeConfigInput,
   PlumtreePresetName,
+  ResolvedPlumtreeConfig,
 } from './config/plumtree-config.js';
 export { MessageTooLargeError, NotSubscribedError, PlumtreeError } from './core/errors.js';
 export { Plumtree } from './core/plumtree.js';
@@ -24,7 +25,9 @@ export type { PlumtreeCounters, PlumtreeOptions, TopicStats } from './core/plumt
 export type { FrameCounters } from './core/topic-tree.js';
 export { FrameType, keyed, messageKey } from './types.js';
 export type {
+  CoreMessage,
   GossipMessage,
+  GossipRunMessage,
   GraftMessage,
   IHaveEntry,
   IHaveMessage,

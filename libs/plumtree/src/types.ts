@@ -42,6 +42,7 @@ export enum FrameType {
   IHave = 2,
   Graft = 3,
   Prune = 4,
+  GossipRun = 5,
 }
 
 /** Full payload, sent to eager peers (and in answer to a GRAFT). */
@@ -61,10 +62,33 @@ export interface GossipMessage {
   readonly payload: Uint8Array;
 }
 
-/** One announced id in an IHAVE, with the hop count the receiver would have through the announcer. */
+/**
+ * Announced ids in an IHAVE, with the hop count the receiver would have through the announcer:
+ * `id` and the `count - 1` ids after it of the same origin and epoch (`seq`, `seq + 1`, ...), so
+ * a burst of one publisher is announced in a few bytes.
+ */
 export interface IHaveEntry {
   readonly id: MessageId;
   readonly hops: number;
+  /** Consecutive sequence numbers announced from `id.seq` on; absent means 1. */
+  readonly count?: number;
+}
+
+/**
+ * Several GOSSIPs of one origin incarnation on one topic with the same hop count, in one frame:
+ * what a node sends one peer when several payloads leave for it together (a burst). The core
+ * takes it as its messages one by one and never emits one: the shell coalesces the GOSSIPs it
+ * sends to one peer in one turn into runs.
+ */
+export interface GossipRunMessage {
+  readonly type: FrameType.GossipRun;
+  readonly topic: string;
+  readonly hops: number;
+  /**
+   * At least 2 GOSSIPs with this run's `topic` and `hops`, all of one origin and epoch, with
+   * strictly increasing sequence numbers.
+   */
+  readonly messages: readonly GossipMessage[];
 }
 
 /** Lazy-push announcement: "I have these ids". Batched every `ihaveIntervalMs`. */
@@ -90,12 +114,16 @@ export interface PruneMessage {
   readonly topic: string;
 }
 
-export type PlumtreeMessage = GossipMessage | IHaveMessage | GraftMessage | PruneMessage;
+export type PlumtreeMessage =
+  GossipMessage | IHaveMessage | GraftMessage | PruneMessage | GossipRunMessage;
+
+/** The messages the core emits (it never emits a {@link GossipRunMessage}). */
+export type CoreMessage = GossipMessage | IHaveMessage | GraftMessage | PruneMessage;
 
 /** One message the shell must send to one peer. */
 export interface Transmit {
   readonly to: string;
-  readonly message: PlumtreeMessage;
+  readonly message: CoreMessage;
 }
 
 /** Events raised by the core for the layers above. */

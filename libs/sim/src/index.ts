@@ -18,6 +18,8 @@ export { runScenario } from './scenario.js';
 export type { ScenarioConfig, ScenarioResult, TopicChoice } from './scenario.js';
 export { Simulator } from './simulator.js';
 export type { SimCounters, SimulatorOptions } from './simulator.js';
+export { runFormationScenario } from './swim/formation-scenario.js';
+export type { FormationResult, FormationScenarioConfig } from './swim/formation-scenario.js';
 export { compareAwareness, detectionBoundMs, runSwimScenario } from './swim/swim-scenario.js';
 export type {
   AwarenessComparison,

@@ -15,6 +15,7 @@
  * | `l\0<topic>\0<origin>\0<epoch>\0<seq>` | one durable record (ordered for catch-up scans) |
  * | `t\0<topic>\0<appendedAtMs>\0<origin>\0<epoch>\0<seq>` | time index: payload size, oldest first (retention) |
  * | `k\0<topic>\0<origin>\0<epoch>` | stream mark: hwm, lastSeq, newest append time |
+ * | `u\0<topic>\0<origin>\0<epoch>\0<seq>` | empty: the record is stored but not yet handled (unhandled-index.ts) |
  */
 
 const SEP = '\0';
@@ -112,8 +113,13 @@ export interface RecordId {
 
 /** Parses a log key (of any topic); null when malformed. */
 export function parseLogKey(key: string): RecordId | null {
+  return parseRecordIdKey(key, 'l');
+}
+
+/** `<kind>\0<topic>\0<origin>\0<epoch>\0<seq>` parsed; null when malformed or of another kind. */
+function parseRecordIdKey(key: string, kind: 'l' | 'u'): RecordId | null {
   const parts = key.split(SEP);
-  if (parts.length !== 5 || parts[0] !== 'l') return null;
+  if (parts.length !== 5 || parts[0] !== kind) return null;
   const origin = unescapeKeyPart(parts[2]!);
   const epoch = parseHex16(parts[3]!);
   const seq = parseHex16(parts[4]!);
@@ -160,4 +166,20 @@ export function parseMarkKey(key: string): { origin: string; epoch: number } | n
   const epoch = parseHex16(parts[3]!);
   if (origin === null || epoch === null) return null;
   return { origin, epoch };
+}
+
+/** Unhandled-record key: the record with this id is stored and not yet handed to observers. */
+export function unhandledKey(topic: string, id: RecordId): string {
+  return (
+    `u${SEP}${escapeKeyPart(topic)}${SEP}${escapeKeyPart(id.origin)}${SEP}` +
+    `${hex16(id.epoch)}${SEP}${hex16(id.seq)}`
+  );
+}
+/** Every unhandled-record key of a topic. */
+export const unhandledTopicRange = (topic: string): KeyRange =>
+  range(`u${SEP}${escapeKeyPart(topic)}${SEP}`);
+
+/** Parses an unhandled-record key; null when malformed. */
+export function parseUnhandledKey(key: string): RecordId | null {
+  return parseRecordIdKey(key, 'u');
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ClassicLevel } from 'classic-level';
 import { NodeStore } from './node-store.js';
-import { logKey, logTopicRange, markKey } from './store-keys.js';
+import { logKey, logTopicRange, markKey, unhandledKey } from './store-keys.js';
 import { TempDirs } from './store-test-dirs.js';
 import type { DurableRecord, TopicLog, TopicLogOptions } from './topic-log.js';
 
@@ -161,6 +161,76 @@ describe('reopen', () => {
     expect(after).toEqual(before);
     expect(after.records[3]!.headers).toEqual({ 'content-type': 'x' });
     expect(log2.stats()).toMatchObject({ messages: 4, bytes: 124, streams: 2, appended: 0 });
+  });
+});
+
+describe('handled marks: at least once across a crash', () => {
+  it('hands back, once and in key order, what was appended and never marked handled', async () => {
+    const s = await openStore(dirs.make());
+    const log = await s.openTopicLog('t', BIG);
+    await log.append([rec('b', 1, 1), rec('a', 1, 2), rec('a', 1, 1), rec('a', 2, 1)]);
+    expect(log.takeUnhandled()).toEqual([]);
+    log.markHandled('a', 1, 1);
+    log.markHandled('b', 1, 1);
+    log.markHandled('zz', 1, 1);
+    // The process dies before a2 and a/2/1 are handled (close flushes the marks made so far).
+    const log2 = await (await reopen(s)).openTopicLog('t', BIG);
+    const back = log2.takeUnhandled();
+    expect(ids(back)).toEqual(['a/1/2', 'a/2/1']);
+    expect(back[0]).toEqual(rec('a', 1, 2));
+    expect(log2.takeUnhandled()).toEqual([]);
+    // Still unhandled on disk until marked: a second crash hands them again.
+    const s3 = await reopen(stores.at(-1)!);
+    const log3 = await s3.openTopicLog('t', BIG);
+    expect(ids(log3.takeUnhandled())).toEqual(['a/1/2', 'a/2/1']);
+    log3.markHandled('a', 1, 2);
+    log3.markHandled('a', 2, 1);
+    const log4 = await (await reopen(s3)).openTopicLog('t', BIG);
+    expect(log4.takeUnhandled()).toEqual([]);
+    expect(log4.stats().corruptRecords).toBe(0);
+  });
+
+  it('writes the handled marks of one turn in one batch, after the append', async () => {
+    const s = await openStore(dirs.make());
+    const log = await s.openTopicLog('t', BIG);
+    await log.append(range(1, 50).map((q) => rec('a', 1, q)));
+    for (const q of range(1, 50)) log.markHandled('a', 1, q);
+    // Flushed without a close: a later append queues behind the batch of marks.
+    await log.append([rec('a', 1, 51)]);
+    const raw = new ClassicLevel<string, Uint8Array>(s.dir, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    });
+    await s.close();
+    await raw.open();
+    const left: string[] = [];
+    for await (const k of raw.keys({ gt: 'u\0', lt: 'u\x01' })) left.push(k);
+    await raw.close();
+    expect(left).toEqual([unhandledKey('t', { origin: 'a', epoch: 1, seq: 51 })]);
+  });
+
+  it('forgets an unhandled record that retention trims', async () => {
+    const clock = new FakeClock();
+    const s = await openStore(dirs.make(), clock);
+    const log = await s.openTopicLog('t', { retentionMs: 1_000, maxMessages: 100 });
+    await log.append([rec('a', 1, 1)]);
+    clock.now += 500;
+    await log.append([rec('a', 1, 2)]);
+    clock.now += 600;
+    expect(await log.trim()).toBe(1);
+    const log2 = await (
+      await reopen(s, clock)
+    ).openTopicLog('t', { retentionMs: 1_000, maxMessages: 100 });
+    expect(ids(log2.takeUnhandled())).toEqual(['a/1/2']);
+    expect(log2.stats().corruptRecords).toBe(0);
+  });
+
+  it('ignores marks after close', async () => {
+    const s = await openStore(dirs.make());
+    const log = await s.openTopicLog('t', BIG);
+    await log.append([rec('a', 1, 1)]);
+    await s.close();
+    expect(() => log.markHandled('a', 1, 1)).not.toThrow();
   });
 });
 
@@ -362,6 +432,7 @@ describe('damaged entries', () => {
     const s = await openStore(dirs.make());
     const log = await s.openTopicLog('t', BIG);
     await log.append([rec('a', 1, 1), rec('a', 1, 2), rec('a', 1, 3)]);
+    for (const q of [1, 2, 3]) log.markHandled('a', 1, q);
     await s.close();
     const raw = new ClassicLevel<string, Uint8Array>(s.dir, {
       keyEncoding: 'utf8',

@@ -8,8 +8,10 @@
  * On open the index is rebuilt from the stored marks, the record keys and the time index (no
  * payload is read).
  *
- * Durability: an append writes the records, their time-index entries and the updated marks of
- * the touched streams in ONE LevelDB batch, so after any crash the marks and the log agree.
+ * Durability: an append writes the records, their time-index entries, the updated marks of the
+ * touched streams and the records' unhandled keys in ONE LevelDB batch, so after any crash the
+ * marks and the log agree. The node marks a record handled once its observers have seen it
+ * (unhandled-index.ts); the ones still unhandled at the next open are handed again.
  *
  * Retention measures age by APPEND time (the local clock when this node stored the record), not
  * publishedAtMs: publishers' clocks may be skewed, and a record caught up late should be kept a
@@ -20,9 +22,10 @@
  * stays `has`. A stream with no records left whose newest append is older than 2x `retentionMs`
  * is forgotten entirely (mark deleted, memory freed): a redelivery of one of its messages after
  * that would be appended again.
- */
+ * */
 import type { ClassicLevel } from 'classic-level';
 import { StoreError } from './store-errors.js';
+import { UnhandledIndex } from './unhandled-index.js';
 import {
   logKey,
   logStreamPrefix,
@@ -175,6 +178,7 @@ export class TopicLog {
   /** Serializes appends and trims. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly unhandled: UnhandledIndex;
 
   private constructor(
     private readonly db: StoreDb,
@@ -184,6 +188,7 @@ export class TopicLog {
     private readonly clock: () => number,
   ) {
     this.topic = topic;
+    this.unhandled = new UnhandledIndex(db, dir, topic, (job) => this.enqueue(job));
   }
 
   /**
@@ -323,11 +328,22 @@ export class TopicLog {
     return { ...this.counters, streams: this.streamCount };
   }
 
+  /** Every observer has seen the record: not handed again after a crash (unhandled-index.ts). */
+  markHandled(origin: string, epoch: number, seq: number): void {
+    if (!this.closed) this.unhandled.markHandled({ origin, epoch, seq });
+  }
+
+  /** Records appended before this open and never marked handled, once, in key order. */
+  takeUnhandled(): DurableRecord[] {
+    return this.unhandled.takeRecovered();
+  }
+
   /**
-   * Waits for pending appends and trims, then refuses further calls.
+   * Waits for pending appends, trims and handled marks, then refuses further calls.
    * @internal used by NodeStore.close.
    */
   async closeLog(): Promise<void> {
+    void this.unhandled.flush().catch(() => undefined);
     this.closed = true;
     await this.queue.catch(() => undefined);
   }
@@ -404,6 +420,7 @@ export class TopicLog {
       appended.push(r);
       bytes += r.payload.length;
       const id = { origin: r.origin, epoch: r.epoch, seq: r.seq };
+      ops.push(this.unhandled.putOp(id));
       ops.push({
         type: 'put',
         key: logKey(this.topic, r.origin, r.epoch, r.seq),
@@ -440,6 +457,7 @@ export class TopicLog {
       throw new StoreError(this.dir, `append to topic ${this.topic} failed`, { cause: e });
     }
     for (const s of fresh.values()) this.register(s);
+    this.unhandled.stored(appended);
     for (const [s, p] of pending) {
       const n = next.get(s)!;
       for (let q = s.hwm + 1; q <= n.hwm; q++) s.above.delete(q);
@@ -498,6 +516,7 @@ export class TopicLog {
             continue;
           }
           ops.push({ type: 'del', key: logKey(this.topic, t.origin, t.epoch, t.seq) });
+          this.unhandled.trimmed(t, ops);
           const s = this.stream(t.origin, t.epoch, false);
           if (s !== undefined) {
             TopicLog.giveUpThrough(s, t.seq);
@@ -560,6 +579,8 @@ export class TopicLog {
     for (const m of this.byOrigin.values()) {
       for (const s of m.values()) while (s.above.delete(s.hwm + 1)) s.hwm++;
     }
+    await this.unhandled.load();
+    this.counters.corruptRecords += this.unhandled.corrupt;
   }
 
   /** The entries of `range` whose key and value both parse; the others are counted as corrupt. */

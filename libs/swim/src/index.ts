@@ -8,13 +8,22 @@
  * `npm test`). Internals are not exported: code and tests inside the package import them by path.
  */
 export * from './sans-io.js';
-export { SwimNodeOptionsError, decodeKey } from './node/swim-node-options.js';
-export type { SwimNodeOptions } from './node/swim-node-options.js';
 export {
-  JoinError,
-  PayloadTooLargeError as SwimPayloadTooLargeError,
-  SwimNode,
-} from './node/swim-node.js';
+  DEFAULT_JOIN_RETRY,
+  DEFAULT_JOIN_TIMEOUT_MS,
+  SwimNodeOptionsError,
+  decodeKey,
+  resolveNodeOptions,
+  withNodeHooks,
+} from './node/swim-node-options.js';
+export type {
+  ResolvedNodeOptions,
+  SwimNodeHooks,
+  SwimNodeOptions,
+} from './node/swim-node-options.js';
+export { JoinError } from './node/join-retry.js';
+export type { JoinRetryOptions } from './node/join-retry.js';
+export { PayloadTooLargeError as SwimPayloadTooLargeError, SwimNode } from './node/swim-node.js';
 export type { SwimNodeStats } from './node/swim-node.js';
 export { FilteringTransport } from './transport/filtering-transport.js';
 export type { FilteringStats, FilteringTransportOptions } from './transport/filtering-transport.js';

@@ -10,7 +10,12 @@ export {
   SwimConfigError,
   resolveSwimConfig,
 } from './config/swim-config.js';
-export type { SwimConfigInput, SwimConfigProblem, SwimPresetName } from './config/swim-config.js';
+export type {
+  ResolvedSwimConfig,
+  SwimConfigInput,
+  SwimConfigProblem,
+  SwimPresetName,
+} from './config/swim-config.js';
 export { formatIp, joinHostPort, parseIp, splitHostPort } from './protocol/address.js';
 export type { SwimAddress } from './protocol/address.js';
 export { pushPullScaleMs, retransmitLimit, suspicionTimeoutMs } from './protocol/formulas.js';

@@ -39,9 +39,14 @@ export function membershipProblems(group: NodeGroup): string[] {
   return problems;
 }
 
-/** Directory and tree problems of one group. */
-export function topicProblems(group: NodeGroup): string[] {
-  const problems: string[] = [];
+/** The topics in some node's tree, each with the number of the group's nodes in it. */
+export function topicsInTree(group: NodeGroup): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const [topic, members] of treeMembers(group)) counts.set(topic, members.length);
+  return counts;
+}
+
+function treeMembers(group: NodeGroup): Map<string, PlumtreeNode[]> {
   const inTree = new Map<string, PlumtreeNode[]>();
   for (const n of group) {
     for (const t of n.topics()) {
@@ -50,7 +55,13 @@ export function topicProblems(group: NodeGroup): string[] {
       list.push(n);
     }
   }
-  for (const [topic, members] of inTree) {
+  return inTree;
+}
+
+/** Directory and tree problems of one group. */
+export function topicProblems(group: NodeGroup): string[] {
+  const problems: string[] = [];
+  for (const [topic, members] of treeMembers(group)) {
     const names = new Set(members.map((m) => m.name));
     for (const n of group) {
       const expected = [...names].filter((x) => x !== n.name).sort();

@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import { Module, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Delivery, PlumtreeNode } from '@plumtree/cluster';
+import type { Delivery, PlumtreeNode, ReadyOptions } from '@plumtree/cluster';
 import {
   PlumtreeModule,
   PlumtreeServer,
@@ -18,7 +18,7 @@ import {
 } from '@plumtree/nestjs';
 import { createRng } from '@plumtree/plumtree';
 import { MemoryNetwork, type MemoryTransport } from '@plumtree/swim';
-import { membershipProblems, topicProblems } from './convergence.js';
+import { membershipProblems, topicProblems, topicsInTree } from './convergence.js';
 import {
   TEST_CLUSTER_SWIM,
   TEST_LEAVE_TIMEOUT_MS,
@@ -114,14 +114,43 @@ export class TestCluster {
    */
   async waitForMembers(options: { timeoutMs?: number } = {}): Promise<void> {
     const groups = this.liveGroups();
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     await waitUntil(
       'cluster convergence',
       () => {
         const membership = groups.flatMap((g) => membershipProblems(g));
         return membership.length > 0 ? membership : groups.flatMap((g) => topicProblems(g));
       },
-      options.timeoutMs ?? this.timeoutMs,
+      timeoutMs,
     );
+    // Links present is not links answered: every topic ready at every node of its group.
+    await Promise.all(
+      groups.flatMap((g) =>
+        [...topicsInTree(g)].flatMap(([topic, subscribers]) =>
+          g.map((n) => n.ready(topic, { subscribers, timeoutMs })),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * Wait until a message published on `topic` reaches every subscriber, from any node: at every
+   * running application (or only at `apps`), `PlumtreeNode.ready(topic, { subscribers,
+   * timeoutMs })` resolved, so the directory lists at least `subscribers` of the topic and the
+   * node's tree links for it are up. No warm-up publishes needed: call it after the subscribing
+   * apps started (their handlers subscribe at init), then publish. Rejects with the first node's
+   * `ReadyTimeoutError` after `timeoutMs` (default: the cluster's).
+   */
+  async ready(
+    topic: string,
+    options: ReadyOptions & { readonly apps?: readonly TestApp[] } = {},
+  ): Promise<void> {
+    const indexes = options.apps?.map((a) => this.indexOf(a)) ?? this.liveGroupIndexes().flat();
+    const ready: ReadyOptions = {
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      ...(options.subscribers !== undefined ? { subscribers: options.subscribers } : {}),
+    };
+    await Promise.all(indexes.map((i) => this.nodes[i]!.ready(topic, ready)));
   }
 
   /**

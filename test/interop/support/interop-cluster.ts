@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import {
   AgentProcess,
+  freePort,
   type AgentEvent,
   type AgentKind,
 } from '../../../apps/bench/src/swim/agent-process.js';
@@ -34,19 +35,36 @@ export function buildAgents(ours: boolean): void {
 /** Every agent started through {@link startAgent}, so afterAll can kill leftovers. */
 const live = new Set<AgentProcess>();
 
-/** Starts one agent on fresh ports and waits for its `ready` line. */
+/**
+ * Starts one agent on fresh ports and waits for its `ready` line (unless `awaitReady` is false:
+ * our agent prints it only once joined).
+ */
 export async function startAgent(
   kind: AgentKind,
   name: string,
-  opts: { join?: readonly string[]; key?: string } = {},
+  opts: {
+    join?: readonly string[];
+    key?: string;
+    extraArgs?: readonly string[];
+    awaitReady?: boolean;
+  } = {},
 ): Promise<AgentProcess> {
-  const agent = await AgentProcess.startReady(repoRoot, {
+  const agentOpts = {
     kind,
     name,
-    profile: 'local',
+    profile: 'local' as const,
     ...(opts.join === undefined ? {} : { join: opts.join }),
     ...(opts.key === undefined ? {} : { key: opts.key }),
-  });
+    ...(opts.extraArgs === undefined ? {} : { extraArgs: opts.extraArgs }),
+  };
+  const agent =
+    opts.awaitReady === false
+      ? AgentProcess.start(repoRoot, {
+          ...agentOpts,
+          port: await freePort(),
+          httpPort: await freePort(),
+        })
+      : await AgentProcess.startReady(repoRoot, agentOpts);
   live.add(agent);
   void agent.exited.then(() => live.delete(agent));
   return agent;

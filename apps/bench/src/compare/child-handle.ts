@@ -13,6 +13,9 @@ import type {
 } from './compare-protocol.js';
 import { stopProcess, track } from './process-registry.js';
 
+/** Where children write CPU profiles (`BENCH_CPU_PROF`), or undefined for none. */
+const PROFILE_DIR = process.env['BENCH_CPU_PROF'];
+
 /** How long a child may take to close its transport before it is killed. */
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -51,6 +54,9 @@ export class ChildHandle {
     const child = track(
       fork(script, [JSON.stringify(cfg)], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        // BENCH_CPU_PROF=DIR: each child writes a V8 CPU profile there when it exits
+        // (docs/performance.md, "Profiles").
+        ...(PROFILE_DIR ? { execArgv: ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] } : {}),
         // Latencies travel as Float64Array.
         serialization: 'advanced',
       }),

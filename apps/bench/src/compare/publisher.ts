@@ -17,14 +17,15 @@ import {
   type ChildConfig,
   type PublisherProgress,
 } from './compare-protocol.js';
-import { createClient, inFlight, oursAddress, oursView, quietNestLogs } from './transports.js';
+import { createClient, quietNestLogs } from './transports.js';
 
 /** Emits between two yields of the burst loop. */
 const BURST_SLICE = 200;
 
 runChild(async (cfg: ChildConfig) => {
   quietNestLogs();
-  const client = createClient(cfg);
+  const ours = await createClient(cfg);
+  const client = ours.endpoint;
   await client.connect();
   const pad = 'x'.repeat(cfg.payload);
   const state = {
@@ -84,8 +85,8 @@ runChild(async (cfg: ChildConfig) => {
   );
   serveParent(
     {
-      'in-flight': () => toParent(inFlight(client)),
-      view: () => toParent({ type: 'view', peers: oursView(cfg.role, cfg.transport, client) ?? 0 }),
+      'in-flight': () => toParent(ours.inFlight()),
+      view: () => toParent({ type: 'view', peers: ours.view() }),
       // Probe errors (no subscriber known yet) are expected while the run gets ready.
       probe: () =>
         client.emit(PATTERN, { t: wallClockMs(), i: -1, pad: '' }).subscribe({ error: () => {} }),
@@ -97,5 +98,5 @@ runChild(async (cfg: ChildConfig) => {
       return client.close();
     },
   );
-  toParent({ type: 'ready', addr: oursAddress(client) });
+  toParent({ type: 'ready', addr: ours.address() });
 });

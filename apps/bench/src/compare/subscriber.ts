@@ -8,11 +8,12 @@
 import { reportWhileChanging, runChild, serveParent, toParent } from './child-ipc.js';
 import { PATTERN, REPORT_INTERVAL_MS, wallClockMs } from './compare-protocol.js';
 import { DeliveryRecorder } from './delivery-recorder.js';
-import { createServer, inFlight, oursAddress, oursView, quietNestLogs } from './transports.js';
+import { createServer, quietNestLogs } from './transports.js';
 
 runChild(async (cfg) => {
   quietNestLogs();
-  const server = createServer(cfg);
+  const ours = await createServer(cfg);
+  const server = ours.endpoint;
   const recorder = new DeliveryRecorder(cfg.messages);
   server.addHandler(
     PATTERN,
@@ -33,8 +34,8 @@ runChild(async (cfg) => {
   );
   serveParent(
     {
-      'in-flight': () => toParent(inFlight(server)),
-      view: () => toParent({ type: 'view', peers: oursView(cfg.role, cfg.transport, server) ?? 0 }),
+      'in-flight': () => toParent(ours.inFlight()),
+      view: () => toParent({ type: 'view', peers: ours.view() }),
       report: () => toParent(recorder.report()),
     },
     () => {
@@ -42,5 +43,5 @@ runChild(async (cfg) => {
       return server.close();
     },
   );
-  toParent({ type: 'ready', addr: oursAddress(server) });
+  toParent({ type: 'ready', addr: ours.address() });
 });

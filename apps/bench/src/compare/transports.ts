@@ -1,27 +1,17 @@
 /**
  * The Nest transport server and client of each run, built the way a Nest user builds them:
  * Nest 12's own `ServerNats`/`ClientNats` and `ServerRedis`/`ClientRedis` with their defaults,
- * and ours (`PlumtreeServer`/`PlumtreeClient`) with `swim: { preset: 'local' }` (memberlist's
- * loopback timers) and `persistence: false` (the run measures the transport, not the store).
+ * and ours (ours-endpoints.ts) loaded only by the children of our runs.
+ *
+ * Each child imports only the transport it runs: a child that also loaded the other transports'
+ * libraries would carry their memory in its resident set (our libraries add about 12 MB to a
+ * process that already holds Nest), and the RSS column would compare more than the transports.
  */
 import type { Observable } from 'rxjs';
 import { Logger } from '@nestjs/common';
-import {
-  ClientNats,
-  ClientRedis,
-  ServerNats,
-  ServerRedis,
-  type MessageHandler,
-} from '@nestjs/microservices';
-import type { PlumtreeNode } from '@plumtree/cluster';
-import { PlumtreeClient, PlumtreeServer, type PlumtreeModuleOptions } from '@plumtree/nestjs';
+import type { MessageHandler } from '@nestjs/microservices';
 import type { TransportName } from './compare-options.js';
-import {
-  PATTERN,
-  type BrokerAddress,
-  type ChildConfig,
-  type InFlight,
-} from './compare-protocol.js';
+import type { BrokerAddress, ChildConfig, InFlight } from './compare-protocol.js';
 
 /** What the bench uses of a Nest transport server (what `NestFactory.createMicroservice` runs). */
 export interface TransportServer {
@@ -35,6 +25,20 @@ export interface TransportClient {
   connect(): Promise<unknown>;
   emit(pattern: string, data: unknown): Observable<unknown>;
   close(): unknown;
+}
+
+/**
+ * A child's server or client with what the parent asks of it besides the run: ours reports its
+ * view, what it still holds in flight and its address; the broker transports have none of these.
+ */
+export interface Endpoint<T> {
+  readonly endpoint: T;
+  /** Ours: the topic's peers (or a hand-off publisher's known subscribers); 0 otherwise. */
+  view(): number;
+  /** Ours: what the node still holds that can become a delivery; zeros otherwise. */
+  inFlight(): InFlight;
+  /** Ours: `host:port` (the address others join); undefined otherwise. */
+  address(): string | undefined;
 }
 
 /**
@@ -59,94 +63,47 @@ const redisOptions = (cfg: ChildConfig): BrokerAddress => ({
   port: broker(cfg).port,
 });
 
-function oursOptions(cfg: ChildConfig): PlumtreeModuleOptions {
+/** A broker transport's endpoint: nothing to report beyond the run. */
+function brokerEndpoint<T>(endpoint: T): Endpoint<T> {
   return {
-    name: cfg.name,
-    bindAddr: '127.0.0.1',
-    bindPort: 0,
-    seeds: cfg.seeds,
-    swim: { preset: 'local' },
-    persistence: false,
+    endpoint,
+    view: () => 0,
+    inFlight: () => ({ type: 'in-flight', missing: 0, queuedDeliveries: 0, queuedBytes: 0 }),
+    address: () => undefined,
   };
 }
 
-/**
- * Server and client of each transport. `ours-tree`: the client's node subscribes to the pattern
- * (`topics`), so it publishes into the tree it is part of; `ours-handoff`: it does not, so each
- * publish is handed to a subscriber, which injects it.
- */
-const ENDPOINTS: Record<
-  TransportName,
-  {
-    readonly server: (cfg: ChildConfig) => TransportServer;
-    readonly client: (cfg: ChildConfig) => TransportClient;
-  }
-> = {
-  nats: {
-    server: (cfg) => new ServerNats(natsOptions(cfg)),
-    client: (cfg) => new ClientNats(natsOptions(cfg)),
-  },
-  redis: {
-    server: (cfg) => new ServerRedis(redisOptions(cfg)),
-    client: (cfg) => new ClientRedis(redisOptions(cfg)),
-  },
-  'ours-tree': {
-    server: (cfg) => new PlumtreeServer(oursOptions(cfg)),
-    client: (cfg) => new PlumtreeClient({ ...oursOptions(cfg), topics: [PATTERN] }),
-  },
-  'ours-handoff': {
-    server: (cfg) => new PlumtreeServer(oursOptions(cfg)),
-    client: (cfg) => new PlumtreeClient(oursOptions(cfg)),
-  },
-};
+const isOurs = (t: TransportName): t is 'ours-tree' | 'ours-handoff' =>
+  t === 'ours-tree' || t === 'ours-handoff';
 
 /** The subscriber's transport server for `cfg.transport`. */
-export function createServer(cfg: ChildConfig): TransportServer {
-  return ENDPOINTS[cfg.transport].server(cfg);
+export function createServer(cfg: ChildConfig): Promise<Endpoint<TransportServer>> {
+  return create(cfg, 'server');
 }
 
-/** The publisher's client proxy for `cfg.transport` (see {@link ENDPOINTS}). */
-export function createClient(cfg: ChildConfig): TransportClient {
-  return ENDPOINTS[cfg.transport].client(cfg);
+/** The publisher's client proxy for `cfg.transport`. */
+export function createClient(cfg: ChildConfig): Promise<Endpoint<TransportClient>> {
+  return create(cfg, 'client');
 }
 
-/**
- * Ours: the node's view of the run's topic (see `FromChild` `view`); undefined for the broker
- * transports, which have no view to wait for.
- */
-export function oursView(
-  role: ChildConfig['role'],
-  transport: ChildConfig['transport'],
-  endpoint: TransportServer | TransportClient,
-): number | undefined {
-  if (!(endpoint instanceof PlumtreeServer) && !(endpoint instanceof PlumtreeClient)) {
-    return undefined;
+async function create<R extends 'server' | 'client'>(
+  cfg: ChildConfig,
+  role: R,
+): Promise<Endpoint<R extends 'server' ? TransportServer : TransportClient>> {
+  type Out = Endpoint<R extends 'server' ? TransportServer : TransportClient>;
+  if (isOurs(cfg.transport)) {
+    const ours = await import('./ours-endpoints.js');
+    return (role === 'server' ? ours.oursServer(cfg) : ours.oursClient(cfg)) as Out;
   }
-  const node = endpoint.unwrap<PlumtreeNode>();
-  if (role === 'publisher' && transport === 'ours-handoff') {
-    return node.subscribersOf(PATTERN).length;
-  }
-  return node.stats().topics[PATTERN]?.peers ?? 0;
-}
-
-/** Ours: what the node still holds that can become a delivery; zeros for the broker transports. */
-export function inFlight(endpoint: TransportServer | TransportClient): InFlight {
-  if (!(endpoint instanceof PlumtreeServer) && !(endpoint instanceof PlumtreeClient)) {
-    return { type: 'in-flight', missing: 0, queuedDeliveries: 0, queuedBytes: 0 };
-  }
-  const s = endpoint.unwrap<PlumtreeNode>().stats();
-  return {
-    type: 'in-flight',
-    missing: s.core.missing,
-    queuedDeliveries: s.node.deliveryQueue.pending,
-    queuedBytes: s.transport.queuedBytes,
-  };
-}
-
-/** `host:port` of ours (the address others join), undefined for the broker transports. */
-export function oursAddress(endpoint: TransportServer | TransportClient): string | undefined {
-  if (!(endpoint instanceof PlumtreeServer) && !(endpoint instanceof PlumtreeClient)) {
-    return undefined;
-  }
-  return endpoint.unwrap<PlumtreeNode>().address;
+  const m = await import('@nestjs/microservices');
+  const nats = cfg.transport === 'nats';
+  const e =
+    role === 'server'
+      ? nats
+        ? new m.ServerNats(natsOptions(cfg))
+        : new m.ServerRedis(redisOptions(cfg))
+      : nats
+        ? new m.ClientNats(natsOptions(cfg))
+        : new m.ClientRedis(redisOptions(cfg));
+  return brokerEndpoint(e) as unknown as Out;
 }

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -331,17 +332,14 @@ function probeUdp(port: number): Promise<boolean> {
   });
 }
 
-function ephemeralTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/**
+ * Candidates come from below Linux's default ephemeral range (32768-60999): a port chosen there
+ * and bound a moment later by an agent process could meanwhile become the local end of some
+ * outgoing connection (every connect() draws from that range), and the agent then failed with
+ * EADDRINUSE on a loaded machine. Below it only another binder can take it.
+ */
+const CANDIDATE_LOW = 10_000;
+const CANDIDATE_HIGH = 32_767;
 
 /**
  * A port free for both TCP and UDP on 127.0.0.1, never handed out before by this process (memberlist
@@ -349,7 +347,7 @@ function ephemeralTcpPort(): Promise<number> {
  */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = await ephemeralTcpPort();
+    const port = CANDIDATE_LOW + randomInt(CANDIDATE_HIGH - CANDIDATE_LOW + 1);
     if (handedOut.has(port)) continue;
     if ((await probeTcp(port)) && (await probeUdp(port))) {
       handedOut.add(port);

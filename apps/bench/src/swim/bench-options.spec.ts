@@ -20,6 +20,8 @@ describe('parseSwimBenchArgs', () => {
     expect(parseSwimBenchArgs([])).toEqual({
       nodes: 10,
       trials: 5,
+      formationTrials: 5,
+      formationNodes: 10,
       impls: ['go', 'ours'],
       json: undefined,
       help: false,
@@ -28,7 +30,15 @@ describe('parseSwimBenchArgs', () => {
   it('reads every option', () => {
     expect(
       parseSwimBenchArgs(['--nodes', '4', '--trials', '3', '--impl', 'ours', '--json', 'x.json']),
-    ).toEqual({ nodes: 4, trials: 3, impls: ['ours'], json: 'x.json', help: false });
+    ).toEqual({
+      nodes: 4,
+      trials: 3,
+      formationTrials: 5,
+      formationNodes: 10,
+      impls: ['ours'],
+      json: 'x.json',
+      help: false,
+    });
   });
   it('lists every problem at once', () => {
     let err: unknown;

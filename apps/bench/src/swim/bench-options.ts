@@ -10,6 +10,10 @@ export interface SwimBenchOptions {
   readonly nodes: number;
   /** Trials per implementation; each is one join and one SIGKILL. */
   readonly trials: number;
+  /** Formation trials per implementation and start mode (0: none; see formation.ts). */
+  readonly formationTrials: number;
+  /** Agents started together in a formation trial. */
+  readonly formationNodes: number;
   /** Implementations to run, in order. */
   readonly impls: readonly AgentKind[];
   /** Write the figures as JSON here. */
@@ -25,9 +29,14 @@ our agents (apps/cli/dist agent), one after the other, same config (--profile lo
 127.0.0.1. Each trial starts one more node joining the seed and measures the time from its
 "ready" line to the last existing member printing its join, then SIGKILLs it and measures the time
 to the last member printing its failure. Prints the medians and the ratio ours/Go.
+Then formation: F agents started at once (the seed first, then the others together in random
+order; ours also all at once with the seed among them), the time from the last one joined to all
+listing all F alive; p50 and max over the trials, ours and Go side by side.
 
   --nodes N      cluster size before each trial's node joins (default 10)
   --trials T     trials per implementation; figures are medians (default 5)
+  --formation-trials T  formation trials per implementation and mode, 0 for none (default 5)
+  --formation-nodes F   agents started together in a formation trial (default 10)
   --impl LIST    comma list of go,ours (default go,ours)
   --json FILE    also write the figures as JSON
   --help         this text
@@ -35,10 +44,18 @@ to the last member printing its failure. Prints the medians and the ratio ours/G
 
 /** Parses and validates the command line; throws {@link UsageError} listing every problem. */
 export function parseSwimBenchArgs(argv: readonly string[]): SwimBenchOptions {
-  const args = new BenchArgs(argv, ['nodes', 'trials', 'impl']);
+  const args = new BenchArgs(argv, [
+    'nodes',
+    'trials',
+    'impl',
+    'formation-trials',
+    'formation-nodes',
+  ]);
   return args.options({
     nodes: args.int('nodes', 10, 2, 64),
     trials: args.int('trials', 5, 1, 100),
+    formationTrials: args.int('formation-trials', 5, 0, 100),
+    formationNodes: args.int('formation-nodes', 10, 2, 64),
     impls: args.list<AgentKind>('impl', ['go', 'ours'], ['go', 'ours']),
   });
 }

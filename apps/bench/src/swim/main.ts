@@ -22,6 +22,7 @@ import {
 } from './agent-process.js';
 import { median, parseSwimBenchArgs, USAGE, type SwimBenchOptions } from './bench-options.js';
 import { exitWhenDone, runBench } from '../bench-main.js';
+import { formOnce, type FormationMode } from './formation.js';
 import { waitUntil } from '../wait-until.js';
 
 /** Repository root: this file runs as dist/apps/bench/src/swim/main.js. */
@@ -37,13 +38,15 @@ interface ImplResult {
   error?: string;
 }
 
+/** Ready-line bound: ten node processes starting together on a busy 2-core machine are slow. */
+const READY_TIMEOUT_MS = 60_000;
+
 function start(kind: AgentKind, name: string, join?: string): Promise<AgentProcess> {
-  return AgentProcess.startReady(repoRoot, {
-    kind,
-    name,
-    profile: 'local',
-    ...(join === undefined ? {} : { join: [join] }),
-  });
+  return AgentProcess.startReady(
+    repoRoot,
+    { kind, name, profile: 'local', ...(join === undefined ? {} : { join: [join] }) },
+    READY_TIMEOUT_MS,
+  );
 }
 
 /** Waits until every observer printed an event matching `pred`; the latest time minus `since`. */
@@ -183,9 +186,84 @@ async function run(opts: SwimBenchOptions): Promise<number> {
       detection: Number.isFinite(d) ? d : null,
     };
   }
+  if (opts.formationTrials > 0) {
+    const formation = await runFormations(opts);
+    lines.push(...formation.lines);
+    summary['formation'] = formation.json;
+    if (formation.failed)
+      results.push({ kind: 'ours', joinMs: [], detectMs: [], error: 'formation' });
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   if (opts.json !== undefined) writeFileSync(opts.json, `${JSON.stringify(summary, null, 2)}\n`);
   return results.some((r) => r.error !== undefined) ? 1 : 0;
+}
+
+/**
+ * {@link formOnce}, again (up to 3 times) when an agent could not bind its port: a free port is
+ * probed, then bound by the agent, and another process on the machine may take it in between.
+ */
+async function formOnceRetryingBind(
+  kind: AgentKind,
+  n: number,
+  mode: FormationMode,
+  trial: number,
+): Promise<{ formationMs: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await formOnce(repoRoot, kind, n, mode, trial);
+    } catch (e) {
+      if (attempt >= 3 || !/EADDRINUSE|address already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+/** Formation trials of every implementation and start mode: table lines and JSON figures. */
+async function runFormations(
+  opts: SwimBenchOptions,
+): Promise<{ lines: string[]; json: unknown[]; failed: boolean }> {
+  const n = opts.formationNodes;
+  const rows: [AgentKind, FormationMode][] = [];
+  for (const kind of opts.impls) {
+    rows.push([kind, 'seed-first']);
+    if (kind === 'ours') rows.push([kind, 'all-at-once']);
+  }
+  const lines = [
+    `formation of ${n.toString()} started at once: from the last node joined to every node's join line for every other (then /members: all ${n.toString()} alive), ${opts.formationTrials.toString()} trials`,
+    `${'impl'.padEnd(6)}${'start'.padEnd(13)}${'p50'.padStart(10)}${'max'.padStart(10)}   trials (ms)`,
+  ];
+  const json: unknown[] = [];
+  let failed = false;
+  for (const [kind, mode] of rows) {
+    const trials: number[] = [];
+    let error: string | undefined;
+    for (let t = 1; t <= opts.formationTrials && error === undefined; t++) {
+      try {
+        trials.push((await formOnceRetryingBind(kind, n, mode, t)).formationMs);
+        process.stderr.write(
+          `[${kind}] formation ${mode} trial ${t.toString()}: ${Math.round(trials.at(-1)!).toString()} ms\n`,
+        );
+      } catch (e) {
+        error = (e as Error).message;
+        failed = true;
+      }
+    }
+    const max = trials.length > 0 ? Math.max(...trials) : Number.NaN;
+    lines.push(
+      `${kind.padEnd(6)}${mode.padEnd(13)}${ms(median(trials)).padStart(10)}${ms(max).padStart(10)}   ${trials
+        .map((x) => Math.round(x).toString())
+        .join(',')}${error === undefined ? '' : `  FAILED: ${error}`}`,
+    );
+    json.push({
+      kind,
+      mode,
+      nodes: n,
+      trialsMs: trials,
+      p50Ms: median(trials),
+      maxMs: max,
+      error: error ?? null,
+    });
+  }
+  return { lines, json, failed };
 }
 
 exitWhenDone('bench:swim', runBench('bench:swim', USAGE, parseSwimBenchArgs, run));

@@ -41,6 +41,13 @@ export interface Delivery<T = unknown> {
   readonly publishedAtMs: number;
   /** The encoded payload: a view of the received frame, valid as long as it is referenced. */
   readonly raw: Uint8Array;
+  /**
+   * Durable topics: true when this node may have handed the message to its observers before,
+   * in an earlier life (it was logged but the process died before the observers were done with
+   * it). Durable delivery is at least once across a crash; a handler with effects outside the
+   * node dedupes the flagged ones by `id` (docs/persistence.md). Always false otherwise.
+   */
+  readonly redelivered: boolean;
 }
 
 /** What `node.events$` emits: tree changes from the Plumtree core and peer connection changes. */
@@ -61,6 +68,13 @@ export type PlumtreeNodeEvent =
   | { readonly type: 'graft'; readonly topic: string; readonly peer: string; readonly id?: string }
   /** A PRUNE was sent: the link to `peer` is lazy on both sides now. */
   | { readonly type: 'prune'; readonly topic: string; readonly peer: string }
+  /** A message asked for by GRAFT arrived, `latencyMs` after the first GRAFT for it. */
+  | {
+      readonly type: 'graft-delivered';
+      readonly topic: string;
+      readonly id: string;
+      readonly latencyMs: number;
+    }
   /** A missing message could not be fetched from any announcer: it is given up. */
   | { readonly type: 'graft-failed'; readonly topic: string; readonly id: string }
   /** The frame connection to `peer` is up. */

@@ -10,7 +10,9 @@
  * A delivered message is decoded once (the codec, with the content type of its header or the
  * codec's default) and queued once on the {@link DeliveryQueue} for every observer whose string
  * matches its topic; the routes (topic -> matching strings) are cached until a subscription
- * changes.
+ * changes. A durable message's `handled` runs once every observer has returned from it (at
+ * least once across a crash, docs/persistence.md); one that finds no observer is not delivered
+ * and `deliver` says so (the durable glue keeps it for the first observer, `observerAdded`).
  *
  * The engine owns no tree and no directory: the node gives it both through
  * {@link SubscriptionsHost}.
@@ -47,6 +49,16 @@ export interface SubscriptionsHost {
   /** Too many deliveries wait: stop reading frames until {@link resumeInbound}. */
   pauseInbound(): void;
   resumeInbound(): void;
+  /** An observer subscribed `topicOrPattern` (its deliveries start now). */
+  observerAdded(matches: (topic: string) => boolean): void;
+}
+
+/** A durable message's part in its delivery (durable-topics.ts). */
+export interface DurableDelivery {
+  /** Handed again after a crash (`Delivery.redelivered`). */
+  readonly redelivered: boolean;
+  /** Every observer has returned from it (or it can never be delivered): mark it handled. */
+  readonly handled: () => void;
 }
 
 /** Delivery counters (`stats().node`). */
@@ -131,7 +143,10 @@ export class Subscriptions {
     this.routes.delete(topic);
   }
 
-  /** Decode a message and queue it for the observers of its topic. */
+  /**
+   * Decode a message and queue it for the observers of its topic; false when it has none (a
+   * durable message is then not counted: the caller keeps it for the first observer).
+   */
   deliver(
     topic: string,
     id: MessageId,
@@ -140,9 +155,18 @@ export class Subscriptions {
     wireHeaders: Readonly<Record<string, string>> | undefined,
     publishedAtMs: number,
     raw: Uint8Array,
-  ): void {
+    durable?: DurableDelivery,
+  ): boolean {
     const route = this.route(topic);
-    if (route.length === 0) return;
+    if (route.length === 0) return false;
+    const observers: { next(d: Delivery): void }[] = [];
+    for (const entry of route) for (const o of entry.observers) observers.push(o);
+    if (observers.length === 0) {
+      // Pinned with nobody observing (a publisher's `topics`): no decode for nobody. A durable
+      // message waits for an observer (and is counted once handed); others are gone.
+      if (durable === undefined) this.deliveries++;
+      return false;
+    }
     const codec = this.host.codec;
     let contentType = codec.contentType;
     let headers = wireHeaders ?? EMPTY_HEADERS;
@@ -158,7 +182,9 @@ export class Subscriptions {
       payload = codec.decode(raw, contentType);
     } catch {
       this.decodeErrors++;
-      return;
+      // Handing it again after a restart would fail again.
+      durable?.handled();
+      return true;
     }
     const delivery: Delivery = {
       payload,
@@ -173,11 +199,13 @@ export class Subscriptions {
       contentType,
       publishedAtMs,
       raw,
+      redelivered: durable?.redelivered ?? false,
     };
     this.deliveries++;
-    const observers: Subscriber<Delivery>[] = [];
-    for (const entry of route) for (const o of entry.observers) observers.push(o);
-    if (observers.length > 0) this.queue.push(delivery, observers, raw.byteLength);
+    // Last in the list: runs once every observer has returned from this delivery.
+    if (durable !== undefined) observers.push({ next: durable.handled });
+    this.queue.push(delivery, observers, raw.byteLength);
+    return true;
   }
 
   /** Hand over what waits in the queue now, and queue nothing more (the node is closing). */
@@ -226,6 +254,8 @@ export class Subscriptions {
     }
     entry.observers.add(s);
     this.routes.clear();
+    const pattern = entry.pattern;
+    host.observerAdded((t) => (pattern ? topicMatches(topicOrPattern, t) : t === topicOrPattern));
     if (entry.observers.size === 1 && !entry.pinned) {
       if (entry.pattern) {
         for (const t of host.directory.knownTopics()) {

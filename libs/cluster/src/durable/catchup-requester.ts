@@ -26,7 +26,7 @@ import type {
   DurableHost,
   DurableReplicatorEvent,
 } from './durable-replicator-types.js';
-import { recordKey, streamKey, type Catchup, type TopicState } from './durable-topic-state.js';
+import { hasHoles, streamKey, type Catchup, type TopicState } from './durable-topic-state.js';
 
 /** See the file comment. */
 export class CatchupRequester {
@@ -294,25 +294,28 @@ export class CatchupRequester {
       for (const r of list) {
         if (r.seq === last) continue;
         last = r.seq;
-        // The peer has nothing between the cursor and r: held records below r go first.
-        this.pipeline.releaseHeldBelow(ts, st, r.seq);
-        const held = this.pipeline.takeHeld(ts, st, r.seq);
-        if (held !== undefined) {
-          this.pipeline.handOn(ts, st, held);
+        if (this.pipeline.isDuplicate(ts, st, r)) {
+          // A held copy goes on as soon as the records before it are in.
+          if (st.held.has(r.seq)) this.pipeline.drainHeld(ts, st);
+          else ts.stats.duplicatesDropped++;
           continue;
         }
-        if (ts.inFlight.has(recordKey(r)) || ts.log.has(r.origin, r.epoch, r.seq)) {
-          ts.stats.duplicatesDropped++;
-          continue;
+        // The peer's log may have a gap of its own (a record still on its way through the tree
+        // to it): a caught-up record after a gap waits like a live one.
+        const entry = { record: r, from, caughtUp: true };
+        if (r.seq <= st.cursor + 1) {
+          this.pipeline.handOn(ts, st, entry);
+          this.pipeline.drainHeld(ts, st);
+        } else {
+          this.pipeline.hold(ts, st, entry);
         }
-        this.pipeline.handOn(ts, st, { record: r, from, caughtUp: true });
       }
-      this.pipeline.drainHeld(ts, st);
     }
   }
 
   private finish(ts: TopicState, c: Catchup, failure: CatchupFailure | undefined): void {
     ts.catchup = undefined;
+    ts.lastCatchupEndMs = this.host.now();
     if (c.timer !== undefined) this.host.clearTimer(c.timer);
     c.timer = undefined;
     if (failure === undefined) {
@@ -326,11 +329,6 @@ export class CatchupRequester {
         records: c.records,
         durationMs: this.host.now() - c.startedAtMs,
       });
-      // What was held before the last request and is still held, that peer does not have.
-      for (const st of [...ts.heldStreams]) {
-        if (st.firstHeldAtMs <= c.lastRequestAtMs) this.pipeline.flushStream(ts, st);
-      }
-      this.pipeline.armGapTimer(ts);
     } else {
       ts.stats.catchupsFailed++;
       this.events.next({
@@ -344,5 +342,9 @@ export class CatchupRequester {
       });
     }
     this.maybeStartCatchup(ts);
+    // Still held: no peer asked had the gap; it may still arrive live (gapWaitMs from now).
+    this.pipeline.armGapTimer(ts);
+    if (hasHoles(ts)) this.pipeline.scheduleRepair(ts, c.records > 0);
+    else ts.repairDelayMs = 0;
   }
 }

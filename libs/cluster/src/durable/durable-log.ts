@@ -4,8 +4,9 @@
  * `TopicLog` and {@link MemoryDurableLog} both fit. The record type is the store's.
  *
  * A stream is one publisher incarnation, (origin, epoch); its seqs count 1, 2, ... so a gap is
- * visible. `has` is the delivered mark: a record the log has was handed to handlers, also before
- * a restart, and never will be again.
+ * visible. `has` is the delivered mark: a record the log has was accepted for the handlers, also
+ * before a restart, and is never accepted again; a log that outlives the process also tracks
+ * which of them the handlers have seen (`markHandled`) and gives back the others after a crash.
  */
 
 import type { DurableRecord } from '@plumtree/store';
@@ -66,4 +67,14 @@ export interface DurableLog {
     marks: readonly DurableRequestMark[],
     limit: DurableReadLimit,
   ): Promise<DurableReadResult>;
+  /**
+   * At least once across a crash (logs that outlive the process): every observer has seen the
+   * record, so it is not handed again after a restart.
+   */
+  markHandled?(origin: string, epoch: number, seq: number): void;
+  /**
+   * The records appended before this open and never marked handled (the process died first),
+   * once: the node hands them again with `redelivered: true`.
+   */
+  takeUnhandled?(): DurableRecord[];
 }

@@ -34,6 +34,98 @@ describe('DurableReplicator pipeline', () => {
     ]);
   });
 
+  it('holds a caught-up record that follows a gap in the peer log until the gap fills', async () => {
+    const net = new TestNetwork();
+    const a = net.add('a');
+    // a's log lacks seq 2 (still on its way to a through the tree).
+    await a.log!.append([rec('p', 1), rec('p', 3)]);
+    const c = net.add('c');
+    c.peers('a');
+    await net.clock.run(0);
+    expect(c.ids()).toEqual(['p/7/1']);
+    // The gap asked once more (the same peer: the only one), which lacks it too.
+    expect(c.stats()).toMatchObject({ held: 1, catchupsCompleted: 2 });
+    c.live(rec('p', 2));
+    await net.clock.run(0);
+    expect(c.ids()).toEqual(['p/7/1', 'p/7/2', 'p/7/3']);
+  });
+
+  it('keeps live records held when a catch-up completes without the gap, until gapWaitMs', async () => {
+    const net = new TestNetwork();
+    const a = net.add('a');
+    a.live(rec('p', 1));
+    const c = net.add('c', { gapWaitMs: 2_000 });
+    c.peers('a');
+    await net.clock.run(0);
+    c.live(rec('p', 3));
+    await net.clock.run(1_000);
+    // a did not have seq 2 either: still held, in case it arrives live.
+    expect(c.ids()).toEqual(['p/7/1']);
+    expect(c.stats().catchupsCompleted).toBe(2);
+    await net.clock.run(1_000);
+    expect(c.ids()).toEqual(['p/7/1', 'p/7/3']);
+  });
+
+  it('does not give up a gap while a catch-up request is unanswered, then waits gapWaitMs', async () => {
+    const net = new TestNetwork();
+    net.add('x');
+    net.silent.add('x');
+    // requestTimeoutMs 1,000 (the test network's): longer than gapWaitMs.
+    const c = net.add('c', { gapWaitMs: 500 });
+    c.peers('x');
+    await net.clock.run(1_000);
+    c.live(rec('p', 1));
+    c.live(rec('p', 3));
+    await net.clock.run(900);
+    expect(c.ids()).toEqual(['p/7/1']);
+    // The request times out (1,000 ms), the catch-up fails (no other peer), 500 ms later: given up.
+    await net.clock.run(599);
+    expect(c.ids()).toEqual(['p/7/1']);
+    await net.clock.run(1);
+    expect(c.ids()).toEqual(['p/7/1', 'p/7/3']);
+    expect(c.stats().catchupsFailed).toBe(2);
+  });
+
+  it('does not give up a gap while a catch-up is still pulling pages', async () => {
+    const net = new TestNetwork();
+    const a = net.add('a');
+    await a.log!.append(Array.from({ length: 600 }, (_, k) => rec('p', k + 1)));
+    // Pages of 256, 10 ms apart: longer in all than gapWaitMs, never longer between pages.
+    const c = net.add('c', { gapWaitMs: 15, pageMessages: 256 });
+    c.live(rec('p', 601));
+    c.peers('a');
+    await net.clock.run(1_000);
+    expect(c.ids()).toEqual(Array.from({ length: 601 }, (_, k) => `p/7/${(k + 1).toString()}`));
+    expect(c.stats()).toMatchObject({ held: 0, recordsPulled: 600 });
+  });
+
+  it('fills a gap given up later: the hole is asked for again, backing off, until a peer has it', async () => {
+    const net = new TestNetwork();
+    const a = net.add('a');
+    a.live(rec('p', 1));
+    a.live(rec('p', 3));
+    const c = net.add('c', { gapWaitMs: 1_000, repairMaxDelayMs: 4_000 });
+    c.peers('a');
+    c.live(rec('p', 1));
+    c.live(rec('p', 3));
+    // Nobody has seq 2: given up after gapWaitMs, 3 goes on, the log keeps a hole.
+    await net.clock.run(30_000);
+    expect(c.ids()).toEqual(['p/7/1', 'p/7/3']);
+    const repairs = (): number =>
+      c.events.filter((e) => e.type === 'catchup-started' && e.reason === 'repair').length;
+    // Repairs at +1, +2, +4, +4, ... s: backing off to repairMaxDelayMs.
+    expect(repairs()).toBeGreaterThanOrEqual(7);
+    expect(repairs()).toBeLessThanOrEqual(9);
+    // a gets seq 2 at last (late through the tree): the next repair brings it to c.
+    a.live(rec('p', 2));
+    await net.clock.run(4_000);
+    expect(c.ids()).toEqual(['p/7/1', 'p/7/3', 'p/7/2']);
+    const done = repairs();
+    await net.clock.run(60_000);
+    expect(repairs()).toBe(done);
+    expect(net.clock.pendingTimers).toBe(0);
+  });
+
   it('holds live records after a gap until the gap fills live', async () => {
     const net = new TestNetwork();
     const silentPeer = net.add('x', {}, false);
@@ -85,6 +177,8 @@ describe('DurableReplicator pipeline', () => {
     await net.clock.run(0);
     expect(b.ids()).toEqual(['p/7/1', 'p/7/3', 'p/7/4', 'p/7/5', 'p/7/2']);
     expect(b.stats().duplicatesDropped).toBe(1);
+    // The repair of the hole finds it filled and stops.
+    await net.clock.run(60_000);
     expect(net.clock.pendingTimers).toBe(0);
   });
 

@@ -5,8 +5,11 @@
  * - dedupe: a record the log has, or one in flight (accepted, not yet appended) or held back, is
  *   dropped and counted;
  * - order: per stream (origin, epoch) a cursor holds the highest seq handed on; a record above
- *   cursor + 1 is held back and a catch-up is wanted; held records go on in seq order once the
- *   gap fills, after `gapWaitMs`, or when the buffer is full;
+ *   cursor + 1 is held back and a catch-up is wanted (caught-up records too: a peer's log may
+ *   lack a record still on its way through the tree to it); held records go on in seq order once
+ *   the gap fills, `gapWaitMs` after the later of their hold and the last catch-up (never while
+ *   one is in flight), or when the buffer is full; a log left with holes asks again (`repair`),
+ *   backing off up to `repairMaxDelayMs`, until they fill;
  * - append: what went on in one turn is appended as one batch, batches of a topic one at a time;
  * - deliver: the records the append stored, in pipeline order, to `host.deliver`.
  */
@@ -19,6 +22,7 @@ import type {
   DurableReplicatorEvent,
 } from './durable-replicator-types.js';
 import {
+  hasHoles,
   recordKey,
   streamKey,
   type Entry,
@@ -61,9 +65,10 @@ export class DurablePipeline {
     return true;
   }
 
-  /** Stop the topic's gap timer and drop what waits (the topic was removed). */
+  /** Stop the topic's gap and repair timers and drop what waits (the topic was removed). */
   stop(ts: TopicState): void {
     if (ts.gapTimer !== undefined) this.host.clearTimer(ts.gapTimer);
+    if (ts.repairTimer !== undefined) this.host.clearTimer(ts.repairTimer);
     ts.pending = [];
     for (const w of ts.idleWaiters.splice(0)) w();
   }
@@ -80,7 +85,7 @@ export class DurablePipeline {
   }
 
   /** Whether the log has `r`, or it is in flight or held back. */
-  private isDuplicate(ts: TopicState, st: StreamState, r: DurableRecord): boolean {
+  isDuplicate(ts: TopicState, st: StreamState, r: DurableRecord): boolean {
     return (
       st.held.has(r.seq) || ts.inFlight.has(recordKey(r)) || ts.log.has(r.origin, r.epoch, r.seq)
     );
@@ -117,20 +122,36 @@ export class DurablePipeline {
     }
   }
 
-  /** Hand on held records below `seq` in order (the gap before them will not fill). */
-  releaseHeldBelow(ts: TopicState, st: StreamState, seq: number): void {
-    if (st.held.size === 0) return;
-    const seqs = [...st.held.keys()].filter((s) => s < seq).sort((a, b) => a - b);
+  /** Hand on every held record of the stream, in order: its gap is given up. */
+  flushStream(ts: TopicState, st: StreamState): void {
+    const seqs = [...st.held.keys()].sort((a, b) => a - b);
     for (const s of seqs) this.handOn(ts, st, this.takeHeld(ts, st, s)!);
+    // The log will have a hole: try again later to fill it.
+    this.scheduleRepair(ts, false);
   }
 
-  /** Hand on every held record of the stream, in order (its gap will not fill). */
-  flushStream(ts: TopicState, st: StreamState): void {
-    this.releaseHeldBelow(ts, st, Infinity);
+  /**
+   * While the log has holes (gaps given up: held records went on without them), ask a peer
+   * again later, backing off from `gapWaitMs` to `repairMaxDelayMs` while nothing comes: a
+   * record that some peer has is delivered eventually, late rather than never.
+   */
+  scheduleRepair(ts: TopicState, progress: boolean): void {
+    if (ts.repairTimer !== undefined || ts.removed) return;
+    const o = this.options;
+    ts.repairDelayMs =
+      progress || ts.repairDelayMs === 0
+        ? Math.max(1, o.gapWaitMs)
+        : Math.min(o.repairMaxDelayMs, ts.repairDelayMs * 2);
+    ts.repairTimer = this.host.setTimer(() => {
+      ts.repairTimer = undefined;
+      if (ts.removed) return;
+      if (hasHoles(ts)) this.want(ts, 'repair');
+      else ts.repairDelayMs = 0;
+    }, ts.repairDelayMs);
   }
 
   /** Hold `entry` back behind a gap in its stream and want a catch-up for a new gap. */
-  private hold(ts: TopicState, st: StreamState, entry: Entry): void {
+  hold(ts: TopicState, st: StreamState, entry: Entry): void {
     const newGap = st.held.size === 0;
     if (newGap) {
       ts.stats.gapsSeen++;
@@ -150,12 +171,20 @@ export class DurablePipeline {
     this.armGapTimer(ts);
   }
 
-  /** Arm the timer of the earliest held record's `gapWaitMs`, when it changed. */
+  /**
+   * When `st`'s held records are given up: never while a catch-up is in flight (it may fill the
+   * gap; an unanswered request moves on after `requestTimeoutMs`), else `gapWaitMs` after the
+   * first was held or after the last catch-up ended, whichever is later.
+   */
+  private gapDeadline(ts: TopicState, st: StreamState): number {
+    if (ts.catchup !== undefined) return Infinity;
+    return Math.max(st.firstHeldAtMs, ts.lastCatchupEndMs) + this.options.gapWaitMs;
+  }
+
+  /** Arm the timer of the earliest held stream's {@link gapDeadline}, when it changed. */
   armGapTimer(ts: TopicState): void {
     let deadline = Infinity;
-    for (const st of ts.heldStreams) {
-      deadline = Math.min(deadline, st.firstHeldAtMs + this.options.gapWaitMs);
-    }
+    for (const st of ts.heldStreams) deadline = Math.min(deadline, this.gapDeadline(ts, st));
     if (deadline === ts.gapDeadlineMs) return;
     if (ts.gapTimer !== undefined) this.host.clearTimer(ts.gapTimer);
     ts.gapTimer = undefined;
@@ -168,7 +197,7 @@ export class DurablePipeline {
         if (ts.removed) return;
         const now = this.host.now();
         for (const st of [...ts.heldStreams]) {
-          if (st.firstHeldAtMs + this.options.gapWaitMs <= now) this.flushStream(ts, st);
+          if (this.gapDeadline(ts, st) <= now) this.flushStream(ts, st);
         }
         this.armGapTimer(ts);
       },

@@ -18,8 +18,8 @@ export interface DurableHost {
   clearTimer(handle: unknown): void;
 }
 
-/** Why a catch-up started. */
-export type CatchupReason = 'start' | 'peer-joined' | 'gap' | 'backpressure';
+/** Why a catch-up started (`repair`: the log still has holes, gaps given up before). */
+export type CatchupReason = 'start' | 'peer-joined' | 'gap' | 'backpressure' | 'repair';
 
 /** Why a catch-up failed: the last peer's answer (or silence) when no peer was left to try. */
 export type CatchupFailure = 'timeout' | 'unreachable' | 'not-durable' | 'error' | 'no-peer';

@@ -17,10 +17,12 @@
  *    in flight (accepted, not yet appended) or held back;
  * 2. order: per stream (origin, epoch) a cursor holds the highest seq handed on. A record at
  *    or below cursor + 1 goes on (at or below: a late gap fill); one above is held back and a
- *    catch-up starts. Held records go on in seq order once the gap fills, when a catch-up that
- *    could have filled it completes, after `gapWaitMs`, or when the buffer is full: a stream is
- *    never blocked for good. Caught-up records are what the peer has, so they go on at once and
- *    release the held records below them;
+ *    catch-up starts. Caught-up records pass the same rule: a peer's log may lack a record
+ *    still on its way through the tree. Held records go on in seq order once the gap fills,
+ *    `gapWaitMs` after the later of their hold and the last catch-up (none in flight), or when
+ *    the buffer is full: a stream is never blocked for good, and out of order only when a gap
+ *    was given up. A log left with holes asks peers again, backing off (`repair`), until they
+ *    fill;
  * 3. append: what went on in the same turn is appended as one batch; batches of a topic are
  *    serialized (one append at a time, the next takes everything that queued meanwhile);
  * 4. deliver: the records the append stored, in pipeline order.
@@ -34,7 +36,7 @@
  * for the topic until it leaves and rejoins its peer list; when no peer is left the catch-up
  * fails with an event. Triggers: the first non-empty peer list after `addTopic` (start), each
  * new peer in later lists (partition healed, node restarted: the catch-up goes to THAT peer),
- * a gap in a stream, and a live record refused for backpressure.
+ * a gap in a stream, a live record refused for backpressure, and holes left in the log (repair).
  *
  * The parts: durable-pipeline.ts (steps 1-4), catchup-requester.ts (catch-up), catchup-server.ts
  * (answering peers' requests), durable-topic-state.ts (what is kept per topic).

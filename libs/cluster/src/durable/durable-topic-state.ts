@@ -58,6 +58,11 @@ export interface TopicState {
   wantAny: CatchupReason | undefined;
   gapTimer: unknown;
   gapDeadlineMs: number;
+  /** When the last catch-up completed or failed (held gaps wait gapWaitMs from then). */
+  lastCatchupEndMs: number;
+  /** The next repair of holes in the log, and the delay before the one after it. */
+  repairTimer: unknown;
+  repairDelayMs: number;
   roundRobin: number;
   removed: boolean;
   readonly stats: Mutable<DurableTopicStats>;
@@ -65,6 +70,11 @@ export interface TopicState {
 
 export function streamKey(origin: string, epoch: number): string {
   return `${epoch}\u0000${origin}`;
+}
+
+/** Whether some stream of the topic's log lacks a record below its highest (a gap given up). */
+export function hasHoles(ts: TopicState): boolean {
+  return ts.log.marks().some((m) => m.hwm < m.lastSeq);
 }
 
 export function recordKey(r: DurableRecord): string {
@@ -116,6 +126,9 @@ export function newTopicState(topic: string, log: DurableLog): TopicState {
     wantAny: undefined,
     gapTimer: undefined,
     gapDeadlineMs: Infinity,
+    lastCatchupEndMs: -Infinity,
+    repairTimer: undefined,
+    repairDelayMs: 0,
     roundRobin: 0,
     removed: false,
     stats: emptyStats(),

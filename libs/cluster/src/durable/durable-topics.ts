@@ -11,7 +11,10 @@
  *   `durable-failed` event) rather than lost.
  * - Delivery: a durable topic's message is logged first, in per-origin order, and handed to the
  *   observers by the replicator; the hop count of a live record travels with it, caught-up
- *   records carry -1.
+ *   records carry -1. The log marks it handled once every observer has returned from it; when
+ *   the log opens, what the last life logged and never handed over goes to the observers again,
+ *   flagged `redelivered` (at least once across a crash, docs/persistence.md). A message that
+ *   finds no observer yet is parked for the first one (parked-deliveries.ts).
  * - Trim: every log is trimmed to its retention at most every minute (a tenth of the retention
  *   when shorter, at least every second).
  *
@@ -21,10 +24,12 @@ import type { Observable } from 'rxjs';
 import type { MessageId } from '@plumtree/plumtree';
 import { isPattern, topicMatches } from '../directory/index.js';
 import type { PlumtreeNodeEvent } from '../delivery/delivery.js';
+import type { DurableDelivery } from '../delivery/subscriptions.js';
 import type { NodeLife } from '../node/node-lifecycle.js';
 import type { DeliveredEvent } from '../tree/topic-trees.js';
 import type { DurableLog, DurableRecord } from './durable-log.js';
 import { DurableReplicator } from './durable-replicator.js';
+import { ParkedDeliveries } from './parked-deliveries.js';
 import type { DurableReplicatorEvent, DurableReplicatorStats } from './durable-replicator-types.js';
 
 /** How often durable logs are trimmed to their retention, at most. */
@@ -32,6 +37,7 @@ const TRIM_INTERVAL_MS = 60_000;
 
 /** What the glue needs from its node. */
 export interface DurableTopicsHost {
+  readonly name: string;
   readonly life: NodeLife;
   /** Whether the node is in `topic`'s tree. */
   isSubscribed(topic: string): boolean;
@@ -41,7 +47,7 @@ export interface DurableTopicsHost {
   openLog(topic: string): Promise<DurableLog>;
   /** Queue a catch-up frame; `'queued'` when the transport took it. */
   send(peer: string, frame: Uint8Array): string;
-  /** Hand a message to the topic's observers. */
+  /** Hand a message to the topic's observers; false when it has none. */
   deliver(
     topic: string,
     id: MessageId,
@@ -50,7 +56,8 @@ export interface DurableTopicsHost {
     headers: Readonly<Record<string, string>> | undefined,
     publishedAtMs: number,
     payload: Uint8Array,
-  ): void;
+    durable: DurableDelivery,
+  ): boolean;
   emit(e: PlumtreeNodeEvent): void;
   /** Count a failure by reason (`durable-open`, `durable-trim`). */
   countDrop(reason: string): void;
@@ -64,6 +71,15 @@ export interface DurableTopicsOptions {
   readonly retentionMs: number;
   /** Largest frame: catch-up pages are sized to it. */
   readonly maxFrameBytes: number;
+  /** Most messages kept for a first observer (the node's `maxPendingDeliveries`). */
+  readonly maxParked: number;
+}
+
+/** A durable record that found no observer. */
+interface ParkedRecord {
+  readonly record: DurableRecord;
+  readonly from: string;
+  readonly redelivered: boolean;
 }
 
 /** See the file comment. */
@@ -77,6 +93,8 @@ export class DurableTopics {
   private readonly recordHops = new WeakMap<DurableRecord, number>();
   /** The open log of each durable topic (kept when the topic is left: it may be joined again). */
   private readonly logs = new Map<string, DurableLog>();
+  /** Records that found no observer, for the first one. */
+  private readonly parked: ParkedDeliveries<ParkedRecord>;
   private trimTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -84,6 +102,7 @@ export class DurableTopics {
     private readonly options: DurableTopicsOptions,
   ) {
     this.patterns = new Set(options.topics);
+    this.parked = new ParkedDeliveries(options.maxParked);
     this.replicator = new DurableReplicator(
       {
         send: (peer, frame) => !host.life.closed && host.send(peer, frame) === 'queued',
@@ -127,6 +146,18 @@ export class DurableTopics {
     return this.replicator.stats();
   }
 
+  /** Messages kept for a first observer now, and those refused over the cap. */
+  parkedStats(): { readonly records: number; readonly dropped: number } {
+    return { records: this.parked.size, dropped: this.parked.dropped };
+  }
+
+  /** An observer subscribed: the parked messages of the topics it matches go to it now. */
+  observerAdded(matches: (topic: string) => boolean): void {
+    for (const [topic, items] of this.parked.take(matches)) {
+      for (const p of items) this.deliverRecord(topic, p.record, p.from, p.redelivered);
+    }
+  }
+
   /** Make `topicOrPattern` durable; topics of `joined` it covers become durable now. */
   add(topicOrPattern: string, joined: readonly string[]): void {
     if (this.patterns.has(topicOrPattern)) return;
@@ -151,6 +182,8 @@ export class DurableTopics {
         this.opening.delete(topic);
         if (host.life.closed || !host.isSubscribed(topic)) return;
         this.replicator.addTopic(topic, log);
+        // At least once across a crash: what the last life logged but did not hand over.
+        for (const r of log.takeUnhandled?.() ?? []) this.deliverRecord(topic, r, host.name, true);
         this.replicator.onPeersChanged(topic, host.subscribersOf(topic));
         for (const w of waiting) this.replicator.onLive(topic, w.record, w.from);
       },
@@ -229,10 +262,14 @@ export class DurableTopics {
     return false;
   }
 
-  /** A durable record, logged: to the observers (caught-up records carry hops -1). */
-  private deliverRecord(topic: string, r: DurableRecord, from: string): void {
+  /**
+   * A durable record, logged: to the observers (caught-up and redelivered records carry hops
+   * -1), marked handled in the log once they all returned; parked when none is subscribed yet.
+   */
+  private deliverRecord(topic: string, r: DurableRecord, from: string, redelivered = false): void {
     if (this.host.life.closed) return;
-    this.host.deliver(
+    const log = this.logs.get(topic);
+    const handed = this.host.deliver(
       topic,
       { origin: r.origin, epoch: r.epoch, seq: r.seq },
       this.recordHops.get(r) ?? -1,
@@ -240,7 +277,9 @@ export class DurableTopics {
       r.headers,
       r.publishedAtMs,
       r.payload,
+      { redelivered, handled: () => log?.markHandled?.(r.origin, r.epoch, r.seq) },
     );
+    if (!handed) this.parked.park(topic, { record: r, from, redelivered });
   }
 
   private trimLogs(): void {

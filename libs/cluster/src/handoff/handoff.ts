@@ -6,14 +6,20 @@
  * handoff-codec.ts). An ACK resolves the publish; no ACK within `timeoutMs`, a NACK, or the peer
  * going down (membership or frame connection) moves it to another subscriber not tried yet, up
  * to `maxAttempts`; then it rejects with `NoSubscribersError`, as it does at once when no live
- * subscriber is known. Pending hand-offs reject with `NodeClosedError` when the node leaves or
- * closes.
+ * subscriber is known. An ACK from any subscriber tried, late ones included, resolves it: a
+ * subscriber that acknowledges has injected the message. At most `maxInFlight` hand-offs wait
+ * for an answer; later ones wait, unsent, in arrival order (the publisher's flow control: the
+ * subscriber acknowledges once its publish window admitted the message). Pending hand-offs
+ * reject with `NodeClosedError` when the node leaves or closes.
  *
  * Subscriber side: a request for a topic this node is in the tree of (joined now when a local
- * pattern matches it) is injected under the publisher's id, its GOSSIP body forwarded as it is;
- * the tree's frames are queued before the ACK, so an acknowledged message is on its way. A node
- * outside the topic, or a payload above the core's `maxMessageSize`, answers NACK. Answers reach
- * a publisher that SWIM has not met yet (see reply-sender.ts).
+ * pattern matches it) is admitted through the node's publish window (publish-window.ts) and
+ * injected under the publisher's id, its GOSSIP body forwarded as it is; the tree's frames are
+ * queued before the ACK, so an acknowledged message is on its way. A retried hand-off of an id
+ * the node knows already (from another subscriber's injection, or its own earlier one) is not
+ * injected again and is acknowledged. A node outside the topic, or a payload above the core's
+ * `maxMessageSize`, answers NACK. Answers reach a publisher that SWIM has not met yet (see
+ * reply-sender.ts).
  *
  * The engine owns no socket and no tree: the node gives it both through {@link HandoffHost}.
  */
@@ -46,6 +52,8 @@ export interface HandoffHost {
   readonly timeoutMs: number;
   /** Subscribers tried at most. */
   readonly maxAttempts: number;
+  /** Hand-offs waiting for an answer at most; later ones wait, unsent. */
+  readonly maxInFlight: number;
   /** Caps on the GOSSIP inside a received request. */
   readonly frameLimits: Partial<FrameLimits>;
   /** Queue a frame to a peer; `'queued'` when the transport took it. */
@@ -61,6 +69,8 @@ export interface HandoffHost {
   inject(message: GossipMessage, from: string, frame: Uint8Array): boolean;
   /** Run the Plumtree core (queue the tree's frames). */
   drive(): void;
+  /** Run `accept` once the node's publish window admits `bytes` (publish-window.ts). */
+  admit<T>(bytes: number, accept: () => T): Promise<T>;
   /** A frame that failed to decode. */
   countDrop(reason: string): void;
 }
@@ -87,6 +97,8 @@ interface PendingHandoff {
   readonly tried: string[];
   current: string | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Sent (counts against `maxInFlight`), not waiting in the backlog. */
+  sent: boolean;
   readonly resolve: (id: string) => void;
   readonly reject: (e: Error) => void;
 }
@@ -98,6 +110,10 @@ function pendingKey(topic: string, id: MessageId): string {
 /** See the file comment. */
 export class HandoffEngine {
   private readonly pending = new Map<string, PendingHandoff>();
+  /** Hand-offs not sent yet: more than `maxInFlight` wait for an answer. */
+  private readonly backlog: PendingHandoff[] = [];
+  private backlogHead = 0;
+  private inFlight = 0;
   private readonly counters = {
     sent: 0,
     acked: 0,
@@ -138,11 +154,16 @@ export class HandoffEngine {
         tried: [],
         current: undefined,
         timer: undefined,
+        sent: false,
         resolve,
         reject,
       };
       this.pending.set(pending.key, pending);
-      this.nextAttempt(pending);
+      if (this.inFlight < this.host.maxInFlight) {
+        this.start(pending);
+      } else {
+        this.backlog.push(pending);
+      }
     });
   }
 
@@ -155,6 +176,8 @@ export class HandoffEngine {
 
   /** Reject every pending hand-off with `NodeClosedError` (the node is closing or leaving). */
   close(): void {
+    this.backlog.length = 0;
+    this.backlogHead = 0;
     for (const p of [...this.pending.values()]) {
       this.finish(p);
       p.reject(new NodeClosedError(this.host.name));
@@ -197,7 +220,24 @@ export class HandoffEngine {
     if (p.timer !== undefined) clearTimeout(p.timer);
     p.timer = undefined;
     p.current = undefined;
-    this.pending.delete(p.key);
+    if (!this.pending.delete(p.key) || !p.sent) return;
+    // It was in flight: the next one waiting goes out.
+    this.inFlight--;
+    const q = this.backlog;
+    if (this.backlogHead < q.length && !this.host.life.stopping) {
+      const next = q[this.backlogHead++]!;
+      if (this.backlogHead === q.length) {
+        q.length = 0;
+        this.backlogHead = 0;
+      }
+      this.start(next);
+    }
+  }
+
+  private start(p: PendingHandoff): void {
+    p.sent = true;
+    this.inFlight++;
+    this.nextAttempt(p);
   }
 
   // ---------------------------------------------------------------- both sides: frames in
@@ -214,12 +254,14 @@ export class HandoffEngine {
       return;
     }
     const pending = this.pending.get(pendingKey(h.topic, h.id));
-    if (pending === undefined || pending.current !== from) return; // late or foreign answer
+    if (pending === undefined) return; // answered already, or a foreign answer
     if (h.type === HandoffType.Ack) {
+      // A late ACK (from a subscriber tried before) counts: that subscriber injected it.
+      if (!pending.tried.includes(from)) return;
       this.counters.acked++;
       this.finish(pending);
       pending.resolve(pending.idText);
-    } else {
+    } else if (pending.current === from) {
       this.nextAttempt(pending);
     }
   }
@@ -233,16 +275,20 @@ export class HandoffEngine {
       this.nack(from, msg);
       return;
     }
-    try {
-      if (this.host.inject(msg, from, gossipFrame)) this.counters.injected++;
-    } catch (e) {
-      if (!(e instanceof MessageTooLargeError)) throw e;
-      this.nack(from, msg);
-      return;
-    }
-    // The tree's frames are queued before the ACK: once acknowledged, the message is on its way.
-    this.host.drive();
-    this.answer(from, encodeHandoffAnswer(HandoffType.Ack, topic, msg.id));
+    this.host
+      .admit(msg.payload.length, () => {
+        // A known id (a retried hand-off) is not injected again: the core remembers it.
+        if (this.host.inject(msg, from, gossipFrame)) this.counters.injected++;
+        // The tree's frames are queued before the ACK: once acknowledged, it is on its way.
+        this.host.drive();
+      })
+      .then(
+        () => this.answer(from, encodeHandoffAnswer(HandoffType.Ack, topic, msg.id)),
+        (e: unknown) => {
+          if (e instanceof MessageTooLargeError) this.nack(from, msg);
+          // Otherwise the node closed while the message waited: the publisher retries.
+        },
+      );
   }
 
   private nack(to: string, msg: GossipMessage): void {

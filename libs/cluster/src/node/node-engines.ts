@@ -10,13 +10,22 @@
  * - handoff/handoff.ts: publishes from outside a topic's tree, both sides;
  * - rpc/rpc.ts: request/reply, the requester side, and rpc/rpc-responder.ts, the responder side;
  * - durable/durable-topics.ts: durable topics' logs and catch-up;
- * - publish/outgoing-messages.ts: the topic, payload, headers and id of a publish.
+ * - publish/outgoing-messages.ts: the topic, payload, headers and id of a publish;
+ * - readiness/link-sync.ts and readiness/topic-readiness.ts: recent deliveries told to new tree
+ *   links, and `ready(topic)`;
+ * - publish/publish-window.ts: flow control of what enters a tree here (publishes, hand-offs).
  *
  * Received frames reach their engine by first byte through one table (frame-kinds.ts); SWIM
  * events are routed here too: membership changes reach the core, every engine that tracks peers
  * and the views; probe RTTs reach the core and request/reply; digests reach directory sync.
  */
-import { createRng, type FrameLimits, type Plumtree } from '@plumtree/plumtree';
+import {
+  createRng,
+  FrameType,
+  type FrameLimits,
+  type IHaveEntry,
+  type Plumtree,
+} from '@plumtree/plumtree';
 import type { SwimEvent, SwimNode } from '@plumtree/swim';
 import type { TopicDirectory } from '../directory/index.js';
 import type { PlumtreeNodeEvent } from '../delivery/delivery.js';
@@ -28,12 +37,32 @@ import { HandoffEngine } from '../handoff/handoff.js';
 import { Outbound } from '../outbound/outbound.js';
 import type { NodePersistence } from '../persistence/node-persistence.js';
 import { OutgoingMessages } from '../publish/outgoing-messages.js';
+import { formatMessageId } from '../delivery/message-id.js';
+import { GraftTimer } from '../metrics/graft-timer.js';
+import { LinkSync } from '../readiness/link-sync.js';
+import { TopicReadiness } from '../readiness/topic-readiness.js';
+import { PublishWindow } from '../publish/publish-window.js';
 import { RpcEngine, type RequestHandler } from '../rpc/rpc.js';
-import { FRAME_TRANSPORT_DEFAULTS, type FrameTransport } from '../transport/index.js';
+import {
+  defaultHighWaterBytes,
+  FRAME_TRANSPORT_DEFAULTS,
+  type FrameTransport,
+} from '../transport/index.js';
 import { TopicTrees } from '../tree/topic-trees.js';
 import { NodeClosedError } from './errors.js';
 import type { NodeLife } from './node-lifecycle.js';
 import type { ResolvedNodeOptions } from './plumtree-node-options.js';
+
+/**
+ * A queue under pressure that wrote nothing for this long no longer holds publishes back (a peer
+ * dead or silent before SWIM says so: the local preset suspects after ~1 s).
+ */
+const PRESSURE_STALL_MS = 500;
+/**
+ * Hand-offs of one publisher waiting for their ACK at most: 256 x 1 KiB keeps a subscriber's
+ * window busy over a loopback round trip while an ACK stays far below `handoffTimeoutMs`.
+ */
+const HANDOFFS_IN_FLIGHT = 256;
 
 /** What the node owns and its engines are wired to. */
 export interface NodeParts {
@@ -58,6 +87,7 @@ export interface NodeParts {
 /** See the file comment. */
 export class NodeEngines {
   readonly outgoing: OutgoingMessages;
+  readonly window: PublishWindow;
   readonly outbound: Outbound;
   readonly trees: TopicTrees;
   readonly deliveries: Subscriptions;
@@ -65,6 +95,10 @@ export class NodeEngines {
   readonly handoff: HandoffEngine;
   readonly rpc: RpcEngine;
   readonly durable: DurableTopics;
+  readonly linkSync: LinkSync;
+  readonly readiness: TopicReadiness;
+  /** GRAFTs for missing messages waiting for their delivery (graft latency). */
+  private readonly graftTimer = new GraftTimer();
   /** Frames that failed to decode (or of no known kind), by reason. */
   readonly frameDrops: Record<string, number> = {};
   /** Every received frame: to its engine by first byte (not once the node is closed). */
@@ -91,9 +125,21 @@ export class NodeEngines {
       codec: o.codec,
       maxMessageSize: config.maxMessageSize,
     });
+    const maxQueueBytes = o.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes;
+    const highWater = defaultHighWaterBytes(maxQueueBytes);
+    this.window = new PublishWindow(
+      {
+        isPressured: (nowMs) =>
+          life.started && parts.frames().isPressured(nowMs, PRESSURE_STALL_MS),
+      },
+      // Half the high-water mark per turn: one turn's frames cannot push a queue far past it.
+      highWater / 2,
+    );
     this.outbound = new Outbound(
       {
         send: (peer, frame) => parts.frames().send(peer, frame),
+        requestFlush: () => parts.frames().requestFlush(),
+        pressuredPeers: () => parts.frames().pressuredPeers(),
         frameFilter: o.frameFilter,
         isAlive: this.isAlive,
         demote: (topic, peer) => core.demotePeer(topic, peer, Date.now()),
@@ -103,7 +149,7 @@ export class NodeEngines {
       {
         ihaveBatch: Math.max(config.ihaveBatchSize, 64),
         // As much again as the transport's queue, so a slow peer costs at most twice the cap.
-        gossipBytesPerPeer: o.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes,
+        gossipBytesPerPeer: maxQueueBytes,
       },
     );
     this.trees = new TopicTrees(
@@ -114,20 +160,53 @@ export class NodeEngines {
         subscribersOf,
         localMatches: (topic) => directory.localMatches(topic),
         delivered: (e) => {
+          this.linkSync.delivered(e.topic, e.id, e.hops, Date.now());
+          if (this.graftTimer.size > 0) this.timeGraft(e.topic, formatMessageId(e.id));
           if (this.durable.take(e)) return;
           const { topic, id, hops, from, headers, publishedAtMs, payload } = e;
           this.deliveries.deliver(topic, id, hops, from, headers, publishedAtMs, payload);
         },
-        emit,
+        emit: (e) => {
+          if (e.type === 'graft' && e.id !== undefined)
+            this.graftTimer.grafted(e.topic, e.id, Date.now());
+          else if (e.type === 'graft-failed') this.graftTimer.failed(e.topic, e.id);
+          emit(e);
+        },
         joined: (topic) => this.durable.ensure(topic),
         left: (topic) => {
           this.deliveries.forgetRoute(topic);
           this.durable.leave(topic);
+          this.linkSync.forgetTopic(topic);
         },
         countDrop,
+        heard: (topic, from) => this.linkSync.heard(topic, from, Date.now()),
       },
       core,
     );
+    const announce = (peer: string, topic: string, entries: readonly IHaveEntry[]): void => {
+      this.outbound.transmit({ to: peer, message: { type: FrameType.IHave, topic, entries } });
+      this.outbound.endBatch();
+    };
+    this.linkSync = new LinkSync({
+      announce,
+      cacheTtlMs: config.messageCacheTtlMs,
+      subscribedAtMs: (peer) => directory.entry(peer)?.version,
+    });
+    this.readiness = new TopicReadiness({
+      life,
+      subscribersOf,
+      localMatches: (topic) => directory.localMatches(topic),
+      inTree: (topic) => this.trees.isSubscribed(topic),
+      links: (topic) => {
+        const s = core.stats(topic);
+        return { eager: s?.eagerPeers ?? [], lazy: s?.lazyPeers ?? [] };
+      },
+      isConnected: (peer) => parts.frames().isConnected(peer),
+      nudge: (topic, peer) => announce(peer, topic, []),
+      isHeard: (topic, peer) => this.linkSync.isHeard(topic, peer),
+      checkTopic: (topic) => this.outgoing.checkTopic(topic),
+      closedError: () => new NodeClosedError(o.name),
+    });
     this.deliveries = new Subscriptions(
       {
         name: o.name,
@@ -140,6 +219,7 @@ export class NodeEngines {
         drive,
         pauseInbound: () => parts.frames().pauseInbound(),
         resumeInbound: () => parts.frames().resumeInbound(),
+        observerAdded: (matches) => this.durable.observerAdded(matches),
       },
       {
         highWater: o.maxPendingDeliveries,
@@ -149,6 +229,7 @@ export class NodeEngines {
     );
     this.durable = new DurableTopics(
       {
+        name: o.name,
         life,
         isSubscribed: (topic) => this.trees.isSubscribed(topic),
         subscribersOf,
@@ -162,6 +243,7 @@ export class NodeEngines {
         topics: o.durable.topics,
         retentionMs: o.durable.retentionMs,
         maxFrameBytes: o.maxFrameBytes,
+        maxParked: o.maxPendingDeliveries,
       },
     );
     this.handoff = new HandoffEngine({
@@ -170,12 +252,14 @@ export class NodeEngines {
       rng: createRng(parts.seed ^ 0x2545f491),
       timeoutMs: o.handoffTimeoutMs,
       maxAttempts: o.handoffMaxAttempts,
+      maxInFlight: HANDOFFS_IN_FLIGHT,
       frameLimits,
       send,
       subscribersOf,
       acceptsTopic: (topic) => this.trees.accepts(topic) && this.trees.isSubscribed(topic),
       inject: (message, from, frame) => this.trees.inject(message, from, frame),
       drive,
+      admit: (bytes, accept) => this.window.admit(bytes, accept),
       countDrop,
     });
     this.rpc = new RpcEngine({
@@ -198,7 +282,10 @@ export class NodeEngines {
       saveSubscriptions: (list) => parts.persistence()?.saveSubscriptions(list),
       subscribersOf,
       viewTopics: () => this.trees.viewTopics(),
-      updateView: (topic, peers, nowMs) => this.trees.updateView(topic, peers, nowMs),
+      updateView: (topic, peers, nowMs) => {
+        this.linkSync.keepOnly(topic, peers);
+        return this.trees.updateView(topic, peers, nowMs);
+      },
       viewChanged: (topic) => this.durable.peersChanged(topic),
       patterns: () => this.deliveries.patterns(),
       joinTopic,
@@ -218,6 +305,12 @@ export class NodeEngines {
     this.onFrame = (from, frame) => {
       if (!life.closed) route(from, frame);
     };
+  }
+
+  /** A grafted message arrived: raise its latency (`graft-delivered`). */
+  private timeGraft(topic: string, id: string): void {
+    const latencyMs = this.graftTimer.delivered(topic, id, Date.now());
+    if (latencyMs !== undefined) this.parts.emit({ type: 'graft-delivered', topic, id, latencyMs });
   }
 
   /** Whether `node` is another alive (or suspect) member. */
@@ -293,6 +386,7 @@ export class NodeEngines {
         const peer = e.member.name;
         if (peer === options.name) break;
         if (e.type === 'member-left') directory.forget(peer);
+        this.linkSync.forgetPeer(peer);
         this.parts.frames().disconnect(peer);
         this.outbound.forget(peer);
         core.peerDown(peer, Date.now());
@@ -312,6 +406,8 @@ export class NodeEngines {
     if (this.parts.life.closed) return;
     this.parts.emit(up ? { type: 'peer-up', peer } : { type: 'peer-down', peer });
     if (!up) {
+      // Its frames since the link formed may be lost with the connection: sync again on the next.
+      this.linkSync.forgetPeer(peer);
       this.handoff.peerDown(peer);
       this.rpc.peerDown(peer, 'connection lost');
     }
@@ -319,6 +415,8 @@ export class NodeEngines {
 
   /** Stop every engine's timers and reject what waits (the node is closing). */
   close(): void {
+    this.readiness.close();
+    this.window.close(() => new NodeClosedError(this.parts.options.name));
     this.trees.close();
     this.sync.close();
     this.handoff.close();

@@ -5,10 +5,11 @@
  * delegate; then join the peers of the previous life and start Lazarus.
  */
 import {
-  resolveSwimConfig,
+  DEFAULT_JOIN_RETRY,
   UdpTcpTransport,
+  withNodeHooks,
+  type ResolvedNodeOptions as ResolvedSwimNodeOptions,
   type SwimNode,
-  type SwimNodeOptions,
   type SwimTransport,
 } from '@plumtree/swim';
 import type { TopicDirectory } from '../directory/index.js';
@@ -36,12 +37,11 @@ export async function openTransports(
   if (o.transport !== undefined) {
     transport = o.transport;
   } else {
-    const base = resolveSwimConfig(o.swim);
     transport = await UdpTcpTransport.bind({
       bindAddr: o.bindAddr,
       bindPort: o.bindPort,
-      maxPacketBytes: base.udpBufferSize,
-      streamTimeoutMs: base.tcpTimeoutMs,
+      maxPacketBytes: o.swim.config.udpBufferSize,
+      streamTimeoutMs: o.swim.config.tcpTimeoutMs,
     });
   }
   try {
@@ -61,9 +61,10 @@ export async function openTransports(
 }
 
 /**
- * SWIM's options: the node's, on `transport`, with the directory as delegate (entries in
- * push-pull state, the digest as meta and in every probe ack) and above the incarnation of the
- * previous life (`storedIncarnation`, 0 when none).
+ * SWIM's options: the node's, resolved at the edge, on `transport`, with the directory as
+ * delegate (entries in push-pull state, the digest as meta and in every probe ack) and above the
+ * incarnation of the previous life (`storedIncarnation`, 0 when none). Still resolved:
+ * `SwimNode.start` checks nothing again.
  */
 export function swimOptions(
   o: ResolvedNodeOptions,
@@ -71,17 +72,9 @@ export function swimOptions(
   transport: SwimTransport,
   seed: number,
   storedIncarnation: number,
-): SwimNodeOptions {
-  return {
-    name: o.name,
-    bindAddr: o.bindAddr,
-    bindPort: o.bindPort,
-    ...(o.advertiseAddr !== undefined ? { advertiseAddr: o.advertiseAddr } : {}),
-    ...(o.advertisePort !== undefined ? { advertisePort: o.advertisePort } : {}),
+): ResolvedSwimNodeOptions {
+  return withNodeHooks(o.swim, {
     seeds: o.seeds,
-    ...(o.keyring !== null ? { keyring: o.keyring } : {}),
-    label: o.label,
-    config: o.swim,
     meta: directory.digest(),
     transport,
     seed,
@@ -96,7 +89,7 @@ export function swimOptions(
       },
     },
     ...(storedIncarnation > 0 ? { incarnation: storedIncarnation } : {}),
-  };
+  });
 }
 
 /**
@@ -121,6 +114,19 @@ export async function rejoin(
   });
   lazarus.start();
   return lazarus;
+}
+
+/** `PlumtreeNode.join`: SWIM's join with retry, then the join's members saved. */
+export async function joinLater(
+  swim: SwimNode,
+  persistence: NodePersistence | undefined,
+  seeds: readonly string[],
+  timeoutMs: number,
+): Promise<number> {
+  if (seeds.length === 0) return 0;
+  const answered = await swim.joinWithRetry(seeds, { timeoutMs, backoff: DEFAULT_JOIN_RETRY });
+  await persistence?.savePeers();
+  return answered;
 }
 
 /** Resolves once nothing waits in the frame transport's queues, or after `maxMs`. */

@@ -10,7 +10,9 @@ import type { DurableReplicatorStats } from '../durable/index.js';
 import type { HandoffCounters } from '../handoff/handoff.js';
 import type { LazarusStats } from '../lazarus/index.js';
 import type { OutboundCounters } from '../outbound/outbound.js';
+import type { PublishWindowCounters } from '../publish/publish-window.js';
 import type { PersistenceStats } from '../persistence/node-persistence.js';
+import type { LinkSyncCounters } from '../readiness/link-sync.js';
 import type { RpcCounters } from '../rpc/rpc.js';
 import type { FrameTransportStats } from '../transport/index.js';
 import type { InboundCounters } from '../tree/topic-trees.js';
@@ -36,8 +38,12 @@ export interface NodeCounters extends InboundCounters, OutboundCounters, Deliver
   readonly frameDrops: Readonly<Record<string, number>>;
   /** Hand-offs, both sides (see handoff.ts). */
   readonly handoffs: HandoffCounters;
+  /** Flow control of what enters a tree here (see publish-window.ts). */
+  readonly publishWindow: PublishWindowCounters;
   /** Request/reply, both sides (see rpc.ts). */
   readonly rpc: RpcCounters;
+  /** Recent deliveries announced to newly linked peers (see readiness/link-sync.ts). */
+  readonly linkSync: LinkSyncCounters;
 }
 
 /** Everything `stats()` reports. */
@@ -67,6 +73,8 @@ export interface PlumtreeNodeStats {
   };
   /** Durable topics: catch-up and log counters per topic. */
   readonly durable: DurableReplicatorStats;
+  /** Durable deliveries kept for a first observer, and those refused over the cap (parked-deliveries.ts). */
+  readonly parked: { readonly records: number; readonly dropped: number };
   /** Lazarus (null without static seeds or when disabled). */
   readonly lazarus: LazarusStats | null;
   /** The store: directory, what was read at start, saves and their errors. */
@@ -84,8 +92,13 @@ export interface NodeStatsSources {
   readonly outbound: { counters(): OutboundCounters };
   readonly deliveries: { counters(): DeliveryCounters; observerCount(topic: string): number };
   readonly handoff: { stats(): HandoffCounters };
+  readonly window: { stats(): PublishWindowCounters };
   readonly rpc: { stats(): RpcCounters };
-  readonly durable: { stats(): DurableReplicatorStats };
+  readonly linkSync: { counters(): LinkSyncCounters };
+  readonly durable: {
+    stats(): DurableReplicatorStats;
+    parkedStats(): { readonly records: number; readonly dropped: number };
+  };
   readonly frameDrops: Readonly<Record<string, number>>;
   readonly transport: { stats(): FrameTransportStats };
   /** Undefined before SWIM started. */
@@ -114,6 +127,8 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
       frameDrops: { ...s.frameDrops },
       sendFailures: out.sendFailures,
       backpressureDemotions: out.backpressureDemotions,
+      sharedOverflows: out.sharedOverflows,
+      publishWindow: s.window.stats(),
       framesDroppedByFilter: out.framesDroppedByFilter,
       deliveries: delivered.deliveries,
       decodeErrors: delivered.decodeErrors,
@@ -121,9 +136,11 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
       deferredAnnouncementsDropped: out.deferredAnnouncementsDropped,
       encoder: out.encoder,
       rpc: s.rpc.stats(),
+      linkSync: s.linkSync.counters(),
       deliveryQueue: delivered.deliveryQueue,
     },
     durable: s.durable.stats(),
+    parked: s.durable.parkedStats(),
     lazarus: s.lazarus?.stats() ?? null,
     persistence: s.persistence?.stats() ?? null,
     core: { ...s.core.counters, cache: sizes.cache, seen: sizes.seen, missing: sizes.missing },

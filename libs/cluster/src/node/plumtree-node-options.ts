@@ -1,26 +1,32 @@
 /**
- * Options of a {@link PlumtreeNode} and their validation: one pass that collects every problem
- * (the node's own fields through class-validator, the SWIM and Plumtree configurations through
- * their resolvers, the keys, the topics) and throws one {@link PlumtreeNodeOptionsError}.
+ * Options of a {@link PlumtreeNode} and their resolution, once, at the edge: one pass that collects
+ * every problem (the node's own fields through class-validator, the SWIM node's options and the
+ * SWIM and Plumtree configurations through their resolvers, the keys, the topics) and throws one
+ * {@link PlumtreeNodeOptionsError}. The result is frozen and marked: `PlumtreeNode.start` takes it
+ * as it is, and hands its resolved SWIM part to `SwimNode.start`, which takes that as it is too.
  */
 import 'reflect-metadata';
 import { IsArray, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
-import { validationProblems } from '@plumtree/common';
+import { resolveOnce, validationProblems, type Resolved } from '@plumtree/common';
 import {
   PlumtreeConfigError,
   resolvePlumtreeConfig,
   type PlumtreeConfig,
   type PlumtreeConfigInput,
+  type ResolvedPlumtreeConfig,
 } from '@plumtree/plumtree';
 import {
   decodeKey,
+  DEFAULT_JOIN_TIMEOUT_MS,
   Keyring,
   labelBytes,
   parseIp,
-  resolveSwimConfig,
+  resolveNodeOptions,
   splitHostPort,
-  SwimConfigError,
+  SwimNodeOptionsError,
+  type ResolvedNodeOptions as ResolvedSwimNodeOptions,
   type SwimConfigInput,
+  type SwimNodeOptions,
   type SwimTransport,
 } from '@plumtree/swim';
 import {
@@ -28,36 +34,36 @@ import {
   resolveDirectoryOptions,
   validatePattern,
 } from '../directory/index.js';
-import { join } from 'node:path';
-import { validateSeedAddresses } from '../lazarus/seed-address.js';
 import { PlumtreeNodeOptionsError, type NodeOptionProblem } from './errors.js';
+import { resolvePersistence, type PersistenceSettings } from './persistence-options.js';
+
+export { PERSISTENCE_DEFAULTS } from './persistence-options.js';
 import {
   defaultPayloadCodec,
   isPayloadCodec,
   type PayloadCodec,
 } from '../delivery/payload-codec.js';
 
-/** How to start a {@link PlumtreeNode}. Only `name` is required. */
-export interface PlumtreeNodeOptions {
-  /** Node name, unique in the cluster (SWIM member name, frame sender name, message origin). */
-  readonly name: string;
-  /** Address UDP and TCP bind to. Default `0.0.0.0`. */
-  readonly bindAddr?: string;
-  /** Port of SWIM and of the frame streams; 0 picks a free one. Default 7946. */
-  readonly bindPort?: number;
-  /** Address advertised to peers. Default as SWIM chooses (bind address or a private IPv4). */
-  readonly advertiseAddr?: string;
-  /** Port advertised to peers. Default the bound port. */
-  readonly advertisePort?: number;
-  /** `host:port` of members to join at start; `start` waits for the join. */
-  readonly seeds?: readonly string[];
-  /**
-   * AES keys in base64 (16, 24 or 32 bytes), primary first: the SWIM keyring, which also seals
-   * every Plumtree frame. Empty: no encryption.
-   */
-  readonly keys?: readonly string[];
-  /** Cluster label (memberlist `Label`). Default none. */
-  readonly label?: string;
+/**
+ * How to start a {@link PlumtreeNode}. Only `name` is required. The fields it shares with the SWIM
+ * node keep their meaning: the name is also the frame sender name and message origin, the port
+ * also carries the frame streams, the keyring (`keys`) also seals every Plumtree frame, and
+ * `seed` seeds every RNG (SWIM core, Plumtree core, hand-off choices).
+ */
+export interface PlumtreeNodeOptions extends Pick<
+  SwimNodeOptions,
+  | 'name'
+  | 'bindAddr'
+  | 'bindPort'
+  | 'advertiseAddr'
+  | 'advertisePort'
+  | 'seeds'
+  | 'joinTimeoutMs'
+  | 'keys'
+  | 'label'
+  | 'transport'
+  | 'seed'
+> {
   /** SWIM profile and overrides, e.g. `{ preset: 'local', probeIntervalMs: 500 }`. Default `lan`. */
   readonly swim?: Omit<SwimConfigInput, 'name' | 'bindAddr' | 'bindPort'>;
   /**
@@ -69,14 +75,10 @@ export interface PlumtreeNodeOptions {
   readonly topics?: readonly string[];
   /** Payload codec. Default {@link defaultPayloadCodec} (bytes raw, other values JSON). */
   readonly codec?: PayloadCodec;
-  /** A SWIM transport to use instead of binding UDP + TCP (e.g. a `MemoryTransport` in tests). */
-  readonly transport?: SwimTransport;
   /** Cap of the frame queue of one peer, bytes. Default 4 MiB (the frame transport's). */
   readonly maxQueueBytes?: number;
   /** Largest frame accepted from a peer, bytes. Default `maxMessageSize` + 64 KiB. */
   readonly maxFrameBytes?: number;
-  /** Seed of the RNGs (SWIM core, Plumtree core, hand-off choices). Default random. */
-  readonly seed?: number;
   /**
    * Deliveries waiting for slow handlers above which the node stops reading Plumtree frames
    * (peers then demote it to lazy and it catches up through GRAFT). Default 4,096.
@@ -145,6 +147,7 @@ class NodeSettings {
   @IsOptional() @IsString() advertiseAddr?: string;
   @IsOptional() @IsInt() @Min(1) @Max(65535) advertisePort?: number;
   @IsArray() @IsString({ each: true }) seeds: string[] = [];
+  @IsInt() @Min(0) @Max(86_400_000) joinTimeoutMs = DEFAULT_JOIN_TIMEOUT_MS;
   @IsArray() @IsString({ each: true }) keys: string[] = [];
   @IsString() label = '';
   @IsArray() @IsString({ each: true }) topics: string[] = [];
@@ -179,53 +182,33 @@ const KNOWN_OPTIONS = new Set<string>([
   'durable',
 ]);
 
-/** The options checked and completed. */
-export interface ResolvedNodeOptions {
-  readonly name: string;
-  readonly bindAddr: string;
-  readonly bindPort: number;
-  readonly advertiseAddr: string | undefined;
-  readonly advertisePort: number | undefined;
-  readonly seeds: readonly string[];
-  readonly keyring: Keyring | null;
-  readonly label: string;
-  readonly swim: SwimConfigInput;
-  readonly plumtree: PlumtreeConfig;
-  readonly topics: readonly string[];
-  readonly codec: PayloadCodec;
-  readonly transport: SwimTransport | undefined;
-  readonly maxQueueBytes: number | undefined;
-  readonly maxFrameBytes: number;
-  readonly seed: number | undefined;
-  readonly maxPendingDeliveries: number;
-  readonly maxPendingDeliveryBytes: number;
-  readonly deliverySliceMs: number;
-  readonly handoffTimeoutMs: number;
-  readonly handoffMaxAttempts: number;
-  readonly leaveTimeoutMs: number;
-  readonly directory: NonNullable<PlumtreeNodeOptions['directory']>;
-  readonly frameFilter: ((peer: string, frame: Uint8Array) => boolean) | undefined;
-  /** The store directory, or null when `persistence` is false. */
-  readonly dataDir: string | null;
-  readonly staticSeeds: readonly string[];
-  readonly lazarus: { readonly enabled: boolean; readonly intervalMs: number };
-  readonly durable: {
+type NodeOptionsFilledIn = PersistenceSettings &
+  Pick<
+    ResolvedSwimNodeOptions,
+    'name' | 'bindAddr' | 'bindPort' | 'advertiseAddr' | 'advertisePort' | 'keyring' | 'label'
+  > & {
+    readonly seeds: readonly string[];
+    /** The SWIM node's options, resolved; the node adds its hooks (transport, delegate, ...). */
+    readonly swim: ResolvedSwimNodeOptions;
+    readonly plumtree: ResolvedPlumtreeConfig;
     readonly topics: readonly string[];
-    readonly retentionMs: number;
-    readonly maxMessages: number;
+    readonly codec: PayloadCodec;
+    readonly transport: SwimTransport | undefined;
+    readonly maxQueueBytes: number | undefined;
+    readonly maxFrameBytes: number;
+    readonly seed: number | undefined;
+    readonly maxPendingDeliveries: number;
+    readonly maxPendingDeliveryBytes: number;
+    readonly deliverySliceMs: number;
+    readonly handoffTimeoutMs: number;
+    readonly handoffMaxAttempts: number;
+    readonly leaveTimeoutMs: number;
+    readonly directory: NonNullable<PlumtreeNodeOptions['directory']>;
+    readonly frameFilter: ((peer: string, frame: Uint8Array) => boolean) | undefined;
   };
-}
 
-/** Defaults of the persistence options. */
-export const PERSISTENCE_DEFAULTS: Readonly<{
-  lazarusIntervalMs: number;
-  retentionMs: number;
-  maxMessages: number;
-}> = Object.freeze({
-  lazarusIntervalMs: 30_000,
-  retentionMs: 24 * 60 * 60 * 1000,
-  maxMessages: 100_000,
-});
+/** The options checked and completed by {@link resolvePlumtreeNodeOptions}; frozen. */
+export type ResolvedNodeOptions = Resolved<NodeOptionsFilledIn>;
 
 /**
  * What the runtime changes in every Plumtree preset unless the options set it: the GRAFT answer
@@ -266,9 +249,19 @@ const FRAME_OVERHEAD_BYTES = 64 * 1024;
  * Check `options` and fill in defaults. Throws one {@link PlumtreeNodeOptionsError} naming every
  * problem: unknown options, wrong types and ranges, bad addresses, seeds, keys, label, topics,
  * codec or transport, and every problem of the SWIM and Plumtree configurations (as `swim.x`,
- * `plumtree.x`).
+ * `plumtree.x`). Options this function returned are returned as they are.
  */
-export function resolvePlumtreeNodeOptions(options: PlumtreeNodeOptions): ResolvedNodeOptions {
+export const resolvePlumtreeNodeOptions = resolveOnce(checkNodeOptions);
+
+/**
+ * `resolved` without its seeds: the Nest server starts its node that way, subscribes its
+ * handlers, and only then joins the seeds itself.
+ */
+export function withoutSeeds(resolved: ResolvedNodeOptions): ResolvedNodeOptions {
+  return resolvePlumtreeNodeOptions.derive(resolved, { seeds: [] });
+}
+
+function checkNodeOptions(options: PlumtreeNodeOptions): NodeOptionsFilledIn {
   const problems: NodeOptionProblem[] = [];
   if (typeof options !== 'object' || options === null) {
     throw new PlumtreeNodeOptionsError([{ field: 'options', message: 'must be an object' }]);
@@ -334,9 +327,10 @@ export function resolvePlumtreeNodeOptions(options: PlumtreeNodeOptions): Resolv
     });
   }
 
-  // SWIM: name and bind come from the node options, so they cannot disagree.
+  // SWIM: name and bind come from the node options, so they cannot disagree. The node-level
+  // fields SWIM checks again are reported once, under their own names, above.
   const swimInput = (raw['swim'] ?? {}) as SwimConfigInput;
-  let swim: SwimConfigInput = {};
+  let swim: ResolvedSwimNodeOptions | undefined;
   if (typeof swimInput !== 'object' || swimInput === null) {
     problems.push({ field: 'swim', message: 'must be an object' });
   } else {
@@ -345,27 +339,37 @@ export function resolvePlumtreeNodeOptions(options: PlumtreeNodeOptions): Resolv
         problems.push({ field: `swim.${k}`, message: `set it as the node option ${k}` });
       }
     }
-    swim = {
-      ...swimInput,
-      name: typeof settings.name === 'string' && settings.name.length > 0 ? settings.name : 'x',
-      bindAddr: settings.bindAddr,
-      bindPort: settings.bindPort,
-    };
     try {
-      resolveSwimConfig(swim);
+      // A value of the wrong type (reported above) is replaced, so SWIM's checks can run.
+      const text = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
+      swim = resolveNodeOptions({
+        name: text(settings.name, '') || 'x',
+        bindAddr: text(settings.bindAddr, '0.0.0.0'),
+        bindPort: settings.bindPort,
+        ...(typeof settings.advertiseAddr === 'string'
+          ? { advertiseAddr: settings.advertiseAddr }
+          : {}),
+        ...(settings.advertisePort !== undefined ? { advertisePort: settings.advertisePort } : {}),
+        ...(keyring !== null ? { keyring } : {}),
+        label: text(settings.label, ''),
+        ...(typeof settings.joinTimeoutMs === 'number'
+          ? { joinTimeoutMs: settings.joinTimeoutMs }
+          : {}),
+        config: swimInput,
+      });
     } catch (e) {
-      if (!(e instanceof SwimConfigError)) throw e;
+      if (!(e instanceof SwimNodeOptionsError)) throw e;
       for (const p of e.problems) {
-        // Node-level fields are reported once, under their own names, above.
-        if (p.field !== 'name' && p.field !== 'bindAddr' && p.field !== 'bindPort') {
-          problems.push({ field: `swim.${p.field}`, message: p.message });
+        const field = p.field.startsWith('config.') ? p.field.slice('config.'.length) : null;
+        if (field !== null && field !== 'name' && field !== 'bindAddr' && field !== 'bindPort') {
+          problems.push({ field: `swim.${field}`, message: p.message });
         }
       }
     }
   }
 
   const plumtreeInput = (raw['plumtree'] ?? {}) as PlumtreeConfigInput;
-  let plumtree: PlumtreeConfig | undefined;
+  let plumtree: ResolvedPlumtreeConfig | undefined;
   if (typeof plumtreeInput !== 'object' || plumtreeInput === null) {
     problems.push({ field: 'plumtree', message: 'must be an object' });
   } else {
@@ -430,7 +434,9 @@ export function resolvePlumtreeNodeOptions(options: PlumtreeNodeOptions): Resolv
 
   const persistence = resolvePersistence(raw, settings.name, problems);
 
-  if (problems.length > 0 || plumtree === undefined) throw new PlumtreeNodeOptionsError(problems);
+  if (problems.length > 0 || plumtree === undefined || swim === undefined) {
+    throw new PlumtreeNodeOptionsError(problems);
+  }
   return {
     name: settings.name,
     bindAddr: settings.bindAddr,
@@ -458,112 +464,6 @@ export function resolvePlumtreeNodeOptions(options: PlumtreeNodeOptions): Resolv
     frameFilter: frameFilter as ResolvedNodeOptions['frameFilter'],
     ...persistence,
   };
-}
-
-/** `dataDir`, `persistence`, `staticSeeds`, `lazarus` and `durable`, checked; problems collected. */
-function resolvePersistence(
-  raw: Record<string, unknown>,
-  name: unknown,
-  problems: NodeOptionProblem[],
-): Pick<ResolvedNodeOptions, 'dataDir' | 'staticSeeds' | 'lazarus' | 'durable'> {
-  const persistence = raw['persistence'] ?? true;
-  if (typeof persistence !== 'boolean') {
-    problems.push({ field: 'persistence', message: 'must be a boolean' });
-  }
-  const dataDirRaw = raw['dataDir'];
-  if (dataDirRaw !== undefined && (typeof dataDirRaw !== 'string' || dataDirRaw.length === 0)) {
-    problems.push({ field: 'dataDir', message: 'must be a non-empty path' });
-  }
-  if (dataDirRaw !== undefined && persistence === false) {
-    problems.push({ field: 'dataDir', message: 'set, but persistence is false' });
-  }
-  const safeName = typeof name === 'string' ? name.replace(/[^A-Za-z0-9._-]/g, '_') : 'node';
-  const dataDir =
-    persistence === false
-      ? null
-      : typeof dataDirRaw === 'string' && dataDirRaw.length > 0
-        ? dataDirRaw
-        : join('.plumtree', safeName);
-
-  const staticSeedsRaw = raw['staticSeeds'] ?? [];
-  let staticSeeds: string[] = [];
-  if (!Array.isArray(staticSeedsRaw)) {
-    problems.push({ field: 'staticSeeds', message: 'must be an array of host:port' });
-  } else {
-    staticSeeds = staticSeedsRaw as string[];
-    for (const p of validateSeedAddresses(staticSeeds)) {
-      problems.push({ field: 'staticSeeds', message: p });
-    }
-  }
-
-  const lazarusRaw = raw['lazarus'] ?? {};
-  let lazarus = { enabled: true, intervalMs: PERSISTENCE_DEFAULTS.lazarusIntervalMs };
-  if (typeof lazarusRaw !== 'object' || lazarusRaw === null || Array.isArray(lazarusRaw)) {
-    problems.push({ field: 'lazarus', message: 'must be an object' });
-  } else {
-    const l = lazarusRaw as Record<string, unknown>;
-    for (const k of Object.keys(l)) {
-      if (k !== 'enabled' && k !== 'intervalMs') {
-        problems.push({ field: `lazarus.${k}`, message: 'unknown option' });
-      }
-    }
-    const enabled = l['enabled'] ?? true;
-    const intervalMs = l['intervalMs'] ?? PERSISTENCE_DEFAULTS.lazarusIntervalMs;
-    if (typeof enabled !== 'boolean') {
-      problems.push({ field: 'lazarus.enabled', message: 'must be a boolean' });
-    }
-    if (!isIntIn(intervalMs, 10, 24 * 60 * 60 * 1000)) {
-      problems.push({
-        field: 'lazarus.intervalMs',
-        message: 'must be an integer in [10, 86400000]',
-      });
-    }
-    lazarus = { enabled: enabled === true, intervalMs: intervalMs as number };
-  }
-
-  const durableRaw = raw['durable'] ?? {};
-  let durable = {
-    topics: [] as string[],
-    retentionMs: PERSISTENCE_DEFAULTS.retentionMs,
-    maxMessages: PERSISTENCE_DEFAULTS.maxMessages,
-  };
-  if (typeof durableRaw !== 'object' || durableRaw === null || Array.isArray(durableRaw)) {
-    problems.push({ field: 'durable', message: 'must be an object' });
-  } else {
-    const d = durableRaw as Record<string, unknown>;
-    for (const k of Object.keys(d)) {
-      if (k !== 'topics' && k !== 'retentionMs' && k !== 'maxMessages') {
-        problems.push({ field: `durable.${k}`, message: 'unknown option' });
-      }
-    }
-    const topics = d['topics'] ?? [];
-    const retentionMs = d['retentionMs'] ?? PERSISTENCE_DEFAULTS.retentionMs;
-    const maxMessages = d['maxMessages'] ?? PERSISTENCE_DEFAULTS.maxMessages;
-    if (!Array.isArray(topics)) {
-      problems.push({ field: 'durable.topics', message: 'must be an array of topics or patterns' });
-    } else {
-      topics.forEach((t: unknown, i) => {
-        const reason = typeof t === 'string' ? validatePattern(t) : 'not a string';
-        if (reason !== null) problems.push({ field: `durable.topics[${i}]`, message: reason });
-      });
-    }
-    if (!isIntIn(retentionMs, 1_000, Number.MAX_SAFE_INTEGER)) {
-      problems.push({ field: 'durable.retentionMs', message: 'must be an integer >= 1000' });
-    }
-    if (!isIntIn(maxMessages, 1, 100_000_000)) {
-      problems.push({ field: 'durable.maxMessages', message: 'must be an integer in [1, 1e8]' });
-    }
-    durable = {
-      topics: Array.isArray(topics) ? [...new Set(topics as string[])] : [],
-      retentionMs: retentionMs as number,
-      maxMessages: maxMessages as number,
-    };
-  }
-  return { dataDir, staticSeeds, lazarus, durable };
-}
-
-function isIntIn(v: unknown, min: number, max: number): boolean {
-  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 }
 
 /** Settings fields that have no initialiser (optional), so `key in settings` misses them. */

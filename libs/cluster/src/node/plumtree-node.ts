@@ -29,12 +29,13 @@ import type { DurableReplicatorEvent } from '../durable/index.js';
 import type { Lazarus } from '../lazarus/index.js';
 import { NodePersistence } from '../persistence/node-persistence.js';
 import type { PublishOptions } from '../publish/outgoing-messages.js';
+import type { ReadyOptions } from '../readiness/index.js';
 import type { RequestHandler, RequestOptions } from '../rpc/rpc.js';
 import type { FrameTransport } from '../transport/index.js';
 import { NodeClosedError } from './errors.js';
 import { NodeEngines } from './node-engines.js';
 import { NodeLifecycle } from './node-lifecycle.js';
-import { openTransports, rejoin, swimOptions, waitForDrain } from './node-network.js';
+import { joinLater, openTransports, rejoin, swimOptions, waitForDrain } from './node-network.js';
 import { assembleNodeStats, type PlumtreeNodeStats } from './node-stats.js';
 import {
   resolvePlumtreeNodeOptions,
@@ -104,12 +105,12 @@ export class PlumtreeNode {
   }
 
   /**
-   * Validate the options (throwing one `PlumtreeNodeOptionsError` naming every problem), bind the
-   * transport (unless one is given), start SWIM with the directory as its delegate, start the
-   * frame transport on the same port, join `seeds` (rejecting with SWIM's `JoinError` when none
-   * answers) and subscribe `topics`.
+   * Validate the options (throwing one `PlumtreeNodeOptionsError` naming every problem; options
+   * from `resolvePlumtreeNodeOptions` are taken as they are), bind the transport (unless one is
+   * given), start SWIM with the directory as its delegate, start the frame transport on the same
+   * port, join `seeds` (rejecting with SWIM's `JoinError` when none answers) and subscribe `topics`.
    */
-  static async start(options: PlumtreeNodeOptions): Promise<PlumtreeNode> {
+  static async start(options: PlumtreeNodeOptions | ResolvedNodeOptions): Promise<PlumtreeNode> {
     const resolved = resolvePlumtreeNodeOptions(options);
     const seed = resolved.seed ?? randomInt(2 ** 31);
     const node = new PlumtreeNode(resolved, seed);
@@ -144,6 +145,10 @@ export class PlumtreeNode {
     const { transport, frames } = await openTransports(o, (peer) => this.engines.addressOf(peer));
     this.frames = frames;
     frames.onFrame(this.engines.onFrame);
+    frames.beforeFlush(this.engines.outbound.flushWaiting);
+    frames.onPressure((_peer, high) => {
+      if (!high) this.engines.window.relieved();
+    });
     frames.onPeerState((peer, up) => this.engines.onPeerState(peer, up));
     try {
       this.swim = await SwimNode.start(
@@ -164,7 +169,8 @@ export class PlumtreeNode {
     for (const t of o.topics) if (!isPattern(t)) this.engines.trees.join(t);
     this.engines.sync.announce();
     this.engines.sync.refresh();
-    persistence.attach(swim);
+    // The members of the join are on disk before `start` resolves (see NodePersistence.attach).
+    await persistence.attach(swim);
     this.lazarusTask = await rejoin(o, swim, persistence);
     this.engines.durable.startTrimming();
   }
@@ -260,9 +266,11 @@ export class PlumtreeNode {
    * Publish `payload` on `topic`; resolves to the message id (`origin/epoch/seq`).
    *
    * When this node is in the topic's tree (it subscribes to the topic or a matching pattern), the
-   * message is delivered locally and pushed down the tree at once, and the promise is already
-   * resolved. Otherwise the message is handed to a live subscriber, and the promise resolves when
-   * one acknowledges having injected it.
+   * message is delivered locally and pushed down the tree once the node's publish window admits
+   * it, and the promise resolves then: at once unless a burst filled the window (this node's
+   * queues to its peers are under pressure), when it waits, in publish order (see
+   * publish/publish-window.ts). Otherwise the message is handed to a live subscriber, and the
+   * promise resolves when one acknowledges having admitted it into the tree.
    *
    * Rejects with `InvalidTopicError`, `InvalidHeadersError`, `PayloadTooLargeError` (the encoded
    * payload is above `maxMessageSize`), `NodeClosedError`, `NoSubscribersError` (no live
@@ -279,10 +287,34 @@ export class PlumtreeNode {
     if (!this.engines.trees.isSubscribed(topic) && !this.directory.localMatches(topic)) {
       return this.engines.handoff.handOff(message);
     }
-    this.engines.trees.join(topic);
-    this.engines.trees.inject(message);
-    this.engines.trees.drive();
-    return Promise.resolve(formatMessageId(message.id));
+    return this.engines.window.admit(message.payload.length, () => {
+      this.engines.trees.join(topic);
+      this.engines.trees.inject(message);
+      this.engines.trees.drive();
+      return formatMessageId(message.id);
+    });
+  }
+
+  /**
+   * Join through `seeds` after `start` (started without seeds, e.g. to register handlers first),
+   * retrying like `start` until `timeoutMs` (default `joinTimeoutMs`), then SWIM's `JoinError`;
+   * the join's members are stored before it resolves with the seeds that answered.
+   */
+  join(seeds: readonly string[], options: { timeoutMs?: number } = {}): Promise<number> {
+    if (this.life.stopping) return Promise.reject(new NodeClosedError(this.name));
+    const timeoutMs = options.timeoutMs ?? this.options.swim.joinTimeoutMs;
+    return joinLater(this.swim, this.persistence, seeds, timeoutMs);
+  }
+
+  /**
+   * Resolves when a publish on `topic` reaches every subscriber: at least `subscribers` (default
+   * 1, this node included) in the directory and this node's tree links up at both ends; a publish
+   * after it reaches every subscriber in the directory then, also while the tree forms
+   * (readiness/; docs/cluster.md, "Readiness"). Rejects with `ReadyTimeoutError` after
+   * `timeoutMs` (default 10 s) naming what was missing, `NodeClosedError`, `InvalidTopicError`.
+   */
+  ready(topic: string, options: ReadyOptions = {}): Promise<void> {
+    return this.engines.readiness.whenReady(topic, options);
   }
 
   /**

@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StoreLockedError } from '@plumtree/store';
+import { NodeStore, StoreLockedError } from '@plumtree/store';
 import { MemoryNetwork } from '@plumtree/swim';
 import type { Subscription } from 'rxjs';
 import {
@@ -115,6 +115,15 @@ describe('PlumtreeNode persistence', () => {
     expect(b2.members().map((m) => m.name)).toContain('n0');
   });
 
+  it('the members of its join are stored before start resolves (a kill right after restarts into the cluster)', async () => {
+    const net = new MemoryNetwork();
+    const a = await start(net, 0);
+    const b = await start(net, 1, { persistence: true, dataDir: tempDir(), seeds: [a.address] });
+    // No wait: the save of the join's members is part of start.
+    expect(b.stats().persistence?.peerSaves).toBe(1);
+    expect(b.stats().persistence?.saveErrors).toBe(0);
+  });
+
   it('a second node on the same dataDir fails with StoreLockedError and releases its transport', async () => {
     const net = new MemoryNetwork();
     const dir = tempDir();
@@ -163,6 +172,46 @@ describe('PlumtreeNode persistence', () => {
     await pub.publish('orders.eu', { i: 21 });
     await waitFor('the live one', () => got.length === 16);
     expect(got[15]!.hops).toBeGreaterThanOrEqual(0);
+  });
+
+  it('at least once across a crash: what was logged and not handled comes back once, flagged', async () => {
+    const dir = tempDir();
+    // The last life logged three records and died after its observers saw only the first.
+    const store = await NodeStore.open(dir);
+    const log = await store.openTopicLog('t', { retentionMs: 3_600_000, maxMessages: 1_000 });
+    const json = { 'content-type': 'application/json' };
+    const rec = (seq: number) => ({
+      origin: 'x',
+      epoch: 7,
+      seq,
+      publishedAtMs: 1,
+      headers: json,
+      payload: new TextEncoder().encode(JSON.stringify({ seq })),
+    });
+    await log.append([rec(1), rec(2), rec(3)]);
+    log.markHandled('x', 7, 1);
+    await store.close();
+    const net = new MemoryNetwork();
+    const options = { persistence: true, dataDir: dir, topics: ['t'], durable: { topics: ['t'] } };
+    let node = await start(net, 0, options);
+    // Handed back at start, before anyone subscribed: kept for the first observer.
+    await waitFor('the unhandled two to be parked', () => node.stats().parked.records === 2);
+    const got = collect(node, 't');
+    await waitFor('the redelivered two', () => got.length === 2);
+    expect(got.map((d) => [d.id, d.redelivered, d.hops, d.payload])).toEqual([
+      ['x/7/2', true, -1, { seq: 2 }],
+      ['x/7/3', true, -1, { seq: 3 }],
+    ]);
+    expect(node.stats().parked).toEqual({ records: 0, dropped: 0 });
+    // Seen by an observer now: the next life hands back nothing.
+    await crash(node);
+    node = await start(net, 0, options);
+    const again = collect(node, 't');
+    await waitFor('the log to open', () => node.isDurable('t'));
+    await node.durableIdle('t');
+    await waitFor('the queue to drain', () => node.stats().node.deliveryQueue.pending === 0);
+    expect(again).toEqual([]);
+    expect(node.stats().parked.records).toBe(0);
   });
 
   it('without persistence, durable topics catch up from peers in memory', async () => {

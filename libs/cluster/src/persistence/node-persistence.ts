@@ -2,8 +2,8 @@
  * What a node keeps across restarts, bound to its SWIM node: known peers, its own incarnation and
  * its subscriptions in the node's LevelDB store (libs/store), and the durable topics' logs.
  *
- * - Peers are saved when membership changes, debounced ({@link PEER_SAVE_DEBOUNCE_MS}), and once
- *   more on close. Only alive members are written (with the time they were seen alive), so a
+ * - Peers are saved once the join is done (before `start` resolves), then when membership
+ *   changes, debounced ({@link PEER_SAVE_DEBOUNCE_MS}), and once more on close. Only alive members are written (with the time they were seen alive), so a
  *   peer keeps the last time it was known good; peers unseen for {@link PEER_FORGET_MS} are
  *   dropped at start.
  * - The incarnation is saved whenever it changes (a refutation or a meta update raises it), with
@@ -117,13 +117,27 @@ export class NodePersistence {
     return out;
   }
 
-  /** Starts saving membership and incarnation changes of `swim`. */
-  attach(swim: SwimNode): void {
+  /**
+   * Starts saving membership and incarnation changes of `swim`; resolves once the members known
+   * now (those of the join) and the incarnation are written, so a node killed right after its
+   * `start` resolved restarts into its cluster (its peers are stored), not alone.
+   */
+  attach(swim: SwimNode): Promise<void> {
     this.swim = swim;
-    if (this.store === null) return;
+    if (this.store === null) return Promise.resolve();
     // The new incarnation at once: a crash right after start must not reuse it in the next life.
     this.enqueue(() => this.savePeersNow());
     this.membersSub = swim.members$.subscribe({ next: () => this.scheduleSave() });
+    return this.saving;
+  }
+
+  /**
+   * Saves the alive members and the incarnation now (after a join made later than `attach`);
+   * resolves once written, so a node killed right after restarts into its cluster.
+   */
+  savePeers(): Promise<void> {
+    this.enqueue(() => this.savePeersNow());
+    return this.saving;
   }
 
   /** Saves the subscription set (topics and patterns). */

@@ -23,6 +23,12 @@ export interface FrameTransportOptions {
   readonly keyring?: Keyring | null;
   /** Cap on one peer's queue in bytes (queued + in the socket), default 4 MiB. */
   readonly maxQueueBytes?: number;
+  /**
+   * A peer's queue above this many bytes (queued + in the socket) is under pressure: the
+   * pressure handler hears of it, and again once the queue is down to half of it. Default
+   * {@link defaultHighWaterBytes}.
+   */
+  readonly highWaterBytes?: number;
   /** Largest frame sent or accepted, in bytes, default 8 MiB + 64 KiB. */
   readonly maxFrameBytes?: number;
   /** Bound on connecting and on the preamble exchange, in milliseconds, default 5000. */
@@ -51,6 +57,8 @@ export interface FrameTransportStats {
   bytesReceived: number;
   /** Frames refused because a peer's queue was full (also in `drops.overflow`). */
   overflows: number;
+  /** Times a peer's queue went above `highWaterBytes`. */
+  pressureRises: number;
   /** Dials after a failed dial, refused preamble or broken connection (not after an idle close). */
   reconnects: number;
   /**
@@ -121,6 +129,8 @@ export const FRAME_DROP_REASONS: readonly FrameDropReason[] = [
 export const FRAME_TRANSPORT_DEFAULTS = {
   /** Per-peer queue cap: 4 MiB. */
   maxQueueBytes: 4 * 1024 * 1024,
+  /** Per-peer queue pressure mark: 256 KiB. */
+  highWaterBytes: 256 * 1024,
   /** Frame cap: 8 MiB + 64 KiB (an 8 MiB payload plus frame headers). */
   maxFrameBytes: 8 * 1024 * 1024 + 64 * 1024,
   /** Dial and preamble timeout. */
@@ -128,6 +138,15 @@ export const FRAME_TRANSPORT_DEFAULTS = {
   /** Redial backoff bounds. */
   reconnectBackoffMs: { initial: 50, max: 5000 } as BackoffBounds,
 } as const;
+
+/**
+ * The pressure mark of a queue capped at `maxQueueBytes`: min(256 KiB, maxQueueBytes / 4).
+ * 256 KiB is about 250 messages of 1 KiB, tens of milliseconds at loopback rates; a quarter of
+ * the cap leaves room for what is already on its way when the publishers hear of the pressure.
+ */
+export function defaultHighWaterBytes(maxQueueBytes: number): number {
+  return Math.min(FRAME_TRANSPORT_DEFAULTS.highWaterBytes, Math.floor(maxQueueBytes / 4));
+}
 
 /** The options with their defaults, validated. */
 export interface ResolvedFrameTransportOptions {
@@ -141,6 +160,7 @@ export interface ResolvedFrameTransportOptions {
    */
   readonly sealing: boolean;
   readonly maxQueueBytes: number;
+  readonly highWaterBytes: number;
   readonly maxFrameBytes: number;
   readonly dialTimeoutMs: number;
   readonly backoff: BackoffBounds;
@@ -164,6 +184,9 @@ export function resolveFrameTransportOptions(
     keyring,
     sealing: keyring?.enabled === true,
     maxQueueBytes: options.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes,
+    highWaterBytes:
+      options.highWaterBytes ??
+      defaultHighWaterBytes(options.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes),
     maxFrameBytes: options.maxFrameBytes ?? FRAME_TRANSPORT_DEFAULTS.maxFrameBytes,
     dialTimeoutMs: options.dialTimeoutMs ?? FRAME_TRANSPORT_DEFAULTS.dialTimeoutMs,
     backoff: options.reconnectBackoffMs ?? FRAME_TRANSPORT_DEFAULTS.reconnectBackoffMs,
@@ -171,6 +194,7 @@ export function resolveFrameTransportOptions(
   };
   const positive: Array<[string, number | undefined]> = [
     ['maxQueueBytes', o.maxQueueBytes],
+    ['highWaterBytes', o.highWaterBytes],
     ['maxFrameBytes', o.maxFrameBytes],
     ['dialTimeoutMs', o.dialTimeoutMs],
     ['reconnectBackoffMs.initial', o.backoff.initial],

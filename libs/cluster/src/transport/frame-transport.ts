@@ -11,7 +11,11 @@
  * cork; with a keyring each batch is sealed as one AES-GCM message, so the cipher setup is paid
  * per batch, not per frame), the socket's backpressure is obeyed (the next batch is written on
  * 'drain'), and each peer's queue is capped in bytes (queued + still in the socket): a frame
- * that would pass the cap is refused with `'overflow'`.
+ * that would pass the cap is refused with `'overflow'`. Below the cap, a queue above
+ * `highWaterBytes` is under pressure: the pressure handler hears of it when it rises and when it
+ * is back to half of it, so the node can push back on its own sources before anything overflows.
+ * Callers that coalesce their frames per turn (the outbound engine's GOSSIP runs) queue them in
+ * a {@link FrameTransport.beforeFlush} hook, which runs at the start of each turn's flush.
  * A failed connection keeps its queue and is redialed with exponential backoff.
  *
  * Receiving: the stream dispatcher hands over accepted streams whose first byte is
@@ -61,12 +65,17 @@ export class FrameTransport {
   private closed = false;
   private frameHandler: (from: string, frame: Uint8Array) => void = noop;
   private peerStateHandler: (peer: string, up: boolean) => void = noop;
+  private pressureHandler: (peer: string, high: boolean) => void = noop;
+  private readonly flushHooks: (() => void)[] = [];
+  /** Links whose `high` is set. */
+  private highLinks = 0;
   private readonly counters = {
     framesSent: 0,
     framesReceived: 0,
     bytesSent: 0,
     bytesReceived: 0,
     overflows: 0,
+    pressureRises: 0,
     reconnects: 0,
     writes: 0,
   };
@@ -136,7 +145,48 @@ export class FrameTransport {
     link.queuedBytes += cost;
     if (link.phase === 'up') this.scheduleFlush(link);
     else if (link.phase === 'idle') this.dial(link);
+    if (!link.high && link.waitingBytes > this.o.highWaterBytes) {
+      link.high = true;
+      link.lastProgressMs = Date.now();
+      this.highLinks++;
+      this.counters.pressureRises++;
+      this.emitPressure(peer, true);
+    }
     return 'queued';
+  }
+
+  /**
+   * Runs `hook` at the start of every flush turn, before the queues are written: a caller that
+   * coalesces frames over a turn queues them there. See {@link requestFlush}.
+   */
+  beforeFlush(hook: () => void): void {
+    this.flushHooks.push(hook);
+  }
+
+  /** Makes sure a flush turn runs soon (a {@link beforeFlush} hook has frames to queue). */
+  requestFlush(): void {
+    if (this.closed || this.flushArmed) return;
+    this.flushArmed = true;
+    setImmediate(this.flushDirty);
+  }
+
+  /**
+   * Whether some peer's queue is under pressure and still moving: above `highWaterBytes` (not yet
+   * back to half of it) with bytes written within the last `stallMs`. A queue that stopped moving
+   * (a peer dead, or silent before membership says so) does not count: a publisher must not wait
+   * for a peer that may never read again (the outbound engine demotes it on overflow instead).
+   */
+  isPressured(nowMs: number, stallMs: number): boolean {
+    if (this.highLinks === 0) return false;
+    for (const link of this.links.values()) {
+      if (link.high && nowMs - link.lastProgressMs < stallMs) return true;
+    }
+    return false;
+  }
+
+  /** How many peers' queues are under pressure (see {@link isPressured}). */
+  pressuredPeers(): number {
+    return this.highLinks;
   }
 
   /** Bytes waiting for `peer`: queued plus accepted by its socket but not yet sent. */
@@ -166,6 +216,7 @@ export class FrameTransport {
       link.socket = null;
       s?.destroy();
       if (link.reported === 'up') this.emitPeerState(peer, false);
+      this.checkLow(link);
     }
     this.inbound.disconnect(peer);
   }
@@ -183,6 +234,14 @@ export class FrameTransport {
   }
 
   private readonly flushDirty = (): void => {
+    // Hooks run while the flush is still armed: what they queue joins this turn's writes.
+    for (const hook of this.flushHooks) {
+      try {
+        hook();
+      } catch {
+        this.drops['internal-error']++;
+      }
+    }
     const list = this.dirty;
     this.dirty = [];
     this.flushArmed = false;
@@ -200,6 +259,16 @@ export class FrameTransport {
   /** Writes what the link's queue holds now (see `PeerLink.flush`). */
   private flush(link: PeerLink): void {
     link.flush(this.o.sealing ? this.o.keyring : null, this.counters, this.drops);
+    this.checkLow(link);
+  }
+
+  /** A queue under pressure that is back to half the high-water mark (or gone) is relieved. */
+  private checkLow(link: PeerLink): void {
+    if (!link.high) return;
+    if (this.links.get(link.name) === link && link.waitingBytes > this.o.highWaterBytes / 2) return;
+    link.high = false;
+    this.highLinks--;
+    this.emitPressure(link.name, false);
   }
 
   // ------------------------------------------------------------------ dialing
@@ -213,6 +282,7 @@ export class FrameTransport {
       this.links.delete(link.name);
       link.phase = 'idle';
       if (link.reported === 'up') this.emitPeerState(link.name, false);
+      this.checkLow(link);
       return;
     }
     link.phase = 'dialing';
@@ -245,6 +315,7 @@ export class FrameTransport {
     socket.on('drain', () => {
       if (link.socket !== socket) return;
       link.blocked = false;
+      link.lastProgressMs = Date.now();
       // Write the next batch at once rather than in the next loop turn: on loopback a write
       // completes synchronously, so this keeps the kernel buffer full instead of one batch per turn.
       try {
@@ -383,6 +454,15 @@ export class FrameTransport {
   }
 
   /**
+   * Sets the handler of queue pressure, raised on changes only: `high` true when `peer`'s queue
+   * (queued + in its socket) went above `highWaterBytes`, false when it is back to half of that,
+   * or the peer was disconnected. Not raised by {@link close}.
+   */
+  onPressure(handler: (peer: string, high: boolean) => void): void {
+    this.pressureHandler = handler;
+  }
+
+  /**
    * Stops reading from accepted connections (TCP then pushes back on the senders) until
    * {@link resumeInbound}. For tests and for shedding load.
    */
@@ -400,6 +480,14 @@ export class FrameTransport {
   private emitPeerState(peer: string, up: boolean): void {
     try {
       this.peerStateHandler(peer, up);
+    } catch {
+      this.drops['handler-error']++;
+    }
+  }
+
+  private emitPressure(peer: string, high: boolean): void {
+    try {
+      this.pressureHandler(peer, high);
     } catch {
       this.drops['handler-error']++;
     }

@@ -9,6 +9,7 @@ export {
   PLUMTREE_STREAM_FIRST_BYTE,
 } from './frame-handshake.js';
 export {
+  defaultHighWaterBytes,
   FRAME_TRANSPORT_DEFAULTS,
   type FrameDropReason,
   type FrameTransportOptions,

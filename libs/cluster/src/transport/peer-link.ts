@@ -54,6 +54,10 @@ export class PeerLink {
   /** Set when the idle check ends the connection on purpose: no backoff; redial only if frames wait. */
   idleClosing = false;
   lastWriteMs = 0;
+  /** The queue is above the transport's high-water mark (and not yet back to half of it). */
+  high = false;
+  /** When the socket last took bytes or drained (whether a queue under pressure still moves). */
+  lastProgressMs = 0;
 
   constructor(readonly name: string) {}
 
@@ -158,6 +162,7 @@ export class PeerLink {
     counters.bytesSent += wire;
     counters.writes += writes;
     this.lastWriteMs = Date.now();
+    this.lastProgressMs = this.lastWriteMs;
     if (!ok) this.blocked = true;
     s.uncork();
   }

@@ -7,6 +7,8 @@ const COUNTER: Readonly<Record<FrameType, keyof FrameCounters>> = {
   [FrameType.IHave]: 'ihave',
   [FrameType.Graft]: 'graft',
   [FrameType.Prune]: 'prune',
+  // A run carries payloads: it is a GOSSIP frame to the counters.
+  [FrameType.GossipRun]: 'gossip',
 };
 
 /** All four counts at zero. */

@@ -45,6 +45,7 @@ export interface TopicTreesHost {
     | 'transmit'
     | 'endBatch'
     | 'rememberGossip'
+    | 'rememberRun'
     | 'takeBackpressureDemotion'
     | 'retryAt'
     | 'retryDeferred'
@@ -62,6 +63,8 @@ export interface TopicTreesHost {
   left(topic: string): void;
   /** A frame that failed to decode. */
   countDrop(reason: string): void;
+  /** A Plumtree frame of a topic this node is in the tree of came from `from` (link sync). */
+  heard(topic: string, from: string): void;
 }
 
 /** Counters of Plumtree frames received (`stats().node`). */
@@ -192,12 +195,16 @@ export class TopicTrees {
     countFrame(this.framesReceived, msg.type);
     if (!this.accepts(msg.topic)) {
       this.framesReceivedUnsubscribed++;
-      if (msg.type === FrameType.Gossip) this.gossipReceivedUnsubscribed++;
+      if (msg.type === FrameType.Gossip || msg.type === FrameType.GossipRun) {
+        this.gossipReceivedUnsubscribed++;
+      }
       return;
     }
     const state = this.states.get(msg.topic);
     if (state !== undefined) state.bytesReceived += frame.length;
+    this.host.heard(msg.topic, from);
     if (msg.type === FrameType.Gossip) this.host.outbound.rememberGossip(msg.id, frame);
+    else if (msg.type === FrameType.GossipRun) this.host.outbound.rememberRun(msg.messages, frame);
     this.core.handleMessage(from, msg, Date.now());
     this.drive();
   }

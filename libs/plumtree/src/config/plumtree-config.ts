@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { IsBoolean, IsInt, IsNumber, Max, Min } from 'class-validator';
-import { ProblemListError, resolvePreset, type Problem } from '@plumtree/common';
+import { presetResolver, ProblemListError, type Problem, type Resolved } from '@plumtree/common';
 
 /** Names of the configuration presets. */
 export const PLUMTREE_PRESETS = ['default', 'lan', 'wan', 'largeCluster'] as const;
@@ -29,7 +29,11 @@ export class PlumtreeConfig {
   @IsInt() @Min(1) @Max(256) lazyFanout = 6;
   /** IHAVE batching period: announcements wait at most this long. Default 100 ms. */
   @IsInt() @Min(1) ihaveIntervalMs = 100;
-  /** Maximum ids in one IHAVE frame; a full batch is flushed at once. Default 16. */
+  /**
+   * Entries in one IHAVE batch; a full batch is flushed at once. An entry announces a run of
+   * consecutive ids of one origin, so a burst of one publisher fills one entry per interval.
+   * Default 16 (at most the decoder's 1,024 entries per frame).
+   */
   @IsInt() @Min(1) @Max(1024) ihaveBatchSize = 16;
   /**
    * How many later IHAVE flushes announce an id again, to every neighbour (eager ones too), in
@@ -47,6 +51,12 @@ export class PlumtreeConfig {
   @IsInt() @Min(1) messageCacheTtlMs = 60_000;
   /** Maximum cached messages; the oldest is evicted first. Default 10,000. */
   @IsInt() @Min(1) messageCacheMaxSize = 10_000;
+  /**
+   * Maximum payload bytes cached; the oldest is evicted first. Default 16 MiB: 10,000 messages
+   * of 1.6 KiB, so for small messages the count binds and large ones cannot make the cache a
+   * memory problem (10,000 x 64 KiB would be 640 MiB).
+   */
+  @IsInt() @Min(1) messageCacheMaxBytes = 16 * 1024 * 1024;
   /**
    * Hop-count gain that triggers the paper's optimisation: when an IHAVE offers a path at least
    * this many hops shorter than the eager path a message came by, the two links are swapped.
@@ -81,13 +91,16 @@ export class PlumtreeConfig {
   /** Token-bucket capacity of GRAFT answers per requesting peer. Default 20. */
   @IsInt() @Min(1) graftRateLimitBurst = 20;
   /**
-   * How long a delivered id is remembered for deduplication (the delivery contract's "while the
-   * id is remembered"). Default 120 s (2 x the cache TTL, so no GRAFT answer can be redelivered).
+   * How long delivered ids are remembered for deduplication (the delivery contract's "while the
+   * id is remembered"), counted from the last delivery of their origin incarnation on the topic:
+   * ids are remembered per incarnation (every seq up to a watermark, and a bitmap above it), so
+   * a burst of any length stays remembered while it runs, and an incarnation is only forgotten
+   * once nothing of it is cached or missing. Default 120 s.
    */
   @IsInt() @Min(1) seenTtlMs = 120_000;
-  /** Seen-set size above which maintenance evicts the oldest ids. Default 100,000. */
+  /** Origin incarnations (per topic) remembered above which maintenance forgets the idlest. Default 100,000. */
   @IsInt() @Min(1) seenSoftCap = 100_000;
-  /** Seen-set size that is never exceeded: inserting evicts the oldest at once. Default 150,000. */
+  /** Origin incarnations (per topic) never exceeded: a new one at the cap forgets the idlest first. Default 150,000. */
   @IsInt() @Min(1) seenHardCap = 150_000;
   /** Period of cache and seen-set expiry. Default 2 s. */
   @IsInt() @Min(1) maintenanceIntervalMs = 2_000;
@@ -184,22 +197,31 @@ export class PlumtreeConfigError extends ProblemListError {
   }
 }
 
+/** A configuration {@link resolvePlumtreeConfig} returned: checked, frozen, taken as it is below. */
+export type ResolvedPlumtreeConfig = Resolved<PlumtreeConfig>;
+
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(Object.keys(new PlumtreeConfig()));
 
 /**
  * Build a validated configuration: start from `input.preset` (default `default`), apply the
  * overrides, and check every field. Throws one {@link PlumtreeConfigError} listing every problem:
- * unknown preset, unknown field, wrong type, out-of-range value, inconsistent pair.
+ * unknown preset, unknown field, wrong type, out-of-range value, inconsistent pair. A
+ * configuration this function returned is returned as it is (it was checked at the edge).
  */
-export function resolvePlumtreeConfig(
-  input: PlumtreeConfigInput | PlumtreeConfig = {},
-): PlumtreeConfig {
-  const { config: base, problems } = resolvePreset(input, {
-    presets: PLUMTREE_PRESETS,
-    defaultPreset: 'default',
-    preset: PlumtreeConfig.preset,
-    fields: KNOWN_FIELDS,
-  });
+export const resolvePlumtreeConfig: (
+  input?: PlumtreeConfigInput | PlumtreeConfig,
+) => ResolvedPlumtreeConfig = presetResolver({
+  presets: PLUMTREE_PRESETS,
+  defaultPreset: 'default',
+  preset: PlumtreeConfig.preset,
+  fields: KNOWN_FIELDS,
+  crossChecks: plumtreeCrossChecks,
+  error: (problems) => new PlumtreeConfigError(problems),
+});
+
+/** The pairs of fields that must agree. */
+function plumtreeCrossChecks(base: PlumtreeConfig): Problem[] {
+  const problems: Problem[] = [];
   if (base.seenHardCap < base.seenSoftCap) {
     problems.push({ field: 'seenHardCap', message: 'must be at least seenSoftCap' });
   }
@@ -209,6 +231,5 @@ export function resolvePlumtreeConfig(
   if (base.maxEagerPeers < base.eagerFanout) {
     problems.push({ field: 'maxEagerPeers', message: 'must be at least eagerFanout' });
   }
-  if (problems.length > 0) throw new PlumtreeConfigError(problems);
-  return base;
+  return problems;
 }

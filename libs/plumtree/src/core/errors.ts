@@ -21,3 +21,19 @@ export class NotSubscribedError extends PlumtreeError {
     super(`not subscribed to topic ${JSON.stringify(topic)}`);
   }
 }
+
+/**
+ * A topic, node name or header set the frame format or the decoder's default limits cannot carry
+ * (`DEFAULT_FRAME_LIMITS`): refused where it enters the core, so no frame the core builds is
+ * refused by a peer.
+ */
+export class UnencodableError extends PlumtreeError {
+  override readonly name = 'UnencodableError';
+  constructor(
+    /** `topic`, `self` or `headers`. */
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field} ${problem}`);
+  }
+}

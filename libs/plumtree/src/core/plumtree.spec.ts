@@ -9,6 +9,7 @@ import {
   type Transmit,
 } from '../types.js';
 import { Plumtree } from './plumtree.js';
+import { PRUNE_HOLD_MS } from './tree-links.js';
 import { MessageTooLargeError, NotSubscribedError } from './errors.js';
 
 function view(peers: string[]): TopicView {
@@ -153,6 +154,27 @@ describe('Plumtree core', () => {
     core.handleMessage('x', { type: FrameType.Prune, topic: T }, 1);
     expect(core.isLazy(T, 'x')).toBe(true);
     expect(core.isEager(T, 'x')).toBe(false);
+  });
+
+  it('copies a PRUNEd peer sent before reading the PRUNE neither earn more PRUNEs nor re-promote it within PRUNE_HOLD_MS', () => {
+    const core = node({ lazyFanout: 6 });
+    core.handleMessage('y', gossip('z', 1, 1), 0);
+    core.handleMessage('x', gossip('z', 1, 1), 10); // a duplicate: PRUNE x
+    expect(drain(core).tx.filter((t) => t.to === 'x')).toEqual([
+      { to: 'x', message: { type: FrameType.Prune, topic: T } },
+    ]);
+    // What x pushed before it read the PRUNE: no second PRUNE, and a new id keeps x lazy.
+    core.handleMessage('x', gossip('z', 1, 1), 20);
+    core.handleMessage('x', gossip('z', 2, 1), 30);
+    expect(drain(core).tx.filter((t) => t.message.type === FrameType.Prune)).toHaveLength(0);
+    expect(core.isLazy(T, 'x')).toBe(true);
+    // After the hold a duplicate is PRUNEd again (the first PRUNE may have been lost)...
+    core.handleMessage('x', gossip('z', 2, 1), 10 + PRUNE_HOLD_MS);
+    const again = drain(core).tx.filter((t) => t.message.type === FrameType.Prune);
+    expect(again.map((t) => t.to)).toEqual(['x']);
+    // ...and a new id from x makes it eager again (symmetric links).
+    core.handleMessage('x', gossip('z', 3, 1), 20 + 2 * PRUNE_HOLD_MS);
+    expect(core.isEager(T, 'x')).toBe(true);
   });
 
   it('GRAFTs only after graftTimeout, then retries the next announcer with exponential backoff, then fails', () => {
@@ -326,7 +348,7 @@ describe('Plumtree core', () => {
     expect(core.counters.optimizations).toBe(2);
   });
 
-  it('seen set: soft cap evicted by maintenance, hard cap never exceeded', () => {
+  it('id memory: origin incarnations above the soft cap forgotten by maintenance, hard cap never exceeded', () => {
     const core = node({
       seenSoftCap: 5,
       seenHardCap: 8,
@@ -334,14 +356,37 @@ describe('Plumtree core', () => {
       maintenanceIntervalMs: 100,
     });
     for (let i = 1; i <= 12; i++) {
-      core.handleMessage('b', gossip('z', i, 1), i);
+      core.handleMessage('b', gossip(`z${i}`, 1, 1), i);
       expect(core.sizes().seen).toBeLessThanOrEqual(8);
     }
     drain(core);
     core.handleTimeout(core.pollTimeout()!);
     expect(core.sizes().seen).toBe(5);
     // The newest ids are still remembered: a replay is a duplicate, not a delivery.
-    core.handleMessage('c', gossip('z', 12, 1), 200);
+    core.handleMessage('c', gossip('z12', 1, 1), 200);
+    expect(drain(core).ev.filter((e) => e.type === 'delivered')).toHaveLength(0);
+  });
+
+  it('id memory: a burst of one origin is remembered whole, in any order, for as long as it lasts', () => {
+    const core = node({ seenTtlMs: 1_000, maintenanceIntervalMs: 100, messageCacheMaxSize: 10 });
+    // 3,000 messages over 30 s (past the TTL of the first ones), every 7th one 5 messages late.
+    let delivered = 0;
+    const late: number[] = [];
+    const deliver = (seq: number, now: number): void => {
+      core.handleMessage('b', gossip('z', seq, 1), now);
+      const due = core.pollTimeout();
+      if (due !== undefined && due <= now) core.handleTimeout(now);
+      delivered += drain(core).ev.filter((e) => e.type === 'delivered').length;
+    };
+    for (let seq = 1; seq <= 3_000; seq++) {
+      if (seq % 7 === 0) late.push(seq);
+      else deliver(seq, seq * 10);
+      if (late.length > 0 && seq - late[0]! >= 5) deliver(late.shift()!, seq * 10);
+    }
+    for (const seq of late) deliver(seq, 30_000);
+    expect(delivered).toBe(3_000);
+    // Every one of them, replayed, is a duplicate.
+    for (let seq = 1; seq <= 3_000; seq += 97) core.handleMessage('c', gossip('z', seq, 1), 30_001);
     expect(drain(core).ev.filter((e) => e.type === 'delivered')).toHaveLength(0);
   });
 

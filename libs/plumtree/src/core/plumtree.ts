@@ -4,7 +4,7 @@
  *
  * The core never touches a socket, a timer or `Math.random()`: time comes in as `nowMs`,
  * randomness from the injected {@link Rng}. It has four kinds of methods (quinn-proto style):
- * - getters: `stats()`, `counters`, `topics()`, `isSubscribed()`;
+ * - getters: `stats()`, `counters`, `topics()`, `isSubscribed()`, `sizes()`;
  * - inputs: `handleMessage(from, msg, nowMs)`, `handleTimeout(nowMs)`;
  * - commands: `subscribe`, `unsubscribe`, `broadcast`, `inject`, `demotePeer`, `peerDown`,
  *   `neighbourDown`, `peerUp`, `recordRtt`;
@@ -16,40 +16,54 @@
  *
  * Timer table (one earliest deadline out of three sources):
  * - IHAVE flush, per topic: `ihaveIntervalMs` after the first announcement of a batch, and
- *   after a flush while announcements are left to repeat (`ihaveRepeats`);
+ *   after a flush while announcements are left to repeat (`ihaveRepeats`) (lazy-push.ts);
  * - missing-message timers, per id: the first GRAFT `graftTimeoutMs` after the first IHAVE,
  *   then retries to the next announcer after `min(graftRetryTimeoutMs * 2^(n-1), graftBackoffMaxMs)`;
- * - maintenance: cache and seen-set expiry every `maintenanceIntervalMs` while they hold entries.
+ *   deferred while the id's origin still arrives in order below it (repair.ts);
+ * - maintenance: cache and id-memory expiry every `maintenanceIntervalMs` while they hold
+ *   entries (id-memory.ts).
+ *
+ * Frames: the core emits GOSSIP, IHAVE, GRAFT and PRUNE, each within the decoder's default
+ * limits (`DEFAULT_FRAME_LIMITS`: IHAVEs and GRAFTs are split, a topic, name or header set the
+ * format cannot carry is refused where it enters, a message one hop from the format's hop limit
+ * is delivered but not pushed on). It takes GOSSIP_RUN frames as their messages one by one; the
+ * shell builds runs from the GOSSIPs it sends one peer together.
+ *
+ * Parts: eager push and the protocol rules are here; lazy-push.ts batches IHAVEs, repair.ts
+ * tracks missing ids and GRAFTs, tree-links.ts keeps the eager and lazy sets, id-memory.ts
+ * remembers delivered ids and cached messages per origin incarnation.
  *
  * Peer input never throws: unknown topics, oversized payloads and duplicates are counted.
  */
+import { utf8Length } from '@plumtree/common';
 import { PlumtreeConfig } from '../config/plumtree-config.js';
-import { randomInt } from '@plumtree/common';
 import {
   FrameType,
-  messageKey,
   type GossipMessage,
   type GraftMessage,
-  type IHaveMessage,
   type MessageId,
   type PlumtreeEvent,
   type PlumtreeMessage,
-  type PruneMessage,
   type Rng,
   type TopicView,
   type Transmit,
 } from '../types.js';
+import { encodedHeadersSize } from '../wire/frame-codec.js';
+import { MAX_FRAME_HOPS } from '../wire/frame-limits.js';
+import { CoreContext, type PlumtreeCounters } from './core-context.js';
 import { DeadlineHeap } from './deadline-heap.js';
-import { MessageTooLargeError, NotSubscribedError } from './errors.js';
-import { MessageCache } from './message-cache.js';
-import { OutputQueue } from './output-queue.js';
-import { SeenSet } from './seen-set.js';
-import { TokenBucket } from './token-bucket.js';
-import { TopicTree, type FrameCounters, type PendingAnnouncement } from './topic-tree.js';
+import { MessageTooLargeError, NotSubscribedError, UnencodableError } from './errors.js';
+import type { Missing } from './id-stream.js';
+import { LazyPush } from './lazy-push.js';
+import { Repair } from './repair.js';
+import { TopicTree, type FrameCounters } from './topic-tree.js';
+import { TreeLinks } from './tree-links.js';
+
+export type { PlumtreeCounters } from './core-context.js';
 
 /** Options of a {@link Plumtree} core. */
 export interface PlumtreeOptions {
-  /** This node's name, as peers and the membership layer know it. */
+  /** This node's name, as peers and the membership layer know it (at most 255 UTF-8 bytes). */
   readonly self: string;
   /** Incarnation of this node's ids (start time or persisted counter): ids stay unique across restarts. */
   readonly epoch: number;
@@ -75,62 +89,13 @@ export interface TopicStats {
   readonly received: Readonly<FrameCounters>;
 }
 
-/** Node-wide counters of the core. */
-export interface PlumtreeCounters {
-  delivered: number;
-  duplicates: number;
-  broadcasts: number;
-  graftsServed: number;
-  graftsRateLimited: number;
-  /** GRAFT for ids no longer cached. */
-  graftsMissed: number;
-  graftsFailed: number;
-  /** Optimisation swaps (lazy path shorter by >= optimizationThreshold hops). */
-  optimizations: number;
-  /** Optimisation swaps skipped because the tree swapped less than `optimizationCooldownMs` ago. */
-  optimizationsThrottled: number;
-  /** Frames for topics this node does not subscribe to (dropped). */
-  unsubscribedFrames: number;
-  /** Payloads above maxMessageSize received (dropped). */
-  oversizedDropped: number;
-  /** Link requests refused because the eager set was at maxEagerPeers. */
-  eagerRefused: number;
-}
+type DeliveredEvent = Extract<PlumtreeEvent, { type: 'delivered' }>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-interface Announcer {
-  readonly peer: string;
-  readonly hops: number;
-}
-
-/** A missing id: announced by IHAVE, not yet received. */
-interface Missing {
-  readonly topic: string;
-  readonly id: MessageId;
-  readonly announcers: Announcer[];
-  /** Index of the next announcer to GRAFT. */
-  next: number;
-  /** GRAFTs sent so far. */
-  attempts: number;
-  deadlineMs: number;
-}
-
-const RECENTLY_DOWN_CAP = 256;
-
-const KEY = Symbol('plumtree.topicKey');
-
-/**
- * The seen/cache key of an id within a topic, memoised on the id object: an id object belongs to
- * one frame (or, in the simulator, one message shared by every node), so it is computed once.
- */
-function topicKey(topic: string, id: MessageId): string {
-  const holder = id as MessageId & { [KEY]?: string };
-  let key = holder[KEY];
-  if (key === undefined) {
-    key = `${topic}\u0001${messageKey(id)}`;
-    // Non-enumerable: ids handed to the application stay plain { origin, epoch, seq }.
-    Object.defineProperty(holder, KEY, { value: key });
-  }
-  return key;
+/** What a message originated here carries besides topic, id and payload. */
+interface OwnOptions {
+  headers?: Readonly<Record<string, string>>;
+  publishedAtMs?: number;
 }
 
 /**
@@ -140,52 +105,27 @@ function topicKey(topic: string, id: MessageId): string {
 export class Plumtree {
   readonly self: string;
   readonly config: PlumtreeConfig;
-  readonly counters: PlumtreeCounters = {
-    delivered: 0,
-    duplicates: 0,
-    broadcasts: 0,
-    graftsServed: 0,
-    graftsRateLimited: 0,
-    graftsMissed: 0,
-    graftsFailed: 0,
-    optimizations: 0,
-    optimizationsThrottled: 0,
-    unsubscribedFrames: 0,
-    oversizedDropped: 0,
-    eagerRefused: 0,
-  };
+  readonly counters: PlumtreeCounters;
 
   private readonly epoch: number;
-  private readonly rng: Rng;
-  private readonly trees = new Map<string, TopicTree>();
-  private readonly cache: MessageCache;
-  private readonly seen: SeenSet;
-  private readonly missing = new Map<string, Missing>();
-  private readonly graftTimers = new DeadlineHeap<string>();
-  private readonly flushTimers = new DeadlineHeap<string>();
-  private maintenanceAtMs: number | undefined;
-  private readonly graftBuckets = new Map<string, TokenBucket>();
-  private readonly rtt = new Map<string, number>();
-  /**
-   * Peers reported down, most recent last, at most {@link RECENTLY_DOWN_CAP}. The view is
-   * authoritative; this only covers the moment between `peerDown` and the view's update, so a
-   * refill never picks the peer that just failed.
-   */
-  private readonly recentlyDown = new Set<string>();
-  private readonly transmits = new OutputQueue<Transmit>();
-  private readonly events = new OutputQueue<PlumtreeEvent>();
+  private readonly ctx: CoreContext;
+  private readonly trees: Map<string, TopicTree>;
+  private readonly flushTimers = new DeadlineHeap<TopicTree>();
+  private readonly lazyPush: LazyPush;
+  private readonly links: TreeLinks;
+  private readonly repair: Repair;
 
   constructor(options: PlumtreeOptions) {
+    checkStr8('self', options.self);
     this.self = options.self;
     this.epoch = options.epoch;
-    this.rng = options.rng;
     this.config = options.config;
-    this.cache = new MessageCache(this.config.messageCacheTtlMs, this.config.messageCacheMaxSize);
-    this.seen = new SeenSet(
-      this.config.seenTtlMs,
-      this.config.seenSoftCap,
-      this.config.seenHardCap,
-    );
+    this.ctx = new CoreContext(options.self, options.config, options.rng);
+    this.counters = this.ctx.counters;
+    this.trees = this.ctx.trees;
+    this.lazyPush = new LazyPush(this.ctx, (tree, at) => this.flushTimers.push(at, tree));
+    this.links = new TreeLinks(this.ctx, this.lazyPush);
+    this.repair = new Repair(this.ctx, (tree, peer) => this.links.promote(tree, peer));
   }
 
   // ---------------------------------------------------------------- getters
@@ -203,15 +143,13 @@ export class Plumtree {
   stats(topic: string): TopicStats | undefined {
     const t = this.trees.get(topic);
     if (t === undefined) return undefined;
-    let pending = 0;
-    for (const m of this.missing.values()) if (m.topic === topic) pending++;
     return {
       topic,
       eager: t.eager.size,
       lazy: t.lazy.size,
       eagerPeers: [...t.eager],
       lazyPeers: [...t.lazy],
-      pendingGrafts: pending,
+      pendingGrafts: this.repair.missingOf(t),
       delivered: t.delivered,
       duplicates: t.duplicates,
       sent: { ...t.sent },
@@ -219,13 +157,24 @@ export class Plumtree {
     };
   }
 
-  /** Sizes of the node-wide structures. */
-  sizes(): { cache: number; seen: number; missing: number; rateLimitedPeers: number } {
+  /**
+   * Sizes of the node-wide structures: cached messages and their payload bytes, origin
+   * incarnations remembered (`seen`), missing ids, peers with a GRAFT answer budget.
+   */
+  sizes(): {
+    cache: number;
+    cacheBytes: number;
+    seen: number;
+    missing: number;
+    rateLimitedPeers: number;
+  } {
+    const ids = this.ctx.ids;
     return {
-      cache: this.cache.size,
-      seen: this.seen.size,
-      missing: this.missing.size,
-      rateLimitedPeers: this.graftBuckets.size,
+      cache: ids.cacheSize,
+      cacheBytes: ids.cachedBytes,
+      seen: ids.streams,
+      missing: this.repair.missing,
+      rateLimitedPeers: this.repair.rateLimitedPeers,
     };
   }
 
@@ -243,18 +192,18 @@ export class Plumtree {
 
   /** Next message to send, or undefined. Drain after every input. */
   pollTransmit(): Transmit | undefined {
-    return this.transmits.shift();
+    return this.ctx.transmits.shift();
   }
 
   /** Next event, or undefined. Drain after the transmits. */
   pollEvent(): PlumtreeEvent | undefined {
-    return this.events.shift();
+    return this.ctx.events.shift();
   }
 
   /** Earliest deadline (absolute ms), or undefined when no timer runs. */
   pollTimeout(): number | undefined {
-    let t = this.maintenanceAtMs;
-    const g = this.graftTimers.peek();
+    let t = this.ctx.maintenanceAtMs;
+    const g = this.repair.nextDeadline();
     if (g !== undefined && (t === undefined || g < t)) t = g;
     const f = this.flushTimers.peek();
     if (f !== undefined && (t === undefined || f < t)) t = f;
@@ -268,41 +217,39 @@ export class Plumtree {
    * RTT of a random sample of the view), and tells each peer with a GRAFT without ids ("make me
    * eager") so links are symmetric at once. The first broadcasts PRUNE the redundant links into
    * the lazy set, which leaves a spanning tree. Subscribing again only replaces the view.
+   * @throws UnencodableError for a topic frames cannot carry (over 255 UTF-8 bytes, a lone surrogate).
    */
   subscribe(topic: string, view: TopicView, nowMs: number): void {
     const existing = this.trees.get(topic);
     if (existing !== undefined) {
       existing.view = view;
-      this.refill(existing, nowMs);
+      this.links.refill(existing, nowMs);
       return;
     }
-    const tree = new TopicTree(topic, view);
+    checkStr8('topic', topic, this.ctx.limits.maxTopicBytes);
+    const tree = new TopicTree(topic, view, this.ctx.ids.topic(topic));
     this.trees.set(topic, tree);
-    this.refill(tree, nowMs);
+    this.links.refill(tree, nowMs);
   }
 
   /**
    * Leave a topic's tree: eager peers get a PRUNE so they stop pushing payloads at once; the
-   * membership layer removes this node from the topic's view everywhere.
+   * membership layer removes this node from the topic's view everywhere. The ids delivered stay
+   * remembered: a re-join does not deliver them again.
    */
   unsubscribe(topic: string, _nowMs: number): void {
     const tree = this.trees.get(topic);
     if (tree === undefined) return;
-    for (const peer of tree.eager) this.send(tree, peer, { type: FrameType.Prune, topic });
+    for (const peer of tree.eager) this.ctx.send(tree, peer, { type: FrameType.Prune, topic });
     this.trees.delete(topic);
-    for (const [key, m] of this.missing) if (m.topic === topic) this.missing.delete(key);
+    this.repair.forget(tree);
   }
 
   /** A peer failed or left (learned from membership): remove it from every topic. */
   peerDown(peer: string, nowMs: number): void {
-    this.recentlyDown.delete(peer);
-    this.recentlyDown.add(peer);
-    if (this.recentlyDown.size > RECENTLY_DOWN_CAP) {
-      this.recentlyDown.delete(this.recentlyDown.values().next().value as string);
-    }
+    this.links.peerDown(peer);
     for (const tree of this.trees.values()) this.removeNeighbour(tree, peer, nowMs);
-    this.graftBuckets.delete(peer);
-    this.rtt.delete(peer);
+    this.repair.peerDown(peer);
   }
 
   /** `peer` no longer belongs to `topic` (it unsubscribed): remove it from that tree only. */
@@ -313,17 +260,15 @@ export class Plumtree {
 
   /** A peer (re)appeared in membership: trees below their target degree may take it. */
   peerUp(peer: string, nowMs: number): void {
-    this.recentlyDown.delete(peer);
+    this.links.peerUp(peer);
     for (const tree of this.trees.values()) {
-      if (tree.degree < this.targetDegree) this.refill(tree, nowMs);
+      if (tree.degree < this.links.targetDegree) this.links.refill(tree, nowMs);
     }
   }
 
   /** A round-trip time measured by the membership layer (SWIM acks); used to pick eager peers. */
   recordRtt(peer: string, rttMs: number): void {
-    const prev = this.rtt.get(peer);
-    // EWMA, alpha 0.3 as the reference's peer scoring.
-    this.rtt.set(peer, prev === undefined ? rttMs : prev + 0.3 * (rttMs - prev));
+    this.links.recordRtt(peer, rttMs);
   }
 
   /**
@@ -331,14 +276,10 @@ export class Plumtree {
    * peers (hops 1), queue it for the lazy peers' IHAVE. Returns its id.
    * @throws MessageTooLargeError when the payload exceeds `maxMessageSize`.
    * @throws NotSubscribedError when the node does not subscribe to the topic.
+   * @throws UnencodableError for headers frames cannot carry or peers would refuse.
    */
-  broadcast(
-    topic: string,
-    payload: Uint8Array,
-    nowMs: number,
-    opts: { headers?: Readonly<Record<string, string>>; publishedAtMs?: number } = {},
-  ): MessageId {
-    const tree = this.originTree(topic, payload);
+  broadcast(topic: string, payload: Uint8Array, nowMs: number, opts: OwnOptions = {}): MessageId {
+    const tree = this.originTree(topic, payload, opts);
     const id: MessageId = { origin: this.self, epoch: this.epoch, seq: ++tree.seq };
     this.counters.broadcasts++;
     this.accept(tree, ownMessage(topic, id, payload, opts), this.self, nowMs);
@@ -353,52 +294,72 @@ export class Plumtree {
    * when the id was already seen: a retried hand-off must not be broadcast twice.
    * @throws MessageTooLargeError when the payload exceeds `maxMessageSize`.
    * @throws NotSubscribedError when the node does not subscribe to the topic.
+   * @throws UnencodableError for an origin or headers frames cannot carry or peers would refuse.
    */
   inject(
     topic: string,
     id: MessageId,
     payload: Uint8Array,
     nowMs: number,
-    opts: {
-      headers?: Readonly<Record<string, string>>;
-      publishedAtMs?: number;
+    opts: OwnOptions & {
       /** Who handed the message over; default this node. Never sent the message back. */
       from?: string;
     } = {},
   ): boolean {
-    const tree = this.originTree(topic, payload);
-    if (this.seen.has(topicKey(topic, id))) {
+    const tree = this.originTree(topic, payload, opts);
+    checkStr8('id.origin', id.origin);
+    const s = this.ctx.ids.find(tree.ids, id);
+    if (s?.has(id.seq) === true) {
       this.counters.duplicates++;
       return false;
     }
     this.counters.broadcasts++;
     // A missing-message timer for this id (announced before the hand-off arrived) is moot now.
-    this.missing.delete(topicKey(topic, id));
+    if (s !== undefined) this.repair.arrived(s, id.seq);
     this.accept(tree, ownMessage(topic, id, payload, opts), opts.from ?? this.self, nowMs);
     return true;
   }
 
   /** The tree a message originates in; throws for an oversized payload or an unknown topic. */
-  private originTree(topic: string, payload: Uint8Array): TopicTree {
+  private originTree(topic: string, payload: Uint8Array, opts: OwnOptions): TopicTree {
     if (payload.length > this.config.maxMessageSize) {
       throw new MessageTooLargeError(payload.length, this.config.maxMessageSize);
     }
     const tree = this.trees.get(topic);
     if (tree === undefined) throw new NotSubscribedError(topic);
+    if (opts.headers !== undefined) this.checkHeaders(opts.headers);
     return tree;
   }
 
+  /** Headers the encoder takes and the decoder's limits accept. */
+  private checkHeaders(headers: Readonly<Record<string, string>>): void {
+    const l = this.ctx.limits;
+    let size: number;
+    try {
+      size = encodedHeadersSize(headers);
+    } catch (e) {
+      throw new UnencodableError('headers', (e as Error).message);
+    }
+    const keys = Object.keys(headers);
+    let bytes = 0;
+    for (const k of keys) bytes += utf8Length(k) + utf8Length(headers[k]!);
+    if (keys.length > l.maxHeaders || bytes > l.maxHeaderBytes) {
+      throw new UnencodableError(
+        'headers',
+        `hold ${keys.length} entries of ${bytes} bytes; peers accept ${l.maxHeaders} of ${l.maxHeaderBytes} (${size} encoded)`,
+      );
+    }
+  }
+
   /**
-   * Make an eager peer of `topic` lazy and tell it with a PRUNE, e.g. because its send queue is
-   * full (backpressure): it keeps receiving IHAVEs and recovers its eager link through GRAFT
-   * once it misses something. Returns false when `peer` was not eager (nothing is sent then).
+   * Make an eager peer of `topic` lazy and tell it with a PRUNE, e.g. because it is too slow to
+   * keep up: it keeps receiving IHAVEs and recovers its eager link through GRAFT once it misses
+   * something. Returns false when `peer` was not eager (nothing is sent then).
    */
-  demotePeer(topic: string, peer: string, _nowMs: number): boolean {
+  demotePeer(topic: string, peer: string, nowMs: number): boolean {
     const tree = this.trees.get(topic);
     if (tree === undefined || !tree.eager.has(peer)) return false;
-    this.demote(tree, peer);
-    this.send(tree, peer, { type: FrameType.Prune, topic });
-    this.events.push({ type: 'pruneSent', topic, peer });
+    this.links.prune(tree, peer, nowMs);
     return true;
   }
 
@@ -417,9 +378,17 @@ export class Plumtree {
         tree.received.gossip++;
         this.onGossip(tree, from, msg, nowMs);
         break;
+      case FrameType.GossipRun:
+        for (const m of msg.messages) {
+          tree.received.gossip++;
+          this.onGossip(tree, from, m, nowMs);
+        }
+        break;
       case FrameType.IHave:
         tree.received.ihave++;
-        this.onIHave(tree, from, msg, nowMs);
+        // Symmetric links: an announcer we do not know becomes a lazy neighbour.
+        if (!tree.isNeighbour(from) && tree.lazy.size < this.config.lazyFanout) tree.lazy.add(from);
+        this.repair.onIHave(tree, from, msg, nowMs);
         break;
       case FrameType.Graft:
         tree.received.graft++;
@@ -427,100 +396,80 @@ export class Plumtree {
         break;
       case FrameType.Prune:
         tree.received.prune++;
-        this.onPrune(tree, from);
+        if (this.config.flood) break;
+        this.links.demote(tree, from);
         break;
     }
   }
 
   /** Run every timer due at `nowMs`. */
   handleTimeout(nowMs: number): void {
-    // IHAVE batches.
-    this.flushTimers.forEachDue(nowMs, (topic) => {
-      const tree = this.trees.get(topic);
-      if (tree !== undefined && tree.flushAtMs !== undefined && tree.flushAtMs <= nowMs)
-        this.flush(tree, nowMs);
-    });
-    // Missing-message timers; GRAFTs due together to the same peer share one frame per topic.
-    let grafts: Map<string, MessageId[]> | undefined;
-    this.graftTimers.forEachDue(nowMs, (key) => {
-      const m = this.missing.get(key);
-      if (m === undefined || m.deadlineMs > nowMs) return; // delivered meanwhile, or re-armed
-      const target = this.nextGraftTarget(key, m, nowMs);
-      if (target === undefined) return;
-      grafts ??= new Map();
-      const gk = `${m.topic}\u0001${target}`;
-      let ids = grafts.get(gk);
-      if (ids === undefined) grafts.set(gk, (ids = []));
-      ids.push(m.id);
-    });
-    if (grafts !== undefined) {
-      for (const [gk, ids] of grafts) {
-        const sep = gk.indexOf('\u0001');
-        const topic = gk.slice(0, sep);
-        const peer = gk.slice(sep + 1);
-        const tree = this.trees.get(topic);
-        if (tree === undefined) continue;
-        this.promote(tree, peer);
-        this.send(tree, peer, { type: FrameType.Graft, topic, ids });
-        for (const id of ids) this.events.push({ type: 'graftSent', topic, peer, id });
+    this.flushTimers.forEachDue(nowMs, (tree) => {
+      if (this.trees.get(tree.topic) === tree && tree.flushAtMs !== undefined) {
+        if (tree.flushAtMs <= nowMs) this.lazyPush.flush(tree, nowMs);
       }
-    }
-    // Maintenance.
-    if (this.maintenanceAtMs !== undefined && this.maintenanceAtMs <= nowMs) {
-      this.cache.expire(nowMs);
-      this.seen.expire(nowMs);
-      this.maintenanceAtMs =
-        this.cache.size > 0 || this.seen.size > 0
-          ? nowMs + this.config.maintenanceIntervalMs
-          : undefined;
+    });
+    this.repair.handleTimeout(nowMs);
+    const ctx = this.ctx;
+    if (ctx.maintenanceAtMs !== undefined && ctx.maintenanceAtMs <= nowMs) {
+      ctx.ids.expire(nowMs);
+      ctx.maintenanceAtMs = ctx.ids.isEmpty ? undefined : nowMs + this.config.maintenanceIntervalMs;
     }
   }
 
-  // ---------------------------------------------------------------- protocol rules
+  // ---------------------------------------------------------------- eager push
 
   private onGossip(tree: TopicTree, from: string, msg: GossipMessage, nowMs: number): void {
     if (msg.payload.length > this.config.maxMessageSize) {
       this.counters.oversizedDropped++;
       return;
     }
-    const key = topicKey(tree.topic, msg.id);
-    if (this.seen.has(key)) {
+    const ids = this.ctx.ids;
+    const s = ids.find(tree.ids, msg.id);
+    if (s !== undefined && s.has(msg.id.seq)) {
       // Redundant path: PRUNE it (paper: the sender moves to lazy on both sides).
       this.counters.duplicates++;
       tree.duplicates++;
-      if (this.config.flood) return; // flooding keeps every redundant path
-      this.demote(tree, from);
-      this.send(tree, from, { type: FrameType.Prune, topic: tree.topic });
-      this.events.push({ type: 'pruneSent', topic: tree.topic, peer: from });
+      // Flooding keeps every redundant path.
+      if (!this.config.flood) this.links.onDuplicate(tree, from, nowMs);
       return;
     }
-    // Symmetric links: whoever pushes a payload to us is our eager peer.
-    this.promote(tree, from);
-    const m = this.missing.get(key);
-    if (m === undefined) {
-      this.accept(tree, msg, from, nowMs);
-      return;
-    }
-    this.missing.delete(key);
+    // Symmetric links: whoever pushes a payload to us is our eager peer (see `onPayload`).
+    this.links.onPayload(tree, from, nowMs);
+    const m = s === undefined ? undefined : this.repair.arrived(s, msg.id.seq);
     // Announcers already have it: pushing it to them would only earn a PRUNE.
-    this.accept(tree, msg, from, nowMs, m.announcers);
-    // Paper's optimisation (after the push, as in the paper, so the new eager peer is not sent a
-    // copy it announced): a lazy path that announced the id earlier and is shorter by at least
-    // `optimizationThreshold` hops replaces the eager path it came by; at most one swap per
-    // `optimizationCooldownMs` per tree, so publishers with different shortest paths cannot keep
-    // turning the shared tree over.
-    const best = bestAnnouncer(m.announcers);
+    this.accept(tree, msg, from, nowMs, m);
+    if (m !== undefined) this.optimise(tree, from, msg, m, nowMs);
+  }
+
+  /**
+   * Paper's optimisation (after the push, as in the paper, so the new eager peer is not sent a
+   * copy it announced): a lazy path that announced the id earlier and is shorter by at least
+   * `optimizationThreshold` hops replaces the eager path it came by; at most one swap per
+   * `optimizationCooldownMs` per tree, so publishers with different shortest paths cannot keep
+   * turning the shared tree over.
+   */
+  private optimise(
+    tree: TopicTree,
+    from: string,
+    msg: GossipMessage,
+    m: Missing,
+    nowMs: number,
+  ): void {
+    let best: Missing['announcers'][number] | undefined;
+    for (const a of m.announcers) if (best === undefined || a.hops < best.hops) best = a;
     if (
-      best !== undefined &&
-      best.peer !== from &&
-      msg.hops - best.hops >= this.config.optimizationThreshold
+      best === undefined ||
+      best.peer === from ||
+      msg.hops - best.hops < this.config.optimizationThreshold
     ) {
-      if (nowMs - tree.lastSwapAtMs >= this.config.optimizationCooldownMs) {
-        tree.lastSwapAtMs = nowMs;
-        this.swap(tree, best.peer, from);
-      } else {
-        this.counters.optimizationsThrottled++;
-      }
+      return;
+    }
+    if (nowMs - tree.lastSwapAtMs >= this.config.optimizationCooldownMs) {
+      tree.lastSwapAtMs = nowMs;
+      this.links.swap(tree, best.peer, from, nowMs);
+    } else {
+      this.counters.optimizationsThrottled++;
     }
   }
 
@@ -530,16 +479,16 @@ export class Plumtree {
     msg: GossipMessage,
     from: string,
     nowMs: number,
-    holders?: readonly Announcer[],
+    holders?: Missing,
   ): void {
-    const key = topicKey(tree.topic, msg.id);
-    this.seen.add(key, { atMs: nowMs, hops: msg.hops, from });
-    this.cache.put(key, msg, nowMs);
-    if (this.maintenanceAtMs === undefined)
-      this.maintenanceAtMs = nowMs + this.config.maintenanceIntervalMs;
+    const ids = this.ctx.ids;
+    const s = ids.stream(tree.ids, tree.topic, msg.id, nowMs);
+    s.add(msg.id.seq, nowMs);
+    ids.cache(s, msg, nowMs);
+    this.ctx.scheduleMaintenance(nowMs);
     this.counters.delivered++;
     tree.delivered++;
-    this.events.push({
+    const delivered: Mutable<DeliveredEvent> = {
       type: 'delivered',
       topic: tree.topic,
       id: msg.id,
@@ -547,51 +496,25 @@ export class Plumtree {
       hops: msg.hops,
       from,
       publishedAtMs: msg.publishedAtMs,
-      ...(msg.headers !== undefined ? { headers: msg.headers } : {}),
-    });
+    };
+    if (msg.headers !== undefined) delivered.headers = msg.headers;
+    this.ctx.events.push(delivered);
     const next = msg.hops + 1;
+    if (next > MAX_FRAME_HOPS) {
+      this.counters.hopLimitReached++;
+      return;
+    }
     if (tree.eager.size > (tree.eager.has(from) ? 1 : 0)) {
       const out: GossipMessage = { ...msg, hops: next };
       for (const peer of tree.eager) {
-        if (peer !== from && (holders === undefined || !holders.some((a) => a.peer === peer))) {
-          this.send(tree, peer, out);
+        if (peer !== from && (holders === undefined || !isAnnouncer(holders, peer))) {
+          this.ctx.send(tree, peer, out);
         }
       }
     }
     // Repeats go to eager peers too: with them, a node without lazy peers announces as well.
-    if (tree.lazy.size > 0 || this.config.ihaveRepeats > 0)
-      this.announce(tree, { id: msg.id, hops: next, from }, nowMs);
-  }
-
-  private onIHave(tree: TopicTree, from: string, msg: IHaveMessage, nowMs: number): void {
-    // Symmetric links: an announcer we do not know becomes a lazy neighbour.
-    if (!tree.isNeighbour(from) && tree.lazy.size < this.config.lazyFanout) tree.lazy.add(from);
-    for (const entry of msg.entries) {
-      const key = topicKey(tree.topic, entry.id);
-      // Already delivered: nothing to do. (The optimisation only acts when the IHAVE arrived
-      // first, as in the paper: then the lazy path is both shorter and faster. Acting on later
-      // IHAVEs too was measured: no LDH gain, and link flapping between sources.)
-      if (this.seen.has(key)) continue;
-      let m = this.missing.get(key);
-      if (m === undefined) {
-        m = {
-          topic: tree.topic,
-          id: entry.id,
-          announcers: [],
-          next: 0,
-          attempts: 0,
-          deadlineMs: nowMs + this.config.graftTimeoutMs,
-        };
-        this.missing.set(key, m);
-        this.graftTimers.push(m.deadlineMs, key);
-      }
-      if (!m.announcers.some((a) => a.peer === from))
-        m.announcers.push({ peer: from, hops: entry.hops });
-      // A fresh announcement renews the right to one more GRAFT. A peer whose answer did not fit
-      // a full queue announces the id again (the runtime's backpressure), possibly after our
-      // last retry went out: without this the id would be given up while the peer still has it.
-      // It ends when announcers stop announcing, at the latest when their caches expire.
-      if (m.attempts >= this.config.graftMaxRetries) m.attempts = this.config.graftMaxRetries - 1;
+    if (tree.lazy.size > 0 || this.config.ihaveRepeats > 0) {
+      this.lazyPush.announce(tree, msg.id, next, from, nowMs);
     }
   }
 
@@ -601,305 +524,31 @@ export class Plumtree {
         // Full: keep the link lazy on both sides.
         this.counters.eagerRefused++;
         if (!tree.lazy.has(from) && tree.lazy.size < this.config.lazyFanout) tree.lazy.add(from);
-        this.send(tree, from, { type: FrameType.Prune, topic: tree.topic });
+        this.ctx.send(tree, from, { type: FrameType.Prune, topic: tree.topic });
       } else {
-        this.promote(tree, from);
+        this.links.promote(tree, from);
       }
     }
-    if (msg.ids.length === 0) return;
-    let bucket = this.graftBuckets.get(from);
-    if (bucket === undefined) {
-      bucket = new TokenBucket(
-        this.config.graftRateLimitPerSecond,
-        this.config.graftRateLimitBurst,
-        nowMs,
-      );
-      this.graftBuckets.set(from, bucket);
-    }
-    for (const id of msg.ids) {
-      const cached = this.cache.get(topicKey(tree.topic, id), nowMs);
-      if (cached === undefined) {
-        this.counters.graftsMissed++;
-        continue;
-      }
-      if (!bucket.tryTake(nowMs)) {
-        this.counters.graftsRateLimited++;
-        continue;
-      }
-      this.counters.graftsServed++;
-      this.send(tree, from, { ...cached, hops: cached.hops + 1 });
-    }
-  }
-
-  private onPrune(tree: TopicTree, from: string): void {
-    if (this.config.flood) return;
-    if (tree.eager.has(from)) this.demote(tree, from);
-    else if (!tree.lazy.has(from) && tree.lazy.size < this.config.lazyFanout) tree.lazy.add(from);
-  }
-
-  /** Make `closer` eager (GRAFT without ids) and `farther` lazy (PRUNE). */
-  private swap(tree: TopicTree, closer: string, farther: string): void {
-    this.counters.optimizations++;
-    this.promote(tree, closer);
-    this.send(tree, closer, { type: FrameType.Graft, topic: tree.topic, ids: [] });
-    this.events.push({ type: 'graftSent', topic: tree.topic, peer: closer });
-    this.demote(tree, farther);
-    this.send(tree, farther, { type: FrameType.Prune, topic: tree.topic });
-    this.events.push({ type: 'pruneSent', topic: tree.topic, peer: farther });
-  }
-
-  /**
-   * Pick the announcer for the next GRAFT of a missing id and re-arm its timer, or give the id up
-   * after `graftMaxRetries` GRAFTs (or when no announcer is left).
-   */
-  private nextGraftTarget(key: string, m: Missing, nowMs: number): string | undefined {
-    const tree = this.trees.get(m.topic);
-    if (
-      tree === undefined ||
-      m.announcers.length === 0 ||
-      m.attempts >= this.config.graftMaxRetries
-    ) {
-      this.missing.delete(key);
-      this.counters.graftsFailed++;
-      this.events.push({ type: 'graftFailed', topic: m.topic, id: m.id });
-      return undefined;
-    }
-    const target = m.announcers[m.next % m.announcers.length]!.peer;
-    m.next++;
-    m.attempts++;
-    const c = this.config;
-    m.deadlineMs =
-      nowMs + Math.min(c.graftRetryTimeoutMs * 2 ** (m.attempts - 1), c.graftBackoffMaxMs);
-    this.graftTimers.push(m.deadlineMs, key);
-    return target;
-  }
-
-  // ---------------------------------------------------------------- lazy push
-
-  private announce(
-    tree: TopicTree,
-    a: { id: MessageId; hops: number; from: string },
-    nowMs: number,
-  ): void {
-    tree.pending.push(a);
-    if (tree.pending.length >= this.config.ihaveBatchSize) this.flush(tree, nowMs);
-    else this.scheduleFlush(tree, nowMs);
-  }
-
-  private scheduleFlush(tree: TopicTree, nowMs: number): void {
-    if (tree.flushAtMs !== undefined) return;
-    tree.flushAtMs = nowMs + this.config.ihaveIntervalMs;
-    this.flushTimers.push(tree.flushAtMs, tree.topic);
-  }
-
-  /**
-   * Send the pending batch to every lazy peer (paper: lazy push goes to all lazy peers; sending to
-   * a random subset, as the reference crate does, leaves a node cut off from the eager tree
-   * without any announcement now and then), never announcing an id back to where it came from;
-   * then the announcements left to repeat (`ihaveRepeats`) to every neighbour, eager ones too (an
-   * eager link carries a single GOSSIP copy and no announcement), at most `ihaveBatchSize` ids
-   * per frame.
-   */
-  private flush(tree: TopicTree, nowMs: number): void {
-    const fresh = tree.pending;
-    const again = tree.repeats;
-    tree.pending = [];
-    tree.repeats = [];
-    tree.flushAtMs = undefined;
-    this.sendIHaves(tree, fresh, tree.lazy);
-    for (let i = 0; i < again.length; i += this.config.ihaveBatchSize) {
-      const chunk = again.slice(i, i + this.config.ihaveBatchSize);
-      this.sendIHaves(tree, chunk, tree.lazy);
-      this.sendIHaves(tree, chunk, tree.eager);
-    }
-    const repeats = this.config.ihaveRepeats;
-    if (repeats === 0) return;
-    for (const a of again) if (a.left > 1) tree.repeats.push({ ...a, left: a.left - 1 });
-    for (const a of fresh) tree.repeats.push({ ...a, left: repeats });
-    if (tree.repeats.length > 0) this.scheduleFlush(tree, nowMs);
-  }
-
-  /** One IHAVE of `batch` to each of `peers`, without the ids that came from that peer. */
-  private sendIHaves(
-    tree: TopicTree,
-    batch: readonly PendingAnnouncement[],
-    peers: ReadonlySet<string>,
-  ): void {
-    if (batch.length === 0) return;
-    // One IHAVE object shared by every peer that may hear about the whole batch.
-    let shared: IHaveMessage | undefined;
-    for (const peer of peers) {
-      if (batch.some((a) => a.from === peer)) {
-        const entries = batch
-          .filter((a) => a.from !== peer)
-          .map((a) => ({ id: a.id, hops: a.hops }));
-        if (entries.length > 0)
-          this.send(tree, peer, { type: FrameType.IHave, topic: tree.topic, entries });
-      } else {
-        shared ??= {
-          type: FrameType.IHave,
-          topic: tree.topic,
-          entries: batch.map((a) => ({ id: a.id, hops: a.hops })),
-        };
-        this.send(tree, peer, shared);
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------- neighbours
-
-  private promote(tree: TopicTree, peer: string): void {
-    if (peer === this.self || tree.eager.has(peer)) return;
-    const wasLazy = tree.lazy.delete(peer);
-    tree.eager.add(peer);
-    this.events.push({ type: 'eagerPromotion', topic: tree.topic, peer });
-    // The pending IHAVE batch goes to lazy peers only: a lazy peer promoted before the flush
-    // would never hear of the messages in it (they were accepted while it was lazy, so it got no
-    // GOSSIP either). Announce them to it now.
-    if (wasLazy && tree.pending.length > 0) {
-      const entries = [];
-      for (const a of tree.pending) if (a.from !== peer) entries.push({ id: a.id, hops: a.hops });
-      if (entries.length > 0)
-        this.send(tree, peer, { type: FrameType.IHave, topic: tree.topic, entries });
-    }
-  }
-
-  private demote(tree: TopicTree, peer: string): void {
-    if (!tree.eager.delete(peer)) {
-      if (!tree.lazy.has(peer) && tree.lazy.size < this.config.lazyFanout) tree.lazy.add(peer);
-      return;
-    }
-    if (tree.lazy.size < this.config.lazyFanout) tree.lazy.add(peer);
-    this.events.push({ type: 'lazyDemotion', topic: tree.topic, peer });
+    this.repair.serve(tree, from, msg, nowMs);
   }
 
   private removeNeighbour(tree: TopicTree, peer: string, nowMs: number): void {
-    const was = tree.eager.delete(peer) || tree.lazy.delete(peer);
-    if (!was) return;
-    for (const m of this.missing.values()) {
-      if (m.topic !== tree.topic) continue;
-      const i = m.announcers.findIndex((a) => a.peer === peer);
-      if (i >= 0) {
-        m.announcers.splice(i, 1);
-        if (m.next > i) m.next--;
-      }
-    }
-    this.refill(tree, nowMs);
-  }
-
-  /** Links a tree keeps when peers fail: what a join leaves on average (own links plus as many inbound). */
-  private get targetDegree(): number {
-    return 2 * this.config.eagerFanout;
-  }
-
-  /**
-   * On join: open `eagerFanout` eager links. Later, when peers fail: bring the tree back to
-   * `2 * eagerFanout` links with lazy links (PRUNE from a non-neighbour = "keep me lazy"), plus
-   * one eager link if the node has no eager peer left. A converged tree is not disturbed:
-   * redundant eager links would only be pruned again, and a subtree cut off by a failure is
-   * repaired through IHAVE/GRAFT within one graft timeout.
-   */
-  private refill(tree: TopicTree, _nowMs: number): void {
-    const c = this.config;
-    if (c.flood) {
-      // Every peer of the view eager, without GRAFT: every other node does the same.
-      for (const peer of this.sampleView(tree, tree.view.size)) this.promote(tree, peer);
-      return;
-    }
-    const young = tree.delivered === 0 && tree.lazy.size === 0;
-    const eagerWanted = young ? c.eagerFanout - tree.eager.size : tree.eager.size === 0 ? 1 : 0;
-    if (eagerWanted > 0) {
-      for (const peer of this.pickEager(tree, eagerWanted)) {
-        this.promote(tree, peer);
-        this.send(tree, peer, { type: FrameType.Graft, topic: tree.topic, ids: [] });
-      }
-    }
-    if (young) return;
-    const lazyWanted = Math.min(this.targetDegree - tree.degree, c.lazyFanout - tree.lazy.size);
-    if (lazyWanted > 0) {
-      for (const peer of this.sampleView(tree, lazyWanted)) {
-        tree.lazy.add(peer);
-        this.send(tree, peer, { type: FrameType.Prune, topic: tree.topic });
-      }
-    }
-  }
-
-  /**
-   * Eager candidates: a random sample of twice the need from the view, ranked by measured RTT
-   * (unmeasured peers after measured ones, in sample order). Sampling first keeps the eager graph
-   * random (small-world, shallow trees) while RTT breaks the choice towards close peers.
-   */
-  private pickEager(tree: TopicTree, need: number): string[] {
-    const sample = this.sampleView(tree, need * 2);
-    if (sample.length <= need) return sample;
-    const rtt = this.rtt;
-    const ranked = sample
-      .map((peer, i) => ({ peer, i, r: rtt.get(peer) ?? Number.POSITIVE_INFINITY }))
-      .sort((a, b) => a.r - b.r || a.i - b.i);
-    return ranked.slice(0, need).map((x) => x.peer);
-  }
-
-  /** Up to `count` distinct random peers of the view that are not self and not yet neighbours. */
-  private sampleView(tree: TopicTree, count: number): string[] {
-    const view = tree.view;
-    const out: string[] = [];
-    if (count <= 0 || view.size === 0) return out;
-    const picked = new Set<string>();
-    // Random probes first (cheap on large views), then a scan from a random offset so small or
-    // mostly unavailable views still yield every candidate.
-    const probes = Math.min(view.size, 4 * count + 8);
-    for (let k = 0; k < probes && out.length < count; k++) {
-      const p = view.at(randomInt(this.rng, view.size));
-      if (p !== undefined && this.eligible(tree, p) && !picked.has(p)) {
-        picked.add(p);
-        out.push(p);
-      }
-    }
-    if (out.length < count && view.size <= 4096) {
-      const start = randomInt(this.rng, view.size);
-      for (let k = 0; k < view.size && out.length < count; k++) {
-        const p = view.at((start + k) % view.size);
-        if (p !== undefined && this.eligible(tree, p) && !picked.has(p)) {
-          picked.add(p);
-          out.push(p);
-        }
-      }
-    }
-    return out;
-  }
-
-  private eligible(tree: TopicTree, p: string): boolean {
-    return p !== this.self && !tree.isNeighbour(p) && !this.recentlyDown.has(p);
-  }
-
-  private send(
-    tree: TopicTree,
-    to: string,
-    message: GossipMessage | IHaveMessage | GraftMessage | PruneMessage,
-  ): void {
-    switch (message.type) {
-      case FrameType.Gossip:
-        tree.sent.gossip++;
-        break;
-      case FrameType.IHave:
-        tree.sent.ihave++;
-        break;
-      case FrameType.Graft:
-        tree.sent.graft++;
-        break;
-      case FrameType.Prune:
-        tree.sent.prune++;
-        break;
-    }
-    this.transmits.push({ to, message });
+    if (!tree.isNeighbour(peer)) return;
+    this.repair.dropAnnouncer(tree, peer);
+    this.links.remove(tree, peer, nowMs);
   }
 }
 
-/** The announcer offering the fewest hops (first announcer on ties). */
-function bestAnnouncer(announcers: readonly Announcer[]): Announcer | undefined {
-  let best: Announcer | undefined;
-  for (const a of announcers) if (best === undefined || a.hops < best.hops) best = a;
-  return best;
+function isAnnouncer(m: Missing, peer: string): boolean {
+  for (const a of m.announcers) if (a.peer === peer) return true;
+  return false;
+}
+
+/** Throws {@link UnencodableError} unless `s` fits a str8 field within `maxBytes`. */
+function checkStr8(field: string, s: string, maxBytes = 255): void {
+  const n = typeof s === 'string' ? utf8Length(s) : -1;
+  if (n < 0) throw new UnencodableError(field, 'is not a well-formed string');
+  if (n > maxBytes) throw new UnencodableError(field, `is ${n} UTF-8 bytes, above ${maxBytes}`);
 }
 
 /** A message originated here (broadcast or inject): hops 0. */
@@ -907,7 +556,7 @@ function ownMessage(
   topic: string,
   id: MessageId,
   payload: Uint8Array,
-  opts: { headers?: Readonly<Record<string, string>>; publishedAtMs?: number },
+  opts: OwnOptions,
 ): GossipMessage {
   return {
     type: FrameType.Gossip,

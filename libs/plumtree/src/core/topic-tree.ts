@@ -1,16 +1,21 @@
 import type { MessageId, TopicView } from '../types.js';
+import type { TopicIds } from './id-memory.js';
 
-/** An id waiting to be announced to lazy peers in the next IHAVE batch. */
-export interface PendingAnnouncement {
+/**
+ * Ids waiting to be announced to lazy peers in the next IHAVE batch: `count` consecutive seqs
+ * from `id.seq` on, of one origin incarnation, received from one peer at one distance.
+ */
+export interface PendingRun {
   readonly id: MessageId;
+  count: number;
   /** Hops the receiver would have through this node: this node's distance + 1. */
   readonly hops: number;
-  /** The peer this node got the message from (it is not told about it again). */
+  /** The peer this node got the messages from (it is not told about them again). */
   readonly from: string;
 }
 
-/** An announcement already sent, to be repeated in `left` more IHAVE flushes (`ihaveRepeats`). */
-export interface RepeatedAnnouncement extends PendingAnnouncement {
+/** A run already announced, to be announced again in `left` more IHAVE flushes (`ihaveRepeats`). */
+export interface RepeatedRun extends PendingRun {
   readonly left: number;
 }
 
@@ -35,9 +40,11 @@ function zeroCounters(): FrameCounters {
 export class TopicTree {
   readonly eager = new Set<string>();
   readonly lazy = new Set<string>();
-  pending: PendingAnnouncement[] = [];
-  /** Announcements sent before, repeated in the next flushes (`ihaveRepeats`). */
-  repeats: RepeatedAnnouncement[] = [];
+  pending: PendingRun[] = [];
+  /** Ids in `pending` (the runs' counts summed). */
+  pendingIds = 0;
+  /** Runs announced before, announced again in the next flushes (`ihaveRepeats`). */
+  repeats: RepeatedRun[] = [];
   /** When the pending IHAVE batch is due, or undefined when nothing is pending. */
   flushAtMs: number | undefined;
   /** Sequence number of this node's last broadcast on the topic. */
@@ -48,10 +55,14 @@ export class TopicTree {
   duplicates = 0;
   /** When the last optimisation swap of this tree happened (see `optimizationCooldownMs`). */
   lastSwapAtMs = Number.NEGATIVE_INFINITY;
+  /** When this node last PRUNEd each peer, until it is promoted again (see tree-links.ts). */
+  readonly prunedAtMs = new Map<string, number>();
 
   constructor(
     readonly topic: string,
     public view: TopicView,
+    /** The id memory of this topic (outlives the tree: dedup survives leaving and re-joining). */
+    readonly ids: TopicIds,
   ) {}
 
   isNeighbour(peer: string): boolean {

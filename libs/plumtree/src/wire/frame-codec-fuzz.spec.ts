@@ -66,11 +66,56 @@ const gossipMsg: fc.Arbitrary<PlumtreeMessage> = fc
     payload: fc.uint8Array({ maxLength: 32 }),
   })
   .map((m) => ({ type: FrameType.Gossip, ...m }) as GossipMessage);
+const ihaveEntry = fc.oneof(
+  fc.record({ id, hops }),
+  fc
+    .record({ id, hops, count: fc.integer({ min: 1, max: 16_000 }) })
+    // A count of 1 is encoded like an absent count (and decoded as absent).
+    .filter((e) => e.count > 1 && e.id.seq + e.count - 1 <= MAX),
+);
 const ihaveMsg: fc.Arbitrary<PlumtreeMessage> = fc.record({
   type: fc.constant(FrameType.IHave as const),
   topic: str8,
-  entries: fc.array(fc.record({ id, hops }), { maxLength: 4 }),
+  entries: fc.array(ihaveEntry, { maxLength: 4 }),
 });
+/** 2..5 GOSSIPs of one origin and epoch, seqs increasing, headers often repeated. */
+const runMsg: fc.Arbitrary<PlumtreeMessage> = fc
+  .record({
+    topic: str8,
+    hops,
+    origin: str8,
+    epoch,
+    first: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constant(MAX - 10)),
+    items: fc.array(
+      fc.record({
+        delta: fc.integer({ min: 1, max: 2 }),
+        publishedAtMs: fc.oneof(fc.constant(1_764_000_000_000), fc.nat(1000)),
+        sameHeaders: fc.boolean(),
+        headers,
+        payload: fc.uint8Array({ maxLength: 16 }),
+      }),
+      { minLength: 2, maxLength: 5 },
+    ),
+  })
+  .map(({ topic, hops: h, origin, epoch: e, first, items }) => {
+    let seq = first;
+    const messages: GossipMessage[] = [];
+    for (const it of items) {
+      const prev = messages[messages.length - 1];
+      const hs = it.sameHeaders && prev !== undefined ? prev.headers : it.headers;
+      messages.push({
+        type: FrameType.Gossip,
+        topic,
+        id: { origin, epoch: e, seq },
+        hops: h,
+        publishedAtMs: it.publishedAtMs,
+        ...(hs !== undefined && Object.keys(hs).length > 0 ? { headers: hs } : {}),
+        payload: it.payload,
+      });
+      seq += it.delta;
+    }
+    return { type: FrameType.GossipRun, topic, hops: h, messages } as PlumtreeMessage;
+  });
 const graftMsg: fc.Arbitrary<PlumtreeMessage> = fc.record({
   type: fc.constant(FrameType.Graft as const),
   topic: str8,
@@ -82,6 +127,7 @@ const pruneMsg: fc.Arbitrary<PlumtreeMessage> = fc.record({
 });
 const anyMsg = fc.oneof(
   { weight: 4, arbitrary: gossipMsg },
+  { weight: 2, arbitrary: runMsg },
   { weight: 2, arbitrary: ihaveMsg },
   { weight: 2, arbitrary: graftMsg },
   { weight: 1, arbitrary: pruneMsg },
@@ -173,7 +219,9 @@ const limits: fc.Arbitrary<Partial<FrameLimits> | undefined> = fc.oneof(
         maxHeaders: fc.nat(5),
         maxHeaderBytes: fc.integer({ min: 0, max: 80 }),
         maxIHaveEntries: fc.nat(5),
+        maxIHaveIds: fc.nat(400),
         maxGraftIds: fc.nat(5),
+        maxRunMessages: fc.nat(5),
       },
       { requiredKeys: [] },
     ),
@@ -222,16 +270,16 @@ function checkLimits(msg: PlumtreeMessage, frameBytes: number, l: FrameLimits): 
   check(frameBytes <= l.maxFrameBytes, 'maxFrameBytes');
   check(utf8Bytes(msg.topic) <= l.maxTopicBytes, 'maxTopicBytes');
   switch (msg.type) {
-    case FrameType.Gossip: {
-      check(msg.payload.length <= l.maxPayloadBytes, 'maxPayloadBytes');
-      const entries = Object.entries(msg.headers ?? {});
-      check(entries.length <= l.maxHeaders, 'maxHeaders');
-      const total = entries.reduce((n, [k, v]) => n + utf8Bytes(k) + utf8Bytes(v), 0);
-      check(total <= l.maxHeaderBytes, 'maxHeaderBytes');
+    case FrameType.Gossip:
+      checkGossipLimits(msg, l);
       break;
-    }
+    case FrameType.GossipRun:
+      check(msg.messages.length <= l.maxRunMessages, 'maxRunMessages');
+      for (const m of msg.messages) checkGossipLimits(m, l);
+      break;
     case FrameType.IHave:
       check(msg.entries.length <= l.maxIHaveEntries, 'maxIHaveEntries');
+      check(msg.entries.reduce((n, e) => n + (e.count ?? 1), 0) <= l.maxIHaveIds, 'maxIHaveIds');
       break;
     case FrameType.Graft:
       check(msg.ids.length <= l.maxGraftIds, 'maxGraftIds');
@@ -239,17 +287,33 @@ function checkLimits(msg: PlumtreeMessage, frameBytes: number, l: FrameLimits): 
   }
 }
 
+function checkGossipLimits(msg: GossipMessage, l: FrameLimits): void {
+  check(msg.payload.length <= l.maxPayloadBytes, 'maxPayloadBytes');
+  const entries = Object.entries(msg.headers ?? {});
+  check(entries.length <= l.maxHeaders, 'maxHeaders');
+  const total = entries.reduce((n, [k, v]) => n + utf8Bytes(k) + utf8Bytes(v), 0);
+  check(total <= l.maxHeaderBytes, 'maxHeaderBytes');
+}
+
 /** A message as a comparable string: fields in a fixed order, headers sorted, payload as hex. */
 function normalize(msg: PlumtreeMessage): string {
   const ids = (i: MessageId): unknown[] => [i.origin, i.epoch, i.seq];
+  const gossip = (m: GossipMessage): unknown[] => {
+    const headers = Object.entries(m.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    const { topic, id: i, hops: h, publishedAtMs: p, payload } = m;
+    return [1, topic, ids(i), h, p, headers, hex(payload)];
+  };
   switch (msg.type) {
-    case FrameType.Gossip: {
-      const headers = Object.entries(msg.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
-      const { topic, id: i, hops: h, publishedAtMs: p, payload } = msg;
-      return JSON.stringify([1, topic, ids(i), h, p, headers, hex(payload)]);
-    }
+    case FrameType.Gossip:
+      return JSON.stringify(gossip(msg));
+    case FrameType.GossipRun:
+      return JSON.stringify([5, msg.topic, msg.hops, msg.messages.map(gossip)]);
     case FrameType.IHave:
-      return JSON.stringify([2, msg.topic, msg.entries.map((e) => [ids(e.id), e.hops])]);
+      return JSON.stringify([
+        2,
+        msg.topic,
+        msg.entries.map((e) => [ids(e.id), e.count ?? 1, e.hops]),
+      ]);
     case FrameType.Graft:
       return JSON.stringify([3, msg.topic, msg.ids.map(ids)]);
     case FrameType.Prune:
@@ -277,6 +341,19 @@ describe('frame codec fuzz (fast-check, seed ' + SEED + ')', () => {
             'patched frame decodes with only the hops changed',
           );
         }
+        if (msg.type === FrameType.GossipRun && newHops !== undefined) {
+          patchGossipHops(bytes, newHops);
+          const patched = decodeFrame(bytes);
+          const expected = {
+            ...msg,
+            hops: newHops,
+            messages: msg.messages.map((m) => ({ ...m, hops: newHops })),
+          };
+          check(
+            patched.ok && normalize(patched.message) === normalize(expected),
+            'patched run decodes with only the hops changed',
+          );
+        }
       }),
       { numRuns: 10_000, seed: SEED },
     );
@@ -294,7 +371,13 @@ describe('frame codec fuzz (fast-check, seed ' + SEED + ')', () => {
   it('random bodies behind a valid version and type byte never throw (10,000 cases)', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(FrameType.Gossip, FrameType.IHave, FrameType.Graft, FrameType.Prune),
+        fc.constantFrom(
+          FrameType.Gossip,
+          FrameType.IHave,
+          FrameType.Graft,
+          FrameType.Prune,
+          FrameType.GossipRun,
+        ),
         fc.uint8Array({ maxLength: 80 }),
         (type, body) => {
           const bytes = new Uint8Array(2 + body.length);

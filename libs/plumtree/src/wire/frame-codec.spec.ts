@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   FrameType,
   type GossipMessage,
+  type GossipRunMessage,
   type GraftMessage,
   type IHaveMessage,
   type PlumtreeMessage,
@@ -224,13 +225,99 @@ describe('frame layout (golden bytes)', () => {
       topic: 't',
       entries: [
         { id: { origin: 'a', epoch: 0, seq: 1 }, hops: 3 },
-        { id: { origin: 'b', epoch: 1, seq: 128 }, hops: 65535 },
+        { id: { origin: 'b', epoch: 1, seq: 128 }, hops: 65535, count: 300 },
       ],
     };
+    // entry: id, count (1: one id; 300 = ac02: seqs 128..427), hops
     const golden =
-      '0102' + '0174' + '02' + '0161' + '00' + '01' + '03' + '0162' + '01' + '8001' + 'ffff03';
+      '0102' +
+      '0174' +
+      '02' +
+      ('0161' + '00' + '01' + '01' + '03') +
+      ('0162' + '01' + '8001' + 'ac02' + 'ffff03');
     expect(hex(encodeFrame(msg))).toBe(golden);
     expect(decodeOk(fromHex(golden))).toEqual(msg);
+  });
+
+  it('GOSSIP_RUN', () => {
+    const m = (
+      seq: number,
+      publishedAtMs: number,
+      payload: number[],
+      headers?: Record<string, string>,
+    ) => ({
+      type: FrameType.Gossip as const,
+      topic: 't',
+      id: { origin: 'a', epoch: 2, seq },
+      hops: 1,
+      publishedAtMs,
+      ...(headers !== undefined ? { headers } : {}),
+      payload: new Uint8Array(payload),
+    });
+    const h = { k: 'v' };
+    const msg: GossipRunMessage = {
+      type: FrameType.GossipRun,
+      topic: 't',
+      hops: 1,
+      messages: [m(5, 100, [0xaa], h), m(6, 99, [], h), m(9, 101, [0xbb, 0xcc])],
+    };
+    const golden =
+      '0105' +
+      '0001' + // hops
+      '0174' + // topic
+      ('0161' + '02' + '05') + // first id
+      '03' + // messages
+      '64' + // first publishedAtMs 100
+      ('03' + '016b' + '01' + '76' + '01aa') + // headers code 2 + 1, k=v; payload
+      ('01' + '01' + '01' + '00') + // seq +1, time -1 (zigzag 1), same headers, empty payload
+      ('03' + '04' + '00' + '02bbcc'); // seq +3, time +2 (zigzag 4), no headers, payload
+    expect(hex(encodeFrame(msg))).toBe(golden);
+    const back = decodeOk(fromHex(golden)) as GossipRunMessage;
+    expect(back).toEqual(msg);
+    // Repeated headers are one object.
+    expect(back.messages[1]!.headers).toBe(back.messages[0]!.headers);
+  });
+
+  it('GOSSIP_RUN refuses messages that are not one origin incarnation in seq order', () => {
+    const base = {
+      type: FrameType.Gossip as const,
+      topic: 't',
+      hops: 1,
+      publishedAtMs: 0,
+      payload: new Uint8Array(),
+    };
+    const run = (ids: { origin: string; epoch: number; seq: number }[]): GossipRunMessage => ({
+      type: FrameType.GossipRun,
+      topic: 't',
+      hops: 1,
+      messages: ids.map((id) => ({ ...base, id })),
+    });
+    expect(() => encodeFrame(run([{ origin: 'a', epoch: 0, seq: 1 }]))).toThrow(FrameEncodeError);
+    expect(() =>
+      encodeFrame(
+        run([
+          { origin: 'a', epoch: 0, seq: 2 },
+          { origin: 'a', epoch: 0, seq: 2 },
+        ]),
+      ),
+    ).toThrow(/seq/);
+    expect(() =>
+      encodeFrame(
+        run([
+          { origin: 'a', epoch: 0, seq: 1 },
+          { origin: 'b', epoch: 0, seq: 2 },
+        ]),
+      ),
+    ).toThrow(/origin and epoch/);
+    expect(() =>
+      encodeFrame({
+        ...run([
+          { origin: 'a', epoch: 0, seq: 1 },
+          { origin: 'a', epoch: 0, seq: 2 },
+        ]),
+        hops: 2,
+      }),
+    ).toThrow(/topic and hops/);
   });
 
   it('GRAFT', () => {
@@ -313,7 +400,7 @@ describe('peeking', () => {
     expect(peekFrameType(new Uint8Array([1]))).toBeUndefined();
     expect(peekFrameType(new Uint8Array([2, 1]))).toBeUndefined();
     expect(peekFrameType(new Uint8Array([1, 0]))).toBeUndefined();
-    expect(peekFrameType(new Uint8Array([1, 5]))).toBeUndefined();
+    expect(peekFrameType(new Uint8Array([1, 6]))).toBeUndefined();
   });
 
   it('peekTopic reads the topic of every frame type', () => {

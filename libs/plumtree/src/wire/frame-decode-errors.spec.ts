@@ -18,6 +18,8 @@ const ID = '016e0001'; // origin "n", epoch 0, seq 1
 const PUBLISHED = '00';
 const NO_HEADERS = '00';
 const EMPTY_PAYLOAD = '00';
+const RUN_HDR = '01050001'; // v1, GOSSIP_RUN, hops 1; then TOPIC_T, ID (the first message's)
+const RUN_MESSAGE = '010000' + EMPTY_PAYLOAD; // seq delta 1, time delta 0, no headers
 
 interface Case {
   readonly name: string;
@@ -50,6 +52,11 @@ const cases: Record<FrameDecodeReason, Case[]> = {
     },
     { name: 'GRAFT count of 1 with no id', input: bytes('0103', TOPIC_T, '01'), offset: 4 },
     {
+      name: 'run message count the remaining bytes cannot hold',
+      input: bytes(RUN_HDR, TOPIC_T, ID, '0a', PUBLISHED),
+      offset: 10,
+    },
+    {
       name: 'header count the remaining bytes cannot hold',
       input: bytes(GOSSIP_HDR, TOPIC_T, ID, PUBLISHED, '0a', '0000'),
       offset: 11,
@@ -75,7 +82,7 @@ const cases: Record<FrameDecodeReason, Case[]> = {
   ],
   'unknown-type': [
     { name: 'type 0', input: bytes('0100', TOPIC_T), offset: 1 },
-    { name: 'type 5', input: bytes('0105', TOPIC_T), offset: 1 },
+    { name: 'type 6', input: bytes('0106', TOPIC_T), offset: 1 },
     { name: 'type 255', input: bytes('01ff'), offset: 1 },
   ],
   'bad-varint': [
@@ -177,9 +184,31 @@ const cases: Record<FrameDecodeReason, Case[]> = {
     },
     {
       name: 'IHAVE entries above maxIHaveEntries',
-      input: bytes('0102', TOPIC_T, '02', '016e000100', '016e000200'),
+      input: bytes('0102', TOPIC_T, '02', '016e00010100', '016e00020100'),
       offset: 4,
       limits: { maxIHaveEntries: 1 },
+    },
+    {
+      name: 'IHAVE ids (counts summed) above maxIHaveIds',
+      input: bytes('0102', TOPIC_T, '01', '016e0001', '03', '00'),
+      offset: 9,
+      limits: { maxIHaveIds: 2 },
+    },
+    {
+      name: 'run messages above maxRunMessages',
+      input: bytes(
+        RUN_HDR,
+        TOPIC_T,
+        ID,
+        '03',
+        PUBLISHED,
+        '00',
+        EMPTY_PAYLOAD,
+        RUN_MESSAGE,
+        RUN_MESSAGE,
+      ),
+      offset: 10,
+      limits: { maxRunMessages: 2 },
     },
     {
       name: 'GRAFT ids above maxGraftIds',
@@ -192,8 +221,33 @@ const cases: Record<FrameDecodeReason, Case[]> = {
     { name: 'seq 0', input: bytes('0103', TOPIC_T, '01', '016e0000'), offset: 8 },
     {
       name: 'IHAVE hops 65536',
-      input: bytes('0102', TOPIC_T, '01', '016e0001', '808004'),
+      input: bytes('0102', TOPIC_T, '01', '016e0001', '01', '808004'),
+      offset: 10,
+    },
+    {
+      name: 'IHAVE count 0',
+      input: bytes('0102', TOPIC_T, '01', '016e0001', '00', '00'),
       offset: 9,
+    },
+    {
+      name: 'a run of one message',
+      input: bytes(RUN_HDR, TOPIC_T, ID, '01', PUBLISHED, '00', EMPTY_PAYLOAD),
+      offset: 10,
+    },
+    {
+      name: 'a run message with the seq of the previous one (delta 0)',
+      input: bytes(
+        RUN_HDR,
+        TOPIC_T,
+        ID,
+        '02',
+        PUBLISHED,
+        '00',
+        EMPTY_PAYLOAD,
+        '000000',
+        EMPTY_PAYLOAD,
+      ),
+      offset: 14,
     },
   ],
   'non-canonical': [
@@ -228,6 +282,31 @@ const cases: Record<FrameDecodeReason, Case[]> = {
         EMPTY_PAYLOAD,
       ),
       offset: 15,
+    },
+    {
+      name: 'the first run message "repeating" headers (code 1)',
+      input: bytes(RUN_HDR, TOPIC_T, ID, '02', PUBLISHED, '01', EMPTY_PAYLOAD, RUN_MESSAGE),
+      offset: 12,
+    },
+    {
+      name: "a run message spelling out the previous message's headers",
+      input: bytes(
+        RUN_HDR,
+        TOPIC_T,
+        ID,
+        '02',
+        PUBLISHED,
+        '03',
+        '0161',
+        '00',
+        EMPTY_PAYLOAD,
+        '0100',
+        '03',
+        '0161',
+        '00',
+        EMPTY_PAYLOAD,
+      ),
+      offset: 19,
     },
   ],
   'trailing-bytes': [
@@ -264,6 +343,8 @@ describe('decodeFrame rejects malformed frames with a reason and an offset', () 
   it('the building blocks above form a valid frame (so each case breaks exactly one thing)', () => {
     const ok = decodeFrame(bytes(GOSSIP_HDR, TOPIC_T, ID, PUBLISHED, NO_HEADERS, EMPTY_PAYLOAD));
     expect(ok.ok).toBe(true);
+    const run = bytes(RUN_HDR, TOPIC_T, ID, '02', PUBLISHED, '00', EMPTY_PAYLOAD, RUN_MESSAGE);
+    expect(decodeFrame(run).ok).toBe(true);
   });
 
   it('every proper prefix of a valid frame is "truncated"', () => {

@@ -4,7 +4,7 @@ import { FrameLimitsError } from './frame-errors.js';
 /** Codec version written in byte 0 of every frame. */
 export const FRAME_CODEC_VERSION = 1;
 
-/** Offset of GOSSIP's big-endian u16 hop count, patched in place by forwarders. */
+/** Offset of the big-endian u16 hop count of GOSSIP and GOSSIP_RUN, patched in place by forwarders. */
 export const GOSSIP_HOPS_OFFSET = 2;
 
 /** Largest hop count a frame carries (GOSSIP's fixed u16; IHAVE uses the same domain). */
@@ -30,8 +30,15 @@ export interface FrameLimits {
   readonly maxHeaderBytes: number;
   /** Entries in one IHAVE. Default 1024 (the core's `ihaveBatchSize` is at most 1024). */
   readonly maxIHaveEntries: number;
+  /**
+   * Ids one IHAVE announces, its entries' counts summed: bounds the work and the repair state a
+   * single frame can cause. Default 65,536.
+   */
+  readonly maxIHaveIds: number;
   /** Ids in one GRAFT. Default 1024. */
   readonly maxGraftIds: number;
+  /** Messages in one GOSSIP_RUN. Default 1024. */
+  readonly maxRunMessages: number;
 }
 
 /** The limits `decodeFrame` applies when given none. */
@@ -42,7 +49,9 @@ export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
   maxHeaders: 64,
   maxHeaderBytes: 16 * 1024,
   maxIHaveEntries: 1024,
+  maxIHaveIds: 65_536,
   maxGraftIds: 1024,
+  maxRunMessages: 1024,
 });
 
 /**

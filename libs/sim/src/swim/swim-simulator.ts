@@ -31,7 +31,7 @@ import type {
   SwimStreamRequest,
 } from '@plumtree/swim/sans-io';
 import { NodeStateType, SwimCore } from '@plumtree/swim/sans-io';
-import type { Rng } from '@plumtree/common';
+import { backoffDelayMs, type BackoffBounds, type Rng } from '@plumtree/common';
 import { EventHeap } from '../event-heap.js';
 import { LatencyModel, type LatencyConfig } from '../latency-model.js';
 import { deriveSeed, SeedStream, streamRng } from '../seeds.js';
@@ -45,6 +45,7 @@ const enum Ev {
   StreamDeadline = 4,
   Crash = 5,
   Start = 6,
+  JoinRetry = 7,
 }
 
 /** One stream exchange in flight; `settled` makes sure the core hears exactly one outcome. */
@@ -128,6 +129,11 @@ export class SwimSimulator {
   };
   /** Set to observe events. */
   onEvent: SwimEventListener | null = null;
+  /**
+   * When each node's join succeeded (its first seed answered), NaN until then; the seedless nodes
+   * of {@link startWithSeeds} are ready at their start.
+   */
+  readonly readyAtMs: Float64Array;
 
   private readonly heap = new EventHeap(1 << 16);
   private readonly latency: LatencyModel;
@@ -151,10 +157,13 @@ export class SwimSimulator {
       options.latency,
     );
     this.netRng = streamRng(options.seed, SeedStream.Network);
+    // SWIM runs have no detection oracle: join retries draw from that stream.
+    this.joinRng = streamRng(options.seed, SeedStream.Detection);
     this.crashedAtMs = new Float64Array(n).fill(Infinity);
     this.lagMs = new Float64Array(n);
     this.wakeAt = new Float64Array(n).fill(NaN);
     this.startAtMs = new Float64Array(n);
+    this.readyAtMs = new Float64Array(n).fill(NaN);
     const spread = options.startSpreadMs ?? 0;
     if (!(spread >= 0)) throw new RangeError(`startSpreadMs must be >= 0, got ${spread}`);
     // SWIM runs carry no broadcast workload, so the start instants take the workload stream.
@@ -217,6 +226,55 @@ export class SwimSimulator {
   }
 
   private fullState: PushNodeState[] = [];
+  /** Seeds of each node under {@link startWithSeeds} (null: full membership at start). */
+  private seedsOf: ((i: number) => readonly number[]) | null = null;
+  private joinBackoff: BackoffBounds = { initial: 200, max: 2_000 };
+  private readonly joins = new Map<number, { attempt: number; remaining: number; ok: boolean }>();
+  private readonly joinRng: Rng;
+
+  /**
+   * Start every node at its start instant joining `seedsOf(i)` (indexes; none: it starts alone
+   * and is ready at once), as `SwimNode.start` does: one push-pull join per seed, and while no
+   * seed answers (a seed that has not started yet fails the stream) the attempt is repeated after
+   * `backoffDelayMs(attempt, backoff)`, the shell's retry. {@link readyAtMs} records each
+   * node's first successful join. Call once, before {@link runUntil}.
+   */
+  startWithSeeds(seedsOf: (i: number) => readonly number[], backoff?: BackoffBounds): void {
+    this.seedsOf = seedsOf;
+    if (backoff !== undefined) this.joinBackoff = backoff;
+    for (let i = 0; i < this.cores.length; i++) this.heap.push(this.startAtMs[i]!, Ev.Start, i, 0);
+  }
+
+  /** One join attempt of node `i` (every seed at once). */
+  private attemptJoin(i: number, attempt: number): void {
+    const seeds = this.seedsOf!(i);
+    if (seeds.length === 0) {
+      this.readyAtMs[i] = this.now;
+      return;
+    }
+    this.joins.set(i, { attempt, remaining: seeds.length, ok: false });
+    this.cores[i]!.join(
+      seeds.map((s) => this.addresses[s]!),
+      this.now,
+    );
+    this.flush(i);
+  }
+
+  /** A `join-result` of node `i`: count it; when the attempt failed everywhere, retry later. */
+  private onJoinResult(i: number, ok: boolean): void {
+    const j = this.joins.get(i);
+    if (j === undefined) return;
+    j.remaining--;
+    if (ok && !j.ok) {
+      j.ok = true;
+      if (Number.isNaN(this.readyAtMs[i]!)) this.readyAtMs[i] = this.now;
+    }
+    if (j.remaining > 0) return;
+    this.joins.delete(i);
+    if (j.ok) return;
+    const delay = backoffDelayMs(j.attempt, this.joinBackoff, this.joinRng.next());
+    this.heap.push(this.now + delay, Ev.JoinRetry, i, j.attempt + 1);
+  }
 
   /** Crash node `i` at `atMs` (>= now). */
   scheduleCrash(i: number, atMs: number): void {
@@ -255,8 +313,15 @@ export class SwimSimulator {
         case Ev.Crash:
           this.crashedAtMs[a] = this.now;
           break;
+        case Ev.JoinRetry:
+          if (!this.isDown(a)) this.attemptJoin(a, heap.b);
+          break;
         case Ev.Start:
           if (this.isCrashed(a)) break;
+          if (this.seedsOf !== null) {
+            this.attemptJoin(a, 1);
+            break;
+          }
           this.cores[a]!.handlePushPull(
             this.addresses[0]!,
             this.fullState,
@@ -369,7 +434,10 @@ export class SwimSimulator {
       this.heap.push(Math.max(now, r.deadlineMs) + this.inboundLag(i), Ev.StreamDeadline, i, 0, f);
     }
     const listener = this.onEvent;
-    for (let e = core.pollEvent(); e; e = core.pollEvent()) if (listener) listener(i, e, now);
+    for (let e = core.pollEvent(); e; e = core.pollEvent()) {
+      if (e.type === 'join-result') this.onJoinResult(i, e.ok);
+      if (listener) listener(i, e, now);
+    }
     const deadline = core.pollTimeout();
     if (deadline === undefined) {
       this.wakeAt[i] = NaN;

@@ -1,11 +1,23 @@
 /**
- * Options of a {@link SwimNode} and their resolution into what the core, the codec and the
- * transport need. Problems are collected and thrown once as a {@link SwimNodeOptionsError}.
+ * Options of a {@link SwimNode} and their resolution, once, into what the core, the codec and the
+ * transport need. Problems are collected and thrown once as a {@link SwimNodeOptionsError}; the
+ * resolved options are frozen and marked, so a layer above that resolved them (the Plumtree node)
+ * hands them to {@link SwimNode.start} and nothing is checked twice.
  */
 import { networkInterfaces } from 'node:os';
-import { ProblemListError, type Problem } from '@plumtree/common';
-import { resolveSwimConfig, SwimConfigError } from '../config/swim-config.js';
-import type { SwimConfigInput } from '../config/swim-config.js';
+import {
+  ProblemListError,
+  resolveOnce,
+  type BackoffBounds,
+  type Problem,
+  type Resolved,
+} from '@plumtree/common';
+import {
+  resolveSwimConfig,
+  SwimConfigError,
+  type ResolvedSwimConfig,
+  type SwimConfigInput,
+} from '../config/swim-config.js';
 import { parseIp } from '../protocol/address.js';
 import { Keyring, KeyringError } from '../wire/keyring.js';
 import { labelBytes, LabelError } from '../wire/label.js';
@@ -27,8 +39,27 @@ export interface SwimNodeOptions {
   readonly advertiseAddr?: string;
   /** Port advertised to peers. Default the bound port. */
   readonly advertisePort?: number;
-  /** `host:port` of members to join at start; `start` waits for the join. */
+  /**
+   * `host:port` of members to join at start; `start` waits for the join, retrying while no seed
+   * answers (see {@link joinTimeoutMs}).
+   */
   readonly seeds?: readonly string[];
+  /**
+   * How long `start` keeps trying to join {@link seeds} while none answers (a seed not listening
+   * yet, as when a whole cluster starts at once): attempts follow each other with
+   * {@link joinRetry} backoff until one seed answers, and `start` rejects with a `JoinError` only
+   * once this has run out. 0 makes one attempt (memberlist's `Join`). Default
+   * {@link DEFAULT_JOIN_TIMEOUT_MS} (60 s: containers of one deployment are usually up within
+   * it; Serf's `retry_join` retries for ever by default).
+   */
+  readonly joinTimeoutMs?: number;
+  /**
+   * Backoff between join attempts, ms: `min(max, initial * 2^(n-1))` with equal jitter. Default
+   * {@link DEFAULT_JOIN_RETRY}: 200 ms doubling to 2 s, so a seed that comes up a moment later
+   * is joined within about a second of it listening, and one that stays away costs one attempt
+   * per 1-2 s.
+   */
+  readonly joinRetry?: BackoffBounds;
   /** AES keys in base64 (16, 24 or 32 bytes each), primary first. Empty: no encryption. */
   readonly keys?: readonly string[];
   /** A keyring to use instead of {@link keys} (shared, so key rotation is visible). */
@@ -54,6 +85,11 @@ export interface SwimNodeOptions {
   readonly delegate?: SwimDelegate;
 }
 
+/** Default of {@link SwimNodeOptions.joinTimeoutMs}. */
+export const DEFAULT_JOIN_TIMEOUT_MS = 60_000;
+/** Default of {@link SwimNodeOptions.joinRetry}. */
+export const DEFAULT_JOIN_RETRY: BackoffBounds = { initial: 200, max: 2_000 };
+
 /** Thrown by `SwimNode.start` for invalid options; lists every problem. */
 export class SwimNodeOptionsError extends ProblemListError {
   override readonly name = 'SwimNodeOptionsError';
@@ -62,17 +98,46 @@ export class SwimNodeOptionsError extends ProblemListError {
   }
 }
 
-/** The options checked and filled in. */
-export interface ResolvedNodeOptions {
-  readonly config: SwimConfigInput;
-  readonly bindAddr: string;
-  readonly bindPort: number;
-  readonly keyring: Keyring | null;
-  readonly label: string;
+/**
+ * The options taken as given, not checked here: the seeds (a join reports the ones that fail),
+ * the meta (the core checks its size), the transport, the RNG seed, the previous incarnation and
+ * the delegate. A layer above adds them to options it resolved with {@link withNodeHooks}.
+ */
+export type SwimNodeHooks = Pick<
+  SwimNodeOptions,
+  'seeds' | 'meta' | 'transport' | 'seed' | 'incarnation' | 'delegate'
+>;
+
+type NodeOptionsFilledIn = SwimNodeHooks &
+  Pick<SwimNodeOptions, 'name' | 'advertiseAddr' | 'advertisePort' | 'maxStreamBytes'> & {
+    /** The SWIM configuration, its `name`, `bindAddr` and `bindPort` set from the options. */
+    readonly config: ResolvedSwimConfig;
+    readonly bindAddr: string;
+    readonly bindPort: number;
+    readonly keyring: Keyring | null;
+    readonly label: string;
+    readonly joinTimeoutMs: number;
+    readonly joinRetry: BackoffBounds;
+  };
+
+/** The options checked and filled in by {@link resolveNodeOptions}; frozen. */
+export type ResolvedNodeOptions = Resolved<NodeOptionsFilledIn>;
+
+/**
+ * Checks the options; throws one {@link SwimNodeOptionsError} naming every problem. Options this
+ * function returned are returned as they are.
+ */
+export const resolveNodeOptions = resolveOnce(checkNodeOptions);
+
+/** `resolved` with the options taken as given ({@link SwimNodeHooks}) set; still resolved. */
+export function withNodeHooks(
+  resolved: ResolvedNodeOptions,
+  hooks: SwimNodeHooks,
+): ResolvedNodeOptions {
+  return resolveNodeOptions.derive(resolved, hooks);
 }
 
-/** Checks the options; throws one {@link SwimNodeOptionsError} naming every problem. */
-export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOptions {
+function checkNodeOptions(options: SwimNodeOptions): NodeOptionsFilledIn {
   const problems: Problem[] = [];
   const bindAddr = options.bindAddr ?? '0.0.0.0';
   const bindPort = options.bindPort ?? 7946;
@@ -107,6 +172,20 @@ export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOption
       problems.push({ field: 'keys', message: (e as Error).message });
     }
   }
+  const joinTimeoutMs = options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS;
+  if (!Number.isInteger(joinTimeoutMs) || joinTimeoutMs < 0) {
+    problems.push({
+      field: 'joinTimeoutMs',
+      message: `must be an integer >= 0, got ${String(joinTimeoutMs)}`,
+    });
+  }
+  const joinRetry = options.joinRetry ?? DEFAULT_JOIN_RETRY;
+  if (!(joinRetry.initial > 0) || !(joinRetry.max >= joinRetry.initial)) {
+    problems.push({
+      field: 'joinRetry',
+      message: `needs 0 < initial <= max, got ${JSON.stringify(joinRetry)}`,
+    });
+  }
   const label = options.label ?? '';
   try {
     labelBytes(label);
@@ -114,21 +193,17 @@ export function resolveNodeOptions(options: SwimNodeOptions): ResolvedNodeOption
     if (e instanceof LabelError) problems.push({ field: 'label', message: e.message });
     else throw e;
   }
-  const config: SwimConfigInput = {
-    ...options.config,
-    name: options.name,
-    bindAddr,
-    bindPort,
-  };
+  let config: ResolvedSwimConfig | undefined;
   try {
-    resolveSwimConfig(config);
+    config = resolveSwimConfig({ ...options.config, name: options.name, bindAddr, bindPort });
   } catch (e) {
     if (e instanceof SwimConfigError) {
       problems.push(...e.problems.map((p) => ({ field: `config.${p.field}`, message: p.message })));
     } else throw e;
   }
-  if (problems.length > 0) throw new SwimNodeOptionsError(problems);
-  return { config, bindAddr, bindPort, keyring, label };
+  if (problems.length > 0 || config === undefined) throw new SwimNodeOptionsError(problems);
+  const { keys: _keys, config: _config, ...given } = options;
+  return { ...given, config, bindAddr, bindPort, keyring, label, joinTimeoutMs, joinRetry };
 }
 
 /** A base64 key as bytes; throws a {@link KeyringError} for bad base64 or a bad length. */

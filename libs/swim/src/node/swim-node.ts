@@ -16,8 +16,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { BehaviorSubject, merge, Observable, ReplaySubject, Subject } from 'rxjs';
-import { resolveSwimConfig } from '../config/swim-config.js';
-import type { SwimConfig } from '../config/swim-config.js';
+import { withBoundAddress, type SwimConfig } from '../config/swim-config.js';
 import { splitHostPort } from '../protocol/address.js';
 import { SwimCore } from '../protocol/swim-core.js';
 import type { SwimStats } from '../protocol/swim-core.js';
@@ -34,8 +33,10 @@ import { UdpTcpTransport } from '../transport/udp-tcp-transport.js';
 import {
   defaultAdvertiseAddr,
   resolveNodeOptions,
+  type ResolvedNodeOptions,
   type SwimNodeOptions,
 } from './swim-node-options.js';
+import { JoinError, retryJoin, type JoinRetryOptions } from './join-retry.js';
 import { SwimStreams, type WireSettings } from './swim-streams.js';
 /** Bytes a CRC header adds; reserved in every packet budget so CRC'd packets still fit. */
 const CRC_HEADER_BYTES = 5;
@@ -52,6 +53,15 @@ export interface SwimNodeStats {
   readonly streamsHandled: number;
   /** Outbound streams (push-pull, fallback ping, reliable user message) still in flight. */
   readonly pendingStreams: number;
+  /** Push-pull exchanges (anti-entropy and joins) answered and opened by this node. */
+  readonly pushPulls: { readonly received: number; readonly sent: number };
+  /** Members declared suspect, as this node learnt it (its own probes' and gossiped ones). */
+  readonly suspicions: number;
+  /**
+   * Time from the node's start (its transport bound) to the first join a seed answered, ms; null
+   * before that (or without seeds, alone by choice).
+   */
+  readonly joinedAfterMs: number | null;
   /** The core's counters (probes, refutes, its drops). */
   readonly core: SwimStats;
   /** The transport's counters. */
@@ -66,14 +76,6 @@ export class PayloadTooLargeError extends RangeError {
     readonly limitBytes: number,
   ) {
     super(`payload of ${sizeBytes} bytes exceeds the packet limit of ${limitBytes} bytes`);
-  }
-}
-
-/** Thrown by {@link SwimNode.join} when no seed could be joined. */
-export class JoinError extends Error {
-  override readonly name = 'JoinError';
-  constructor(readonly errors: readonly string[]) {
-    super(`failed to join any seed: ${errors.join('; ')}`);
   }
 }
 
@@ -120,9 +122,14 @@ export class SwimNode {
   private driving = false;
   private readonly drops = new Map<string, number>();
   private packetsHandled = 0;
+  private suspicions = 0;
+  private readonly startedAtMs = Date.now();
+  private joinedAfterMs: number | null = null;
   private readonly streams: SwimStreams;
   private readonly pendingJoins: PendingJoin[] = [];
   private leaveWaiters: Array<(completed: boolean) => void> = [];
+  /** Aborted by close(): ends a join retry's wait. */
+  private readonly closeSignal = new AbortController();
   private readonly packetLimit: number;
 
   private constructor(
@@ -157,48 +164,46 @@ export class SwimNode {
   }
 
   /**
-   * Validates the options, binds the transport (UDP + TCP unless one is given), starts the core
-   * and, when `seeds` are given, joins them (rejecting with a {@link JoinError} if none answers).
+   * Validates the options (unless they come resolved from {@link resolveNodeOptions}, as the
+   * layer above passes them), binds the transport (UDP + TCP unless one is given), starts the core
+   * and, when `seeds` are given, joins them: retrying with backoff while none answers, and
+   * rejecting with a {@link JoinError} once `joinTimeoutMs` has run out (see
+   * {@link joinWithRetry}).
    */
-  static async start(options: SwimNodeOptions): Promise<SwimNode> {
-    const resolved = resolveNodeOptions(options);
-    const base = resolveSwimConfig(resolved.config);
+  static async start(options: SwimNodeOptions | ResolvedNodeOptions): Promise<SwimNode> {
+    const o = resolveNodeOptions(options);
+    const base = o.config;
     const transport =
-      options.transport ??
+      o.transport ??
       (await UdpTcpTransport.bind({
-        bindAddr: resolved.bindAddr,
-        bindPort: resolved.bindPort,
+        bindAddr: o.bindAddr,
+        bindPort: o.bindPort,
         maxPacketBytes: base.udpBufferSize,
         streamTimeoutMs: base.tcpTimeoutMs,
-        ...(options.maxStreamBytes !== undefined ? { maxStreamBytes: options.maxStreamBytes } : {}),
+        ...(o.maxStreamBytes !== undefined ? { maxStreamBytes: o.maxStreamBytes } : {}),
       }));
     const bound = splitHostPort(transport.localAddress)!;
     const advertiseAddr =
-      options.advertiseAddr ?? (base.advertiseAddr || defaultAdvertiseAddr(bound.host));
-    const advertisePort = options.advertisePort ?? bound.port;
-    const encrypting = resolved.keyring !== null && base.gossipVerifyOutgoing;
+      o.advertiseAddr ?? (base.advertiseAddr || defaultAdvertiseAddr(bound.host));
+    const advertisePort = o.advertisePort ?? bound.port;
+    const encrypting = o.keyring !== null && base.gossipVerifyOutgoing;
     const encVersion =
       base.protocolVersion < 2 ? EncryptionVersion.Pkcs7 : EncryptionVersion.NoPadding;
     let core: SwimCore;
     try {
       core = new SwimCore({
-        config: {
-          ...resolved.config,
-          bindPort: bound.port,
-          advertiseAddr,
-          advertisePort,
-        },
+        config: withBoundAddress(base, { bindPort: bound.port, advertiseAddr, advertisePort }),
         addr: advertiseAddr,
         port: advertisePort,
         nowMs: Date.now(),
-        seed: options.seed ?? randomInt(2 ** 31),
-        ...(options.meta ? { meta: options.meta } : {}),
-        ...(options.incarnation !== undefined ? { incarnation: options.incarnation } : {}),
-        ...(options.delegate ? { delegate: options.delegate } : {}),
+        seed: o.seed ?? randomInt(2 ** 31),
+        ...(o.meta ? { meta: o.meta } : {}),
+        ...(o.incarnation !== undefined ? { incarnation: o.incarnation } : {}),
+        ...(o.delegate ? { delegate: o.delegate } : {}),
         // Everything the shell adds around the core's messages must fit the packet budget.
         encryptionOverheadBytes:
           (encrypting ? encryptOverhead(encVersion) : 0) +
-          labelOverhead(resolved.label) +
+          labelOverhead(o.label) +
           CRC_HEADER_BYTES,
         encodedSize: (m) => encodeMessage(m).length,
       });
@@ -209,14 +214,17 @@ export class SwimNode {
     const node = new SwimNode(
       core,
       transport,
-      resolved.keyring,
-      resolved.label,
-      options.maxStreamBytes ?? transport.maxStreamBytes,
+      o.keyring,
+      o.label,
+      o.maxStreamBytes ?? transport.maxStreamBytes,
     );
     node.drive();
-    if (options.seeds && options.seeds.length > 0) {
+    if (o.seeds && o.seeds.length > 0) {
       try {
-        await node.join(options.seeds);
+        await node.joinWithRetry(o.seeds, {
+          timeoutMs: o.joinTimeoutMs,
+          backoff: o.joinRetry,
+        });
       } catch (e) {
         await node.close();
         throw e;
@@ -295,6 +303,9 @@ export class SwimNode {
       packetsHandled: this.packetsHandled,
       streamsHandled: this.streams.handled,
       pendingStreams: this.core.pendingStreamCount,
+      pushPulls: { ...this.streams.pushPulls },
+      suspicions: this.suspicions,
+      joinedAfterMs: this.joinedAfterMs,
       core,
       transport,
     };
@@ -314,6 +325,18 @@ export class SwimNode {
       this.core.join(seeds, Date.now());
       this.drive();
     });
+  }
+
+  /**
+   * {@link join}, again and again while no seed answers: after a failed attempt it waits
+   * `backoff` (exponential, equal jitter) and tries every seed again, until one answers (resolves
+   * with the number that answered in that attempt) or `timeoutMs` has passed since the call
+   * (rejects with a {@link JoinError} carrying the last attempt's errors and the attempt count).
+   * A seed that is not listening yet (a cluster started at once, in any order) is thus joined as
+   * soon as it is up, as Serf's `retry_join` does. Rejects at once when the node closes.
+   */
+  joinWithRetry(seeds: readonly string[], options: JoinRetryOptions): Promise<number> {
+    return retryJoin((s) => this.join(s), seeds, options, this.closeSignal.signal);
   }
 
   /**
@@ -344,6 +367,7 @@ export class SwimNode {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const j of this.pendingJoins.splice(0)) j.reject(new JoinError(['node closed']));
+    this.closeSignal.abort();
     for (const w of this.leaveWaiters.splice(0)) w(false);
     this.closing = this.transport.close().then(() => {
       this.localJoinSubject.complete();
@@ -492,8 +516,10 @@ export class SwimNode {
           else j.errors.push(`${e.seed.addr}: ${e.error ?? 'failed'}`);
           if (j.remaining.length === 0) {
             this.pendingJoins.splice(i, 1);
-            if (j.ok > 0) j.resolve(j.ok);
-            else j.reject(new JoinError(j.errors));
+            if (j.ok > 0) {
+              this.joinedAfterMs ??= Date.now() - this.startedAtMs;
+              j.resolve(j.ok);
+            } else j.reject(new JoinError(j.errors));
           }
         }
         break;
@@ -501,9 +527,12 @@ export class SwimNode {
       case 'leave-complete':
         for (const w of this.leaveWaiters.splice(0)) w(true);
         break;
+      case 'member-suspect':
+        this.suspicions++;
+        this.membersSubject.next(this.core.members());
+        break;
       case 'member-join':
       case 'member-update':
-      case 'member-suspect':
       case 'member-failed':
       case 'member-left':
         this.membersSubject.next(this.core.members());

@@ -51,6 +51,8 @@ export interface SwimStreamsHost {
 export class SwimStreams {
   /** Inbound streams served. */
   handled = 0;
+  /** Push-pulls answered (a peer's anti-entropy or join) and opened by this node. */
+  readonly pushPulls = { received: 0, sent: 0 };
   private inboundPushPulls = 0;
 
   constructor(
@@ -84,6 +86,7 @@ export class SwimStreams {
             break;
           }
           this.inboundPushPulls++;
+          this.pushPulls.received++;
           try {
             const answer = host.core.handlePushPull(from, msg.nodes, msg.userState, msg.join, now);
             host.drive();
@@ -122,6 +125,7 @@ export class SwimStreams {
       stream.on('error', () => {});
       switch (r.kind) {
         case 'push-pull': {
+          this.pushPulls.sent++;
           await writeAll(stream, this.encode({ type: MessageType.PushPull, ...r.local }));
           const reply = await this.readMessage(stream, timeoutMs());
           if (host.isClosed()) return;

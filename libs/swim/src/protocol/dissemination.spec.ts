@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { MessageType, NodeStateType } from '../wire/message-types.js';
 import type { PushNodeState } from '../wire/messages.js';
 import { estimateEncodedSize } from './message-size.js';
+import type { SwimCore } from './swim-core.js';
 import type { SwimDelegate, SwimStreamRequest } from './types.js';
 import {
   alive,
@@ -168,6 +169,91 @@ describe('SwimCore: push-pull', () => {
       'member-join',
       'join-result',
     ]);
+  });
+
+  /** A fresh core that joins through one seed answering with `peers` alive members (n2..). */
+  function joined(
+    peers: number,
+    config: Parameters<typeof core>[0] = {},
+  ): { c: ReturnType<typeof core>; tx: ReturnType<typeof drain>['tx'] } {
+    const c = core({ probeIntervalMs: 0, ...config });
+    drain(c);
+    c.join(['10.0.0.2:7946'], 5);
+    const req = drain(c).streams[0]!;
+    const answer = Array.from({ length: peers }, (_, k) =>
+      state(`n${k + 2}`, NodeStateType.Alive, 1, k + 2),
+    );
+    c.handlePushPullResponse(req.id, answer, noMeta, 10);
+    return { c, tx: drain(c).tx };
+  }
+
+  /** Names told directly (our alive alone in a packet) after the join. */
+  const noticed = (tx: ReturnType<typeof drain>['tx']): string[] =>
+    tx
+      .filter(
+        (t) =>
+          t.messages.length === 1 &&
+          t.messages[0]!.type === MessageType.Alive &&
+          t.messages[0]!.body.Node === 'me',
+      )
+      .map((t) => t.to.name);
+
+  it('a join answered sends our alive directly to joinNoticeFanout members of the answer (ours)', () => {
+    const all = noticed(joined(5).tx);
+    expect(all.sort()).toEqual(['n2', 'n3', 'n4', 'n5', 'n6']);
+    const some = noticed(joined(10, { joinNoticeFanout: 3 }).tx);
+    expect(some).toHaveLength(3);
+    expect(new Set(some).size).toBe(3);
+    // 0 is memberlist's behaviour: gossip only.
+    expect(noticed(joined(5, { joinNoticeFanout: 0 }).tx)).toEqual([]);
+  });
+
+  it('a join answered brings the next push-pull, with the seed, to joinPushPullDelayMs from now (ours)', () => {
+    const { c } = joined(3, { pushPullIntervalMs: 30_000, joinPushPullDelayMs: 1_000 });
+    expect(c.pollTimeout()).toBe(10 + 1_000);
+    c.handleTimeout(1_010);
+    const { streams } = drain(c);
+    expect(streams).toEqual([
+      expect.objectContaining({
+        kind: 'push-pull',
+        to: expect.objectContaining({ addr: '10.0.0.2:7946' }),
+        local: expect.objectContaining({ join: false }),
+      }),
+    ]);
+    // Then the regular cycle, with random members.
+    expect(c.pollTimeout()).toBe(1_010 + 30_000);
+    const off = joined(3, { pushPullIntervalMs: 30_000, joinPushPullDelayMs: 0 }).c;
+    expect(off.pollTimeout()).toBeGreaterThanOrEqual(30_000);
+  });
+
+  it('an alive broadcast is sent at least aliveRetransmitFloor times; others keep the limit (ours)', () => {
+    const sends = (floor: number, message: Parameters<SwimCore['handlePacket']>[1]): number => {
+      // local: retransmitMult 2, so 2 x ceil(log10(n + 1)) = 2 with these 4 entries.
+      const c = withPeers(3, {
+        preset: 'local',
+        probeIntervalMs: 0,
+        gossipIntervalMs: 100,
+        gossipNodes: 1,
+        aliveRetransmitFloor: floor,
+      });
+      c.handlePacket('10.0.0.2:7946', message, 1);
+      let count = 0;
+      for (let t = 100; t <= 5_000; t += 100) {
+        c.handleTimeout(t);
+        for (const x of drain(c).tx) {
+          count += x.messages.filter((m) => JSON.stringify(m) === JSON.stringify(message)).length;
+        }
+      }
+      return count;
+    };
+    const fresh = alive('n9', 1, 9);
+    expect(sends(0, fresh)).toBe(2);
+    expect(sends(8, fresh)).toBe(8);
+    const dead = {
+      type: MessageType.Dead,
+      body: { Incarnation: 1, Node: 'n3', From: 'n2' },
+    } as const;
+    expect(sends(8, dead)).toBe(2);
   });
 
   it('merge rules: remote dead only makes us suspect, remote left is believed', () => {

@@ -37,6 +37,8 @@ export interface UserBroadcastOptions {
 export class Dissemination {
   private readonly broadcasts: TransmitLimitedQueue<Message>;
   private readonly userBroadcasts: TransmitLimitedQueue<Uint8Array>;
+  /** The seed of our last join, for the next push-pull (see {@link followUpJoin}). */
+  private followUpTo: SwimAddress | undefined;
 
   constructor(
     private readonly ctx: SwimContext,
@@ -88,6 +90,12 @@ export class Dissemination {
       TimerKind.PushPullTick,
       now + pushPullScaleMs(config.pushPullIntervalMs, table.size),
     );
+    const seed = this.followUpTo;
+    this.followUpTo = undefined;
+    if (seed !== undefined) {
+      this.requestPushPull(seed, false);
+      return;
+    }
     const [node] = kRandom(
       this.ctx.rng,
       1,
@@ -96,6 +104,23 @@ export class Dissemination {
     );
     if (!node) return;
     this.requestPushPull({ addr: addressOf(node.addr, node.port), name: node.name }, false);
+  }
+
+  /**
+   * A join of ours was answered by `seed` (`joinPushPullDelayMs`, ours): push-pull with that seed
+   * again that long from now, unless the regular push-pull comes sooner, to learn the members it
+   * admitted while our join was under way. The seed, not a random member: every member that
+   * joined through it is in its state, so two members that joined it at the same moment (each
+   * missing from the other's answer, and so from its join notice) learn each other then at the
+   * latest.
+   */
+  followUpJoin(seed: SwimAddress): void {
+    const { config: c, timers, now } = this.ctx;
+    if (c.joinPushPullDelayMs <= 0 || c.pushPullIntervalMs <= 0) return;
+    this.followUpTo = seed;
+    const at = now + c.joinPushPullDelayMs;
+    const current = timers.get(TimerKind.PushPullTick);
+    if (current === undefined || at < current) timers.set(TimerKind.PushPullTick, at);
   }
 
   /** Ask for a push-pull stream to `to` carrying our full state (a join when `join`). */
@@ -130,6 +155,11 @@ export class Dissemination {
       message,
       size: this.encodedSize(message),
       name: node,
+      // Ours: an alive (a join, a refutation, a meta update) reaches everyone or costs a push-pull
+      // interval of not being listed; see `aliveRetransmitFloor`.
+      ...(message.type === MessageType.Alive
+        ? { minTransmits: this.ctx.config.aliveRetransmitFloor }
+        : {}),
       ...(onFinished ? { finished: onFinished } : {}),
     });
   }

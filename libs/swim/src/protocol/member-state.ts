@@ -13,7 +13,7 @@ import {
   PROTOCOL_VERSION_MIN,
 } from '../config/swim-config.js';
 import { MessageType, NodeStateType } from '../wire/message-types.js';
-import type { Alive, Dead, PushNodeState, Suspect } from '../wire/messages.js';
+import type { Alive, Dead, Message, PushNodeState, Suspect } from '../wire/messages.js';
 import { addressOf, bytesEqual } from './address.js';
 import type { Dissemination } from './dissemination.js';
 import { suspicionTimeoutMs } from './formulas.js';
@@ -22,6 +22,21 @@ import { verifyProtocol } from './protocol-versions.js';
 import { Suspicion } from './suspicion.js';
 import type { SwimContext } from './swim-context.js';
 import { TimerKind, timerKey } from './timer-table.js';
+
+/** The alive message announcing `n` as it is now. */
+function aliveMessage(n: NodeState): Message {
+  return {
+    type: MessageType.Alive,
+    body: {
+      Incarnation: n.incarnation,
+      Node: n.name,
+      Addr: n.addr,
+      Port: n.port,
+      Meta: n.meta,
+      Vsn: vsnOf(n),
+    },
+  };
+}
 
 /** Alive members a leaving node tells directly, besides gossiping its leave (see `leave`). */
 export const LEAVE_DIRECT_FANOUT = 32;
@@ -223,17 +238,23 @@ export class Membership {
     this.refuteCount++;
     // Being accused suggests we are the slow one.
     this.host.applyAwareness(1);
-    this.dissemination.queueMembership(me.name, {
-      type: MessageType.Alive,
-      body: {
-        Incarnation: inc,
-        Node: me.name,
-        Addr: me.addr,
-        Port: me.port,
-        Meta: me.meta,
-        Vsn: vsnOf(me),
-      },
-    });
+    this.dissemination.queueMembership(me.name, aliveMessage(me));
+  }
+
+  /**
+   * A join of ours was answered with `remote` (`joinNoticeFanout`, ours): tell up to that many of
+   * its alive members directly that this node is here, beside gossiping it. Each of them was
+   * admitted by the seed before this node and would otherwise learn of it by gossip only.
+   */
+  noticeJoin(remote: readonly PushNodeState[]): void {
+    const { ctx } = this;
+    const fanout = ctx.config.joinNoticeFanout;
+    if (fanout <= 0 || this.left) return;
+    const named = new Set<string>();
+    for (const r of remote) if (r.State === NodeStateType.Alive) named.add(r.Name);
+    const targets = ctx.table.aliveOthers().filter((n) => named.has(n.name));
+    const alive = aliveMessage(ctx.table.local);
+    for (const n of shuffle(ctx.rng, targets).slice(0, fanout)) ctx.transmitTo(n, [alive]);
   }
 
   /** memberlist `suspectNode`, with Lifeguard's confirmations. */

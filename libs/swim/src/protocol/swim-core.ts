@@ -367,6 +367,10 @@ export class SwimCore {
     if (!pending) return;
     const problem = this.membership.mergeRemoteState(pending.join, remoteStates, userState);
     if (pending.join) {
+      if (!problem) {
+        this.membership.noticeJoin(remoteStates);
+        this.dissemination.followUpJoin(pending.to);
+      }
       this.ctx.events.push(
         problem
           ? { type: 'join-result', seed: pending.to, ok: false, error: problem }

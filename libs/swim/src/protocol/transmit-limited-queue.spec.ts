@@ -57,6 +57,17 @@ describe('TransmitLimitedQueue', () => {
     expect(finished.sort()).toEqual(['bar', 'baz', 'foo', 'test']);
   });
 
+  it('minTransmits raises one broadcast above the retransmit limit (ours: the alive floor)', () => {
+    const q = new TransmitLimitedQueue<string>(1, () => 10); // limit 2
+    q.queueBroadcast({ ...named('floor', 'f'), minTransmits: 5 });
+    q.queueBroadcast(named('plain', 'p'));
+    const sent: string[] = [];
+    for (let i = 0; i < 8; i++) sent.push(...q.getBroadcasts(2, 100));
+    expect(sent.filter((m) => m === 'f')).toHaveLength(5);
+    expect(sent.filter((m) => m === 'p')).toHaveLength(2);
+    expect(q.length).toBe(0);
+  });
+
   it('prefers the least transmitted, then the largest that fits, then the newest', () => {
     const q = new TransmitLimitedQueue<string>(10, () => 10);
     q.queueBroadcast(named('old-small', 'aaaa'));

@@ -16,6 +16,11 @@ export interface QueuedBroadcast<M> {
   readonly unique?: boolean;
   /** For unnamed, non-unique broadcasts: whether this one makes the queued `other` obsolete. */
   invalidates?(other: QueuedBroadcast<M>): boolean;
+  /**
+   * Sends at least this many times, whatever the cluster size gives (ours: a floor for `alive`,
+   * see `SwimConfig.aliveRetransmitFloor`). Default 0: the limit alone.
+   */
+  readonly minTransmits?: number;
   /** Called once when the broadcast leaves the queue: sent its last time, invalidated, pruned or reset. */
   finished?(): void;
 }
@@ -108,7 +113,7 @@ export class TransmitLimitedQueue<M> {
       out.push(keep.b.message);
       bytesUsed += overheadBytes + keep.b.size;
       this.deleteEntry(keep);
-      if (keep.transmits + 1 >= transmitLimit) {
+      if (keep.transmits + 1 >= Math.max(transmitLimit, keep.b.minTransmits ?? 0)) {
         keep.b.finished?.();
       } else {
         keep.transmits++;
