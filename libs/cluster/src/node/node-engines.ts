@@ -86,6 +86,8 @@ export interface NodeParts {
 
 /** See the file comment. */
 export class NodeEngines {
+  /** Each member's incarnation and when this node first saw it (its clock): link sync's bound. */
+  private readonly lifeSeen = new Map<string, { incarnation: number; atMs: number }>();
   readonly outgoing: OutgoingMessages;
   readonly window: PublishWindow;
   readonly outbound: Outbound;
@@ -160,7 +162,8 @@ export class NodeEngines {
         subscribersOf,
         localMatches: (topic) => directory.localMatches(topic),
         delivered: (e) => {
-          this.linkSync.delivered(e.topic, e.id, e.hops, Date.now());
+          // Stamped with the publish time, the clock subscriptions are compared with.
+          this.linkSync.delivered(e.topic, e.id, e.hops, e.publishedAtMs);
           if (this.graftTimer.size > 0) this.timeGraft(e.topic, formatMessageId(e.id));
           if (this.durable.take(e)) return;
           const { topic, id, hops, from, headers, publishedAtMs, payload } = e;
@@ -190,7 +193,11 @@ export class NodeEngines {
     this.linkSync = new LinkSync({
       announce,
       cacheTtlMs: config.messageCacheTtlMs,
-      subscribedAtMs: (peer) => directory.entry(peer)?.version,
+      // A peer restarted in place (a new incarnation) or back from a leave links before its
+      // new entry arrives, and the entry this node holds may be its last life's: what it can
+      // lack starts no earlier than when this node saw its current life.
+      subscribedAtMs: (peer) =>
+        latest(directory.entry(peer)?.version, this.lifeSeen.get(peer)?.atMs),
     });
     this.readiness = new TopicReadiness({
       life,
@@ -378,6 +385,7 @@ export class NodeEngines {
         if (e.member.name === options.name) break;
         // A member back from the dead is a candidate again (the core avoids recent failures).
         if (e.type === 'member-join') core.peerUp(e.member.name, Date.now());
+        this.noteLife(e.member.name, e.member.incarnation, e.type === 'member-join');
         this.sync.checkStale(e.member.name, e.member.meta);
         this.sync.scheduleRefresh();
         break;
@@ -385,7 +393,11 @@ export class NodeEngines {
       case 'member-left': {
         const peer = e.member.name;
         if (peer === options.name) break;
-        if (e.type === 'member-left') directory.forget(peer);
+        if (e.type === 'member-left') {
+          directory.forget(peer);
+          // Its next life starts at its next join.
+          this.lifeSeen.delete(peer);
+        }
         this.linkSync.forgetPeer(peer);
         this.parts.frames().disconnect(peer);
         this.outbound.forget(peer);
@@ -413,6 +425,18 @@ export class NodeEngines {
     }
   }
 
+  /** A join, or an update with a higher incarnation, starts a member's current life here. */
+  private noteLife(peer: string, incarnation: number, joined: boolean): void {
+    const seen = this.lifeSeen.get(peer);
+    if (!joined && seen !== undefined && incarnation <= seen.incarnation) return;
+    if (seen === undefined && !joined) {
+      // First sight by an update (met before this node listened): no bound but the entry's.
+      this.lifeSeen.set(peer, { incarnation, atMs: 0 });
+      return;
+    }
+    this.lifeSeen.set(peer, { incarnation, atMs: Date.now() });
+  }
+
   /** Stop every engine's timers and reject what waits (the node is closing). */
   close(): void {
     this.readiness.close();
@@ -422,4 +446,10 @@ export class NodeEngines {
     this.handoff.close();
     this.rpc.close();
   }
+}
+
+/** The later of two optional times. */
+function latest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.max(a, b);
 }
