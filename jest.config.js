@@ -50,6 +50,15 @@ export default {
       // Agents run from dist/ (see the file); run with --runInBand: one lab at a time.
       globalSetup: '<rootDir>/test/support/build-dist.ts',
     },
+    // Attacks on a node started with the documented defaults: forged frames from non-members,
+    // floods, random bytes on both ports, the HTTP API without a token (npm run test:adversarial;
+    // in npm test). Builds dist/ for the suites that spawn CLI agents.
+    {
+      ...common,
+      displayName: 'adversarial',
+      testMatch: ['<rootDir>/test/adversarial/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/build-dist.ts',
+    },
     // The packed packages installed into an app outside the repository, Nest from the registry
     // (npm run test:consumer; .ci/run).
     { ...common, displayName: 'consumer', testMatch: ['<rootDir>/test/consumer/**/*.test.ts'] },
