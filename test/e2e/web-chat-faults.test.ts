@@ -176,7 +176,14 @@ describe('web chat faults through the API', () => {
       const eager = room(v).edges.filter((e) => e.kind === 'eager').length;
       return v.eagerAll && !v.reconfiguring && v.nodes.every((n) => n.eagerAll) && eager === 10
         ? allAlive(v)
-        : [`${eager.toString()} eager links, reconfiguring ${String(v.reconfiguring)}`];
+        : [
+            `${eager.toString()} eager links, reconfiguring ${String(v.reconfiguring)}, ` +
+              `lazy: ${room(v)
+                .edges.filter((e) => e.kind === 'lazy')
+                .map((e) => `${e.a}-${e.b}`)
+                .join(' ')}, prunes sent ${v.totals.prunesSent.toString()}, ` +
+              `delivered ${v.totals.delivered.toString()}, duplicates ${v.totals.duplicates.toString()}`,
+          ];
     });
     expect(mesh.nodes.every((n) => n.process === 'running')).toBe(true);
     await post('/api/nodes/node-1/send', { room: ROOM, text: 'through the mesh' });

@@ -134,6 +134,11 @@ export class DurableReplicator {
     return this.topics.has(topic);
   }
 
+  /** Whether `topic`'s log holds the record (origin, epoch, seq): delivered, now or before. */
+  holds(topic: string, origin: string, epoch: number, seq: number): boolean {
+    return this.topics.get(topic)?.log.has(origin, epoch, seq) === true;
+  }
+
   /** Remove every topic and complete `events$`. */
   close(): void {
     for (const topic of [...this.topics.keys()]) this.removeTopic(topic);

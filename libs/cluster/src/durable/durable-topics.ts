@@ -219,6 +219,11 @@ export class DurableTopics {
     return true;
   }
 
+  /** Whether `topic` is durable here and its log holds `id` (see `PlumtreeOptions.holds`). */
+  holds(topic: string, id: MessageId): boolean {
+    return this.replicator.holds(topic, id.origin, id.epoch, id.seq);
+  }
+
   /** `topic`'s view changed: a durable topic catches up from its new peers. */
   peersChanged(topic: string): void {
     if (this.replicator.hasTopic(topic)) {

@@ -242,7 +242,12 @@ export class NodeEngines {
         subscribersOf,
         openLog: (topic) => parts.persistence()!.openLog(topic),
         send,
-        deliver: (...delivery) => this.deliveries.deliver(...delivery),
+        deliver: (...delivery) => {
+          // A record caught up from a peer's log never went through this node's tree: without
+          // this, a later IHAVE of it GRAFTs a copy that is pushed on as a duplicate.
+          core.markSeen(delivery[0], delivery[1], Date.now());
+          return this.deliveries.deliver(...delivery);
+        },
         emit,
         countDrop,
       },

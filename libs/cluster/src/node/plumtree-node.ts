@@ -89,6 +89,9 @@ export class PlumtreeNode {
       rng: createRng(seed ^ 0x68e31da4),
       config: options.plumtree,
       nowMs: this.epoch,
+      // A durable topic's log: what was caught up from a peer, or delivered in a previous life,
+      // is not GRAFTed again when a peer announces it.
+      holds: (topic, id) => this.engines.durable.holds(topic, id),
     });
     this.engines = new NodeEngines({
       options,

@@ -2,6 +2,7 @@ import type { PlumtreeConfig } from '../config/plumtree-config.js';
 import {
   FrameType,
   type CoreMessage,
+  type MessageId,
   type PlumtreeEvent,
   type Rng,
   type Transmit,
@@ -85,6 +86,8 @@ export class CoreContext {
     readonly self: string,
     readonly config: PlumtreeConfig,
     readonly rng: Rng,
+    /** See `PlumtreeOptions.holds`. */
+    readonly holds?: (topic: string, id: MessageId) => boolean,
   ) {
     this.ids = new IdMemory(config);
   }

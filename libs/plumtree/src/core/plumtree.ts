@@ -72,6 +72,12 @@ export interface PlumtreeOptions {
   readonly config: PlumtreeConfig;
   /** Time of construction; starts the rate limiter clocks. Default 0. */
   readonly nowMs?: number;
+  /**
+   * Whether this node already holds `id` outside the core, e.g. in a durable topic's log (caught
+   * up from a peer, or delivered in a previous life): an IHAVE of such an id is not GRAFTed, so
+   * no copy comes back to be pushed on as a duplicate. A synchronous query; default none.
+   */
+  readonly holds?: (topic: string, id: MessageId) => boolean;
 }
 
 /** Per-topic statistics. */
@@ -120,7 +126,7 @@ export class Plumtree {
     this.self = options.self;
     this.epoch = options.epoch;
     this.config = options.config;
-    this.ctx = new CoreContext(options.self, options.config, options.rng);
+    this.ctx = new CoreContext(options.self, options.config, options.rng, options.holds);
     this.counters = this.ctx.counters;
     this.trees = this.ctx.trees;
     this.lazyPush = new LazyPush(this.ctx, (tree, at) => this.flushTimers.push(at, tree));
@@ -360,6 +366,25 @@ export class Plumtree {
     const tree = this.trees.get(topic);
     if (tree === undefined || !tree.eager.has(peer)) return false;
     this.links.prune(tree, peer, nowMs);
+    return true;
+  }
+
+  /**
+   * Record that `id` reached this node by another way than the tree (a durable topic's catch-up
+   * from a peer's log), so an IHAVE announcing it later does not GRAFT a copy that would then be
+   * pushed on to every eager peer as a duplicate. Nothing is delivered, cached or sent; a
+   * missing-message timer for the id is cancelled. Returns false when the id was already seen or
+   * the node does not subscribe to the topic.
+   */
+  markSeen(topic: string, id: MessageId, nowMs: number): boolean {
+    const tree = this.trees.get(topic);
+    if (tree === undefined) return false;
+    const ids = this.ctx.ids;
+    if (ids.seen(tree.ids, id)) return false;
+    const s = ids.stream(tree.ids, topic, id, nowMs);
+    s.add(id.seq, nowMs);
+    this.repair.arrived(s, id.seq);
+    this.ctx.scheduleMaintenance(nowMs);
     return true;
   }
 

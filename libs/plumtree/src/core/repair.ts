@@ -76,6 +76,11 @@ export class Repair {
         let m = s.missing.get(seq);
         if (m === undefined) {
           const id = seq === first.seq ? first : { origin: first.origin, epoch: first.epoch, seq };
+          // Held outside the core (a durable log): remembered, never GRAFTed.
+          if (this.ctx.holds?.(tree.topic, id) === true) {
+            s.add(seq, nowMs);
+            continue;
+          }
           m = {
             stream: s,
             id,
