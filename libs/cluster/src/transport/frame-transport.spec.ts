@@ -13,7 +13,7 @@ import {
   MemoryNetwork,
   type MemoryTransport,
 } from '@plumtree/swim';
-import { encodePreamble, PLUMTREE_STREAM_FIRST_BYTE } from './frame-handshake.js';
+import { encodePlainPreamble, PLUMTREE_STREAM_FIRST_BYTE } from './frame-handshake.js';
 import type { FrameTransportOptions } from './frame-transport-options.js';
 import { FrameTransport } from './frame-transport.js';
 import { waitFor } from '../../../../test/support/wait-for.js';
@@ -234,7 +234,9 @@ describe('FrameTransport (memory network)', () => {
     const s1 = await rawDial(raw, addrs.get('b')!, Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE, 77));
     await waitFor('bad version', () => b.ft.stats().drops['bad-version'] === 1);
     await waitFor('closed', () => s1.destroyed);
-    const hello = encodePreamble('dialer', 'x', null);
+    // A member at the raw client's address, so the gate admits it and its frames are read.
+    addrs.set('x', raw.localAddress);
+    const hello = encodePlainPreamble('x');
     const huge = Buffer.alloc(4);
     huge.writeUInt32BE(1001, 0);
     const s2 = await rawDial(raw, addrs.get('b')!, Buffer.concat([hello, huge]));
