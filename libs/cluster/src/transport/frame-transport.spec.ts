@@ -246,6 +246,51 @@ describe('FrameTransport (memory network)', () => {
     await raw.close();
   });
 
+  it('holds a dialer its acceptor does not know yet, then delivers in order once it is a member', async () => {
+    net = new MemoryNetwork();
+    const known = new Set<string>();
+    const b = node('b', { resolve: (p) => (known.has(p) ? addrs.get(p) : undefined) });
+    const a = node('a');
+    for (let i = 0; i < 5; i++) a.ft.send('b', Uint8Array.of(i));
+    await waitFor('held', () => b.ft.stats().pendingConnections === 1);
+    b.ft.membersChanged();
+    expect(b.got).toHaveLength(0);
+    known.add('a');
+    b.ft.membersChanged();
+    await waitFor('five frames', () => b.got.length === 5);
+    expect(b.got.map((g) => g.frame[0])).toEqual([0, 1, 2, 3, 4]);
+    expect(b.ft.stats().pendingConnections).toBe(0);
+    expect(Object.values(b.ft.stats().refused).every((n) => n === 0)).toBe(true);
+  });
+
+  it('refuses a dialer that never becomes a member, and one from the wrong address', async () => {
+    net = new MemoryNetwork();
+    const b = node('b', { pendingMemberMs: 30, keyring: new Keyring([], K1) });
+    const a = node('a', { keyring: new Keyring([], K1) });
+    addrs.set('a', '10.0.0.7:1');
+    a.ft.send('b', Uint8Array.of(1));
+    await waitFor('wrong address', () => b.ft.stats().refused['address']! >= 1);
+    addrs.delete('a');
+    const c = node('c', { keyring: new Keyring([], K1) }, '10.0.0.3:0');
+    addrs.delete('c');
+    c.ft.send('b', Uint8Array.of(1));
+    await waitFor('not a member', () => b.ft.stats().refused['not-member']! >= 1);
+    expect(b.got).toHaveLength(0);
+  });
+
+  it('caps accepted connections in total', async () => {
+    net = new MemoryNetwork();
+    const b = node('b', { maxInboundConnections: 1 });
+    const raw = net.bind('10.0.0.9:0');
+    const s1 = await rawDial(raw, addrs.get('b')!, Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE));
+    await waitFor('first accepted', () => b.ft.stats().inboundConnections === 1);
+    const s2 = await rawDial(raw, addrs.get('b')!, Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE));
+    await waitFor('second refused', () => b.ft.stats().refused['total-cap'] === 1);
+    await waitFor('closed', () => s2.destroyed);
+    expect(s1.destroyed).toBe(false);
+    await raw.close();
+  });
+
   it('refuses a peer that answers under another name', async () => {
     net = new MemoryNetwork();
     const a = node('a');

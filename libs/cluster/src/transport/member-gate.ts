@@ -88,8 +88,10 @@ export interface Claimant {
 
 /** The IP of `host:port` in one spelling (an IPv4-mapped IPv6 address as IPv4). */
 function hostOf(address: string): string | undefined {
-  const host = splitHostPort(address)?.host;
+  let host = splitHostPort(address)?.host;
   if (host === undefined) return undefined;
+  // A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d.
+  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(host)) host = host.slice(7);
   const ip = parseIp(host);
   return ip === null ? host.toLowerCase() : formatIp(ip);
 }
