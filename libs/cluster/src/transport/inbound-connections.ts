@@ -172,6 +172,11 @@ export class InboundConnections {
     conn.timer = null;
     conn.name = step.name;
     conn.claimed = true;
+    // The SWIM transport gave accepted streams memberlist's idle timeout; from here the gate's
+    // deadline bounds the wait for the member, and an admitted frame connection is meant to idle
+    // between bursts, its dialer deciding when it ends.
+    const sock = conn.stream as Duplex & { setTimeout?: (ms: number) => unknown };
+    if (typeof sock.setTimeout === 'function') sock.setTimeout(0);
     if (step.rest.length > 0) {
       if (!this.keepEarly(conn, Buffer.from(step.rest))) return;
     }
@@ -211,10 +216,6 @@ export class InboundConnections {
     }
     conn.session = conn.hs!.session;
     conn.hs = null;
-    // The SWIM transport gave accepted streams memberlist's idle timeout; a frame connection is
-    // meant to idle between bursts, and its dialer decides when it ends.
-    const sock = conn.stream as Duplex & { setTimeout?: (ms: number) => unknown };
-    if (typeof sock.setTimeout === 'function') sock.setTimeout(0);
     setKeepAlive(conn.stream);
     this.write(conn, reply);
     // Sealed, a body is a batch: up to BATCH_BYTES of frames, or one frame of any allowed size.
