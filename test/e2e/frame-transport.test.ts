@@ -191,10 +191,11 @@ describe('FrameTransport on real sockets', () => {
     await waitFor('two frames', () => b.got.length === 2);
     expect(digest(b.got[0]!.frame)).toBe(digest(f));
     expect([...b.got[1]!.frame]).toEqual([1, 2, 3]);
-    // Sealed on the wire: the name, and the two frames queued together as one batch, each carry
-    // 29 bytes of version, nonce and tag.
+    // Sealed on the wire: the handshake (an 18-byte opening with the nonce, then the name's proof)
+    // and the two frames queued together as one batch; the proof and the batch each carry 29
+    // bytes of version, nonce and tag.
     expect(a.ft.stats().writes).toBe(1);
-    expect(a.ft.stats().bytesSent).toBe(3 + 1 + 29 + 4 + (4 + 70_000 + 4 + 3) + 29);
+    expect(a.ft.stats().bytesSent).toBe(18 + 1 + 1 + 29 + 4 + (4 + 70_000 + 4 + 3) + 29);
     expect(b.ft.stats().drops['decrypt-failed']).toBe(0);
   });
 
