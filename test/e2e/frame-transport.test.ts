@@ -16,7 +16,10 @@ import {
   PLUMTREE_STREAM_FIRST_BYTE,
   type FrameTransportOptions,
 } from '@plumtree/cluster';
-import { encodePreamble } from '../../libs/cluster/src/transport/frame-handshake.js';
+import {
+  encodePlainPreamble,
+  FRAME_PROTOCOL_VERSION,
+} from '../../libs/cluster/src/transport/frame-handshake.js';
 import { waitFor } from '../support/wait-for.js';
 
 jest.setTimeout(30_000);
@@ -188,10 +191,11 @@ describe('FrameTransport on real sockets', () => {
     await waitFor('two frames', () => b.got.length === 2);
     expect(digest(b.got[0]!.frame)).toBe(digest(f));
     expect([...b.got[1]!.frame]).toEqual([1, 2, 3]);
-    // Sealed on the wire: the name, and the two frames queued together as one batch, each carry
-    // 29 bytes of version, nonce and tag.
+    // Sealed on the wire: the handshake (an 18-byte opening with the nonce, then the name's proof)
+    // and the two frames queued together as one batch; the proof and the batch each carry 29
+    // bytes of version, nonce and tag.
     expect(a.ft.stats().writes).toBe(1);
-    expect(a.ft.stats().bytesSent).toBe(3 + 1 + 29 + 4 + (4 + 70_000 + 4 + 3) + 29);
+    expect(a.ft.stats().bytesSent).toBe(18 + 1 + 1 + 29 + 4 + (4 + 70_000 + 4 + 3) + 29);
     expect(b.ft.stats().drops['decrypt-failed']).toBe(0);
   });
 
@@ -220,11 +224,16 @@ describe('FrameTransport on real sockets', () => {
     const s1 = await raw(b.swim.port, Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE, 9, 9, 9));
     await waitFor('bad version', () => b.ft.stats().drops['bad-version'] === 1);
     await waitFor('closed', () => s1.destroyed || s1.readableEnded);
-    const s2 = await raw(b.swim.port, Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE, 1, 2, 0xc3, 0x28));
+    const s2 = await raw(
+      b.swim.port,
+      Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE, FRAME_PROTOCOL_VERSION, 2, 0xc3, 0x28),
+    );
     await waitFor('bad name', () => b.ft.stats().drops['bad-name'] === 1);
     const huge = Buffer.alloc(4);
     huge.writeUInt32BE(64 * 1024 + 1, 0);
-    const s3 = await raw(b.swim.port, Buffer.concat([encodePreamble('dialer', 'x', null), huge]));
+    // A member at the raw client's address, so the gate admits it and its frames are read.
+    addrs.set('x', '127.0.0.1:1');
+    const s3 = await raw(b.swim.port, Buffer.concat([encodePlainPreamble('x'), huge]));
     await waitFor('too large', () => b.ft.stats().drops['frame-too-large'] === 1);
     await waitFor('closed', () => s3.destroyed || s3.readableEnded);
     expect(b.got).toHaveLength(0);

@@ -88,3 +88,4 @@ export type {
   SendResult,
 } from './transport/frame-transport-options.js';
 export { FrameTransport } from './transport/frame-transport.js';
+export type { FrameSourceCheck, InboundRefusal } from './transport/member-gate.js';

@@ -184,6 +184,19 @@ export const POLLED_FAMILIES: readonly PolledFamily[] = [
     ],
   },
   {
+    name: 'plumtree_frame_connections_refused_total',
+    help: 'Accepted frame connections refused and closed, by reason (not-member, address, handshake-failed, replay, caps).',
+    type: 'counter',
+    labelNames: ['reason'],
+    read: (s) => byKey(s.stats.transport.refused, 'reason'),
+  },
+  {
+    name: 'plumtree_frame_connections_pending',
+    help: 'Accepted frame connections waiting for the member they claim to appear.',
+    type: 'gauge',
+    read: (s) => s.stats.transport.pendingConnections,
+  },
+  {
     name: 'swim_members',
     help: 'Members known to SWIM, by state (this node included).',
     type: 'gauge',

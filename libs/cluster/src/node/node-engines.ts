@@ -390,6 +390,8 @@ export class NodeEngines {
         if (e.member.name === options.name) break;
         // A member back from the dead is a candidate again (the core avoids recent failures).
         if (e.type === 'member-join') core.peerUp(e.member.name, Date.now());
+        // Its frame connections waiting for it to become a member are admitted now.
+        this.parts.frames().membersChanged();
         this.noteLife(e.member.name, e.member.incarnation, e.type === 'member-join');
         this.sync.checkStale(e.member.name, e.member.meta);
         this.sync.scheduleRefresh();

@@ -6,6 +6,7 @@
  */
 import {
   DEFAULT_JOIN_RETRY,
+  parseIp,
   UdpTcpTransport,
   withNodeHooks,
   type ResolvedNodeOptions as ResolvedSwimNodeOptions,
@@ -43,12 +44,16 @@ export async function openTransports(
       maxPacketBytes: o.swim.config.udpBufferSize,
       streamTimeoutMs: o.swim.config.tcpTimeoutMs,
     });
+    warnIfExposed(o);
   }
   try {
     const frames = new FrameTransport({
       transport,
       localName: o.name,
       resolve,
+      sourceCheck: o.frameSourceCheck,
+      // Once per refused (reason, name, source IP): the transport keeps the set of logged keys.
+      log: (line) => process.emitWarning(`${o.name}: ${line}`, { code: 'PLUMTREE_FRAME_REFUSED' }),
       keyring: o.keyring,
       maxFrameBytes: o.maxFrameBytes,
       ...(o.maxQueueBytes !== undefined ? { maxQueueBytes: o.maxQueueBytes } : {}),
@@ -58,6 +63,27 @@ export async function openTransports(
     await transport.close();
     throw e;
   }
+}
+
+/** Whether `ip` is a loopback address (127.0.0.0/8, ::1). */
+function isLoopback(ip: string): boolean {
+  const bytes = parseIp(ip);
+  if (bytes === null) return false;
+  if (bytes.length === 4) return bytes[0] === 127;
+  return bytes.every((b, i) => b === (i === 15 ? 1 : 0));
+}
+
+/**
+ * One warning at start for a node reachable from other hosts without keys: a host that reaches
+ * the port can then join, read every frame and, from a member's address, send as that member.
+ */
+function warnIfExposed(o: ResolvedNodeOptions): void {
+  if (o.keyring?.enabled === true || isLoopback(o.bindAddr)) return;
+  process.emitWarning(
+    `${o.name}: bound to ${o.bindAddr} without keys: frames and membership travel in clear and ` +
+      'any host that reaches the port can join the cluster. Set `keys` (docs/security.md).',
+    { code: 'PLUMTREE_NO_KEYS' },
+  );
 }
 
 /**

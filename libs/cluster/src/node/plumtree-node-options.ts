@@ -6,7 +6,7 @@
  * as it is, and hands its resolved SWIM part to `SwimNode.start`, which takes that as it is too.
  */
 import 'reflect-metadata';
-import { IsArray, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { resolveOnce, validationProblems, type Resolved } from '@plumtree/common';
 import {
   PlumtreeConfigError,
@@ -34,6 +34,7 @@ import {
   resolveDirectoryOptions,
   validatePattern,
 } from '../directory/index.js';
+import type { FrameSourceCheck } from '../transport/index.js';
 import { PlumtreeNodeOptionsError, type NodeOptionProblem } from './errors.js';
 import { resolvePersistence, type PersistenceSettings } from './persistence-options.js';
 
@@ -137,6 +138,13 @@ export interface PlumtreeNodeOptions extends Pick<
    * lossy link would; counted in `stats().node.framesDroppedByFilter`). Default none.
    */
   readonly frameFilter?: (peer: string, frame: Uint8Array) => boolean;
+  /**
+   * Whom frame connections are taken from: `'address'` (default) only from an alive member whose
+   * advertised IP is the connection's source IP; `'member-only'` from an alive member at any IP
+   * (nodes behind NAT or a proxy; without keys anyone can then claim a member's name).
+   * docs/cluster.md, "Who may send frames".
+   */
+  readonly frameSourceCheck?: FrameSourceCheck;
 }
 
 /** The node's own scalar options, validated with class-validator (the house pattern). */
@@ -160,6 +168,7 @@ class NodeSettings {
   @IsInt() @Min(1) @Max(600_000) handoffTimeoutMs = 2_000;
   @IsInt() @Min(1) @Max(100) handoffMaxAttempts = 3;
   @IsInt() @Min(0) @Max(600_000) leaveTimeoutMs = 3_000;
+  @IsIn(['address', 'member-only']) frameSourceCheck: FrameSourceCheck = 'address';
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -205,6 +214,7 @@ type NodeOptionsFilledIn = PersistenceSettings &
     readonly leaveTimeoutMs: number;
     readonly directory: NonNullable<PlumtreeNodeOptions['directory']>;
     readonly frameFilter: ((peer: string, frame: Uint8Array) => boolean) | undefined;
+    readonly frameSourceCheck: FrameSourceCheck;
   };
 
 /** The options checked and completed by {@link resolvePlumtreeNodeOptions}; frozen. */
@@ -462,6 +472,7 @@ function checkNodeOptions(options: PlumtreeNodeOptions): NodeOptionsFilledIn {
     leaveTimeoutMs: settings.leaveTimeoutMs,
     directory,
     frameFilter: frameFilter as ResolvedNodeOptions['frameFilter'],
+    frameSourceCheck: settings.frameSourceCheck,
     ...persistence,
   };
 }

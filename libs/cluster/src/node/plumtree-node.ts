@@ -168,6 +168,8 @@ export class PlumtreeNode {
     this.life.started = true;
     swim.events$.subscribe({ next: (e) => this.engines.onSwimEvent(e) });
     swim.members$.subscribe({ next: (m) => this.membersSubject.next(m) });
+    // Frame connections from members met during the join waited for SWIM to start.
+    frames.membersChanged();
     // Members met during the join raised their events before anyone listened: start from now.
     for (const t of o.topics) if (!isPattern(t)) this.engines.trees.join(t);
     this.engines.sync.announce();

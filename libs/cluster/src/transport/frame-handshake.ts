@@ -1,63 +1,74 @@
 /**
- * The preamble of a Plumtree frame connection and the sealing of frames.
+ * The handshake of a Plumtree frame connection (protocol version 2) and the sealing of frames.
  *
  * A frame connection shares the SWIM node's TCP port, so its very first byte must differ from
  * every memberlist stream (message types 0-13, label header 244): {@link PLUMTREE_STREAM_FIRST_BYTE}.
- * Both ends send one preamble: the dialer first, the acceptor once it has checked the dialer's.
+ * The dialer writes first; `V` is {@link FRAME_PROTOCOL_VERSION}, `S` the sealed flag 0x80.
  *
- * `[first byte 0x50][version u8, top bit = sealed][name length u8][name]`
+ * Plain (no keyring), one message each way, the acceptor's only once it admitted the dialer:
+ * ```
+ * dialer   -> [0x50][V][len u8][name]
+ * acceptor -> [0x50][V][len u8][name]
+ * ```
+ * Sealed (keyring), a challenge-response over fresh nonces, so a recorded handshake opens no
+ * other connection:
+ * ```
+ * dialer   -> [0x50][V|S][Nd: 16 random bytes]
+ * acceptor -> [0x50][V|S][Na: 16 random bytes]                      (at once)
+ * dialer   -> [len u8][seal(name_d, aad = 0x50 V|S 'D' Na Nd)]      (proves a key, bound to Na)
+ * acceptor -> [len u8][seal(name_a, aad = 0x50 V|S 'A' Na Nd)]      (once it admitted the dialer)
+ * ```
+ * `seal` is memberlist's AES-GCM message `[version 1][nonce 12][ciphertext][tag 16]` under the
+ * primary key, opened with any key of the ring. The role byte keeps a proof from being reflected
+ * back; Na, fresh per connection, keeps a captured proof from opening another connection; Nd
+ * does the same for the acceptor's proof.
  *
- * Without a keyring `name` is the node name in UTF-8. With one, it is the name sealed with
- * AES-GCM under the primary key (the header bytes and the sender's role as additional data), so
- * a node holding none of the cluster's keys cannot open a connection, and a sealed hello cannot
- * be reflected back as a reply. Frames that follow are `[u32 BE length][frame]`. With a keyring
- * the frames written together are sealed as one batch: `[u32 BE length][seal]` where the seal
- * (memberlist's `[version][nonce][ciphertext][tag]`) opens to `[u32 BE length][frame]...`.
+ * Frames follow, from the dialer only: `[u32 BE length][frame]`. Sealed, the frames written
+ * together are one batch `[u32 BE length][seal]`, the seal opening to `[u32 BE length][frame]...`
+ * with additional data `0x50 'F' Na Nd [seq u64 BE]`, where `seq` counts the connection's batches
+ * from 0 (frame-session.ts): a batch replayed, reordered or moved to another connection fails
+ * to open.
  */
-import {
-  decryptPayload,
-  EncryptionVersion,
-  encryptOverhead,
-  encryptPayload,
-  type Keyring,
-} from '@plumtree/swim';
+import { randomBytes } from 'node:crypto';
+import { decryptPayload, EncryptionVersion, encryptOverhead, encryptPayload } from '@plumtree/swim';
+import { FrameSession, NONCE_BYTES } from './frame-session.js';
 
 /** First byte of a Plumtree frame connection on the shared SWIM port ('P'). */
 export const PLUMTREE_STREAM_FIRST_BYTE = 0x50;
-/** Version of the frame connection protocol spoken here. */
-export const FRAME_PROTOCOL_VERSION = 1;
-/** Bit of the version byte telling that the name (and every frame) is sealed. */
+/** Version of the frame connection protocol spoken here (2: sealed challenge-response). */
+export const FRAME_PROTOCOL_VERSION = 2;
+/** Bit of the version byte telling that the handshake (and every frame) is sealed. */
 const SEALED_FLAG = 0x80;
-/** `[first byte][version][name length]`. */
+/** `[first byte][version][name length]` of a plain preamble. */
 export const PREAMBLE_HEADER_BYTES = 3;
 /** Bytes of the u32 length before every frame body. */
 export const FRAME_HEADER_BYTES = 4;
 /** Bytes sealing adds to a frame or a name (version, nonce, tag; no padding). */
 export const SEAL_OVERHEAD_BYTES = encryptOverhead(EncryptionVersion.NoPadding);
-/** Longest node name a preamble carries, in UTF-8 bytes, sealed or not (the length is one byte). */
+/** Longest node name a handshake carries, in UTF-8 bytes, sealed or not (the length is one byte). */
 export const MAX_NAME_BYTES = 255 - SEAL_OVERHEAD_BYTES;
+/** Most bytes one handshake message takes (a plain preamble with the longest name). */
+export const MAX_HANDSHAKE_MESSAGE_BYTES = PREAMBLE_HEADER_BYTES + 255;
 
-/** Which end wrote a preamble; part of the sealed name's additional data. */
+/** Which end wrote a message; part of the sealed name's additional data. */
 export type PreambleRole = 'dialer' | 'acceptor';
 
-/** Why a preamble was refused. */
+/** Why a handshake was refused. */
 export type PreambleError =
   'bad-preamble' | 'bad-version' | 'encryption-mismatch' | 'auth-failed' | 'bad-name';
 
-/** What {@link parsePreamble} made of the bytes so far. */
-export type PreambleStep =
+/** One step of parsing a handshake message: more bytes needed, done, or refused. */
+export type ParseStep<T> =
   | { readonly kind: 'more' }
-  | { readonly kind: 'done'; readonly name: string; readonly consumed: number }
+  | ({ readonly kind: 'done'; readonly consumed: number } & T)
   | { readonly kind: 'error'; readonly reason: PreambleError };
 
-// Frames are sealed with the same keys as memberlist's packets; a distinct additional data keeps
-// a captured memberlist packet from ever opening as a frame, and the other way round.
-const FRAME_AAD = Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE, 0x46 /* F */);
 const ROLE_BYTE: Record<PreambleRole, number> = { dialer: 0x44, acceptor: 0x41 };
+const SEALED_VERSION_BYTE = FRAME_PROTOCOL_VERSION | SEALED_FLAG;
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Throws a RangeError unless `name` fits a preamble (1..{@link MAX_NAME_BYTES} UTF-8 bytes). */
+/** Throws a RangeError unless `name` fits a handshake (1..{@link MAX_NAME_BYTES} UTF-8 bytes). */
 export function validateNodeName(name: string): void {
   const n = utf8.encode(name).length;
   if (n === 0 || n > MAX_NAME_BYTES) {
@@ -65,80 +76,124 @@ export function validateNodeName(name: string): void {
   }
 }
 
-function aad(role: PreambleRole, versionByte: number): Uint8Array {
-  return Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE, versionByte, ROLE_BYTE[role]);
+function decodeName(raw: Uint8Array): string | undefined {
+  if (raw.length === 0) return undefined;
+  try {
+    return strictUtf8.decode(raw);
+  } catch {
+    return undefined;
+  }
 }
 
-/** The preamble `role` sends: sealed with the primary key when `keyring` is enabled. */
-export function encodePreamble(
+/** `[len u8][body]` at the start of `buf`, or undefined while incomplete. */
+function lengthPrefixed(buf: Uint8Array, at: number): Uint8Array | undefined {
+  if (buf.length < at + 1) return undefined;
+  const end = at + 1 + buf[at]!;
+  return buf.length < end ? undefined : buf.subarray(at + 1, end);
+}
+
+/**
+ * Checks the `[0x50][version]` opening of either end's first message as each byte arrives, so
+ * a stray client is turned away without waiting. Null when fine so far (or too short to tell).
+ */
+function checkOpening(buf: Uint8Array, sealing: boolean): PreambleError | null {
+  if (buf.length >= 1 && buf[0] !== PLUMTREE_STREAM_FIRST_BYTE) return 'bad-preamble';
+  if (buf.length < 2) return null;
+  const versionByte = buf[1]!;
+  if ((versionByte & ~SEALED_FLAG) !== FRAME_PROTOCOL_VERSION) return 'bad-version';
+  return ((versionByte & SEALED_FLAG) !== 0) !== sealing ? 'encryption-mismatch' : null;
+}
+
+/** The plain preamble either end sends: `[0x50][V][len][name]`. */
+export function encodePlainPreamble(name: string): Uint8Array {
+  const raw = utf8.encode(name);
+  if (raw.length > 255) throw new RangeError(`node name too long: ${raw.length} bytes`);
+  const out = new Uint8Array(PREAMBLE_HEADER_BYTES + raw.length);
+  out[0] = PLUMTREE_STREAM_FIRST_BYTE;
+  out[1] = FRAME_PROTOCOL_VERSION;
+  out[2] = raw.length;
+  out.set(raw, PREAMBLE_HEADER_BYTES);
+  return out;
+}
+
+/** Parses a plain preamble (the other end must not seal either). Never throws. */
+export function parsePlainPreamble(buf: Uint8Array): ParseStep<{ readonly name: string }> {
+  const bad = checkOpening(buf, false);
+  if (bad !== null) return { kind: 'error', reason: bad };
+  const raw = lengthPrefixed(buf, 2);
+  if (raw === undefined) return { kind: 'more' };
+  const name = decodeName(raw);
+  if (name === undefined) return { kind: 'error', reason: 'bad-name' };
+  return { kind: 'done', name, consumed: PREAMBLE_HEADER_BYTES + raw.length };
+}
+
+/** A fresh handshake nonce. */
+export function freshNonce(): Uint8Array {
+  return randomBytes(NONCE_BYTES);
+}
+
+/** The first message of either end of a sealed handshake: `[0x50][V|S][nonce]`. */
+export function encodeSealedOpening(nonce: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + NONCE_BYTES);
+  out[0] = PLUMTREE_STREAM_FIRST_BYTE;
+  out[1] = SEALED_VERSION_BYTE;
+  out.set(nonce, 2);
+  return out;
+}
+
+/** Parses a sealed opening (the other end must seal too). Never throws. */
+export function parseSealedOpening(buf: Uint8Array): ParseStep<{ readonly nonce: Uint8Array }> {
+  const bad = checkOpening(buf, true);
+  if (bad !== null) return { kind: 'error', reason: bad };
+  if (buf.length < 2 + NONCE_BYTES) return { kind: 'more' };
+  return { kind: 'done', nonce: Uint8Array.from(buf.subarray(2, 2 + NONCE_BYTES)), consumed: 18 };
+}
+
+function proofAad(role: PreambleRole, session: FrameSession): Uint8Array {
+  const out = new Uint8Array(3 + 2 * NONCE_BYTES);
+  out[0] = PLUMTREE_STREAM_FIRST_BYTE;
+  out[1] = SEALED_VERSION_BYTE;
+  out[2] = ROLE_BYTE[role];
+  out.set(session.acceptorNonce, 3);
+  out.set(session.dialerNonce, 3 + NONCE_BYTES);
+  return out;
+}
+
+/** The proof `role` sends: `[len][name sealed with `key` over both nonces]`. */
+export function encodeProof(
   role: PreambleRole,
   name: string,
-  keyring: Keyring | null,
+  key: Uint8Array,
+  session: FrameSession,
 ): Uint8Array {
-  const raw = utf8.encode(name);
-  const key = keyring?.getPrimaryKey();
-  const versionByte = FRAME_PROTOCOL_VERSION | (key ? SEALED_FLAG : 0);
-  const body = key
-    ? encryptPayload(EncryptionVersion.NoPadding, key, raw, aad(role, versionByte))
-    : raw;
-  if (body.length > 255) throw new RangeError(`node name too long: ${raw.length} bytes`);
-  const out = new Uint8Array(PREAMBLE_HEADER_BYTES + body.length);
-  out[0] = PLUMTREE_STREAM_FIRST_BYTE;
-  out[1] = versionByte;
-  out[2] = body.length;
-  out.set(body, PREAMBLE_HEADER_BYTES);
+  const body = encryptPayload(
+    EncryptionVersion.NoPadding,
+    key,
+    utf8.encode(name),
+    proofAad(role, session),
+  );
+  if (body.length > 255) throw new RangeError(`node name too long: ${name}`);
+  const out = new Uint8Array(1 + body.length);
+  out[0] = body.length;
+  out.set(body, 1);
   return out;
 }
 
 /**
- * Parses the preamble written by `role` from the start of `buf`. `keyring` enabled means the
- * name must be sealed with one of its keys; disabled or null means it must be plain: both ends
- * must agree, as memberlist's do. Never throws.
+ * Parses the proof written by `role` on the connection of `session`: `auth-failed` unless one of
+ * `keys` opens it with this connection's nonces (a wrong key, a reflected or replayed proof).
  */
-export function parsePreamble(
+export function parseProof(
   buf: Uint8Array,
   role: PreambleRole,
-  keyring: Keyring | null,
-): PreambleStep {
-  if (buf.length >= 1 && buf[0] !== PLUMTREE_STREAM_FIRST_BYTE) {
-    return { kind: 'error', reason: 'bad-preamble' };
-  }
-  // Refuse as early as each byte allows, so a stray client is turned away without waiting.
-  if (buf.length < 2) return { kind: 'more' };
-  const versionByte = buf[1]!;
-  if ((versionByte & ~SEALED_FLAG) !== FRAME_PROTOCOL_VERSION) {
-    return { kind: 'error', reason: 'bad-version' };
-  }
-  const sealed = (versionByte & SEALED_FLAG) !== 0;
-  const sealing = keyring?.enabled === true;
-  if (sealed !== sealing) return { kind: 'error', reason: 'encryption-mismatch' };
-  if (buf.length < PREAMBLE_HEADER_BYTES) return { kind: 'more' };
-  const len = buf[2]!;
-  const end = PREAMBLE_HEADER_BYTES + len;
-  if (buf.length < end) return { kind: 'more' };
-  let raw = buf.subarray(PREAMBLE_HEADER_BYTES, end);
-  if (sealed) {
-    const opened = decryptPayload(keyring!.getKeys(), raw, aad(role, versionByte));
-    if (!opened.ok) return { kind: 'error', reason: 'auth-failed' };
-    raw = opened.plaintext;
-  }
-  if (raw.length === 0) return { kind: 'error', reason: 'bad-name' };
-  let name: string;
-  try {
-    name = strictUtf8.decode(raw);
-  } catch {
-    return { kind: 'error', reason: 'bad-name' };
-  }
-  return { kind: 'done', name, consumed: end };
-}
-
-/** Seals one body (a batch of length-prefixed frames) with `key`, under a fresh random nonce. */
-export function sealFrame(key: Uint8Array, frame: Uint8Array): Uint8Array {
-  return encryptPayload(EncryptionVersion.NoPadding, key, frame, FRAME_AAD);
-}
-
-/** Opens a sealed body with the first key that fits; undefined when none does. */
-export function openFrame(keys: readonly Uint8Array[], body: Uint8Array): Uint8Array | undefined {
-  const r = decryptPayload(keys, body, FRAME_AAD);
-  return r.ok ? r.plaintext : undefined;
+  keys: readonly Uint8Array[],
+  session: FrameSession,
+): ParseStep<{ readonly name: string }> {
+  const body = lengthPrefixed(buf, 0);
+  if (body === undefined) return { kind: 'more' };
+  const opened = decryptPayload(keys, body, proofAad(role, session));
+  if (!opened.ok) return { kind: 'error', reason: 'auth-failed' };
+  const name = decodeName(opened.plaintext);
+  if (name === undefined) return { kind: 'error', reason: 'bad-name' };
+  return { kind: 'done', name, consumed: 1 + body.length };
 }

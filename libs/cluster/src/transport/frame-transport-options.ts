@@ -4,6 +4,7 @@
  */
 import type { Keyring, SwimTransport } from '@plumtree/swim';
 import { FRAME_HEADER_BYTES, SEAL_OVERHEAD_BYTES, validateNodeName } from './frame-handshake.js';
+import type { FrameSourceCheck } from './member-gate.js';
 import type { BackoffBounds } from './reconnect-backoff.js';
 
 /** Options of a {@link FrameTransport}. */
@@ -12,8 +13,37 @@ export interface FrameTransportOptions {
   readonly transport: SwimTransport;
   /** This node's name, sent in the preamble of every connection it dials. */
   readonly localName: string;
-  /** Peer name to `host:port` (the SWIM member address); undefined for an unknown peer. */
+  /**
+   * Peer name to `host:port` (the SWIM member address) of an alive or suspect member; undefined
+   * for anyone else. Dials go there, and an accepted connection is admitted only when the name it
+   * claims resolves (see {@link sourceCheck}).
+   */
   readonly resolve: (peer: string) => string | undefined;
+  /**
+   * How an accepted connection is bound to the member it claims to be (member-gate.ts): its
+   * name must resolve and, with `'address'`, its source IP must be that member's IP. Default
+   * `'address'`; `'member-only'` for nodes behind NAT or a proxy.
+   */
+  readonly sourceCheck?: FrameSourceCheck;
+  /**
+   * How long an accepted connection whose name is not (yet) a member waits for it to become one
+   * (a node that just joined dials before every member heard of it), ms. Default 5,000. Call
+   * {@link FrameTransport.membersChanged} on membership events so it is admitted at once.
+   */
+  readonly pendingMemberMs?: number;
+  /** Accepted connections waiting for their member at once, default 64; beyond, refused. */
+  readonly maxPendingConnections?: number;
+  /**
+   * Bytes a waiting connection may send before it is answered (a conforming dialer sends none),
+   * default 64 KiB; beyond, refused.
+   */
+  readonly maxPendingBytes?: number;
+  /** Accepted connections per claimed name, default 4 (one is the norm); beyond, refused. */
+  readonly maxInboundPerPeer?: number;
+  /** Accepted frame connections in total, default 1,024; beyond, refused. */
+  readonly maxInboundConnections?: number;
+  /** Where the one line per refused peer (reason, name, source IP) goes. Default: nowhere. */
+  readonly log?: (line: string) => void;
   /**
    * Seal frames (and the preamble) with the primary key, open with any key. Null or empty:
    * plain. Both ends must agree, and each end checks the other's preamble, so a new key must be
@@ -68,6 +98,15 @@ export interface FrameTransportStats {
   writes: number;
   /** Dropped frames and refused connections, by reason (see {@link FrameDropReason}). */
   drops: Record<string, number>;
+  /**
+   * Accepted connections refused and closed, by reason (see `InboundRefusal`): not a member,
+   * wrong source address, failed handshake, replayed batch, caps.
+   */
+  refused: Record<string, number>;
+  /** Accepted frame connections open now (waiting ones included). */
+  inboundConnections: number;
+  /** Accepted connections waiting for the member they claim to appear. */
+  pendingConnections: number;
   /** Peers with outbound state (a queue, a connection or a pending redial). */
   peers: number;
   /** Bytes waiting over all peers (queued + in sockets). */
@@ -137,6 +176,16 @@ export const FRAME_TRANSPORT_DEFAULTS = {
   dialTimeoutMs: 5000,
   /** Redial backoff bounds. */
   reconnectBackoffMs: { initial: 50, max: 5000 } as BackoffBounds,
+  /** Wait for a claimed member: as long as a dial may take. */
+  pendingMemberMs: 5000,
+  /** Connections waiting for their member at once. */
+  maxPendingConnections: 64,
+  /** Bytes a waiting connection may send. */
+  maxPendingBytes: 64 * 1024,
+  /** Accepted connections per claimed name (a 100-node cluster has one per peer). */
+  maxInboundPerPeer: 4,
+  /** Accepted connections in total (10x a 100-node cluster's). */
+  maxInboundConnections: 1024,
 } as const;
 
 /**
@@ -153,6 +202,13 @@ export interface ResolvedFrameTransportOptions {
   readonly transport: SwimTransport;
   readonly localName: string;
   readonly resolve: (peer: string) => string | undefined;
+  readonly sourceCheck: FrameSourceCheck;
+  readonly pendingMemberMs: number;
+  readonly maxPendingConnections: number;
+  readonly maxPendingBytes: number;
+  readonly maxInboundPerPeer: number;
+  readonly maxInboundConnections: number;
+  readonly log: ((line: string) => void) | undefined;
   readonly keyring: Keyring | null;
   /**
    * Whether frames are sealed. Decided once: both ends must agree on sealing for the preamble
@@ -169,18 +225,26 @@ export interface ResolvedFrameTransportOptions {
 
 /**
  * Apply the defaults and check the options. Throws a RangeError for an empty node name or one
- * over 226 UTF-8 bytes, a non-positive cap or timeout, or a `maxFrameBytes` whose sealed length
+ * over 226 UTF-8 bytes, a non-positive cap or timeout, an unknown `sourceCheck`, or a `maxFrameBytes` whose sealed length
  * does not fit a u32.
  */
 export function resolveFrameTransportOptions(
   options: FrameTransportOptions,
 ): ResolvedFrameTransportOptions {
   validateNodeName(options.localName);
+  const D = FRAME_TRANSPORT_DEFAULTS;
   const keyring = options.keyring ?? null;
   const o: ResolvedFrameTransportOptions = {
     transport: options.transport,
     localName: options.localName,
     resolve: options.resolve,
+    sourceCheck: options.sourceCheck ?? 'address',
+    pendingMemberMs: options.pendingMemberMs ?? D.pendingMemberMs,
+    maxPendingConnections: options.maxPendingConnections ?? D.maxPendingConnections,
+    maxPendingBytes: options.maxPendingBytes ?? D.maxPendingBytes,
+    maxInboundPerPeer: options.maxInboundPerPeer ?? D.maxInboundPerPeer,
+    maxInboundConnections: options.maxInboundConnections ?? D.maxInboundConnections,
+    log: options.log,
     keyring,
     sealing: keyring?.enabled === true,
     maxQueueBytes: options.maxQueueBytes ?? FRAME_TRANSPORT_DEFAULTS.maxQueueBytes,
@@ -200,11 +264,21 @@ export function resolveFrameTransportOptions(
     ['reconnectBackoffMs.initial', o.backoff.initial],
     ['reconnectBackoffMs.max', o.backoff.max],
     ['idleTimeoutMs', o.idleTimeoutMs],
+    ['pendingMemberMs', o.pendingMemberMs],
+    ['maxPendingConnections', o.maxPendingConnections],
+    ['maxPendingBytes', o.maxPendingBytes],
+    ['maxInboundPerPeer', o.maxInboundPerPeer],
+    ['maxInboundConnections', o.maxInboundConnections],
   ];
   for (const [field, v] of positive) {
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
       throw new RangeError(`FrameTransport: ${field} must be a positive number, got ${v}`);
     }
+  }
+  if (o.sourceCheck !== 'address' && o.sourceCheck !== 'member-only') {
+    throw new RangeError(
+      `FrameTransport: sourceCheck must be 'address' or 'member-only', got ${String(o.sourceCheck)}`,
+    );
   }
   if (o.maxFrameBytes > 0xffffffff - FRAME_HEADER_BYTES - SEAL_OVERHEAD_BYTES) {
     throw new RangeError('FrameTransport: maxFrameBytes must fit a u32 length');

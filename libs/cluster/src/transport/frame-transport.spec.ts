@@ -13,7 +13,7 @@ import {
   MemoryNetwork,
   type MemoryTransport,
 } from '@plumtree/swim';
-import { encodePreamble, PLUMTREE_STREAM_FIRST_BYTE } from './frame-handshake.js';
+import { encodePlainPreamble, PLUMTREE_STREAM_FIRST_BYTE } from './frame-handshake.js';
 import type { FrameTransportOptions } from './frame-transport-options.js';
 import { FrameTransport } from './frame-transport.js';
 import { waitFor } from '../../../../test/support/wait-for.js';
@@ -234,13 +234,60 @@ describe('FrameTransport (memory network)', () => {
     const s1 = await rawDial(raw, addrs.get('b')!, Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE, 77));
     await waitFor('bad version', () => b.ft.stats().drops['bad-version'] === 1);
     await waitFor('closed', () => s1.destroyed);
-    const hello = encodePreamble('dialer', 'x', null);
+    // A member at the raw client's address, so the gate admits it and its frames are read.
+    addrs.set('x', raw.localAddress);
+    const hello = encodePlainPreamble('x');
     const huge = Buffer.alloc(4);
     huge.writeUInt32BE(1001, 0);
     const s2 = await rawDial(raw, addrs.get('b')!, Buffer.concat([hello, huge]));
     await waitFor('too large', () => b.ft.stats().drops['frame-too-large'] === 1);
     await waitFor('closed', () => s2.destroyed);
     expect(b.got).toHaveLength(0);
+    await raw.close();
+  });
+
+  it('holds a dialer its acceptor does not know yet, then delivers in order once it is a member', async () => {
+    net = new MemoryNetwork();
+    const known = new Set<string>();
+    const b = node('b', { resolve: (p) => (known.has(p) ? addrs.get(p) : undefined) });
+    const a = node('a');
+    for (let i = 0; i < 5; i++) a.ft.send('b', Uint8Array.of(i));
+    await waitFor('held', () => b.ft.stats().pendingConnections === 1);
+    b.ft.membersChanged();
+    expect(b.got).toHaveLength(0);
+    known.add('a');
+    b.ft.membersChanged();
+    await waitFor('five frames', () => b.got.length === 5);
+    expect(b.got.map((g) => g.frame[0])).toEqual([0, 1, 2, 3, 4]);
+    expect(b.ft.stats().pendingConnections).toBe(0);
+    expect(Object.values(b.ft.stats().refused).every((n) => n === 0)).toBe(true);
+  });
+
+  it('refuses a dialer that never becomes a member, and one from the wrong address', async () => {
+    net = new MemoryNetwork();
+    const b = node('b', { pendingMemberMs: 30, keyring: new Keyring([], K1) });
+    const a = node('a', { keyring: new Keyring([], K1) });
+    addrs.set('a', '10.0.0.7:1');
+    a.ft.send('b', Uint8Array.of(1));
+    await waitFor('wrong address', () => b.ft.stats().refused['address']! >= 1);
+    addrs.delete('a');
+    const c = node('c', { keyring: new Keyring([], K1) }, '10.0.0.3:0');
+    addrs.delete('c');
+    c.ft.send('b', Uint8Array.of(1));
+    await waitFor('not a member', () => b.ft.stats().refused['not-member']! >= 1);
+    expect(b.got).toHaveLength(0);
+  });
+
+  it('caps accepted connections in total', async () => {
+    net = new MemoryNetwork();
+    const b = node('b', { maxInboundConnections: 1 });
+    const raw = net.bind('10.0.0.9:0');
+    const s1 = await rawDial(raw, addrs.get('b')!, Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE));
+    await waitFor('first accepted', () => b.ft.stats().inboundConnections === 1);
+    const s2 = await rawDial(raw, addrs.get('b')!, Uint8Array.of(PLUMTREE_STREAM_FIRST_BYTE));
+    await waitFor('second refused', () => b.ft.stats().refused['total-cap'] === 1);
+    await waitFor('closed', () => s2.destroyed);
+    expect(s1.destroyed).toBe(false);
     await raw.close();
   });
 

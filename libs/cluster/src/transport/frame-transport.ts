@@ -19,22 +19,17 @@
  * A failed connection keeps its queue and is redialed with exponential backoff.
  *
  * Receiving: the stream dispatcher hands over accepted streams whose first byte is
- * {@link PLUMTREE_STREAM_FIRST_BYTE}; after the preamble (see frame-handshake.ts) frames are
- * parsed incrementally and handed to the frame handler with the sender's node name. Malformed
- * input closes the connection and is counted; nothing throws out of a socket callback.
+ * {@link PLUMTREE_STREAM_FIRST_BYTE}; after the handshake (see frame-handshake.ts) and once the
+ * member gate admitted the name it claims (an alive member, from its address: member-gate.ts),
+ * frames are parsed incrementally and handed to the frame handler with the sender's node name.
+ * Malformed input closes the connection and is counted; nothing throws out of a socket callback.
  *
  * This file holds the outbound connections (dial, preamble, redial, idle close) and the public
  * surface; the options and counters are in frame-transport-options.ts, a peer's queue and its
  * batched write in peer-link.ts, the accepted connections in inbound-connections.ts.
  */
 import type { Duplex } from 'node:stream';
-import {
-  encodePreamble,
-  FRAME_HEADER_BYTES,
-  parsePreamble,
-  PLUMTREE_STREAM_FIRST_BYTE,
-  PREAMBLE_HEADER_BYTES,
-} from './frame-handshake.js';
+import { FRAME_HEADER_BYTES, PLUMTREE_STREAM_FIRST_BYTE } from './frame-handshake.js';
 import {
   FRAME_DROP_REASONS,
   resolveFrameTransportOptions,
@@ -44,6 +39,7 @@ import {
   type ResolvedFrameTransportOptions,
   type SendResult,
 } from './frame-transport-options.js';
+import { Handshake } from './handshake-machine.js';
 import { InboundConnections } from './inbound-connections.js';
 import { setKeepAlive } from './keepalive.js';
 import { PeerLink } from './peer-link.js';
@@ -99,8 +95,8 @@ export class FrameTransport {
       isClosed: () => this.closed,
       deliver: (from, frame) => this.frameHandler(from, frame),
     });
-    this.o.transport.streams.register([PLUMTREE_STREAM_FIRST_BYTE], (stream) =>
-      this.inbound.accept(stream),
+    this.o.transport.streams.register([PLUMTREE_STREAM_FIRST_BYTE], (stream, from) =>
+      this.inbound.accept(stream, from),
     );
     const idleTimeoutMs = this.o.idleTimeoutMs;
     if (idleTimeoutMs !== undefined) {
@@ -326,7 +322,8 @@ export class FrameTransport {
       }
     });
     setKeepAlive(socket);
-    const hello = encodePreamble('dialer', this.o.localName, this.o.keyring);
+    const hs = new Handshake('dialer', this.o.localName, this.o.sealing ? this.o.keyring : null);
+    const hello = hs.hello();
     socket.write(hello);
     this.counters.bytesSent += hello.length;
     const timer = setTimeout(() => {
@@ -334,18 +331,19 @@ export class FrameTransport {
       socket.destroy();
     }, this.o.dialTimeoutMs);
     timer.unref();
-    let got: Buffer | null = null;
     const onData = (chunk: Buffer): void => {
       try {
-        got = got === null ? chunk : Buffer.concat([got, chunk]);
-        const step = parsePreamble(got, 'acceptor', this.o.keyring);
+        const step = hs.push(chunk);
         if (step.kind === 'more') {
-          if (got.length > PREAMBLE_HEADER_BYTES + 255) socket.destroy();
+          if (step.write !== undefined) {
+            socket.write(step.write);
+            this.counters.bytesSent += step.write.length;
+          }
           return;
         }
         clearTimeout(timer);
         socket.removeListener('data', onData);
-        // Acceptors write nothing after their preamble; keep reading so a FIN is seen.
+        // Acceptors write nothing after their handshake; keep reading so a FIN is seen.
         socket.on('data', noop);
         if (step.kind === 'error') {
           this.drops[step.reason]++;
@@ -360,6 +358,7 @@ export class FrameTransport {
         }
         if (link.socket !== socket) return;
         link.phase = 'up';
+        link.session = hs.session;
         link.failures = 0;
         link.lastWriteMs = Date.now();
         if (link.reported !== 'up') {
@@ -463,6 +462,15 @@ export class FrameTransport {
   }
 
   /**
+   * Membership changed (a member joined, or was updated): accepted connections waiting for the
+   * member they claim are checked again, and admitted when it is now an alive member at their
+   * address. Cheap when none waits.
+   */
+  membersChanged(): void {
+    if (!this.closed) this.inbound.gate.recheck();
+  }
+
+  /**
    * Stops reading from accepted connections (TCP then pushes back on the senders) until
    * {@link resumeInbound}. For tests and for shedding load.
    */
@@ -500,6 +508,9 @@ export class FrameTransport {
     return {
       ...this.counters,
       drops: { ...this.drops },
+      refused: { ...this.inbound.gate.refused },
+      inboundConnections: this.inbound.size,
+      pendingConnections: this.inbound.gate.heldCount,
       peers: this.links.size,
       queuedBytes: queued,
     };

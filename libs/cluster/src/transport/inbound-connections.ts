@@ -1,29 +1,26 @@
 /**
- * The inbound side of the frame transport: connections accepted from peers. After the peer's
- * preamble (see frame-handshake.ts) is checked and answered, frames are parsed incrementally
- * (frame-reader.ts), opened when sealed, and handed to the frame handler with the sender's node
- * name, in the order the sender queued them. Malformed input closes the connection and is
- * counted; nothing throws out of a socket callback.
+ * The inbound side of the frame transport: connections accepted from peers. The dialer's
+ * handshake (frame-handshake.ts) is checked, then its claimed name goes to the member gate
+ * (member-gate.ts): only once the gate admits it is the handshake answered and are frames read,
+ * parsed incrementally (frame-reader.ts), opened when sealed, and handed to the frame handler
+ * with the sender's node name, in the order the sender queued them. A conforming dialer sends no
+ * frame before the answer; what a held connection sends anyway is kept, up to `maxPendingBytes`,
+ * and read once admitted. Malformed input closes the connection and is counted; nothing throws
+ * out of a socket callback.
  */
 import type { Duplex } from 'node:stream';
-import {
-  encodePreamble,
-  FRAME_HEADER_BYTES,
-  openFrame,
-  parsePreamble,
-  SEAL_OVERHEAD_BYTES,
-} from './frame-handshake.js';
+import { FRAME_HEADER_BYTES, SEAL_OVERHEAD_BYTES } from './frame-handshake.js';
+import type { FrameSession } from './frame-session.js';
 import { FrameReader } from './frame-reader.js';
 import type { ResolvedFrameTransportOptions } from './frame-transport-options.js';
+import { Handshake } from './handshake-machine.js';
 import { setKeepAlive } from './keepalive.js';
+import { MemberGate, type Claimant } from './member-gate.js';
 import { BATCH_BYTES, type FrameDropCounts } from './peer-link.js';
 
 /** What the inbound side needs from its transport. */
 export interface InboundHost {
-  readonly options: Pick<
-    ResolvedFrameTransportOptions,
-    'localName' | 'keyring' | 'sealing' | 'maxFrameBytes' | 'dialTimeoutMs'
-  >;
+  readonly options: ResolvedFrameTransportOptions;
   /** The transport's counters the inbound side adds to. */
   readonly counters: { bytesReceived: number; bytesSent: number; framesReceived: number };
   readonly drops: FrameDropCounts;
@@ -33,12 +30,19 @@ export interface InboundHost {
   deliver(from: string, frame: Uint8Array): void;
 }
 
-/** State of one accepted connection. */
-interface InboundConn {
+/** State of one accepted connection; a {@link Claimant} once its dialer named itself. */
+interface InboundConn extends Claimant {
   readonly stream: Duplex;
-  name: string | null;
-  hello: Buffer | null;
+  name: string;
+  /** The handshake until the connection is admitted. */
+  hs: Handshake | null;
+  /** Set once the dialer named itself. */
+  claimed: boolean;
   reader: FrameReader | null;
+  session: FrameSession | null;
+  /** Bytes after the handshake, before the connection was admitted. */
+  early: Buffer[];
+  earlyBytes: number;
   timer: NodeJS.Timeout | null;
 }
 
@@ -48,8 +52,17 @@ function noop(): void {}
 export class InboundConnections {
   private readonly conns = new Set<InboundConn>();
   private paused = false;
+  /** The member check of accepted connections, with the refusal counts. */
+  readonly gate: MemberGate;
 
-  constructor(private readonly host: InboundHost) {}
+  constructor(private readonly host: InboundHost) {
+    this.gate = new MemberGate(host.options);
+  }
+
+  /** Accepted connections open now. */
+  get size(): number {
+    return this.conns.size;
+  }
 
   /** Stop reading from every accepted connection (TCP then pushes back on the senders). */
   pause(): void {
@@ -65,31 +78,56 @@ export class InboundConnections {
 
   /** Close the connections accepted from `peer`. */
   disconnect(peer: string): void {
-    for (const conn of this.conns) if (conn.name === peer) conn.stream.destroy();
+    for (const conn of this.conns) if (conn.claimed && conn.name === peer) conn.stream.destroy();
   }
 
-  /** The accepted streams (to destroy on close). */
+  /** The accepted streams (to destroy on close); stops the gate's deadlines. */
   streams(): Duplex[] {
+    this.gate.close();
     return [...this.conns].map((c) => c.stream);
   }
 
-  /** An accepted stream whose first byte is `PLUMTREE_STREAM_FIRST_BYTE`. */
-  accept(stream: Duplex): void {
+  /** An accepted stream whose first byte is `PLUMTREE_STREAM_FIRST_BYTE`, from `host:port`. */
+  accept(stream: Duplex, from: string): void {
     const h = this.host;
     if (h.isClosed()) {
       stream.destroy();
       return;
     }
-    const conn: InboundConn = { stream, name: null, hello: null, reader: null, timer: null };
+    if (this.conns.size >= h.options.maxInboundConnections) {
+      this.gate.refuseUnclaimed('total-cap', null, from);
+      stream.destroy();
+      return;
+    }
+    const conn: InboundConn = {
+      stream,
+      from,
+      name: '',
+      hs: new Handshake(
+        'acceptor',
+        h.options.localName,
+        h.options.sealing ? h.options.keyring : null,
+      ),
+      claimed: false,
+      reader: null,
+      session: null,
+      early: [],
+      earlyBytes: 0,
+      timer: null,
+      admit: () => this.admit(conn),
+      close: () => stream.destroy(),
+    };
     this.conns.add(conn);
     stream.on('error', noop);
     stream.once('close', () => {
       this.conns.delete(conn);
       if (conn.timer) clearTimeout(conn.timer);
+      this.gate.release(conn);
     });
     conn.timer = setTimeout(() => {
       conn.timer = null;
       h.drops['handshake-timeout']++;
+      this.gate.refuseUnclaimed('handshake-failed', null, from);
       stream.destroy();
     }, h.options.dialTimeoutMs);
     conn.timer.unref();
@@ -110,49 +148,98 @@ export class InboundConnections {
     h.counters.bytesReceived += chunk.length;
     if (conn.reader !== null) {
       if (!conn.reader.push(chunk)) this.onReaderStopped(conn);
-      return;
+    } else if (conn.claimed) {
+      this.keepEarly(conn, chunk);
+    } else {
+      this.onHandshake(conn, chunk);
     }
-    const buf = conn.hello === null ? chunk : Buffer.concat([conn.hello, chunk]);
-    const step = parsePreamble(buf, 'dialer', h.options.keyring);
-    if (step.kind === 'more') {
-      conn.hello = buf;
-      return;
-    }
+  }
+
+  private onHandshake(conn: InboundConn, chunk: Buffer): void {
+    const h = this.host;
+    const step = conn.hs!.push(chunk);
     if (step.kind === 'error') {
       h.drops[step.reason]++;
+      this.gate.refuseUnclaimed('handshake-failed', null, conn.from);
       conn.stream.destroy();
       return;
     }
-    conn.hello = null;
-    conn.name = step.name;
+    if (step.kind === 'more') {
+      if (step.write !== undefined) this.write(conn, step.write);
+      return;
+    }
     if (conn.timer) clearTimeout(conn.timer);
     conn.timer = null;
-    // The SWIM transport gave accepted streams memberlist's idle timeout; a frame connection is
-    // meant to idle between bursts, and its dialer decides when it ends.
+    conn.name = step.name;
+    conn.claimed = true;
+    // The SWIM transport gave accepted streams memberlist's idle timeout; from here the gate's
+    // deadline bounds the wait for the member, and an admitted frame connection is meant to idle
+    // between bursts, its dialer deciding when it ends.
     const sock = conn.stream as Duplex & { setTimeout?: (ms: number) => unknown };
     if (typeof sock.setTimeout === 'function') sock.setTimeout(0);
+    if (step.rest.length > 0) {
+      if (!this.keepEarly(conn, Buffer.from(step.rest))) return;
+    }
+    this.gate.claim(conn);
+  }
+
+  /** Keeps bytes a connection sent before it was admitted; false when over the cap (refused). */
+  private keepEarly(conn: InboundConn, chunk: Buffer): boolean {
+    conn.earlyBytes += chunk.length;
+    if (conn.earlyBytes > this.host.options.maxPendingBytes) {
+      conn.early = [];
+      if (this.gate.isHeld(conn)) this.gate.refuse(conn, 'pending-overflow');
+      else {
+        this.gate.refuseUnclaimed('pending-overflow', conn.name, conn.from);
+        conn.stream.destroy();
+      }
+      return false;
+    }
+    conn.early.push(chunk);
+    return true;
+  }
+
+  private write(conn: InboundConn, bytes: Uint8Array): void {
+    conn.stream.write(bytes);
+    this.host.counters.bytesSent += bytes.length;
+  }
+
+  /** The gate admitted the connection: answer the handshake and read the frames. */
+  private admit(conn: InboundConn): void {
+    const h = this.host;
+    if (conn.stream.destroyed) return;
+    const reply = conn.hs!.reply();
+    if (reply === undefined) {
+      // The keyring lost every key: nothing to prove with, and the dialer would refuse plain.
+      conn.stream.destroy();
+      return;
+    }
+    conn.session = conn.hs!.session;
+    conn.hs = null;
     setKeepAlive(conn.stream);
-    const reply = encodePreamble('acceptor', h.options.localName, h.options.keyring);
-    conn.stream.write(reply);
-    h.counters.bytesSent += reply.length;
+    this.write(conn, reply);
     // Sealed, a body is a batch: up to BATCH_BYTES of frames, or one frame of any allowed size.
     const maxBody = h.options.sealing
       ? Math.max(BATCH_BYTES, FRAME_HEADER_BYTES + h.options.maxFrameBytes) + SEAL_OVERHEAD_BYTES
       : h.options.maxFrameBytes;
-    const from = step.name;
-    conn.reader = new FrameReader(maxBody, (frame) => this.deliver(conn, from, frame));
-    if (step.consumed < buf.length) {
-      if (!conn.reader.push(buf.subarray(step.consumed))) this.onReaderStopped(conn);
+    conn.reader = new FrameReader(maxBody, (frame) => this.deliver(conn, frame));
+    const early = conn.early;
+    conn.early = [];
+    for (const chunk of early) {
+      if (!conn.reader.push(chunk)) {
+        this.onReaderStopped(conn);
+        return;
+      }
     }
   }
 
-  private deliver(conn: InboundConn, from: string, body: Buffer): boolean {
+  private deliver(conn: InboundConn, body: Buffer): boolean {
     const h = this.host;
-    if (!h.options.sealing) return this.deliverFrame(conn, from, body);
-    const opened = openFrame(h.options.keyring!.getKeys(), body);
+    if (conn.session === null) return this.deliverFrame(conn, body);
+    const opened = conn.session.open(h.options.keyring!.getKeys(), body);
     if (opened === undefined) {
       h.drops['decrypt-failed']++;
-      conn.stream.destroy();
+      this.gate.refuse(conn, 'replay');
       return false;
     }
     // The opened batch is `[u32 length][frame]...`, authenticated, so a bad length is a peer bug.
@@ -166,7 +253,7 @@ export class InboundConnections {
         conn.stream.destroy();
         return false;
       }
-      if (!this.deliverFrame(conn, from, batch.subarray(off + FRAME_HEADER_BYTES, endAt))) {
+      if (!this.deliverFrame(conn, batch.subarray(off + FRAME_HEADER_BYTES, endAt))) {
         return false;
       }
       off = endAt;
@@ -174,11 +261,11 @@ export class InboundConnections {
     return true;
   }
 
-  private deliverFrame(conn: InboundConn, from: string, frame: Uint8Array): boolean {
+  private deliverFrame(conn: InboundConn, frame: Uint8Array): boolean {
     const h = this.host;
     h.counters.framesReceived++;
     try {
-      h.deliver(from, frame);
+      h.deliver(conn.name, frame);
     } catch {
       // The handler's bug must not cost the connection the frames behind this one.
       h.drops['handler-error']++;

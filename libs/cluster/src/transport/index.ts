@@ -17,3 +17,4 @@ export {
   type SendResult,
 } from './frame-transport-options.js';
 export * from './frame-transport.js';
+export type { FrameSourceCheck, InboundRefusal } from './member-gate.js';

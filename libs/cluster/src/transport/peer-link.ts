@@ -10,7 +10,8 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Keyring } from '@plumtree/swim';
-import { FRAME_HEADER_BYTES, sealFrame } from './frame-handshake.js';
+import { FRAME_HEADER_BYTES } from './frame-handshake.js';
+import type { FrameSession } from './frame-session.js';
 import type { FrameDropReason } from './frame-transport-options.js';
 
 // Frames below this are copied into a shared batch buffer; larger ones are written in place.
@@ -38,6 +39,8 @@ export type FrameDropCounts = Record<FrameDropReason, number>;
 export class PeerLink {
   phase: LinkPhase = 'idle';
   socket: Duplex | null = null;
+  /** The sealed session of the connection that is up (null when plain). */
+  session: FrameSession | null = null;
   /** Frames waiting; slots before `head` are already written. */
   queue: Array<Uint8Array | undefined> = [];
   head = 0;
@@ -131,13 +134,13 @@ export class PeerLink {
       consumed += total;
       if (sealWith !== null) {
         const key = sealWith.getPrimaryKey();
-        if (key === undefined) {
+        if (key === undefined || this.session === null) {
           // The keyring lost every key after start: nothing to seal with, and the peer would
           // refuse plain frames.
           drops.discarded += batchFrames;
           continue;
         }
-        const sealed = sealFrame(key, batch);
+        const sealed = this.session.seal(key, batch);
         const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
         header.writeUInt32BE(sealed.length, 0);
         s.write(header);
