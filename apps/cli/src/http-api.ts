@@ -141,6 +141,29 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** How long a connection refused with its body unread stays open for the client to read why. */
+export const LINGER_MS = 1_000;
+
+/**
+ * Closes the connection of a response sent before the request's body was read, without reading
+ * that body and without losing the response. Node ends such a connection and closes it as soon as
+ * the response is written; closing a socket with unread bytes makes the kernel send a reset,
+ * which can discard the response before the client reads it. So, as nginx's lingering close:
+ * the end (FIN) follows the response, reading stops (TCP flow control stalls the sender once the
+ * buffers are full: a 40 MiB upload costs the node a few socket buffers, never 40 MiB read), and
+ * the socket is destroyed {@link LINGER_MS} later.
+ */
+function lingeringClose(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket as IncomingMessage['socket'] & { destroySoon?: () => void };
+  // Node's server calls destroySoon on a `connection: close` response's end: end only.
+  socket.destroySoon = () => void socket.end();
+  res.once('finish', () => {
+    // After the server's own finish handler, which resumed the body to discard it.
+    socket.pause();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
+}
+
 /** Whether the request carries a body (a bodyless GET is not `complete` yet in the handler). */
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -259,9 +282,8 @@ export function serveHttp(node: PlumtreeNode, options: HttpApiOptions): Promise<
         ...extra,
         ...(unread ? { connection: 'close' } : {}),
       });
-      res.end(JSON.stringify(body), () => {
-        if (unread) req.destroy();
-      });
+      if (unread) lingeringClose(req, res);
+      res.end(JSON.stringify(body));
     };
     if (!(req.method === 'GET' && path === '/health')) {
       if (expectedHash !== null && !bearerMatches(req.headers.authorization, expectedHash)) {
