@@ -55,6 +55,8 @@ export interface AgentEvent {
   readonly origin?: string;
   /** `performance.now()` when this process read the line. */
   readonly atMs: number;
+  /** Every field of the line (e.g. the `memory` line's `heapUsed`). */
+  readonly fields: Readonly<Record<string, unknown>>;
 }
 
 /** One row of `GET /members`. */
@@ -230,6 +232,7 @@ export class AgentProcess {
       id: str('id'),
       origin: str('origin'),
       atMs,
+      fields: rec,
     });
     this.wake();
   }
