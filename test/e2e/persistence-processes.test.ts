@@ -20,6 +20,7 @@
  * Every wait is bounded polling on stdout lines or the HTTP API; nothing sleeps a fixed time.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,9 @@ function newDir(): string {
   return d;
 }
 
+/** The agents' HTTP API token. */
+const HTTP_TOKEN = randomBytes(24).toString('base64url');
+
 async function spawn(
   node: Omit<Node, 'proc' | 'lives'> & { lives?: AgentProcess[] },
   extra: readonly string[],
@@ -76,6 +80,8 @@ async function spawn(
     profile: 'local',
     ...(join === undefined ? {} : { join: [join] }),
     extraArgs: ['--data-dir', node.dataDir, ...extra],
+    // --fault-control (the partition) needs the HTTP API's token.
+    httpToken: HTTP_TOKEN,
   });
   live.add(a);
   void a.exited.then(() => live.delete(a));
@@ -417,7 +423,7 @@ describe('persistence across processes', () => {
     const a = nodes.slice(0, 3);
     const b = nodes.slice(3);
     const fault = async (n: Node, body: unknown): Promise<void> => {
-      const res = await fetch(`http://127.0.0.1:${n.httpPort.toString()}/fault`, {
+      const res = await n.proc.httpFetch('/fault', {
         method: 'POST',
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(5_000),

@@ -38,9 +38,9 @@ import {
   UdpTcpTransport,
   type SwimEvent,
 } from '@plumtree/swim';
-import type { AgentArgs } from './cli-args.js';
+import { HTTP_TOKEN_ENV, type AgentArgs } from './cli-args.js';
 import { introspect, printDurableEvent, printSuspicion } from './agent-introspection.js';
-import { serveHttp } from './http-api.js';
+import { isLoopbackHost, serveHttp } from './http-api.js';
 import { onShutdownSignals } from './shutdown-signals.js';
 
 /** How long a graceful leave may take before the agent exits anyway. */
@@ -60,6 +60,26 @@ function busyWait(ms: number): void {
   while (performance.now() < until) {
     // spin: a synchronous handler that takes this long
   }
+}
+
+/**
+ * The warnings printed once at start (stderr) about what is open (docs/security.md): a
+ * non-loopback bind without `--key` (anyone who reaches the port joins, reads and publishes) and
+ * an HTTP API without a token (any local process may use it; the agent allows that on loopback).
+ */
+export function startWarnings(args: AgentArgs, http: string | undefined): string[] {
+  const out: string[] = [];
+  if (args.keys.length === 0 && !isLoopbackHost(args.bindHost)) {
+    out.push(
+      `no --key: anyone who reaches ${joinHostPort(args.bindHost, args.bindPort)} can join the cluster, read every topic and publish (docs/security.md)`,
+    );
+  }
+  if (http !== undefined && args.httpToken === null) {
+    out.push(
+      `the HTTP API on ${http} is unauthenticated: any process on this host may read the cluster and publish (browsers are refused); set --http-token or ${HTTP_TOKEN_ENV} (docs/security.md)`,
+    );
+  }
+  return out;
 }
 
 /** Runs the agent; resolves with the exit code once it has stopped. */
@@ -205,9 +225,16 @@ export async function runAgent(args: AgentArgs): Promise<number> {
   node.durableEvents$.subscribe((e) => printDurableEvent(e, out));
 
   if (args.http) {
-    server = await serveHttp(node, args.http.host, args.http.port, fault);
+    server = await serveHttp(node, {
+      host: args.http.host,
+      port: args.http.port,
+      token: args.httpToken,
+      ...(fault !== undefined ? { fault } : {}),
+    });
     http = joinHostPort(args.http.host, (server.address() as AddressInfo).port);
   }
+  for (const w of startWarnings(args, http))
+    process.stderr.write(`plumtree agent: warning: ${w}\n`);
   const self = swim.localMember;
   out(
     { event: 'ready', node: self.name, addr: self.address, ...(http ? { http } : {}) },

@@ -2,9 +2,11 @@
  * Flag parsing of the `plumtree` CLI on `node:util` parseArgs (strict: unknown flags are errors).
  * Every problem becomes a {@link UsageError}, which `main` prints with the usage and exits 2.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { validatePattern, validateSeedAddresses } from '@plumtree/cluster';
 import { parseIp, splitHostPort } from '@plumtree/swim';
+import { isLoopbackHost } from './http-api.js';
 
 /** A command line the CLI refuses; exit code 2. */
 export class UsageError extends Error {
@@ -17,7 +19,8 @@ export const USAGE = `usage: plumtree <command> [flags]
 commands:
   agent    --name N --bind HOST:PORT [--join HOST:PORT,...] [--join-timeout-ms MS]
            [--key BASE64]... [--label L] [--profile lan|wan|local] [--topics T,P,...]
-           [--http HOST:PORT] [--json]
+           [--http HOST:PORT] [--http-token T | --http-token-file F] [--fault-control]
+           [--json]
            [--data-dir DIR] [--static-seeds HOST:PORT,...] [--lazarus-interval-ms MS]
            [--durable T,P,...] [--retention-ms MS] [--max-messages N]
            Runs a node (SWIM membership + one Plumtree tree per topic). It prints "ready" once
@@ -25,8 +28,15 @@ commands:
            --join-timeout-ms (default 60000; then it exits 1). --topics subscribes to
            topics and patterns (orders.* one segment, orders.# the rest); each delivery prints
            a "message" line. stdin lines: "publish TOPIC TEXT", "broadcast TEXT" (SWIM user
-           broadcast), "user NODE TEXT". HTTP: GET /members /health /stats, POST /publish
-           {"topic","data","headers"?}. SIGINT/SIGTERM leave gracefully and exit 0.
+           broadcast), "user NODE TEXT". HTTP: GET /members /health /stats /metrics, POST
+           /publish {"topic","data","headers"?}. SIGINT/SIGTERM leave gracefully and exit 0.
+           The HTTP API wants "Authorization: Bearer T" on every route but GET /health; the
+           token comes from --http-token, --http-token-file (first line) or the environment
+           variable PLUMTREE_HTTP_TOKEN (16+ characters of A-Z a-z 0-9 - . _ ~ + / =). Without
+           one the agent refuses a non-loopback --http, and on loopback it serves local
+           non-browser clients only. --fault-control (tests: POST /fault {"block","unblock",
+           "clear"} cuts this node off from peers) needs the token. Without --key the cluster
+           is open to anyone who reaches --bind: see docs/security.md.
            --data-dir keeps peers, incarnation and durable logs (LevelDB; default none: in
            memory); --durable topics are logged and caught up after restarts and partitions;
            --static-seeds are re-joined by Lazarus while not alive.
@@ -34,8 +44,9 @@ commands:
            The terminal chat over a real local cluster: N node processes on 127.0.0.1 (2-10,
            default 10) in the durable room chat.general. Keys: Enter type, Tab/1-9,0 user,
            F node offline/online, L 20% loss, E all eager, R reset metrics, M metrics, Q quit.
-  members  --http HOST:PORT
-           Prints the member table of an agent's HTTP API.
+  members  --http HOST:PORT [--http-token T | --http-token-file F]
+           Prints the member table of an agent's HTTP API (token as for agent, or
+           PLUMTREE_HTTP_TOKEN).
   store    inspect|repair|reset DIR
            A stopped node's store: print its peers, incarnation and subscriptions; run
            LevelDB's repair; or delete it (docs/persistence.md, recovery procedures).`;
@@ -52,6 +63,11 @@ export interface AgentArgs {
   readonly label: string;
   readonly profile: 'lan' | 'wan' | 'local';
   readonly http: { host: string; port: number } | null;
+  /**
+   * Bearer token of the HTTP API (`--http-token`, `--http-token-file` or `PLUMTREE_HTTP_TOKEN`);
+   * null: none, allowed only with a loopback `--http` and without `--fault-control`.
+   */
+  readonly httpToken: string | null;
   readonly json: boolean;
   /** Topics and patterns subscribed for the agent's life. */
   readonly topics: string[];
@@ -75,7 +91,7 @@ export interface AgentArgs {
   /** Durable retention by age and by count; undefined: the node's defaults. */
   readonly retentionMs: number | undefined;
   readonly maxMessages: number | undefined;
-  /** Hidden (tests): `POST /fault` blocks and unblocks peer addresses (partitions). */
+  /** Tests: `POST /fault` blocks and unblocks peer addresses (partitions); needs a token. */
   readonly faultControl: boolean;
 }
 
@@ -100,9 +116,65 @@ function parse(
   }
 }
 
-/** Parses the flags of `agent`. */
-export function parseAgentArgs(argv: string[]): AgentArgs {
+/** The environment variable a token is read from when no flag gives one. */
+export const HTTP_TOKEN_ENV = 'PLUMTREE_HTTP_TOKEN';
+
+/** Shortest token accepted: 16 characters of base64 carry 96 bits. */
+const MIN_TOKEN_CHARS = 16;
+
+/** The token flags, shared by `agent` and `members`. */
+const TOKEN_OPTIONS = {
+  'http-token': { type: 'string' },
+  'http-token-file': { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * The HTTP API's bearer token: `--http-token`, else the first line of `--http-token-file`, else
+ * `env.PLUMTREE_HTTP_TOKEN`, else null. A token is RFC 6750's `b64token` (A-Z a-z 0-9 - . _ ~ + /
+ * then `=`s) of at least 16 characters; problems are collected.
+ */
+export function resolveHttpToken(
+  values: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): string | null {
+  const flag = values['http-token'] as string | undefined;
+  const file = values['http-token-file'] as string | undefined;
+  if (flag !== undefined && file !== undefined) {
+    problems.push('--http-token and --http-token-file: give one');
+    return null;
+  }
+  let token: string | undefined = flag;
+  let what = '--http-token';
+  if (file !== undefined) {
+    what = '--http-token-file';
+    try {
+      token = readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '';
+    } catch (e) {
+      problems.push(`--http-token-file: ${(e as Error).message}`);
+      return null;
+    }
+  } else if (token === undefined && env[HTTP_TOKEN_ENV] !== undefined) {
+    token = env[HTTP_TOKEN_ENV];
+    what = HTTP_TOKEN_ENV;
+  }
+  if (token === undefined) return null;
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token) || token.length < MIN_TOKEN_CHARS) {
+    problems.push(
+      `${what}: a token is ${MIN_TOKEN_CHARS.toString()}+ characters of A-Z a-z 0-9 - . _ ~ + / = (e.g. openssl rand -base64 24)`,
+    );
+    return null;
+  }
+  return token;
+}
+
+/**
+ * Parses the flags of `agent`; `env` gives `PLUMTREE_HTTP_TOKEN`. Refuses (docs/security.md) a
+ * non-loopback `--http` or a `--fault-control` without a token.
+ */
+export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): AgentArgs {
   const { values } = parse(argv, {
+    ...TOKEN_OPTIONS,
     name: { type: 'string' },
     bind: { type: 'string' },
     join: { type: 'string', multiple: true },
@@ -171,6 +243,18 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
       problems.push((e as Error).message);
     }
   }
+  const httpToken = resolveHttpToken(values, env, problems);
+  const faultControl = values['fault-control'] === true;
+  if (http !== null && httpToken === null && !isLoopbackHost(http.host)) {
+    problems.push(
+      `--http ${http.host}: a non-loopback HTTP API needs a token (--http-token, --http-token-file or ${HTTP_TOKEN_ENV}; docs/security.md)`,
+    );
+  }
+  if (faultControl && (http === null || httpToken === null)) {
+    problems.push(
+      `--fault-control needs --http and a token (--http-token, --http-token-file or ${HTTP_TOKEN_ENV})`,
+    );
+  }
   const topics = patternList(values['topics'], '--topics', problems);
   const handlerDelayMs = intFlag(values['handler-delay-ms'], '--handler-delay-ms', 0, problems);
   const maxQueueBytes = intFlag(values['max-queue-bytes'], '--max-queue-bytes', 1024, problems);
@@ -207,6 +291,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     label: (values['label'] as string | undefined) ?? '',
     profile: profile as 'lan' | 'wan' | 'local',
     http,
+    httpToken,
     json: values['json'] === true,
     topics,
     handlerDelayMs: handlerDelayMs ?? 0,
@@ -218,7 +303,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
     durable,
     retentionMs,
     maxMessages,
-    faultControl: values['fault-control'] === true,
+    faultControl,
   };
 }
 
@@ -256,10 +341,16 @@ function patternList(value: unknown, what: string, problems: string[]): string[]
   return out;
 }
 
-/** Parses the flags of `members`. */
-export function parseMembersArgs(argv: string[]): { http: { host: string; port: number } } {
-  const { values } = parse(argv, { http: { type: 'string' } });
+/** Parses the flags of `members`; `env` gives `PLUMTREE_HTTP_TOKEN`. */
+export function parseMembersArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { http: { host: string; port: number }; token: string | null } {
+  const { values } = parse(argv, { http: { type: 'string' }, ...TOKEN_OPTIONS });
   const text = values['http'] as string | undefined;
   if (text === undefined) throw new UsageError('--http is required');
-  return { http: parseHostPort(text, '--http') };
+  const problems: string[] = [];
+  const token = resolveHttpToken(values, env, problems);
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  return { http: parseHostPort(text, '--http'), token };
 }

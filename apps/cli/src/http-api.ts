@@ -4,7 +4,16 @@
  * and `POST /publish` (JSON `{"topic", "data", "headers"?}` -> `{"id"}`).
  * Bad requests get a 4xx with `{"error", "type"}`; the node's typed errors map to status codes in
  * {@link publishErrorStatus}.
+ *
+ * Access (docs/security.md, "The agent's HTTP API"): with a token, every route but `GET /health`
+ * needs `Authorization: Bearer <token>` (401 with `WWW-Authenticate: Bearer` otherwise). Without
+ * one (the agent allows that on a loopback address only), a request that a browser page could
+ * have sent is refused with 403: one carrying `Origin`, or whose `Host` is not a loopback name
+ * (DNS rebinding), so a web page the host's user opens cannot publish or read the cluster.
+ * A response sent before the request's body was read closes the connection: the body is never
+ * read (a 40 MiB upload costs the client, not the node).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createPlumtreeMetrics, type PlumtreeNode } from '@plumtree/cluster';
 import type { FilteringTransport, SwimMember } from '@plumtree/swim';
@@ -104,29 +113,88 @@ export function parsePublishRequest(body: unknown): PublishRequest {
   };
 }
 
+const tooLarge = (): HttpError =>
+  new HttpError(413, `body above ${MAX_PUBLISH_BODY_BYTES.toString()} bytes`, 'PayloadTooLarge');
+
+/**
+ * The body, up to {@link MAX_PUBLISH_BODY_BYTES}. Over it (by `content-length` before a byte is
+ * read, or while reading) it rejects with 413 at once and stops reading: the response closes the
+ * connection ({@link serveHttp}), so the rest is never read.
+ */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_PUBLISH_BODY_BYTES) return reject(tooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer): void => {
       size += c.length;
-      if (size > MAX_PUBLISH_BODY_BYTES) tooLarge = true;
-      else chunks.push(c);
-    });
-    req.on('end', () =>
-      tooLarge
-        ? reject(
-            new HttpError(
-              413,
-              `body above ${MAX_PUBLISH_BODY_BYTES.toString()} bytes`,
-              'PayloadTooLarge',
-            ),
-          )
-        : resolve(Buffer.concat(chunks)),
-    );
+      if (size <= MAX_PUBLISH_BODY_BYTES) return void chunks.push(c);
+      req.off('data', onData);
+      req.pause();
+      chunks.length = 0;
+      reject(tooLarge());
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** How long a connection refused with its body unread stays open for the client to read why. */
+export const LINGER_MS = 1_000;
+
+/**
+ * Closes the connection of a response sent before the request's body was read, without reading
+ * that body and without losing the response. Node ends such a connection and closes it as soon as
+ * the response is written; closing a socket with unread bytes makes the kernel send a reset,
+ * which can discard the response before the client reads it. So, as nginx's lingering close:
+ * the end (FIN) follows the response, reading stops (TCP flow control stalls the sender once the
+ * buffers are full: a 40 MiB upload costs the node a few socket buffers, never 40 MiB read), and
+ * the socket is destroyed {@link LINGER_MS} later.
+ */
+function lingeringClose(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket as IncomingMessage['socket'] & { destroySoon?: () => void };
+  // Node's server calls destroySoon on a `connection: close` response's end: end only.
+  socket.destroySoon = () => void socket.end();
+  res.once('finish', () => {
+    // After the server's own finish handler, which resumed the body to discard it.
+    socket.pause();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
+}
+
+/** Whether the request carries a body (a bodyless GET is not `complete` yet in the handler). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** SHA-256 of a token: compared in constant time whatever the lengths. */
+const tokenHash = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+
+/**
+ * Checks `Authorization: Bearer <token>` against the expected token's hash in constant time
+ * (hashes have one length, so neither the length nor a prefix of the token leaks by timing).
+ */
+export function bearerMatches(header: string | undefined, expectedHash: Buffer): boolean {
+  const m = /^Bearer +(\S+) *$/i.exec(header ?? '');
+  return m !== null && timingSafeEqual(tokenHash(m[1]!), expectedHash);
+}
+
+/** A `Host` header naming a loopback address (any port): `localhost`, `127.x.x.x`, `[::1]`. */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.split(':')[0]!;
+  return isLoopbackHost(name);
+}
+
+/** A loopback host: `localhost`, an address in 127.0.0.0/8, `::1` or `::ffff:127.x.x.x`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
 async function publish(node: PlumtreeNode, req: IncomingMessage): Promise<{ id: string }> {
@@ -182,25 +250,60 @@ async function applyFault(
   return { blocked: fault.blocked() };
 }
 
-/**
- * Serves the API of `node` on `host:port`; resolves once listening. With `fault` (the agent's
- * hidden `--fault-control`), `POST /fault` `{"block"?, "unblock"?, "clear"?}` cuts this node off
- * from peer addresses and back (partition tests).
- */
-export function serveHttp(
-  node: PlumtreeNode,
-  host: string,
-  port: number,
-  fault?: FilteringTransport,
-): Promise<Server> {
+/** Where and how {@link serveHttp} serves. */
+export interface HttpApiOptions {
+  readonly host: string;
+  readonly port: number;
+  /**
+   * The bearer token every route but `GET /health` requires; null: none (the agent allows that
+   * only on a loopback address; requests a browser could have made are then refused).
+   */
+  readonly token: string | null;
+  /**
+   * The agent's `--fault-control` (tests): `POST /fault` `{"block"?, "unblock"?, "clear"?}` cuts
+   * this node off from peer addresses and back. The agent requires a token with it.
+   */
+  readonly fault?: FilteringTransport;
+}
+
+/** Serves the API of `node` (see the file header); resolves once listening. */
+export function serveHttp(node: PlumtreeNode, options: HttpApiOptions): Promise<Server> {
+  const { host, port, fault } = options;
   const swim = node.swimNode;
   const metrics = createPlumtreeMetrics(node);
+  const expectedHash = options.token !== null ? tokenHash(options.token) : null;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: unknown, extra: Record<string, string> = {}): void => {
-      res.writeHead(status, { 'content-type': 'application/json', ...extra });
+      // A body not read to its end is never read: close the connection rather than drain it.
+      const unread = hasBody(req) && !req.complete;
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        ...extra,
+        ...(unread ? { connection: 'close' } : {}),
+      });
+      if (unread) lingeringClose(req, res);
       res.end(JSON.stringify(body));
     };
+    if (!(req.method === 'GET' && path === '/health')) {
+      if (expectedHash !== null && !bearerMatches(req.headers.authorization, expectedHash)) {
+        const error = req.headers.authorization === undefined ? '' : ', error="invalid_token"';
+        return send(
+          401,
+          { error: 'a bearer token is required (docs/security.md)', type: 'Unauthorized' },
+          { 'www-authenticate': `Bearer realm="plumtree"${error}` },
+        );
+      }
+      if (
+        expectedHash === null &&
+        (req.headers.origin !== undefined || !isLoopbackHostHeader(req.headers.host))
+      ) {
+        return send(403, {
+          error: 'without a token only loopback clients that are not browsers are served',
+          type: 'Forbidden',
+        });
+      }
+    }
     /** A POST endpoint: the handler's result as 200 JSON, its HttpError as that status. */
     const post = (handle: () => Promise<unknown>): void => {
       if (req.method !== 'POST') {
@@ -237,6 +340,9 @@ export function serveHttp(
     }
     send(404, { error: 'not found', type: 'NotFound' });
   });
+  // A stalled client cannot hold a connection (and its buffers) open for Node's 5-minute default.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
   server.once('close', () => metrics.close());
   return new Promise((resolve, reject) => {
     server.once('error', reject);

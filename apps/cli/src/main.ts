@@ -20,8 +20,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'agent':
         return await runAgent(parseAgentArgs(rest));
-      case 'members':
-        return await runMembers(parseMembersArgs(rest).http);
+      case 'members': {
+        const { http, token } = parseMembersArgs(rest);
+        return await runMembers(http, token);
+      }
       case 'chat': {
         // Loaded on demand: the terminal UI (ink, React) is for this command only. ink draws
         // nothing but the last frame when CI or CONTINUOUS_INTEGRATION is set (it reads them

@@ -32,6 +32,13 @@ export interface AgentOptions {
   readonly profile?: AgentProfile;
   /** Extra flags appended to the command line. */
   readonly extraArgs?: readonly string[];
+  /**
+   * Bearer token of the HTTP API (ours): handed to the agent as `PLUMTREE_HTTP_TOKEN` (never on
+   * the command line, where `ps` shows it) and sent with every request. Without it the agent
+   * serves its loopback API without a token (docs/security.md); an inherited
+   * `PLUMTREE_HTTP_TOKEN` is then removed from the agent's environment.
+   */
+  readonly httpToken?: string;
 }
 
 /** One JSON line an agent printed, with the monotonic time (ms) it was read. */
@@ -48,6 +55,8 @@ export interface AgentEvent {
   readonly origin?: string;
   /** `performance.now()` when this process read the line. */
   readonly atMs: number;
+  /** Every field of the line (e.g. the `memory` line's `heapUsed`). */
+  readonly fields: Readonly<Record<string, unknown>>;
 }
 
 /** One row of `GET /members`. */
@@ -129,8 +138,26 @@ export class AgentProcess {
   /** Starts an agent. `repoRoot` locates test/go/bin/peer and apps/cli/dist. */
   static start(repoRoot: string, opts: AgentOptions): AgentProcess {
     const [cmd, args] = agentCommand(repoRoot, opts);
-    const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const { PLUMTREE_HTTP_TOKEN: _inherited, ...env } = process.env;
+    const child = spawn(cmd, args, {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: opts.httpToken !== undefined ? { ...env, PLUMTREE_HTTP_TOKEN: opts.httpToken } : env,
+    });
     return new AgentProcess(opts, child);
+  }
+
+  /** `fetch` of `path` on the HTTP endpoint, with the bearer token when there is one. */
+  httpFetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const token = this.options.httpToken;
+    return fetch(`http://127.0.0.1:${this.options.httpPort.toString()}${path}`, {
+      signal: AbortSignal.timeout(2_000),
+      ...init,
+      headers: {
+        ...(init.headers as Record<string, string> | undefined),
+        ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+      },
+    });
   }
 
   /**
@@ -205,6 +232,7 @@ export class AgentProcess {
       id: str('id'),
       origin: str('origin'),
       atMs,
+      fields: rec,
     });
     this.wake();
   }
@@ -271,9 +299,7 @@ export class AgentProcess {
   /** `GET /members`, or undefined when the endpoint does not answer (yet). */
   async members(): Promise<MemberRow[] | undefined> {
     try {
-      const res = await fetch(`http://127.0.0.1:${this.options.httpPort.toString()}/members`, {
-        signal: AbortSignal.timeout(2_000),
-      });
+      const res = await this.httpFetch('/members');
       if (!res.ok) return undefined;
       return (await res.json()) as MemberRow[];
     } catch {
@@ -284,9 +310,7 @@ export class AgentProcess {
   /** `GET path` on the HTTP endpoint as JSON, or undefined when it does not answer. */
   async getJson(path: string): Promise<unknown> {
     try {
-      const res = await fetch(`http://127.0.0.1:${this.options.httpPort.toString()}${path}`, {
-        signal: AbortSignal.timeout(2_000),
-      });
+      const res = await this.httpFetch(path);
       return res.ok ? ((await res.json()) as unknown) : undefined;
     } catch {
       return undefined;
