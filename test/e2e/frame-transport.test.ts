@@ -304,10 +304,12 @@ describe('FrameTransport on real sockets', () => {
     await waitFor('all frames', () => got.length === sent);
     expect(got).toEqual(Array.from({ length: sent }, (_, i) => i));
     // Nothing either node read was refused: no packet or stream mistaken for the other kind. A
-    // late ack (an ack after its probe timed out, `core:stale-ack`) is timing, not sharing, and
-    // a loaded machine produces a few.
+    // late ack (an ack after its probe timed out, `core:stale-ack`) or a late stream outcome (a
+    // push-pull or fallback ping finished after the core gave it up, `core:unknown-stream`) is
+    // timing, not sharing, and a loaded machine produces a few.
+    const timing = new Set(['core:stale-ack', 'core:unknown-stream']);
     const refused = (n: SwimNode) =>
-      Object.entries(n.stats().drops).filter(([reason]) => reason !== 'core:stale-ack');
+      Object.entries(n.stats().drops).filter(([reason]) => !timing.has(reason));
     expect([...refused(n1), ...refused(n2)]).toEqual([]);
     expect(n1.stats().transport.drops['unknown-first-byte']).toBe(0);
     expect(n2.member('s1')?.state).toBe('alive');
