@@ -44,8 +44,17 @@ export interface PlumtreeNestCounters {
   handled: number;
   /** Payloads rejected by a DTO (handlers and streams). */
   invalid: number;
-  /** `@PlumtreeSubscribe` handlers that threw or rejected (guards refusing included). */
+  /**
+   * Attempts of `@PlumtreeSubscribe` handlers that failed: threw, rejected, nacked, timed out
+   * (guards refusing included).
+   */
   handlerErrors: number;
+  /** Attempts run again after a failure (the handler's `retry` policy). */
+  retries: number;
+  /** Messages published on a dead-letter topic after their last attempt failed. */
+  deadLetters: number;
+  /** Messages whose last attempt failed and that reached no dead-letter topic (logged). */
+  deadLettersLost: number;
 }
 
 /** Options of `topic$`. */
@@ -78,6 +87,9 @@ export class PlumtreeService {
     handled: 0,
     invalid: 0,
     handlerErrors: 0,
+    retries: 0,
+    deadLetters: 0,
+    deadLettersLost: 0,
   };
 
   /** Payloads rejected by a DTO, whichever handler or stream rejected them (hot). */
