@@ -17,6 +17,7 @@ import type { SwimMember } from '@plumtree/swim';
 import { checkDto } from './dto-validation.js';
 import { PlumtreeNodeRef } from './node-ref.js';
 import { PLUMTREE_NODE_REF } from './plumtree.constants.js';
+import { loadTracing, withTraceContext } from './delivery/trace-context.js';
 import { joinHeaders } from './plumtree.context.js';
 import { requestOptionsOf } from './plumtree-module-options.js';
 
@@ -115,7 +116,8 @@ export class PlumtreeService {
   }
 
   /**
-   * Publish on `topic`; resolves to the message id. Rejects like `PlumtreeNode.publish`
+   * Publish on `topic`; resolves to the message id. The active trace context (with
+   * `@opentelemetry/api`) rides along in the headers. Rejects like `PlumtreeNode.publish`
    * (`InvalidTopicError`, `PayloadTooLargeError`, `NoSubscribersError`, ...).
    */
   async publish(
@@ -124,7 +126,8 @@ export class PlumtreeService {
     options: PlumtreePublishOptions = {},
   ): Promise<string> {
     const node = await this.ref.ready;
-    const headers = joinHeaders(options.headers, options.metadata);
+    await loadTracing();
+    const headers = joinHeaders(withTraceContext(options.headers), options.metadata);
     return node.publish(topic, payload, headers !== undefined ? { headers } : {});
   }
 
@@ -151,7 +154,13 @@ export class PlumtreeService {
     options: RequestOptions = {},
   ): Promise<T> {
     const node = await this.ref.ready;
-    return node.request<T>(topic, payload, requestOptionsOf(this.ref.options, options));
+    await loadTracing();
+    const headers = withTraceContext(options.headers);
+    return node.request<T>(
+      topic,
+      payload,
+      requestOptionsOf(this.ref.options, headers !== undefined ? { ...options, headers } : options),
+    );
   }
 
   /**
