@@ -31,8 +31,8 @@ export type PlumtreeContextArgs = [PlumtreeMessageInfo];
 
 /**
  * The attempt of an event handler's run, and its acknowledgement when the handler is
- * `ack: 'manual'` (delivery-runner.ts).
- * @internal
+ * `ack: 'manual'`, as the delivery runner gives them to {@link PlumtreeContext.fromDelivery}
+ * (delivery/delivery-runner.ts).
  */
 export interface AckControl {
   readonly attempt: number;
