@@ -6,19 +6,13 @@
  */
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Injectable, Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Controller, Injectable, type INestApplication } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import type { PlumtreeNode } from '@plumtree/cluster';
-import {
-  PlumtreeClient,
-  PlumtreeModule,
-  PlumtreeServer,
-  PlumtreeSubscribe,
-} from '@plumtree/nestjs';
+import { PlumtreeClient, PlumtreeServer, PlumtreeSubscribe } from '@plumtree/nestjs';
 
-import { FAST_SWIM } from '../support/fast-swim.js';
+import { startHybridApp } from './support/nest-hybrid-app.js';
 import { waitFor } from '../support/wait-for.js';
 
 const MESSAGES = 40;
@@ -62,32 +56,12 @@ let server: PlumtreeServer;
 let client: PlumtreeClient;
 
 beforeAll(async () => {
-  @Module({
-    imports: [PlumtreeModule.forRoot({ shareServer: true, name: 'worker' })],
+  ({ app, server, client } = await startHybridApp({
+    name: 'worker',
+    clientName: 'producer',
     controllers: [EventWork],
     providers: [Work],
-  })
-  class WorkerModule {}
-  app = await NestFactory.create(WorkerModule, { logger: false, abortOnError: false });
-  server = new PlumtreeServer({
-    name: 'worker',
-    persistence: false,
-    bindAddr: '127.0.0.1',
-    bindPort: 0,
-    swim: FAST_SWIM,
-  });
-  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
-  await app.startAllMicroservices();
-  await app.init();
-  client = new PlumtreeClient({
-    name: 'producer',
-    persistence: false,
-    bindAddr: '127.0.0.1',
-    bindPort: 0,
-    seeds: [server.unwrap<PlumtreeNode>().address],
-    swim: FAST_SWIM,
-  });
-  await client.connect();
+  }));
   await client.ready('work.items', { subscribers: 1 });
 }, 30_000);
 

@@ -10,27 +10,23 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   Controller,
   Injectable,
-  Module,
   ValidationPipe,
   type CallHandler,
   type ExecutionContext,
   type INestApplication,
   type NestInterceptor,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { IsInt, IsString, Min } from 'class-validator';
 import { lastValueFrom, type Observable } from 'rxjs';
-import type { PlumtreeNode } from '@plumtree/cluster';
 import {
   PlumtreeClient,
-  PlumtreeModule,
   PlumtreeServer,
   PlumtreeService,
   PlumtreeSubscribe,
 } from '@plumtree/nestjs';
 
-import { FAST_SWIM } from '../support/fast-swim.js';
+import { startHybridApp } from './support/nest-hybrid-app.js';
 import { waitFor } from '../support/wait-for.js';
 
 class OrderDto {
@@ -77,41 +73,17 @@ let client: PlumtreeClient;
 let server: PlumtreeServer;
 
 beforeAll(async () => {
-  @Module({
-    imports: [
-      PlumtreeModule.forRoot({
-        shareServer: true,
-        name: 'hybrid',
-        handlers: { deadLetter: false },
-      }),
-    ],
+  ({ app, server, client } = await startHybridApp({
+    name: 'hybrid',
+    clientName: 'caller',
     controllers: [OrdersController],
     providers: [OrdersListener],
-  })
-  class HybridModule {}
-  app = await NestFactory.create(HybridModule, { logger: false, abortOnError: false });
-  app.useGlobalPipes(new ValidationPipe({ transform: true }));
-  app.useGlobalInterceptors(new RecordingInterceptor());
-  server = new PlumtreeServer({
-    name: 'hybrid',
-    persistence: false,
-    bindAddr: '127.0.0.1',
-    bindPort: 0,
-    swim: FAST_SWIM,
     handlers: { deadLetter: false },
-  });
-  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
-  await app.startAllMicroservices();
-  await app.init();
-  client = new PlumtreeClient({
-    name: 'caller',
-    persistence: false,
-    bindAddr: '127.0.0.1',
-    bindPort: 0,
-    seeds: [server.unwrap<PlumtreeNode>().address],
-    swim: FAST_SWIM,
-  });
-  await client.connect();
+    configure: (a) => {
+      a.useGlobalPipes(new ValidationPipe({ transform: true }));
+      a.useGlobalInterceptors(new RecordingInterceptor());
+    },
+  }));
   await client.ready('orders.created', { subscribers: 1 });
 }, 30_000);
 

@@ -9,21 +9,18 @@
  */
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Injectable, Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Controller, Injectable, type INestApplication } from '@nestjs/common';
 import { Ctx, EventPattern, Payload, RpcException } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import type { PlumtreeNode } from '@plumtree/cluster';
 import {
   PlumtreeClient,
   PlumtreeContext,
-  PlumtreeModule,
   PlumtreeServer,
   PlumtreeService,
   PlumtreeSubscribe,
 } from '@plumtree/nestjs';
 
-import { FAST_SWIM } from '../support/fast-swim.js';
+import { startHybridApp } from './support/nest-hybrid-app.js';
 import { waitFor } from '../support/wait-for.js';
 
 interface Order {
@@ -91,33 +88,12 @@ let server: PlumtreeServer;
 let client: PlumtreeClient;
 
 beforeAll(async () => {
-  @Module({
-    imports: [PlumtreeModule.forRoot({ shareServer: true, name: 'worker' })],
+  ({ app, server, client } = await startHybridApp({
+    name: 'worker',
+    clientName: 'shop',
     controllers: [Payments],
     providers: [Orders],
-  })
-  class WorkerModule {}
-  app = await NestFactory.create(WorkerModule, { logger: false, abortOnError: false });
-  server = new PlumtreeServer({
-    name: 'worker',
-    persistence: false,
-    bindAddr: '127.0.0.1',
-    bindPort: 0,
-    swim: FAST_SWIM,
-  });
-  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
-  await app.startAllMicroservices();
-  await app.init();
-  const worker = server.unwrap<PlumtreeNode>();
-  client = new PlumtreeClient({
-    name: 'shop',
-    persistence: false,
-    bindAddr: '127.0.0.1',
-    bindPort: 0,
-    seeds: [worker.address],
-    swim: FAST_SWIM,
-  });
-  await client.connect();
+  }));
   for (const topic of [
     'orders.created',
     'orders.created.dlq',

@@ -27,7 +27,7 @@ import {
   PlumtreeServer,
 } from '@plumtree/nestjs';
 
-import { FAST_SWIM } from '../support/fast-swim.js';
+import { loopbackNode } from './support/nest-hybrid-app.js';
 import { waitFor } from '../support/wait-for.js';
 
 const exporter = new InMemorySpanExporter();
@@ -67,23 +67,10 @@ beforeAll(async () => {
   trace.setGlobalTracerProvider(provider);
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  const server = new PlumtreeServer({
-    name: 'orders',
-    persistence: false,
-    bindAddr: '127.0.0.1',
-    bindPort: 0,
-    swim: FAST_SWIM,
-  });
+  const server = new PlumtreeServer(loopbackNode('orders'));
   app = await NestFactory.createMicroservice(OrdersModule, { strategy: server, logger: false });
   await app.listen();
-  client = new PlumtreeClient({
-    name: 'shop',
-    persistence: false,
-    bindAddr: '127.0.0.1',
-    bindPort: 0,
-    seeds: [server.unwrap<PlumtreeNode>().address],
-    swim: FAST_SWIM,
-  });
+  client = new PlumtreeClient(loopbackNode('shop', [server.unwrap<PlumtreeNode>().address]));
   await client.connect();
   await client.ready('orders.created', { subscribers: 1 });
 }, 30_000);
