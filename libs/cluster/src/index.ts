@@ -7,7 +7,12 @@
  * engines, queues) are not exported: code and tests inside the package import them by path.
  */
 export type { DurableRecord } from '@plumtree/store';
-export type { Delivery, PlumtreeNodeEvent, SubscribeOptions } from './delivery/delivery.js';
+export type {
+  Delivery,
+  DeliveryGate,
+  PlumtreeNodeEvent,
+  SubscribeOptions,
+} from './delivery/delivery.js';
 export { UnserializablePayloadError } from './delivery/json-payload.js';
 export type { PayloadCodec } from './delivery/payload-codec.js';
 export { DirectoryMessageKind, peekDirectoryKind } from './directory/directory-codec.js';

@@ -29,6 +29,12 @@ export type {
   RequestOptions,
   SubscribeOptions,
 } from '@plumtree/cluster';
+export type { PlumtreeDeadLetter } from './delivery/dead-letter.js';
+export type {
+  PlumtreeHandlerOptions,
+  PlumtreeRetryPolicy,
+  ResolvedHandlerPolicy,
+} from './delivery/handler-policy.js';
 export type { HealthCheckedNode } from './health/plumtree-health-check.js';
 export { PlumtreeHealthIndicator } from './health/plumtree.health.js';
 export type { PlumtreeHealthOptions } from './health/plumtree.health.js';
@@ -46,8 +52,10 @@ export { PlumtreeClient } from './plumtree.client.js';
 export type { PlumtreeClientOptions } from './plumtree.client.js';
 export { PLUMTREE_TRANSPORT } from './plumtree.constants.js';
 export { PlumtreeContext } from './plumtree.context.js';
-export type { PlumtreeContextArgs, PlumtreeMessageInfo } from './plumtree.context.js';
+export type { AckControl, PlumtreeContextArgs, PlumtreeMessageInfo } from './plumtree.context.js';
 export {
+  PlumtreeAckError,
+  PlumtreeAckTimeoutError,
   PlumtreeHandlerError,
   PlumtreeNotStartedError,
   PlumtreeOptionsError,

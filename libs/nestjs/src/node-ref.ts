@@ -3,6 +3,7 @@
  * `PlumtreeServer` (hybrid apps), possibly not listening yet when providers are created.
  */
 import type { PlumtreeNode } from '@plumtree/cluster';
+import { DEFAULT_HANDLER_POLICY, type ResolvedHandlerPolicy } from './delivery/handler-policy.js';
 import type { PlumtreeModuleOptions } from './plumtree-module-options.js';
 import { PlumtreeNotStartedError } from './plumtree.errors.js';
 
@@ -17,6 +18,8 @@ export class PlumtreeNodeRef {
     readonly owned: boolean,
     /** The module options (request defaults, the shared server's name). */
     readonly options: PlumtreeModuleOptions = {},
+    /** The module's handler defaults, resolved with its options. */
+    readonly handlerDefaults: ResolvedHandlerPolicy = DEFAULT_HANDLER_POLICY,
   ) {
     ready.then(
       (n) => (this.current = n),

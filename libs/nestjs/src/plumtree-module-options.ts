@@ -16,6 +16,12 @@ import {
   type RequestOptions,
   type ResolvedNodeOptions,
 } from '@plumtree/cluster';
+import {
+  handlerOptionProblems,
+  resolveHandlerPolicy,
+  type PlumtreeHandlerOptions,
+  type ResolvedHandlerPolicy,
+} from './delivery/handler-policy.js';
 import { PlumtreeOptionsError } from './plumtree.errors.js';
 
 /**
@@ -46,6 +52,13 @@ export interface PlumtreeModuleOptions extends Partial<PlumtreeNodeOptions> {
    * handler may run twice) instead of at-most-once. Default false.
    */
   readonly requestRetryOnTimeout?: boolean;
+  /**
+   * Defaults of every event handler (`@PlumtreeSubscribe`, `@EventPattern`) of this module or
+   * server: retries, dead-letter topic, acknowledgement mode, concurrency; a handler's own options
+   * override them field by field. Default one attempt, dead letters on `<topic>.dlq`, `ack:
+   * 'auto'`, unlimited concurrency.
+   */
+  readonly handlers?: PlumtreeHandlerOptions;
 }
 
 /** The Nest-level fields, checked with class-validator. */
@@ -62,6 +75,7 @@ const NEST_LEVEL_KEYS = [
   'requestTimeoutMs',
   'requestMaxAttempts',
   'requestRetryOnTimeout',
+  'handlers',
 ] as const;
 
 /** The node part of the options (Nest-level fields removed). */
@@ -102,6 +116,8 @@ interface ModuleOptionsResolution {
   readonly options: PlumtreeModuleOptions;
   /** The node's options, resolved; undefined when the options share a server's node. */
   readonly node: ResolvedNodeOptions | undefined;
+  /** The handler defaults (`handlers`) over the built-in ones. */
+  readonly handlers: ResolvedHandlerPolicy;
 }
 
 /** What {@link resolvePlumtreeModuleOptions} returned: checked once, frozen. */
@@ -131,6 +147,7 @@ function checkModuleOptions(options: PlumtreeModuleOptions): ModuleOptionsResolu
     requestRetryOnTimeout: options.requestRetryOnTimeout,
   });
   problems.push(...validationProblems(nest));
+  problems.push(...handlerOptionProblems(options.handlers, 'handlers'));
   if (options.server !== undefined && typeof options.server?.whenListening !== 'function') {
     problems.push({ field: 'server', message: 'must be a PlumtreeServer' });
   }
@@ -148,5 +165,5 @@ function checkModuleOptions(options: PlumtreeModuleOptions): ModuleOptionsResolu
     }
   }
   if (problems.length > 0) throw new PlumtreeOptionsError(problems);
-  return { options, node };
+  return { options, node, handlers: resolveHandlerPolicy(options.handlers) };
 }

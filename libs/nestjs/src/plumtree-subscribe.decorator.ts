@@ -3,10 +3,14 @@
  * method as a handler of a topic or pattern. The decorator only writes metadata; the module's
  * explorer finds the methods at bootstrap and subscribes them (see plumtree-subscriber.explorer.ts).
  */
+import type { PlumtreeHandlerOptions } from './delivery/handler-policy.js';
 import { PLUMTREE_SUBSCRIBE_METADATA } from './plumtree.constants.js';
 
-/** Options of {@link PlumtreeSubscribe}. */
-export interface PlumtreeSubscribeOptions {
+/**
+ * Options of {@link PlumtreeSubscribe}: a DTO, durability, and the delivery options (`retry`,
+ * `deadLetter`, `ack`, `ackTimeoutMs`, `concurrency`; the module's `handlers` are the defaults).
+ */
+export interface PlumtreeSubscribeOptions extends PlumtreeHandlerOptions {
   /**
    * A class-validator DTO: each payload is transformed with class-transformer
    * (`plainToInstance`) and validated; an invalid one is logged, counted

@@ -3,8 +3,10 @@
  * `@OnEvent` and golevelup's `@RabbitSubscribe` do) and subscribes each to its topic, invoking it
  * through ExternalContextCreator so pipes, guards, interceptors, exception filters and the
  * `@Payload()` / `@Ctx()` parameter decorators apply (context type `rpc`, arguments
- * `(payload, PlumtreeContext)`). A handler that throws (or is refused by a guard) is logged and
- * counted; other handlers of the same message still run.
+ * `(payload, PlumtreeContext)`). Each delivery runs through delivery-runner.ts: acknowledgement,
+ * retries, the dead-letter topic, the concurrency limit and the trace context. A handler that
+ * throws (or is refused by a guard) is logged and counted; other handlers of the same message
+ * still run.
  *
  * Declarations are checked at `onModuleInit` (so `app.init()` / `app.listen()` rejects): an
  * invalid topic pattern, or a handler on a request-scoped provider (a message is not a request,
@@ -29,6 +31,13 @@ import {
   type NodeOptionProblem,
   type PlumtreeNode,
 } from '@plumtree/cluster';
+import {
+  runDelivery,
+  type DeliveryRunnerHost,
+  type RunnableHandler,
+} from './delivery/delivery-runner.js';
+import { HandlerSlots } from './delivery/handler-slots.js';
+import { handlerOptionProblems, resolveHandlerPolicy } from './delivery/handler-policy.js';
 import { PlumtreeNodeRef } from './node-ref.js';
 import { PLUMTREE_NODE_REF, PLUMTREE_SUBSCRIBE_METADATA } from './plumtree.constants.js';
 import { PlumtreeContext } from './plumtree.context.js';
@@ -54,10 +63,8 @@ class PlumtreeParamsFactory implements ParamsFactory {
   }
 }
 
-interface DiscoveredHandler {
-  readonly name: string;
+interface DiscoveredHandler extends RunnableHandler {
   readonly meta: PlumtreeSubscribeMetadata;
-  readonly invoke: (payload: unknown, ctx: PlumtreeContext) => Promise<unknown>;
 }
 
 /** See the file comment. Provided by `PlumtreeModule`. */
@@ -69,6 +76,7 @@ export class PlumtreeSubscriberExplorer
   private readonly subscriptions: Subscription[] = [];
   private handlers: DiscoveredHandler[] = [];
   private stopped = false;
+  private readonly runnerHost: DeliveryRunnerHost;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -76,7 +84,22 @@ export class PlumtreeSubscriberExplorer
     private readonly contextCreator: ExternalContextCreator,
     private readonly service: PlumtreeService,
     @Inject(PLUMTREE_NODE_REF) private readonly ref: PlumtreeNodeRef,
-  ) {}
+  ) {
+    this.runnerHost = {
+      counters: service.counters,
+      onAttemptFailed: (h, d, e, willRetry) =>
+        this.logger.error(
+          `${h.name} failed on ${d.topic} (${d.id}): ${e instanceof Error ? e.message : String(e)}` +
+            (willRetry ? '; retrying' : ''),
+          e instanceof Error ? e.stack : undefined,
+        ),
+      onLost: (h, d, reason) =>
+        this.logger.error(
+          `${h.name} gave up on ${d.topic} (${d.id}), not dead-lettered: ${reason}`,
+        ),
+      publish: (topic, payload, headers) => service.publish(topic, payload, { headers }),
+    };
+  }
 
   /** Find and check every handler; a bad declaration fails startup (see the file comment). */
   async onModuleInit(): Promise<void> {
@@ -135,8 +158,19 @@ export class PlumtreeSubscriberExplorer
         const name = `${instance.constructor.name}.${methodName}`;
         for (const meta of metas) {
           const reason = validatePattern(meta.topicOrPattern);
-          if (reason === null) out.push({ name, meta, invoke });
-          else problems.push({ field: name, message: `${decoratorOf(meta)}: ${reason}` });
+          const bad = handlerOptionProblems(meta, name);
+          if (reason !== null) {
+            problems.push({ field: name, message: `${decoratorOf(meta)}: ${reason}` });
+          } else if (bad.length > 0) {
+            problems.push(
+              ...bad.map((p) => ({ ...p, message: `${decoratorOf(meta)}: ${p.message}` })),
+            );
+          } else {
+            const policy = resolveHandlerPolicy(meta, this.ref.handlerDefaults);
+            const slots =
+              policy.concurrency === undefined ? undefined : new HandlerSlots(policy.concurrency);
+            out.push({ name, meta, invoke, policy, slots });
+          }
         }
       }
     }
@@ -147,35 +181,35 @@ export class PlumtreeSubscriberExplorer
     if (this.stopped || node.isClosed) return;
     for (const h of handlers) {
       this.subscriptions.push(
-        node.subscribe(h.meta.topicOrPattern, { durable: h.meta.durable === true }).subscribe({
-          next: (d) => void this.run(h, d),
-          // A directory limit refuses the subscription: logged, not an unhandled error.
-          error: (e: unknown) =>
-            this.logger.error(
-              `${h.name} could not subscribe to ${h.meta.topicOrPattern}: ${e instanceof Error ? e.message : String(e)}`,
-            ),
-        }),
+        node
+          .subscribe(h.meta.topicOrPattern, {
+            durable: h.meta.durable === true,
+            ...(h.slots !== undefined ? { gate: h.slots } : {}),
+          })
+          .subscribe({
+            next: (d) => void this.run(h, d),
+            // A directory limit refuses the subscription: logged, not an unhandled error.
+            error: (e: unknown) =>
+              this.logger.error(
+                `${h.name} could not subscribe to ${h.meta.topicOrPattern}: ${e instanceof Error ? e.message : String(e)}`,
+              ),
+          }),
       );
       this.logger.log(`${h.name} subscribed to ${h.meta.topicOrPattern}`);
     }
   }
 
-  private async run(h: DiscoveredHandler, d: Delivery): Promise<void> {
-    let payload = d.payload;
-    if (h.meta.dto !== undefined) {
-      payload = await this.service.validate(h.meta.dto, d, h.name);
-      if (payload === undefined) return;
-    }
-    this.service.counters.handled++;
-    try {
-      await h.invoke(payload, PlumtreeContext.fromDelivery(d));
-    } catch (e) {
-      this.service.counters.handlerErrors++;
-      this.logger.error(
-        `${h.name} failed on ${d.topic} (${d.id}): ${e instanceof Error ? e.message : String(e)}`,
-        e instanceof Error ? e.stack : undefined,
-      );
-    }
+  private run(h: DiscoveredHandler, d: Delivery): Promise<void> {
+    const dto = h.meta.dto;
+    return runDelivery(h, d, this.runnerHost, async () => {
+      let payload = d.payload;
+      if (dto !== undefined) {
+        payload = await this.service.validate(dto, d, h.name);
+        if (payload === undefined) return undefined;
+      }
+      this.service.counters.handled++;
+      return { payload };
+    });
   }
 }
 

@@ -11,7 +11,9 @@
  * `RequestTimeoutError`, `PayloadTooLargeError`, ...). `requestTimeoutMs`, `requestMaxAttempts`
  * and `requestRetryOnTimeout` come from the options. Metadata set by `setOnDispatchHook` reaches
  * the handler's `PlumtreeContext.getMetadata()`, for requests and events alike; headers given
- * with a `PlumtreeRecordBuilder` record reach `getHeaders()`.
+ * with a `PlumtreeRecordBuilder` record reach `getHeaders()`. With `@opentelemetry/api` installed,
+ * the active trace context rides along in the headers of every `emit` and `send`
+ * (delivery/trace-context.ts).
  */
 import {
   ClientProxy,
@@ -20,6 +22,7 @@ import {
   type WritePacket,
 } from '@nestjs/microservices';
 import { RequestHandlerError, type PlumtreeNode, type ReadyOptions } from '@plumtree/cluster';
+import { loadTracing, withTraceContext } from './delivery/trace-context.js';
 import { joinHeaders } from './plumtree.context.js';
 import { topicOfRoute } from './pattern-topic.js';
 import { unwrapRecord } from './plumtree-record.builder.js';
@@ -63,6 +66,7 @@ export class PlumtreeClient extends ClientProxy {
     this.connecting ??= (async () => {
       this.setStatus('connecting');
       try {
+        await loadTracing();
         const o = this.options;
         const node =
           o.node ??
@@ -119,7 +123,9 @@ export class PlumtreeClient extends ClientProxy {
       return () => undefined;
     }
     const topic = topicOfRoute(this.normalizePattern(packet.pattern));
-    const { data, headers } = unwrapRecord(packet.data);
+    const record = unwrapRecord(packet.data);
+    const data = record.data;
+    const headers = withTraceContext(record.headers);
     const options = requestOptionsOf(this.options, {
       ...(packet.metadata !== undefined ? { metadata: packet.metadata } : {}),
       ...(headers !== undefined ? { headers } : {}),
@@ -138,7 +144,7 @@ export class PlumtreeClient extends ClientProxy {
     const node = this.node ?? (await this.connect());
     const topic = topicOfRoute(this.normalizePattern(packet.pattern));
     const record = unwrapRecord(packet.data);
-    const headers = joinHeaders(record.headers, packet.metadata);
+    const headers = joinHeaders(withTraceContext(record.headers), packet.metadata);
     return (await node.publish(topic, record.data, headers !== undefined ? { headers } : {})) as T;
   }
 }

@@ -4,7 +4,9 @@
  */
 import { BaseRpcContext } from '@nestjs/microservices';
 import type { Delivery, RpcRequest } from '@plumtree/cluster';
+import { readDeadLetter, type PlumtreeDeadLetter } from './delivery/dead-letter.js';
 import { METADATA_HEADER_PREFIX } from './plumtree.constants.js';
+import { PlumtreeAckError } from './plumtree.errors.js';
 
 /** What a {@link PlumtreeContext} describes: one delivery or one request. */
 export interface PlumtreeMessageInfo {
@@ -27,14 +29,29 @@ export interface PlumtreeMessageInfo {
 /** Arguments of a {@link PlumtreeContext}: the message info. */
 export type PlumtreeContextArgs = [PlumtreeMessageInfo];
 
+/**
+ * The attempt of an event handler's run, and its acknowledgement when the handler is
+ * `ack: 'manual'`, as the delivery runner gives them to {@link PlumtreeContext.fromDelivery}
+ * (delivery/delivery-runner.ts).
+ */
+export interface AckControl {
+  readonly attempt: number;
+  readonly ack?: () => void;
+  readonly nack?: (error?: unknown) => void;
+}
+
 /** `@Ctx()` of Plumtree handlers: topic, message id, origin, hops, headers and metadata. */
 export class PlumtreeContext extends BaseRpcContext<PlumtreeContextArgs> {
-  /** The context of a delivered event. */
-  static fromDelivery(d: Delivery): PlumtreeContext {
+  private control: AckControl | undefined;
+
+  /** The context of a delivered event (`control`: the attempt, and manual acknowledgement). */
+  static fromDelivery(d: Delivery, control?: AckControl): PlumtreeContext {
     const { headers, metadata } = splitHeaders(d.headers);
-    return new PlumtreeContext([
+    const ctx = new PlumtreeContext([
       { topic: d.topic, id: d.id, origin: d.origin, hops: d.hops, headers, metadata, delivery: d },
     ]);
+    ctx.control = control;
+    return ctx;
   }
 
   /** The context of an incoming request. */
@@ -87,6 +104,41 @@ export class PlumtreeContext extends BaseRpcContext<PlumtreeContextArgs> {
   /** The whole delivery of an event (undefined for a request). */
   getDelivery(): Delivery | undefined {
     return this.args[0].delivery;
+  }
+  /**
+   * Which run of the handler this is for the message: 1 first, 2 for the first retry, ... (the
+   * handler's `retry` policy). 1 for a request.
+   */
+  getAttempt(): number {
+    return this.control?.attempt ?? 1;
+  }
+  /**
+   * `ack: 'manual'` handlers: the message is handled (the attempt succeeded). Later calls, and a
+   * `nack` after it, do nothing. Throws {@link PlumtreeAckError} on other handlers.
+   */
+  ack(): void {
+    this.manual('ack').ack!();
+  }
+  /**
+   * `ack: 'manual'` handlers: this attempt failed with `error`; the message is retried per the
+   * handler's `retry` policy, then dead-lettered. Throws {@link PlumtreeAckError} on other handlers.
+   */
+  nack(error: unknown = new Error('nacked')): void {
+    this.manual('nack').nack!(error);
+  }
+  /** On a dead-letter topic's handler: what the dead letter says of the message it carries. */
+  getDeadLetter(): PlumtreeDeadLetter | undefined {
+    return readDeadLetter(this.args[0].headers);
+  }
+
+  private manual(what: string): AckControl {
+    const c = this.control;
+    if (c?.ack === undefined) {
+      throw new PlumtreeAckError(
+        `${what}() needs a handler declared with ack: 'manual' (this one acknowledges by returning)`,
+      );
+    }
+    return c;
   }
 }
 

@@ -55,3 +55,19 @@ export class PlumtreeNotStartedError extends Error {
     );
   }
 }
+
+/**
+ * `PlumtreeContext.ack()` / `nack()` misused: on a handler that is not `ack: 'manual'` (it
+ * acknowledges by returning), or on a request.
+ */
+export class PlumtreeAckError extends Error {
+  override readonly name = 'PlumtreeAckError';
+}
+
+/** A handler declared `ack: 'manual'` neither acked nor nacked within `ackTimeoutMs`. */
+export class PlumtreeAckTimeoutError extends Error {
+  override readonly name = 'PlumtreeAckTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`the handler neither acked nor nacked within ${timeoutMs} ms`);
+  }
+}

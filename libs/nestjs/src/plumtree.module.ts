@@ -17,6 +17,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { loadTracing } from './delivery/trace-context.js';
 import { PlumtreeNodeRef } from './node-ref.js';
 import { PLUMTREE_NODE_REF } from './plumtree.constants.js';
 import {
@@ -50,14 +51,15 @@ export type PlumtreeModuleAsyncOptions = typeof built.ASYNC_OPTIONS_TYPE;
  */
 export async function createNodeRef(options: PlumtreeModuleOptions): Promise<PlumtreeNodeRef> {
   const resolved = resolvePlumtreeModuleOptions(options);
+  void loadTracing();
   if (options.server !== undefined) {
-    return new PlumtreeNodeRef(options.server.whenListening(), false, options);
+    return new PlumtreeNodeRef(options.server.whenListening(), false, options, resolved.handlers);
   }
   if (options.shareServer === true) {
-    return new PlumtreeNodeRef(serverNode(options.name!), false, options);
+    return new PlumtreeNodeRef(serverNode(options.name!), false, options, resolved.handlers);
   }
   const node = await startPlumtreeNode(resolved);
-  return new PlumtreeNodeRef(Promise.resolve(node), true, options);
+  return new PlumtreeNodeRef(Promise.resolve(node), true, options, resolved.handlers);
 }
 
 /** See the file comment. */

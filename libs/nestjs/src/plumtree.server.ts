@@ -9,26 +9,48 @@
  * `unwrap()` throwing before `listen`, startup errors through the `listen` callback, processing
  * hooks around each request.
  *
+ * `@EventPattern` handlers take their delivery options from the decorator's extras
+ * (`@EventPattern('orders.created', { retry: { attempts: 3 }, concurrency: 2 })`, over the options'
+ * `handlers` defaults) and run through delivery-runner.ts (acknowledgement, retries, dead letters,
+ * concurrency, trace context), as `@PlumtreeSubscribe` handlers do; each handler of a pattern on its
+ * own (handler-bindings.ts). Requests run in the trace context they carry.
+ *
  * `listen` subscribes every handler before it joins the cluster, and resolves once the join is
  * done, when the members joined through hold those subscriptions (see start-node.ts): a client
  * call made right after `app.listen()` / `startAllMicroservices()` reaches this server. A failed
  * `listen` leaves nothing running: the node it started is closed.
  */
-import type { Observable, Subscription } from 'rxjs';
+import { finalize, isObservable, lastValueFrom, type Observable, type Subscription } from 'rxjs';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import type { Delivery, PlumtreeNode, PlumtreeNodeEvent, RpcRequest } from '@plumtree/cluster';
+import type { PlumtreeNode, PlumtreeNodeEvent, RpcRequest } from '@plumtree/cluster';
+import {
+  runDelivery,
+  type DeliveryRunnerHost,
+  type RunnableHandler,
+} from './delivery/delivery-runner.js';
+import {
+  DEFAULT_HANDLER_POLICY,
+  handlerOptionProblems,
+  resolveHandlerPolicy,
+  type ResolvedHandlerPolicy,
+} from './delivery/handler-policy.js';
+import { HandlerSlots } from './delivery/handler-slots.js';
+import { loadTracing, runTraced } from './delivery/trace-context.js';
 import { bindHandlers } from './handler-bindings.js';
 import { replyStream } from './reply-stream.js';
 import { PLUMTREE_TRANSPORT } from './plumtree.constants.js';
 import { PlumtreeContext } from './plumtree.context.js';
-import type { PlumtreeModuleOptions } from './plumtree-module-options.js';
+import {
+  resolvePlumtreeModuleOptions,
+  type PlumtreeModuleOptions,
+} from './plumtree-module-options.js';
 import {
   declareServer,
   failServerNode,
   registerServerNode,
   unregisterServerNode,
 } from './server-registry.js';
-import { PlumtreeNotStartedError } from './plumtree.errors.js';
+import { PlumtreeHandlerError, PlumtreeNotStartedError } from './plumtree.errors.js';
 import { startPlumtreeNode } from './start-node.js';
 
 /**
@@ -52,6 +74,8 @@ export class PlumtreeServer
   implements CustomTransportStrategy
 {
   override readonly transportId = PLUMTREE_TRANSPORT;
+  /** Event handler failures are awaited and handled here (retries, dead letters), as Kafka's are. */
+  override propagatesEventHandlerErrors = true;
 
   private node: PlumtreeNode | undefined;
   private readonly ownsNode: boolean;
@@ -62,8 +86,17 @@ export class PlumtreeServer
   private resolveListening!: (n: PlumtreeNode) => void;
   private rejectListening!: (e: unknown) => void;
   private closed = false;
-  /** Event handler failures (thrown or rejected), counted; each is logged too. */
+  /** Event handler attempts that failed (thrown, rejected, nacked), counted; each is logged too. */
   handlerErrors = 0;
+  /** Event handler attempts run again after a failure (the handler's `retry` policy). */
+  retries = 0;
+  /** Messages published on a dead-letter topic after their last attempt failed. */
+  deadLetters = 0;
+  /** Messages whose last attempt failed and that reached no dead-letter topic (logged). */
+  deadLettersLost = 0;
+  /** Each event handler with its resolved delivery options, made when it is bound. */
+  private readonly runnables = new WeakMap<MessageHandler, RunnableHandler>();
+  private readonly runnerHost: DeliveryRunnerHost;
 
   /**
    * @param options node options (validated at `listen`), or a started `PlumtreeNode` to serve
@@ -79,6 +112,14 @@ export class PlumtreeServer
     this.listening.catch(() => undefined);
     const name = this.serverName;
     if (name !== undefined) declareServer(name);
+    this.runnerHost = {
+      counters: this,
+      // The runner counts the failed attempt.
+      onAttemptFailed: (h, _d, e) => this.reportHandlerError(h.name, e),
+      onLost: (h, d, reason) =>
+        this.logger.error(`handler of ${h.name} gave up on ${d.id}, not dead-lettered: ${reason}`),
+      publish: (topic, payload, headers) => this.unwrap().publish(topic, payload, { headers }),
+    };
   }
 
   /** The node once `listen` succeeded (for modules sharing it); rejects when `listen` failed. */
@@ -92,13 +133,17 @@ export class PlumtreeServer
    */
   async listen(callback: (err?: unknown, ...info: unknown[]) => void): Promise<void> {
     this._status$.next('connecting');
+    await loadTracing();
     let node: PlumtreeNode;
     try {
       if (isNode(this.options)) {
         node = this.options;
-        this.bind(node);
+        this.bind(node, DEFAULT_HANDLER_POLICY);
       } else {
-        node = await startPlumtreeNode(this.options, { beforeJoin: (n) => this.bind(n) });
+        const resolved = resolvePlumtreeModuleOptions(this.options);
+        node = await startPlumtreeNode(resolved, {
+          beforeJoin: (n) => this.bind(n, resolved.handlers),
+        });
       }
     } catch (e) {
       this.teardown();
@@ -159,7 +204,7 @@ export class PlumtreeServer
   }
 
   /** Listeners, status and every handler on `node`, before it joins. */
-  private bind(node: PlumtreeNode): void {
+  private bind(node: PlumtreeNode, defaults: ResolvedHandlerPolicy): void {
     this.node = node;
     for (const l of this.listeners) this.attach(node, l);
     const hasSeeds = isNode(this.options) ? true : (this.options.seeds?.length ?? 0) > 0;
@@ -171,7 +216,9 @@ export class PlumtreeServer
       }),
     );
     this.unbind = bindHandlers(node, this.messageHandlers, {
-      onEvent: (route, d) => this.onEvent(route, d),
+      gateOf: (route, handler) => this.runnableOf(route, handler, defaults).slots,
+      onEvent: (_route, handler, d) =>
+        void runDelivery(this.runnables.get(handler)!, d, this.runnerHost),
       onRequest: (handler, req) => this.answer(handler, req),
       onSubscriptionError: (route, e) => this.onHandlerError(route, e),
     });
@@ -183,25 +230,77 @@ export class PlumtreeServer
     this.unbind = undefined;
   }
 
-  private onEvent(route: string, delivery: Delivery): void {
-    const ctx = PlumtreeContext.fromDelivery(delivery);
-    this.handleEvent(route, { pattern: route, data: delivery.payload }, ctx).catch((e: unknown) =>
-      this.onHandlerError(route, e),
-    );
+  /**
+   * The handler with its delivery options (the decorator's extras over `defaults`); throws
+   * {@link PlumtreeHandlerError} for invalid extras, which fails `listen`.
+   */
+  private runnableOf(
+    route: string,
+    handler: MessageHandler,
+    defaults: ResolvedHandlerPolicy,
+  ): RunnableHandler {
+    const known = this.runnables.get(handler);
+    if (known !== undefined) return known;
+    const extras = handler.extras as Record<string, unknown> | undefined;
+    const name = `@EventPattern(${route})`;
+    const problems = handlerOptionProblems(extras ?? {}, name);
+    if (problems.length > 0) throw new PlumtreeHandlerError(problems);
+    const policy = resolveHandlerPolicy(extras ?? {}, defaults);
+    const runnable: RunnableHandler = {
+      name,
+      policy,
+      slots: policy.concurrency === undefined ? undefined : new HandlerSlots(policy.concurrency),
+      invoke: (payload, ctx) => this.runEvent(handler, payload, ctx as PlumtreeContext),
+    };
+    this.runnables.set(handler, runnable);
+    return runnable;
   }
 
-  /** The reply stream of a request (see reply-stream.ts). */
+  /**
+   * One run of an event handler, as Nest's `Server#handleEvent` runs it (processing hooks, the
+   * handler's stream connected) but awaited: resolves when it ends, rejects with its failure.
+   */
+  private runEvent(handler: MessageHandler, payload: unknown, ctx: PlumtreeContext): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const started = this.runWithProcessingHooks(ctx, async (runEndHook) => {
+        try {
+          const result: unknown = await handler(payload, ctx);
+          if (isObservable(result)) {
+            await lastValueFrom(result.pipe(finalize(runEndHook)), { defaultValue: undefined });
+          } else {
+            runEndHook();
+          }
+          resolve();
+        } catch (e) {
+          runEndHook();
+          reject(e);
+        }
+      });
+      Promise.resolve(started).catch(reject);
+    });
+  }
+
+  /** The reply stream of a request (see reply-stream.ts), in the trace context it carries. */
   private answer(handler: MessageHandler, req: RpcRequest): Observable<unknown> {
+    const info = { name: `${req.topic} process`, topic: req.topic, attempt: 1 };
     return replyStream(handler, req.payload, PlumtreeContext.fromRequest(req), {
-      runWithProcessingHooks: (ctx, fn) => this.runWithProcessingHooks(ctx, fn),
+      runWithProcessingHooks: (ctx, fn) =>
+        this.runWithProcessingHooks(ctx, (end) =>
+          runTraced(req.headers, { ...info, messageId: ctx.getArgByIndex(0).id }, () => fn(end)),
+        ),
       transformToObservable: (result) => this.transformToObservable(result),
     });
   }
 
   private onHandlerError(route: string, e: unknown): void {
     this.handlerErrors++;
+    this.reportHandlerError(route, e);
+  }
+
+  /** Log a handler failure and hand it to the `error` listeners. */
+  private reportHandlerError(route: string, e: unknown): void {
     this.logger.error(
-      `handler of ${JSON.stringify(route)} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      `handler of ${JSON.stringify(route)} failed: ${e instanceof Error ? (e.stack ?? e.message) : typeof e === 'object' ? JSON.stringify(e) : String(e)}`,
     );
     for (const l of this.listeners) if (l.event === 'error') l.callback(e);
   }

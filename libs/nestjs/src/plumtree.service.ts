@@ -17,6 +17,7 @@ import type { SwimMember } from '@plumtree/swim';
 import { checkDto } from './dto-validation.js';
 import { PlumtreeNodeRef } from './node-ref.js';
 import { PLUMTREE_NODE_REF } from './plumtree.constants.js';
+import { loadTracing, withTraceContext } from './delivery/trace-context.js';
 import { joinHeaders } from './plumtree.context.js';
 import { requestOptionsOf } from './plumtree-module-options.js';
 
@@ -44,8 +45,17 @@ export interface PlumtreeNestCounters {
   handled: number;
   /** Payloads rejected by a DTO (handlers and streams). */
   invalid: number;
-  /** `@PlumtreeSubscribe` handlers that threw or rejected (guards refusing included). */
+  /**
+   * Attempts of `@PlumtreeSubscribe` handlers that failed: threw, rejected, nacked, timed out
+   * (guards refusing included).
+   */
   handlerErrors: number;
+  /** Attempts run again after a failure (the handler's `retry` policy). */
+  retries: number;
+  /** Messages published on a dead-letter topic after their last attempt failed. */
+  deadLetters: number;
+  /** Messages whose last attempt failed and that reached no dead-letter topic (logged). */
+  deadLettersLost: number;
 }
 
 /** Options of `topic$`. */
@@ -78,6 +88,9 @@ export class PlumtreeService {
     handled: 0,
     invalid: 0,
     handlerErrors: 0,
+    retries: 0,
+    deadLetters: 0,
+    deadLettersLost: 0,
   };
 
   /** Payloads rejected by a DTO, whichever handler or stream rejected them (hot). */
@@ -103,7 +116,8 @@ export class PlumtreeService {
   }
 
   /**
-   * Publish on `topic`; resolves to the message id. Rejects like `PlumtreeNode.publish`
+   * Publish on `topic`; resolves to the message id. The active trace context (with
+   * `@opentelemetry/api`) rides along in the headers. Rejects like `PlumtreeNode.publish`
    * (`InvalidTopicError`, `PayloadTooLargeError`, `NoSubscribersError`, ...).
    */
   async publish(
@@ -112,7 +126,8 @@ export class PlumtreeService {
     options: PlumtreePublishOptions = {},
   ): Promise<string> {
     const node = await this.ref.ready;
-    const headers = joinHeaders(options.headers, options.metadata);
+    await loadTracing();
+    const headers = joinHeaders(withTraceContext(options.headers), options.metadata);
     return node.publish(topic, payload, headers !== undefined ? { headers } : {});
   }
 
@@ -139,7 +154,13 @@ export class PlumtreeService {
     options: RequestOptions = {},
   ): Promise<T> {
     const node = await this.ref.ready;
-    return node.request<T>(topic, payload, requestOptionsOf(this.ref.options, options));
+    await loadTracing();
+    const headers = withTraceContext(options.headers);
+    return node.request<T>(
+      topic,
+      payload,
+      requestOptionsOf(this.ref.options, headers !== undefined ? { ...options, headers } : options),
+    );
   }
 
   /**

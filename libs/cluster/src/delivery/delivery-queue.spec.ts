@@ -32,6 +32,44 @@ function harness(opts: { highWater?: number; highWaterBytes?: number; sliceMs?: 
 }
 
 describe('DeliveryQueue', () => {
+  it('waits at the head while a gate is shut, fills up to pausing, then resumes in order', () => {
+    const h = harness({ highWater: 3 });
+    let running = 0;
+    let resume: (() => void) | undefined;
+    const gated = {
+      next: (v: number) => {
+        running++;
+        h.got.push(v);
+      },
+      gate: { isOpen: () => running < 2, onOpen: (r: () => void) => (resume = r) },
+    };
+    for (let i = 0; i < 5; i++) h.q.push(i, [gated], 1);
+    h.runOne();
+    // Two slots: the third delivery waits at the head; nothing is scheduled until the gate calls.
+    expect(h.got).toEqual([0, 1]);
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.q.pending).toBe(3);
+    h.q.push(5, [gated], 1);
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.log).toEqual(['full']);
+    running--;
+    resume!();
+    resume!();
+    expect(h.scheduled).toHaveLength(1);
+    h.runOne();
+    expect(h.got).toEqual([0, 1, 2]);
+    running = 0;
+    resume!();
+    h.runOne();
+    expect(h.got).toEqual([0, 1, 2, 3, 4]);
+    running = 0;
+    resume!();
+    h.runOne();
+    expect(h.got).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(h.log).toEqual(['full', 'drained']);
+    expect(h.q.pending).toBe(0);
+  });
+
   it('delivers nothing on the pushing turn, then everything in order', () => {
     const h = harness();
     const o = h.observer(0);

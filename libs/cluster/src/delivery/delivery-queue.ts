@@ -17,12 +17,34 @@
  * queue caps.
  *
  * Order: one FIFO for all topics, so deliveries keep the order the core produced them in.
+ *
+ * Gated observers (a handler with a concurrency limit, `SubscribeOptions.gate`): while the
+ * delivery at the head goes to an observer whose gate is shut, the queue waits (for every topic:
+ * the FIFO keeps its order) and fills, with the backpressure above, until the gate calls back.
  */
+
+/**
+ * An observer that takes deliveries only while it has room (a handler running at most N at once):
+ * the queue asks before handing it the delivery at its head, and waits while it is shut.
+ */
+export interface DeliveryGate {
+  /** Whether the observer takes a delivery now. */
+  isOpen(): boolean;
+  /** The queue waits on this gate: call `resume` (once) when it may be open again. */
+  onOpen(resume: () => void): void;
+}
+
+/** Where a queued delivery goes. */
+export interface QueueObserver<T> {
+  next(value: T): void;
+  /** Present on a gated observer: see {@link DeliveryGate}. */
+  readonly gate?: DeliveryGate;
+}
 
 /** One queued delivery: the value and the observers it goes to. */
 interface Entry<T> {
   readonly value: T;
-  readonly observers: readonly { next(value: T): void }[];
+  readonly observers: readonly QueueObserver<T>[];
   readonly bytes: number;
 }
 
@@ -66,6 +88,8 @@ export class DeliveryQueue<T> {
   private head = 0;
   private bytes = 0;
   private scheduled = false;
+  /** The head waits for a shut gate; its `onOpen` callback schedules the next slice. */
+  private waiting = false;
   private paused = false;
   private closed = false;
   private maxPending = 0;
@@ -92,7 +116,7 @@ export class DeliveryQueue<T> {
    * Queues `value` (holding `bytes` of payload) for `observers`; they get it on a later turn, in
    * queue order.
    */
-  push(value: T, observers: readonly { next(value: T): void }[], bytes: number): void {
+  push(value: T, observers: readonly QueueObserver<T>[], bytes: number): void {
     if (this.closed) return;
     this.entries.push({ value, observers, bytes });
     this.bytes += bytes;
@@ -106,7 +130,7 @@ export class DeliveryQueue<T> {
       this.pauses++;
       this.options.onFull();
     }
-    if (!this.scheduled) {
+    if (!this.scheduled && !this.waiting) {
       this.scheduled = true;
       this.schedule(this.runSlice);
     }
@@ -140,14 +164,29 @@ export class DeliveryQueue<T> {
     };
   }
 
+  /** A shut gate opened: deliver again. */
+  private readonly resume = (): void => {
+    if (!this.waiting) return;
+    this.waiting = false;
+    if (this.closed || this.scheduled) return;
+    this.scheduled = true;
+    this.schedule(this.runSlice);
+  };
+
   private readonly runSlice = (): void => {
     this.scheduled = false;
-    if (this.closed) return;
+    if (this.closed || this.pending === 0) return;
     this.slices++;
     const start = this.now();
     const deadline = start + this.options.sliceMs;
     do {
       const entry = this.entries[this.head]!;
+      const shut = shutGate(entry.observers);
+      if (shut !== undefined) {
+        this.waiting = true;
+        shut.onOpen(this.resume);
+        break;
+      }
       this.entries[this.head] = undefined as unknown as Entry<T>;
       this.head++;
       this.bytes -= entry.bytes;
@@ -171,9 +210,15 @@ export class DeliveryQueue<T> {
       this.paused = false;
       this.options.onDrained();
     }
-    if (this.pending > 0 && !this.scheduled) {
+    if (this.pending > 0 && !this.scheduled && !this.waiting) {
       this.scheduled = true;
       this.schedule(this.runSlice);
     }
   };
+}
+
+/** The first observer of `observers` whose gate is shut. */
+function shutGate<T>(observers: readonly QueueObserver<T>[]): DeliveryGate | undefined {
+  for (const o of observers) if (o.gate !== undefined && !o.gate.isOpen()) return o.gate;
+  return undefined;
 }

@@ -1,6 +1,8 @@
 /**
  * What a subscriber asks for and receives, and what the node tells about its trees.
  */
+import type { DeliveryGate } from './delivery-queue.js';
+export type { DeliveryGate } from './delivery-queue.js';
 
 /** Options of one `subscribe`. */
 export interface SubscribeOptions {
@@ -10,6 +12,12 @@ export interface SubscribeOptions {
    * peer (docs/persistence.md). Stays durable for the node's life once asked for.
    */
   readonly durable?: boolean;
+  /**
+   * Hand this observer a delivery only while the gate is open (a handler running at most N at
+   * once): the node's delivery queue waits for it, and its high-water marks pause reading as
+   * they do for a slow handler (delivery-queue.ts).
+   */
+  readonly gate?: DeliveryGate;
 }
 
 /** One message handed to the observers of `subscribe(topicOrPattern)`. */

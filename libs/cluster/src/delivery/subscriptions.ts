@@ -25,8 +25,10 @@ import type { NodeLife } from '../node/node-lifecycle.js';
 import type { Delivery } from './delivery.js';
 import {
   DeliveryQueue,
+  type DeliveryGate,
   type DeliveryQueueOptions,
   type DeliveryQueueStats,
+  type QueueObserver,
 } from './delivery-queue.js';
 import { formatMessageId } from './message-id.js';
 import { CONTENT_TYPE_HEADER, type PayloadCodec } from './payload-codec.js';
@@ -91,6 +93,8 @@ export class Subscriptions {
   private readonly queue: DeliveryQueue<Delivery>;
   private deliveries = 0;
   private decodeErrors = 0;
+  /** Observers subscribed with a gate (`SubscribeOptions.gate`), as the queue hands to them. */
+  private readonly gated = new WeakMap<Subscriber<Delivery>, QueueObserver<Delivery>>();
 
   constructor(
     private readonly host: SubscriptionsHost,
@@ -117,12 +121,13 @@ export class Subscriptions {
   }
 
   /** Deliveries of `topicOrPattern` (validated by the caller); see `PlumtreeNode.subscribe`. */
-  observe(topicOrPattern: string): Observable<Delivery> {
+  observe(topicOrPattern: string, gate?: DeliveryGate): Observable<Delivery> {
     return new Observable<Delivery>((subscriber) => {
       if (this.host.life.stopping) {
         subscriber.error(new NodeClosedError(this.host.name));
         return undefined;
       }
+      if (gate !== undefined) this.gated.set(subscriber, { next: (d) => subscriber.next(d), gate });
       this.add(topicOrPattern, subscriber);
       return () => this.remove(topicOrPattern, subscriber);
     });
@@ -159,8 +164,10 @@ export class Subscriptions {
   ): boolean {
     const route = this.route(topic);
     if (route.length === 0) return false;
-    const observers: { next(d: Delivery): void }[] = [];
-    for (const entry of route) for (const o of entry.observers) observers.push(o);
+    const observers: QueueObserver<Delivery>[] = [];
+    for (const entry of route) {
+      for (const o of entry.observers) observers.push(this.gated.get(o) ?? o);
+    }
     if (observers.length === 0) {
       // Pinned with nobody observing (a publisher's `topics`): no decode for nobody. A durable
       // message waits for an observer (and is counted once handed); others are gone.

@@ -341,7 +341,7 @@ export class PlumtreeNode {
     // Topics joined already (through another subscription) become durable now.
     if (options.durable === true)
       this.engines.durable.add(topicOrPattern, this.engines.trees.topics());
-    return this.engines.deliveries.observe(topicOrPattern) as Observable<Delivery<T>>;
+    return this.engines.deliveries.observe(topicOrPattern, options.gate) as Observable<Delivery<T>>;
   }
 
   /**
