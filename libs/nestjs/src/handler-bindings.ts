@@ -40,13 +40,16 @@ export function bindHandlers(
         // `subscribe` runs: caught here, so binding fails instead of an unhandled error later.
         let failed: { error: unknown } | undefined;
         let binding = true;
-        const s = node.subscribe(topic).subscribe({
-          next: (d) => host.onEvent(key, d),
-          error: (error: unknown) => {
-            if (binding) failed = { error };
-            else host.onSubscriptionError(key, error);
-          },
-        });
+        const group = (handler.extras as { group?: string } | undefined)?.group;
+        const s = node
+          .subscribe(topic, group === undefined ? {} : { group, ack: 'manual' })
+          .subscribe({
+            next: (d) => host.onEvent(key, d),
+            error: (error: unknown) => {
+              if (binding) failed = { error };
+              else host.onSubscriptionError(key, error);
+            },
+          });
         binding = false;
         if (failed !== undefined) throw failed.error;
         subscriptions.push(s);

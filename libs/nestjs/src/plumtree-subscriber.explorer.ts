@@ -28,6 +28,7 @@ import {
   type Delivery,
   type NodeOptionProblem,
   type PlumtreeNode,
+  type SubscribeOptions,
 } from '@plumtree/cluster';
 import { PlumtreeNodeRef } from './node-ref.js';
 import { PLUMTREE_NODE_REF, PLUMTREE_SUBSCRIBE_METADATA } from './plumtree.constants.js';
@@ -147,7 +148,7 @@ export class PlumtreeSubscriberExplorer
     if (this.stopped || node.isClosed) return;
     for (const h of handlers) {
       this.subscriptions.push(
-        node.subscribe(h.meta.topicOrPattern, { durable: h.meta.durable === true }).subscribe({
+        node.subscribe(h.meta.topicOrPattern, subscribeOptions(h.meta)).subscribe({
           next: (d) => void this.run(h, d),
           // A directory limit refuses the subscription: logged, not an unhandled error.
           error: (e: unknown) =>
@@ -161,6 +162,15 @@ export class PlumtreeSubscriberExplorer
   }
 
   private async run(h: DiscoveredHandler, d: Delivery): Promise<void> {
+    try {
+      await this.invoke(h, d);
+    } finally {
+      // A grouped delivery is acknowledged to its group once the handler settled.
+      d.ack?.();
+    }
+  }
+
+  private async invoke(h: DiscoveredHandler, d: Delivery): Promise<void> {
     let payload = d.payload;
     if (h.meta.dto !== undefined) {
       payload = await this.service.validate(h.meta.dto, d, h.name);
@@ -177,6 +187,12 @@ export class PlumtreeSubscriberExplorer
       );
     }
   }
+}
+
+/** The node's subscribe options of a handler: a group acknowledges when the handler settles. */
+function subscribeOptions(meta: PlumtreeSubscribeMetadata): SubscribeOptions {
+  const durable = meta.durable === true;
+  return meta.group === undefined ? { durable } : { durable, group: meta.group, ack: 'manual' };
 }
 
 /** `@PlumtreeSubscribe('topic')` as written, for error messages. */

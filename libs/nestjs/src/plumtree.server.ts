@@ -185,9 +185,10 @@ export class PlumtreeServer
 
   private onEvent(route: string, delivery: Delivery): void {
     const ctx = PlumtreeContext.fromDelivery(delivery);
-    this.handleEvent(route, { pattern: route, data: delivery.payload }, ctx).catch((e: unknown) =>
-      this.onHandlerError(route, e),
-    );
+    this.handleEvent(route, { pattern: route, data: delivery.payload }, ctx)
+      .catch((e: unknown) => this.onHandlerError(route, e))
+      // A grouped delivery (subscribed with `ack: 'manual'`) is acknowledged once settled.
+      .finally(() => delivery.ack?.());
   }
 
   /** The reply stream of a request (see reply-stream.ts). */
