@@ -8,8 +8,8 @@
  * | kind    | u8 `FrameKind.GroupAck` (0x85)                                       |
  * | topic   | str8 (UTF-8, 1..255 bytes)                                           |
  * | group   | str8 (UTF-8, 1..255 bytes)                                           |
- * | runs    | varint n (1..{@link MAX_ACK_RUNS}), then n runs                     |
- * | run     | str16 origin (1..512 bytes), varint epoch, varint k (1..{@link MAX_ACK_IDS}), k varint seq deltas (the first from 0, strictly ascending) |
+ * | runs    | varint n (1..`GROUP_ACK_LIMITS.runs`), then n runs                     |
+ * | run     | str16 origin (1..512 bytes), varint epoch, varint k (1..`GROUP_ACK_LIMITS.ids`), k varint seq deltas (the first from 0, strictly ascending) |
  *
  * The decoder never throws: a malformed frame is null (the caller counts the drop). Limits are
  * shared by both sides: the encoder never writes more than the decoder accepts.
@@ -17,12 +17,18 @@
 import { ByteReader, utf8Length, varintSize, writeUtf8, writeVarint } from '@plumtree/common';
 import { FrameKind } from '../frame-kinds.js';
 
-/** Runs (one per origin and epoch) in one frame at most. */
-export const MAX_ACK_RUNS = 64;
-/** Sequence numbers in one frame at most, all runs together. */
-export const MAX_ACK_IDS = 1024;
-/** Longest origin name in UTF-8 bytes (SWIM's node name limit). */
-export const MAX_ACK_ORIGIN_BYTES = 512;
+/** The limits of a frame, one table for the encoder and the decoder. */
+export const GROUP_ACK_LIMITS = Object.freeze({
+  /** Runs (one per origin and epoch) in one frame at most. */
+  runs: 64,
+  /** Sequence numbers in one frame at most, all runs together. */
+  ids: 1024,
+  /** Longest origin name in UTF-8 bytes (SWIM's node name limit). */
+  originBytes: 512,
+});
+export const MAX_ACK_RUNS = GROUP_ACK_LIMITS.runs;
+export const MAX_ACK_IDS = GROUP_ACK_LIMITS.ids;
+const MAX_ACK_ORIGIN_BYTES = GROUP_ACK_LIMITS.originBytes;
 
 /** The sequence numbers one origin's epoch acknowledges, ascending. */
 export interface AckRun {
@@ -39,7 +45,7 @@ export interface GroupAckFrame {
 }
 
 /**
- * Encode `frame`; the caller keeps within {@link MAX_ACK_RUNS} and {@link MAX_ACK_IDS}, seqs
+ * Encode `frame`; the caller keeps within `GROUP_ACK_LIMITS.runs` and `GROUP_ACK_LIMITS.ids`, seqs
  * strictly ascending and at least 1, names within their limits (a programmer error throws).
  */
 export function encodeGroupAck(frame: GroupAckFrame): Uint8Array {
