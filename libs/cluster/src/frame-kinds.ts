@@ -10,6 +10,7 @@
  * | 0x82 | reply                                 | rpc/rpc-codec.ts             | rpc/rpc.ts                |
  * | 0x83 | catch-up request                      | durable/catchup-codec.ts     | durable/durable-topics.ts |
  * | 0x84 | catch-up response                     | durable/catchup-codec.ts     | durable/durable-topics.ts |
+ * | 0x85 | queue group acknowledgement           | groups/group-ack-codec.ts    | groups/queue-groups.ts    |
  *
  * A Plumtree frame's first byte is its codec version (`FRAME_CODEC_VERSION`): the Plumtree kind is
  * that byte, so a future codec version is a new kind here. The other kinds start at 0x80, far
@@ -36,6 +37,8 @@ export const FrameKind = {
   CatchupRequest: 0x83,
   /** A page of records answering a catch-up request. */
   CatchupResponse: 0x84,
+  /** A queue group member's acknowledgement of the messages it handled. */
+  GroupAck: 0x85,
 } as const;
 
 /** One of the {@link FrameKind} bytes. */

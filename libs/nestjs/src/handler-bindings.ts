@@ -49,13 +49,19 @@ export function bindHandlers(
           let failed: { error: unknown } | undefined;
           let binding = true;
           const gate = host.gateOf(key, link);
-          const s = node.subscribe(topic, gate !== undefined ? { gate } : {}).subscribe({
-            next: (d) => host.onEvent(key, link, d),
-            error: (error: unknown) => {
-              if (binding) failed = { error };
-              else host.onSubscriptionError(key, error);
-            },
-          });
+          const group = (link.extras as { group?: string } | undefined)?.group;
+          const s = node
+            .subscribe(topic, {
+              ...(gate !== undefined ? { gate } : {}),
+              ...(group !== undefined ? { group, ack: 'manual' as const } : {}),
+            })
+            .subscribe({
+              next: (d) => host.onEvent(key, link, d),
+              error: (error: unknown) => {
+                if (binding) failed = { error };
+                else host.onSubscriptionError(key, error);
+              },
+            });
           binding = false;
           if (failed !== undefined) throw failed.error;
           subscriptions.push(s);

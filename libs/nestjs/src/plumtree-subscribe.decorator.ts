@@ -24,6 +24,13 @@ export interface PlumtreeSubscribeOptions extends PlumtreeHandlerOptions {
    * down or cut off is pulled from a peer (docs/persistence.md).
    */
   readonly durable?: boolean;
+  /**
+   * A queue group: one alive member of the group in the cluster handles each message, spread
+   * evenly; a member that dies before its handler settled has its messages handled by another,
+   * `PlumtreeContext.isRedelivered()` true (docs/queue-groups.md). Without a group every instance
+   * handles every message.
+   */
+  readonly group?: string;
 }
 
 /** What the decorator stores for one handler. */

@@ -30,6 +30,7 @@ import {
   type Delivery,
   type NodeOptionProblem,
   type PlumtreeNode,
+  type SubscribeOptions,
 } from '@plumtree/cluster';
 import {
   runDelivery,
@@ -183,7 +184,7 @@ export class PlumtreeSubscriberExplorer
       this.subscriptions.push(
         node
           .subscribe(h.meta.topicOrPattern, {
-            durable: h.meta.durable === true,
+            ...subscribeOptions(h.meta),
             ...(h.slots !== undefined ? { gate: h.slots } : {}),
           })
           .subscribe({
@@ -201,16 +202,27 @@ export class PlumtreeSubscriberExplorer
 
   private run(h: DiscoveredHandler, d: Delivery): Promise<void> {
     const dto = h.meta.dto;
-    return runDelivery(h, d, this.runnerHost, async () => {
-      let payload = d.payload;
-      if (dto !== undefined) {
-        payload = await this.service.validate(dto, d, h.name);
-        if (payload === undefined) return undefined;
-      }
-      this.service.counters.handled++;
-      return { payload };
-    });
+    return (
+      runDelivery(h, d, this.runnerHost, async () => {
+        let payload = d.payload;
+        if (dto !== undefined) {
+          payload = await this.service.validate(dto, d, h.name);
+          if (payload === undefined) return undefined;
+        }
+        this.service.counters.handled++;
+        return { payload };
+      })
+        // A grouped delivery is acknowledged to its group once the final outcome is in: handled,
+        // refused by validation, or dead-lettered after the retries.
+        .finally(() => d.ack?.())
+    );
   }
+}
+
+/** The node's subscribe options of a handler: a group acknowledges when the handler settles. */
+function subscribeOptions(meta: PlumtreeSubscribeMetadata): SubscribeOptions {
+  const durable = meta.durable === true;
+  return meta.group === undefined ? { durable } : { durable, group: meta.group, ack: 'manual' };
 }
 
 /** `@PlumtreeSubscribe('topic')` as written, for error messages. */

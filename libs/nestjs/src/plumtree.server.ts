@@ -218,7 +218,9 @@ export class PlumtreeServer
     this.unbind = bindHandlers(node, this.messageHandlers, {
       gateOf: (route, handler) => this.runnableOf(route, handler, defaults).slots,
       onEvent: (_route, handler, d) =>
-        void runDelivery(this.runnables.get(handler)!, d, this.runnerHost),
+        // A grouped delivery (subscribed with `ack: 'manual'`) is acknowledged to its group
+        // once the final outcome is in: handled, or dead-lettered after the retries.
+        void runDelivery(this.runnables.get(handler)!, d, this.runnerHost).finally(() => d.ack?.()),
       onRequest: (handler, req) => this.answer(handler, req),
       onSubscriptionError: (route, e) => this.onHandlerError(route, e),
     });

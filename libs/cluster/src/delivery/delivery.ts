@@ -18,6 +18,21 @@ export interface SubscribeOptions {
    * they do for a slow handler (delivery-queue.ts).
    */
   readonly gate?: DeliveryGate;
+  /**
+   * A queue group (docs/queue-groups.md): each message of the topic is handled by one alive
+   * member of the group in the cluster (this node's observers of the group are one member),
+   * spread evenly across the members; if the member handling it dies before acknowledging, another
+   * member gets it flagged `redelivered`. Observers without a group get every message. A valid
+   * concrete topic string (`billing`, `billing.eu`).
+   */
+  readonly group?: string;
+  /**
+   * When a grouped delivery counts as handled (its acknowledgement to the group): `'auto'`
+   * (default) once the observer's `next` returned; `'manual'` once the observer calls
+   * `delivery.ack()` (an async handler calls it when its promise settles). Ignored without a
+   * group.
+   */
+  readonly ack?: 'auto' | 'manual';
 }
 
 /** One message handed to the observers of `subscribe(topicOrPattern)`. */
@@ -56,6 +71,17 @@ export interface Delivery<T = unknown> {
    * node dedupes the flagged ones by `id` (docs/persistence.md). Always false otherwise.
    */
   readonly redelivered: boolean;
+  /**
+   * The queue group this delivery was handed to this node's observers for (`subscribe(topic,
+   * { group })`); undefined for ungrouped observers. With a group, `redelivered` is also true
+   * when the member that owned the message died or left before acknowledging it.
+   */
+  readonly group?: string;
+  /**
+   * Acknowledge a grouped delivery subscribed with `ack: 'manual'`: the group stops holding it for
+   * a takeover. Idempotent; a no-op for other deliveries.
+   */
+  readonly ack?: () => void;
 }
 
 /** What `node.events$` emits: tree changes from the Plumtree core and peer connection changes. */

@@ -14,6 +14,11 @@
  * least once across a crash, docs/persistence.md); one that finds no observer is not delivered
  * and `deliver` says so (the durable glue keeps it for the first observer, `observerAdded`).
  *
+ * Observers of a queue group (`subscribe(topic, { group })`) share one decision per message and
+ * group: the queue groups engine (groups/queue-groups.ts) says whether this node owns it; if it
+ * does, one queue entry goes to the group's observers and, once each has returned (or called
+ * `ack()` with `ack: 'manual'`), the engine acknowledges it to the group.
+ *
  * The engine owns no tree and no directory: the node gives it both through
  * {@link SubscriptionsHost}.
  */
@@ -22,10 +27,10 @@ import { Observable, type Subscriber } from 'rxjs';
 import { isPattern, topicMatches, type TopicDirectory } from '../directory/index.js';
 import { NodeClosedError } from '../node/errors.js';
 import type { NodeLife } from '../node/node-lifecycle.js';
-import type { Delivery } from './delivery.js';
+import type { GroupMessage, QueueGroups } from '../groups/queue-groups.js';
+import type { Delivery, SubscribeOptions } from './delivery.js';
 import {
   DeliveryQueue,
-  type DeliveryGate,
   type DeliveryQueueOptions,
   type DeliveryQueueStats,
   type QueueObserver,
@@ -40,8 +45,10 @@ export interface SubscriptionsHost {
   readonly life: NodeLife;
   readonly directory: Pick<
     TopicDirectory,
-    'subscribe' | 'unsubscribe' | 'knownTopics' | 'localMatches'
+    'subscribe' | 'unsubscribe' | 'knownTopics' | 'localMatches' | 'addGroup' | 'removeGroup'
   >;
+  /** Who owns a grouped message, and its acknowledgement. */
+  readonly groups: Pick<QueueGroups, 'route' | 'handled'>;
   /** Concrete topics whose tree the node is in. */
   joinedTopics(): string[];
   joinTopic(topic: string): void;
@@ -73,16 +80,40 @@ export interface DeliveryCounters {
   readonly deliveryQueue: DeliveryQueueStats;
 }
 
+/** A group's observers of one subscription string: each with whether it acknowledges manually. */
+type GroupObservers = Map<Subscriber<Delivery>, boolean>;
+
 /** Observers of one subscription string (topic or pattern). */
 interface SubscriptionEntry {
   readonly topicOrPattern: string;
   readonly pattern: boolean;
+  /** Observers without a group. */
   readonly observers: Set<Subscriber<Delivery>>;
+  /** Observers of each queue group. */
+  readonly groups: Map<string, GroupObservers>;
   /** Subscribed through `options.topics`: kept without observers for the node's life. */
   readonly pinned: boolean;
 }
 
 const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_ACK = (): void => undefined;
+
+/** Observers of an entry, grouped or not. */
+function observerTotal(e: SubscriptionEntry): number {
+  let n = e.observers.size;
+  for (const g of e.groups.values()) n += g.size;
+  return n;
+}
+
+function newEntry(topicOrPattern: string, pinned: boolean): SubscriptionEntry {
+  return {
+    topicOrPattern,
+    pattern: isPattern(topicOrPattern),
+    observers: new Set(),
+    groups: new Map(),
+    pinned,
+  };
+}
 
 /** See the file comment. */
 export class Subscriptions {
@@ -111,25 +142,25 @@ export class Subscriptions {
   pin(topics: readonly string[], nowMs: number): void {
     for (const t of topics) {
       this.host.directory.subscribe(t, nowMs);
-      this.entries.set(t, {
-        topicOrPattern: t,
-        pattern: isPattern(t),
-        observers: new Set(),
-        pinned: true,
-      });
+      this.entries.set(t, newEntry(t, true));
     }
   }
 
   /** Deliveries of `topicOrPattern` (validated by the caller); see `PlumtreeNode.subscribe`. */
-  observe(topicOrPattern: string, gate?: DeliveryGate): Observable<Delivery> {
+  observe(
+    topicOrPattern: string,
+    options: Pick<SubscribeOptions, 'group' | 'ack' | 'gate'> = {},
+  ): Observable<Delivery> {
+    const { group, gate } = options;
+    const manual = options.ack === 'manual';
     return new Observable<Delivery>((subscriber) => {
       if (this.host.life.stopping) {
         subscriber.error(new NodeClosedError(this.host.name));
         return undefined;
       }
       if (gate !== undefined) this.gated.set(subscriber, { next: (d) => subscriber.next(d), gate });
-      this.add(topicOrPattern, subscriber);
-      return () => this.remove(topicOrPattern, subscriber);
+      this.add(topicOrPattern, subscriber, group, manual);
+      return () => this.remove(topicOrPattern, subscriber, group);
     });
   }
 
@@ -140,7 +171,7 @@ export class Subscriptions {
 
   /** Observers that receive `topic`'s deliveries (patterns included). */
   observerCount(topic: string): number {
-    return this.route(topic).reduce((n, e) => n + e.observers.size, 0);
+    return this.route(topic).reduce((n, e) => n + observerTotal(e), 0);
   }
 
   /** The node left `topic`'s tree. */
@@ -165,16 +196,112 @@ export class Subscriptions {
     const route = this.route(topic);
     if (route.length === 0) return false;
     const observers: QueueObserver<Delivery>[] = [];
+    let groups: Map<string, GroupObservers> | undefined;
     for (const entry of route) {
       for (const o of entry.observers) observers.push(this.gated.get(o) ?? o);
+      for (const [g, members] of entry.groups) {
+        groups ??= new Map();
+        const merged = groups.get(g);
+        if (merged === undefined) groups.set(g, members);
+        else groups.set(g, new Map([...merged, ...members]));
+      }
     }
-    if (observers.length === 0) {
+    if (observers.length === 0 && groups === undefined) {
       // Pinned with nobody observing (a publisher's `topics`): no decode for nobody. A durable
       // message waits for an observer (and is counted once handed); others are gone.
       if (durable === undefined) this.deliveries++;
       return false;
     }
+    const message: GroupMessage = {
+      topic,
+      id,
+      hops,
+      from,
+      headers: wireHeaders,
+      publishedAtMs,
+      raw,
+    };
+    const delivery = this.decode(message, durable?.redelivered ?? false);
+    if (delivery === undefined) {
+      // Handing it again after a restart would fail again.
+      durable?.handled();
+      return true;
+    }
+    this.deliveries++;
+    if (observers.length > 0) this.queue.push(delivery, observers, raw.byteLength);
+    if (groups !== undefined) {
+      const nowMs = Date.now();
+      for (const [g, members] of groups) {
+        if (this.host.groups.route(g, message, nowMs)) this.pushGroup(g, delivery, id, members);
+      }
+    }
+    // Last in the queue: runs once every observer has returned from this delivery.
+    if (durable !== undefined) this.queue.push(delivery, [{ next: durable.handled }], 0);
+    return true;
+  }
+
+  /**
+   * A message this node took over for `group` (its owner died, left the group, or never
+   * acknowledged it): to the group's observers, flagged redelivered. Gone when none is left.
+   */
+  redeliver(group: string, m: GroupMessage): void {
+    let members: GroupObservers | undefined;
+    for (const entry of this.route(m.topic)) {
+      const g = entry.groups.get(group);
+      if (g !== undefined) members = new Map([...(members ?? []), ...g]);
+    }
+    if (members === undefined) return;
+    const delivery = this.decode(m, true);
+    if (delivery !== undefined) this.pushGroup(group, delivery, m.id, members);
+  }
+
+  /**
+   * Queue `delivery` for a group's observers; the engine hears of it once each has returned
+   * (`ack: 'auto'`) or acknowledged (`ack: 'manual'`).
+   */
+  private pushGroup(
+    group: string,
+    delivery: Delivery,
+    id: MessageId,
+    members: GroupObservers,
+  ): void {
+    let remaining = members.size;
+    const done = (): void => {
+      if (--remaining === 0) this.host.groups.handled(group, delivery.topic, id);
+    };
+    const grouped: Delivery = { ...delivery, group, ack: NO_ACK };
+    const observers: QueueObserver<Delivery>[] = [];
+    for (const [s, manual] of members) {
+      // A member's handler at its concurrency limit holds the queue as for any observer.
+      const gate = this.gated.get(s)?.gate;
+      if (manual) {
+        let acked = false;
+        const own: Delivery = {
+          ...grouped,
+          ack: () => {
+            if (acked) return;
+            acked = true;
+            done();
+          },
+        };
+        observers.push({ next: () => s.next(own), ...(gate !== undefined ? { gate } : {}) });
+      } else {
+        observers.push({
+          next: (d) => {
+            s.next(d);
+            done();
+          },
+          ...(gate !== undefined ? { gate } : {}),
+        });
+      }
+    }
+    this.queue.push(grouped, observers, delivery.raw.byteLength);
+  }
+
+  /** The delivery of `m` for observers; undefined (counted) when the codec cannot decode it. */
+  private decode(m: GroupMessage, redelivered: boolean): Delivery | undefined {
     const codec = this.host.codec;
+    const wireHeaders = m.headers;
     let contentType = codec.contentType;
     let headers = wireHeaders ?? EMPTY_HEADERS;
     const ct = wireHeaders?.[CONTENT_TYPE_HEADER];
@@ -186,33 +313,27 @@ export class Subscriptions {
     }
     let payload: unknown;
     try {
-      payload = codec.decode(raw, contentType);
+      payload = codec.decode(m.raw, contentType);
     } catch {
       this.decodeErrors++;
-      // Handing it again after a restart would fail again.
-      durable?.handled();
-      return true;
+      return undefined;
     }
-    const delivery: Delivery = {
+    const { id } = m;
+    return {
       payload,
-      topic,
+      topic: m.topic,
       id: formatMessageId(id),
       origin: id.origin,
       epoch: id.epoch,
       seq: id.seq,
-      hops,
-      receivedFrom: from,
+      hops: m.hops,
+      receivedFrom: m.from,
       headers,
       contentType,
-      publishedAtMs,
-      raw,
-      redelivered: durable?.redelivered ?? false,
+      publishedAtMs: m.publishedAtMs,
+      raw: m.raw,
+      redelivered,
     };
-    this.deliveries++;
-    // Last in the list: runs once every observer has returned from this delivery.
-    if (durable !== undefined) observers.push({ next: durable.handled });
-    this.queue.push(delivery, observers, raw.byteLength);
-    return true;
   }
 
   /** Hand over what waits in the queue now, and queue nothing more (the node is closing). */
@@ -224,6 +345,7 @@ export class Subscriptions {
   completeAll(): void {
     for (const entry of this.entries.values()) {
       for (const o of [...entry.observers]) o.complete();
+      for (const g of entry.groups.values()) for (const o of [...g.keys()]) o.complete();
     }
     this.entries.clear();
     this.routes.clear();
@@ -237,33 +359,45 @@ export class Subscriptions {
     };
   }
 
-  private add(topicOrPattern: string, s: Subscriber<Delivery>): void {
+  private add(
+    topicOrPattern: string,
+    s: Subscriber<Delivery>,
+    group: string | undefined,
+    manual: boolean,
+  ): void {
     let entry = this.entries.get(topicOrPattern);
-    if (entry === undefined) {
-      entry = {
-        topicOrPattern,
-        pattern: isPattern(topicOrPattern),
-        observers: new Set(),
-        pinned: false,
-      };
-      this.entries.set(topicOrPattern, entry);
-    }
+    const created = entry === undefined;
+    entry ??= newEntry(topicOrPattern, false);
+    this.entries.set(topicOrPattern, entry);
     const host = this.host;
-    if (entry.observers.size === 0 && !entry.pinned) {
-      try {
-        host.directory.subscribe(topicOrPattern, Date.now());
-      } catch (e) {
-        // A directory limit: leave no entry behind for an observer that errors at once, or a
-        // later subscribe of the same string would find it and never enter the directory.
-        this.entries.delete(topicOrPattern);
-        throw e;
+    const first = observerTotal(entry) === 0 && !entry.pinned;
+    try {
+      if (first) host.directory.subscribe(topicOrPattern, Date.now());
+      if (group !== undefined && !entry.groups.has(group)) {
+        host.directory.addGroup(topicOrPattern, group, Date.now());
       }
+    } catch (e) {
+      // A directory limit or a bad group name: leave no entry behind for an observer that errors
+      // at once, or a later subscribe of the same string would find it and never enter the
+      // directory.
+      if (first) host.directory.unsubscribe(topicOrPattern, Date.now());
+      if (created) this.entries.delete(topicOrPattern);
+      throw e;
     }
-    entry.observers.add(s);
+    if (group === undefined) {
+      entry.observers.add(s);
+    } else {
+      let g = entry.groups.get(group);
+      if (g === undefined) {
+        g = new Map();
+        entry.groups.set(group, g);
+      }
+      g.set(s, manual);
+    }
     this.routes.clear();
     const pattern = entry.pattern;
     host.observerAdded((t) => (pattern ? topicMatches(topicOrPattern, t) : t === topicOrPattern));
-    if (entry.observers.size === 1 && !entry.pinned) {
+    if (first) {
       if (entry.pattern) {
         for (const t of host.directory.knownTopics()) {
           if (topicMatches(topicOrPattern, t)) host.joinTopic(t);
@@ -275,12 +409,22 @@ export class Subscriptions {
     }
   }
 
-  private remove(topicOrPattern: string, s: Subscriber<Delivery>): void {
+  private remove(topicOrPattern: string, s: Subscriber<Delivery>, group: string | undefined): void {
     const entry = this.entries.get(topicOrPattern);
-    if (entry === undefined || !entry.observers.delete(s)) return;
-    this.routes.clear();
+    if (entry === undefined) return;
     const host = this.host;
-    if (entry.observers.size > 0 || entry.pinned || host.life.closed) return;
+    if (group === undefined) {
+      if (!entry.observers.delete(s)) return;
+    } else {
+      const g = entry.groups.get(group);
+      if (g === undefined || !g.delete(s)) return;
+      if (g.size === 0) {
+        entry.groups.delete(group);
+        if (!host.life.closed) host.directory.removeGroup(topicOrPattern, group, Date.now());
+      }
+    }
+    this.routes.clear();
+    if (observerTotal(entry) > 0 || entry.pinned || host.life.closed) return;
     this.entries.delete(topicOrPattern);
     const now = Date.now();
     host.directory.unsubscribe(topicOrPattern, now);

@@ -4,6 +4,7 @@ import {
   decodeDirectoryDigest,
   decodeDirectoryMessage,
   DIRECTORY_CODEC_VERSION,
+  DIRECTORY_CODEC_VERSION_GROUPS,
   DIRECTORY_CODEC_VERSION_RESPONDERS,
   DIRECTORY_DIGEST_TAG,
   DirectoryMessageKind,
@@ -58,7 +59,7 @@ describe('entry codec', () => {
     ]);
     expect(bytes.length).toBe(2 + directoryEntryBodySize('n1', 5, ['a'], ['q', 'r.*']));
     const r = decodeDirectoryMessage(bytes, L);
-    expect(r.ok && r.entries[0]).toEqual({ ...e, bodyBytes: bytes.length - 2 });
+    expect(r.ok && r.entries[0]).toEqual({ ...e, groups: [], bodyBytes: bytes.length - 2 });
   });
 
   it('reads version 1 entries with no responders, counted at their version 2 size', () => {
@@ -70,6 +71,7 @@ describe('entry codec', () => {
       version: 1,
       subscriptions: ['a'],
       responders: [],
+      groups: [],
       bodyBytes: directoryEntryBodySize('n', 1, ['a']),
     });
     // A version 1 entry of exactly maxEntryBytes would not fit once relayed as version 2.
@@ -81,14 +83,34 @@ describe('entry codec', () => {
 
   it('writes a state as version 2 when one entry has responders, every entry with its count', () => {
     const entries = [
-      { node: 'a', version: 1, subscriptions: ['x'], responders: [] },
-      { node: 'b', version: 2, subscriptions: [], responders: ['q.#'] },
+      { node: 'a', version: 1, subscriptions: ['x'], responders: [], groups: [] },
+      { node: 'b', version: 2, subscriptions: [], responders: ['q.#'], groups: [] },
     ];
     const bytes = encodeDirectoryState(entries);
     expect(bytes[0]).toBe(DIRECTORY_CODEC_VERSION_RESPONDERS);
     const r = decodeDirectoryMessage(bytes, L);
     expect(r.ok && r.entries.map(({ bodyBytes: _, ...e }) => e)).toEqual(entries);
     expect(encodeDirectoryState([entries[0]!])[0]).toBe(DIRECTORY_CODEC_VERSION);
+  });
+
+  it('writes queue groups after the responders, as version 3, and counts them', () => {
+    const groups = [
+      { topic: 'orders.*', group: 'audit' },
+      { topic: 'orders.created', group: 'billing' },
+    ];
+    const e = { node: 'n1', version: 5, subscriptions: ['a'], responders: [], groups };
+    const bytes = encodeDirectoryEntry(e);
+    expect(bytes[0]).toBe(DIRECTORY_CODEC_VERSION_GROUPS);
+    expect(bytes.length).toBe(2 + directoryEntryBodySize('n1', 5, ['a'], [], groups));
+    const r = decodeDirectoryMessage(bytes, L);
+    expect(r.ok && r.entries[0]).toEqual({ ...e, bodyBytes: bytes.length - 2 });
+    // In a version 3 state an entry without groups is counted at its version 2 size.
+    const plain = { node: 'p', version: 1, subscriptions: ['x'], responders: [], groups: [] };
+    const state = decodeDirectoryMessage(encodeDirectoryState([e, plain]), L);
+    expect(state.ok && state.entries[1]).toEqual({
+      ...plain,
+      bodyBytes: directoryEntryBodySize('p', 1, ['x']),
+    });
   });
 
   it.each([
@@ -128,7 +150,8 @@ describe('entry codec', () => {
     expect(peekDirectoryKind(encodeDirectoryState([]))).toBe(DirectoryMessageKind.State);
     expect(peekDirectoryKind(Uint8Array.of(1))).toBeUndefined();
     expect(peekDirectoryKind(Uint8Array.of(2, 1))).toBe(DirectoryMessageKind.Entry);
-    expect(peekDirectoryKind(Uint8Array.of(3, 1))).toBeUndefined();
+    expect(peekDirectoryKind(Uint8Array.of(3, 1))).toBe(DirectoryMessageKind.Entry);
+    expect(peekDirectoryKind(Uint8Array.of(4, 1))).toBeUndefined();
     expect(peekDirectoryKind(Uint8Array.of(1, 3))).toBeUndefined();
   });
 
@@ -145,7 +168,34 @@ describe('entry codec rejections', () => {
   it.each<[string, Uint8Array, string]>([
     ['empty input', new Uint8Array(0), 'truncated'],
     ['one byte', Uint8Array.of(1), 'truncated'],
-    ['codec version 3', Uint8Array.of(3, 1, ...ok), 'unknown-codec-version'],
+    ['codec version 4', Uint8Array.of(4, 1, ...ok), 'unknown-codec-version'],
+    ['version 3 without a group count', Uint8Array.of(3, 1, ...ok, 0), 'truncated'],
+    [
+      'version 3 groups unsorted',
+      Uint8Array.of(3, 1, ...ok, 0, 2, ...str('a'), ...str('g2'), ...str('a'), ...str('g1')),
+      'unsorted-groups',
+    ],
+    [
+      'version 3 group duplicate',
+      Uint8Array.of(3, 1, ...ok, 0, 2, ...str('a'), ...str('g'), ...str('a'), ...str('g')),
+      'unsorted-groups',
+    ],
+    ['version 3 1025 groups', Uint8Array.of(3, 1, ...ok, 0, ...varint(1025)), 'too-many-groups'],
+    [
+      'version 3 wildcard group name',
+      Uint8Array.of(3, 1, ...ok, 0, 1, ...str('a'), ...str('g.*')),
+      'invalid-group',
+    ],
+    [
+      'version 3 empty group name',
+      Uint8Array.of(3, 1, ...ok, 0, 1, ...str('a'), 0, 0),
+      'invalid-group',
+    ],
+    [
+      'version 3 invalid group topic',
+      Uint8Array.of(3, 1, ...ok, 0, 1, ...str('#.a'), ...str('g')),
+      'invalid-topic',
+    ],
     ['version 2 without a responder count', Uint8Array.of(2, 1, ...ok), 'truncated'],
     [
       'version 2 responders unsorted',

@@ -5,27 +5,35 @@
  * All integers are unsigned LEB128 varints (canonical: no trailing zero byte, at most 2^53 - 1);
  * strings are a varint byte length then strict UTF-8.
  *
- * | message | layout                                                                 |
- * |---------|------------------------------------------------------------------------|
- * | entry   | u8 codec version (1 or 2), u8 kind (1), entry body                     |
- * | state   | u8 codec version (1 or 2), u8 kind (2), varint count, count x entry body |
- * | body v1 | str node, varint version, varint n, n x str subscription               |
- * | body v2 | body v1, then varint r, r x str responder                              |
- * | digest  | u8 tag (0xd1), u32 BE FNV-1a of the node name, varint version          |
+ * | message | layout                                                                     |
+ * |---------|----------------------------------------------------------------------------|
+ * | entry   | u8 codec version (1, 2 or 3), u8 kind (1), entry body                      |
+ * | state   | u8 codec version (1, 2 or 3), u8 kind (2), varint count, count x entry body |
+ * | body v1 | str node, varint version, varint n, n x str subscription                   |
+ * | body v2 | body v1, then varint r, r x str responder                                  |
+ * | body v3 | body v2, then varint g, g x (str topic or pattern, str queue group)        |
+ * | digest  | u8 tag (0xd1), u32 BE FNV-1a of the node name, varint version              |
  *
  * Subscriptions are the topics and patterns whose events a node receives; responders are the
  * topics and patterns it answers requests on (request/reply routes only to these). A message is
  * written as version 1 when none of its entries has a responder, so nodes of the previous release
  * (which read version 1 only and drop version 2 as `unknown-codec-version`) keep seeing the
- * subscriptions of every node that answers no requests; decoders read both.
+ * subscriptions of every node that answers no requests; decoders read both. Queue groups
+ * (docs/queue-groups.md) follow the same rule: version 3 only when an entry names a group, so a
+ * cluster that uses none stays readable by the releases before them.
  *
  * Subscriptions and responders are each written in strictly ascending order (JavaScript string
  * order) and decoders insist on it: the encoding of a set is then unique, duplicates cannot be
  * smuggled in, and two entries with the same version can be compared byte for byte.
  *
  * Sizes: every limit (`maxEntryBytes`, `maxTotalBytes`) counts an entry at its version 2 size (a
- * version 1 body plus its one-byte zero responder count), so an entry accepted in either version
- * still fits when it is relayed inside a version 2 state.
+ * version 1 body plus its one-byte zero responder count) plus, when it names groups, its group
+ * list; an entry accepted in any version still fits when it is relayed inside a newer state. A
+ * state written at version 3 carries one zero group count per entry without groups: those bytes
+ * are not counted, and the state limit allows one byte per entry for them.
+ *
+ * Queue groups are written in strictly ascending (topic, group) order and each group name must be
+ * a valid concrete topic string (`validateTopic`).
  *
  * Decoders never throw and never allocate more than the input could hold: every count and
  * length is checked against the limits and the remaining bytes before it is used. A rejection
@@ -33,13 +41,16 @@
  */
 import { ByteReader, varintSize, writeVarint } from '@plumtree/common';
 import type { ResolvedDirectoryOptions } from './directory-options.js';
-import { validatePattern } from './topic-pattern.js';
+import { validatePattern, validateTopic } from './topic-pattern.js';
 
 /** Version written in byte 0 of entries and states that carry no responder. */
 export const DIRECTORY_CODEC_VERSION = 1;
 
 /** Version written in byte 0 of entries and states that carry responders (body v2). */
 export const DIRECTORY_CODEC_VERSION_RESPONDERS = 2;
+
+/** Version written in byte 0 of entries and states that carry queue groups (body v3). */
+export const DIRECTORY_CODEC_VERSION_GROUPS = 3;
 
 /** Byte 1 of an encoded directory message: what follows. */
 export enum DirectoryMessageKind {
@@ -92,6 +103,12 @@ export const DIRECTORY_DROP_REASONS = [
   'too-many-responders',
   /** Responders not in strictly ascending order (or repeated). */
   'unsorted-responders',
+  /** More queue groups in one entry than `maxSubscriptions`. */
+  'too-many-groups',
+  /** Queue groups not in strictly ascending (topic, group) order (or repeated). */
+  'unsorted-groups',
+  /** A queue group name that is not a valid concrete topic string. */
+  'invalid-group',
   /** More entries in one state than `maxEntries`. */
   'too-many-entries',
   /** The same node twice in one state. */
@@ -115,8 +132,25 @@ export interface DecodedDirectoryEntry {
   readonly subscriptions: readonly string[];
   /** Topics and patterns the node answers requests on, strictly ascending. */
   readonly responders: readonly string[];
-  /** Size of the entry body at version 2 (what it adds to a state; see the file comment). */
+  /** Queue groups the node is a member of, strictly ascending by (topic, group). */
+  readonly groups: readonly GroupMembership[];
+  /** Size of the entry body at version 2 or 3 (what it adds to a state; see the file comment). */
   readonly bodyBytes: number;
+}
+
+/** One queue group a node is a member of: `subscribe(topic, { group })`. */
+export interface GroupMembership {
+  /** The topic or pattern subscribed. */
+  readonly topic: string;
+  /** The group's name. */
+  readonly group: string;
+}
+
+/** Strict ascending order of group memberships: by topic, then by group. */
+export function compareGroupMemberships(a: GroupMembership, b: GroupMembership): number {
+  if (a.topic !== b.topic) return a.topic < b.topic ? -1 : 1;
+  if (a.group !== b.group) return a.group < b.group ? -1 : 1;
+  return 0;
 }
 
 /** A decoded message, or the reason it was dropped. */
@@ -150,19 +184,25 @@ function strSize(s: string): number {
 }
 
 /**
- * Size of an entry body at version 2: what one entry adds to a state, and what every limit
- * counts. Its entry message is `2 +` this, one byte less when it has no responder (version 1).
+ * Size of an entry body at version 2 (version 3 when it names groups): what one entry adds to a
+ * state, and what every limit counts. Its entry message is `2 +` this, one byte less when it has
+ * no responder and no group (version 1).
  */
 export function directoryEntryBodySize(
   node: string,
   version: number,
   subscriptions: readonly string[],
   responders: readonly string[] = [],
+  groups: readonly GroupMembership[] = [],
 ): number {
   let size = strSize(node) + varintSize(version) + varintSize(subscriptions.length);
   for (const s of subscriptions) size += strSize(s);
   size += varintSize(responders.length);
   for (const s of responders) size += strSize(s);
+  if (groups.length > 0) {
+    size += varintSize(groups.length);
+    for (const g of groups) size += strSize(g.topic) + strSize(g.group);
+  }
   return size;
 }
 
@@ -187,6 +227,13 @@ function writeBody(
   const responders = e.responders ?? [];
   o = writeVarint(responders.length, out, o);
   for (const s of responders) o = writeStr(out, o, s);
+  if (codecVersion === DIRECTORY_CODEC_VERSION_RESPONDERS) return o;
+  const groups = e.groups ?? [];
+  o = writeVarint(groups.length, out, o);
+  for (const g of groups) {
+    o = writeStr(out, o, g.topic);
+    o = writeStr(out, o, g.group);
+  }
   return o;
 }
 
@@ -197,20 +244,34 @@ export interface EncodableDirectoryEntry {
   readonly subscriptions: readonly string[];
   /** Topics and patterns the node answers requests on. Default none. */
   readonly responders?: readonly string[];
+  /** Queue groups, strictly ascending by (topic, group). Default none. */
+  readonly groups?: readonly GroupMembership[];
 }
 
-/** The codec version of a message holding `entries`: 2 only when one has a responder. */
+/**
+ * The codec version of a message holding `entries`: 3 when one names a group, else 2 when one
+ * has a responder, else 1.
+ */
 function codecVersionOf(entries: readonly EncodableDirectoryEntry[]): number {
+  let v = DIRECTORY_CODEC_VERSION;
   for (const e of entries) {
-    if ((e.responders?.length ?? 0) > 0) return DIRECTORY_CODEC_VERSION_RESPONDERS;
+    if ((e.groups?.length ?? 0) > 0) return DIRECTORY_CODEC_VERSION_GROUPS;
+    if ((e.responders?.length ?? 0) > 0) v = DIRECTORY_CODEC_VERSION_RESPONDERS;
   }
-  return DIRECTORY_CODEC_VERSION;
+  return v;
 }
 
-/** Body bytes of `e` as written at `codecVersion` (version 1 has no responder count). */
+/**
+ * Body bytes of `e` as written at `codecVersion` (version 1 has no responder count; version 3
+ * has a group count, zero for an entry without groups).
+ */
 function writtenBodySize(e: EncodableDirectoryEntry, codecVersion: number): number {
-  const size = directoryEntryBodySize(e.node, e.version, e.subscriptions, e.responders);
-  return codecVersion === DIRECTORY_CODEC_VERSION ? size - 1 : size;
+  const size = directoryEntryBodySize(e.node, e.version, e.subscriptions, e.responders, e.groups);
+  if (codecVersion === DIRECTORY_CODEC_VERSION) return size - 1;
+  if (codecVersion === DIRECTORY_CODEC_VERSION_GROUPS && (e.groups?.length ?? 0) === 0) {
+    return size + 1;
+  }
+  return size;
 }
 
 /** Encode one entry as an entry message. The caller keeps both lists sorted. */
@@ -239,7 +300,11 @@ export function encodeDirectoryState(entries: Iterable<EncodableDirectoryEntry>)
 
 /** Whether byte 0 of a directory message is a codec version this build reads. */
 function isKnownCodecVersion(b: number | undefined): boolean {
-  return b === DIRECTORY_CODEC_VERSION || b === DIRECTORY_CODEC_VERSION_RESPONDERS;
+  return (
+    b === DIRECTORY_CODEC_VERSION ||
+    b === DIRECTORY_CODEC_VERSION_RESPONDERS ||
+    b === DIRECTORY_CODEC_VERSION_GROUPS
+  );
 }
 
 /**
@@ -326,11 +391,53 @@ function readBody(
   if (subscriptions === undefined) return undefined;
   if (codecVersion === DIRECTORY_CODEC_VERSION) {
     // Counted at its version 2 size: one byte more for the absent responder count.
-    return { node, version, subscriptions, responders: [], bodyBytes: r.pos - start + 1 };
+    const bodyBytes = r.pos - start + 1;
+    return { node, version, subscriptions, responders: [], groups: [], bodyBytes };
   }
   const responders = readTopicList(r, l, 'responder', 'too-many-responders', 'unsorted-responders');
   if (responders === undefined) return undefined;
-  return { node, version, subscriptions, responders, bodyBytes: r.pos - start };
+  if (codecVersion === DIRECTORY_CODEC_VERSION_RESPONDERS) {
+    return { node, version, subscriptions, responders, groups: [], bodyBytes: r.pos - start };
+  }
+  const groups = readGroupList(r, l);
+  if (groups === undefined) return undefined;
+  // An entry without groups is counted at its version 2 size (no group count), as it was sent.
+  const bodyBytes = r.pos - start - (groups.length === 0 ? 1 : 0);
+  return { node, version, subscriptions, responders, groups, bodyBytes };
+}
+
+/**
+ * A list of 0..`maxSubscriptions` queue groups, strictly ascending by (topic, group): each a
+ * valid topic or pattern and a group name that is a valid concrete topic; undefined on the first
+ * problem (the reason recorded).
+ */
+function readGroupList(r: DirectoryReader, l: DirectoryCodecLimits): GroupMembership[] | undefined {
+  // Each membership takes at least four bytes (two lengths, one byte each).
+  const n = r.count(l.maxSubscriptions, 4, 'group count', 'too-many-groups');
+  if (n < 0) return undefined;
+  const list: GroupMembership[] = new Array<GroupMembership>(n);
+  for (let i = 0; i < n; i++) {
+    const at = r.pos;
+    const topic = readStr(r, l.maxTopicBytes, 'invalid-topic', 'topic-too-long');
+    if (topic === undefined) return undefined;
+    const group = readStr(r, l.maxTopicBytes, 'invalid-group', 'invalid-group');
+    if (group === undefined) return undefined;
+    if (validatePattern(topic) !== null) {
+      r.fail('invalid-topic', at, 'group topic');
+      return undefined;
+    }
+    if (validateTopic(group) !== null) {
+      r.fail('invalid-group', at, 'group');
+      return undefined;
+    }
+    const m: GroupMembership = { topic, group };
+    if (i > 0 && compareGroupMemberships(list[i - 1]!, m) >= 0) {
+      r.fail('unsorted-groups', at, 'group');
+      return undefined;
+    }
+    list[i] = m;
+  }
+  return list;
 }
 
 /**
@@ -356,7 +463,8 @@ export function decodeDirectoryMessage(
   } else if (kind === DirectoryMessageKind.State) {
     // The entries' bodies are bounded by maxTotalBytes; the header (version, kind, count) comes
     // on top, so a peer whose directory is exactly full can still send its whole state.
-    if (bytes.length > limits.maxTotalBytes + DIRECTORY_STATE_HEADER_MAX_BYTES) {
+    const groupCounts = codecVersion === DIRECTORY_CODEC_VERSION_GROUPS ? limits.maxEntries : 0;
+    if (bytes.length > limits.maxTotalBytes + DIRECTORY_STATE_HEADER_MAX_BYTES + groupCounts) {
       return { ok: false, reason: 'state-too-large' };
     }
     // An entry body takes at least four bytes (name, version, count).

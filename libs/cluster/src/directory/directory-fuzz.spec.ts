@@ -11,6 +11,7 @@
 import { describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
+  compareGroupMemberships,
   DIRECTORY_DROP_REASONS,
   encodeDirectoryEntry,
   encodeDirectoryState,
@@ -49,12 +50,21 @@ const version = fc.oneof(
   fc.maxSafeNat(),
 );
 const sortedPatterns = fc.uniqueArray(pattern, { maxLength: 6 }).map((s) => s.sort());
-// Half the entries answer requests: version 2 bodies; the others are written as version 1.
+const groupName = fc.constantFrom('billing', 'audit', 'a.b', 'ü', 'g'.repeat(30));
+const sortedGroups = fc
+  .uniqueArray(fc.record({ topic: pattern, group: groupName }), {
+    maxLength: 4,
+    selector: (g) => `${g.topic}\u0000${g.group}`,
+  })
+  .map((gs) => gs.sort(compareGroupMemberships));
+// Half the entries answer requests: version 2 bodies; a third name queue groups (version 3);
+// the others are written as version 1.
 const entry: fc.Arbitrary<EncodableDirectoryEntry> = fc.record({
   node,
   version,
   subscriptions: sortedPatterns,
   responders: fc.oneof(fc.constant([]), sortedPatterns),
+  groups: fc.oneof(fc.constant([]), fc.constant([]), sortedGroups),
 });
 const validMessage = fc.oneof(
   entry.map((e) => encodeDirectoryEntry(e)),
@@ -114,6 +124,8 @@ const randomBytes = fc.oneof(
   fc.uint8Array({ maxLength: 64 }).map((b) => Uint8Array.from([1, 2, ...b])),
   fc.uint8Array({ maxLength: 64 }).map((b) => Uint8Array.from([2, 1, ...b])),
   fc.uint8Array({ maxLength: 64 }).map((b) => Uint8Array.from([2, 2, ...b])),
+  fc.uint8Array({ maxLength: 64 }).map((b) => Uint8Array.from([3, 1, ...b])),
+  fc.uint8Array({ maxLength: 64 }).map((b) => Uint8Array.from([3, 2, ...b])),
 );
 
 /** Limits small enough that generated input reaches every one of them. */
@@ -261,6 +273,7 @@ describe('directory fuzz', () => {
               version: newest.version,
               subscriptions: newest.subscriptions,
               responders: newest.responders,
+              groups: newest.groups ?? [],
             });
             ok(show(a.entry(n)) === expected, `in order: ${n} holds its newest entry`);
             ok(show(b.entry(n)) === expected, `shuffled: ${n} holds its newest entry`);

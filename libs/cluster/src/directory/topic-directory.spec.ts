@@ -82,6 +82,7 @@ describe('TopicDirectory: local set and versions', () => {
       version: T0 + 1,
       subscriptions: ['t', 'u'],
       responders: [],
+      groups: [],
     });
   });
 });
@@ -94,7 +95,13 @@ describe('TopicDirectory: remote entries', () => {
     expect(d.applyEntry(entryOf('b', 9, ['z']))).toBe(false);
     expect(d.entry('b')?.subscriptions).toEqual(['x']);
     expect(d.applyEntry(entryOf('b', 11, ['y']))).toBe(true);
-    expect(d.entry('b')).toEqual({ node: 'b', version: 11, subscriptions: ['y'], responders: [] });
+    expect(d.entry('b')).toEqual({
+      node: 'b',
+      version: 11,
+      subscriptions: ['y'],
+      responders: [],
+      groups: [],
+    });
     expect(d.stats()).toMatchObject({ entries: 2, received: 4, applied: 2, stale: 2, drops: {} });
   });
 
@@ -107,7 +114,13 @@ describe('TopicDirectory: remote entries', () => {
     ]) {
       const d = new TopicDirectory('local');
       for (const i of order) d.applyEntry(msgs[i]!);
-      expect(d.entry('b')).toEqual({ node: 'b', version: 3, subscriptions: ['c'], responders: [] });
+      expect(d.entry('b')).toEqual({
+        node: 'b',
+        version: 3,
+        subscriptions: ['c'],
+        responders: [],
+        groups: [],
+      });
     }
   });
 
@@ -125,6 +138,7 @@ describe('TopicDirectory: remote entries', () => {
       version: T0 + 501,
       subscriptions: ['fresh'],
       responders: [],
+      groups: [],
     });
     expect(changes).toEqual(['me', 'me']);
     // Our own current entry echoed back changes nothing.
@@ -294,6 +308,7 @@ describe('TopicDirectory: responders', () => {
       version: T0 + 1,
       subscriptions: [],
       responders: ['calc.*', 'q'],
+      groups: [],
     });
     // Removal travels like any change; the local node counts only when asked.
     responder.removeResponder('q', T0 + 2);

@@ -1,6 +1,6 @@
 /**
- * The topic directory: every node's subscription set, and the set of topics it answers requests
- * on (its responders), at a version, as this node knows it.
+ * The topic directory: every node's subscription set, the set of topics it answers requests on
+ * (its responders) and the queue groups it is a member of, at a version, as this node knows it.
  *
  * The local entry changes through {@link TopicDirectory.subscribe},
  * {@link TopicDirectory.unsubscribe}, {@link TopicDirectory.addResponder} and
@@ -30,16 +30,21 @@ import {
   type DecodedDirectoryEntry,
   type DirectoryDigest,
   type DirectoryDropReason,
+  type GroupMembership,
+  compareGroupMemberships,
 } from './directory-codec.js';
-import { DirectoryLimitError, InvalidTopicError } from './directory-errors.js';
+import { InvalidTopicError } from './directory-errors.js';
 import {
   checkLocalName,
   resolveDirectoryOptions,
   type DirectoryOptions,
   type ResolvedDirectoryOptions,
 } from './directory-options.js';
+import { checkEntrySize, isNewLocal, nextVersion, type LocalLists } from './local-entry-checks.js';
+import { ChangeListeners } from './change-listeners.js';
+import { GroupIndex, sameGroups } from './group-index.js';
 import { TopicHolders } from './topic-holders.js';
-import { isPattern, topicMatches, validatePattern } from './topic-pattern.js';
+import { isPattern, topicMatches, validateTopic } from './topic-pattern.js';
 
 /** One node's subscription set at a version. */
 export interface DirectoryEntry {
@@ -51,6 +56,8 @@ export interface DirectoryEntry {
   readonly subscriptions: readonly string[];
   /** Topics and patterns the node answers requests on, sorted ascending. */
   readonly responders: readonly string[];
+  /** Queue groups the node is a member of, sorted by (topic, group). */
+  readonly groups: readonly GroupMembership[];
 }
 
 /** Counters of a directory. */
@@ -79,6 +86,7 @@ interface StoredEntry {
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
+const NO_GROUPS: readonly GroupMembership[] = Object.freeze([]);
 
 /** See the file comment. */
 export class TopicDirectory {
@@ -90,12 +98,15 @@ export class TopicDirectory {
   private localSorted: readonly string[] = EMPTY;
   private localPatterns: readonly string[] = EMPTY;
   private localResponders: readonly string[] = EMPTY;
+  private localGroups: readonly GroupMembership[] = NO_GROUPS;
 
   private readonly entries = new Map<string, StoredEntry>();
   /** Subscription (topic or pattern) -> nodes holding it: subscribersOf without a full scan. */
   private readonly subscribers = new TopicHolders();
   /** Responder topic or pattern -> nodes answering it, kept apart from the subscriptions. */
   private readonly responders = new TopicHolders();
+  /** Queue group memberships by group. */
+  private readonly groupIndex = new GroupIndex();
   private totalBytes = 0;
 
   // Encodings are cached until the next change: broadcasts and push-pull ask far more often
@@ -104,10 +115,8 @@ export class TopicDirectory {
   private stateCache: Uint8Array | undefined;
   private digestCache: Uint8Array | undefined;
 
-  private readonly listeners = new Set<(node: string) => void>();
+  private readonly listeners = new ChangeListeners();
   private readonly drops: Record<string, number> = {};
-  private listenerErrors = 0;
-  private reportListenerError: ((error: unknown, node: string) => void) | undefined;
   private received = 0;
   private applied = 0;
   private stale = 0;
@@ -139,12 +148,12 @@ export class TopicDirectory {
    * `maxEntryBytes`.
    */
   subscribe(topicOrPattern: string, nowMs: number): boolean {
-    if (!this.isNewLocal(topicOrPattern, this.localSorted, 'subscribe to')) return false;
-    const next = this.nextVersion(nowMs);
+    if (!isNewLocal(this.options, topicOrPattern, this.localSorted, 'subscribe to')) return false;
+    const next = nextVersion(this.version, nowMs);
     const subs = [...this.localSorted, topicOrPattern].sort();
-    this.checkEntrySize(next, subs, this.localResponders, `subscribe to "${topicOrPattern}"`);
+    this.checkSize(next, { subscriptions: subs }, `subscribe to "${topicOrPattern}"`);
     this.localSubs.add(topicOrPattern);
-    this.setLocal(next, subs, this.localResponders);
+    this.setLocal(next, subs, this.localResponders, this.localGroups);
     return true;
   }
 
@@ -154,71 +163,70 @@ export class TopicDirectory {
    * rises as for {@link subscribe}. Throws like {@link subscribe}.
    */
   addResponder(topicOrPattern: string, nowMs: number): boolean {
-    if (!this.isNewLocal(topicOrPattern, this.localResponders, 'answer requests on')) return false;
-    const next = this.nextVersion(nowMs);
+    const verb = 'answer requests on';
+    if (!isNewLocal(this.options, topicOrPattern, this.localResponders, verb)) return false;
+    const next = nextVersion(this.version, nowMs);
     const responders = [...this.localResponders, topicOrPattern].sort();
-    this.checkEntrySize(
-      next,
-      this.localSorted,
-      responders,
-      `answer requests on "${topicOrPattern}"`,
-    );
-    this.setLocal(next, this.localSorted, responders);
+    this.checkSize(next, { responders }, `${verb} "${topicOrPattern}"`);
+    this.setLocal(next, this.localSorted, responders, this.localGroups);
     return true;
   }
 
   /** Remove a responder topic or pattern; true when the set changed (see {@link addResponder}). */
   removeResponder(topicOrPattern: string, nowMs: number): boolean {
     if (!this.localResponders.includes(topicOrPattern)) return false;
-    const next = this.nextVersion(nowMs);
+    const next = nextVersion(this.version, nowMs);
     this.setLocal(
       next,
       this.localSorted,
       this.localResponders.filter((s) => s !== topicOrPattern),
+      this.localGroups,
     );
     return true;
+  }
+
+  /**
+   * Make this node a member of queue `group` on `topicOrPattern` (docs/queue-groups.md). Returns
+   * true when the set changed (the version then rises as for {@link subscribe}). Throws
+   * {@link InvalidTopicError} for an invalid topic or pattern, or a group name that is not a valid
+   * concrete topic string, and {@link DirectoryLimitError} as {@link subscribe} does.
+   */
+  addGroup(topicOrPattern: string, group: string, nowMs: number): boolean {
+    const reason = validateTopic(group);
+    if (reason !== null) throw new InvalidTopicError(group, `queue group name: ${reason}`);
+    const m: GroupMembership = { topic: topicOrPattern, group };
+    const keys = this.localGroups.map((g) => `${g.topic}\u0000${g.group}`);
+    const verb = 'join a queue group on';
+    const key = `${topicOrPattern}\u0000${group}`;
+    if (!isNewLocal(this.options, topicOrPattern, keys, verb, key)) return false;
+    const next = nextVersion(this.version, nowMs);
+    const groups = [...this.localGroups, m].sort(compareGroupMemberships);
+    this.checkSize(next, { groups }, `join queue group "${group}" on "${topicOrPattern}"`);
+    this.setLocal(next, this.localSorted, this.localResponders, groups);
+    return true;
+  }
+
+  /** Leave queue `group` on `topicOrPattern`; true when the set changed. */
+  removeGroup(topicOrPattern: string, group: string, nowMs: number): boolean {
+    const i = this.localGroups.findIndex((g) => g.topic === topicOrPattern && g.group === group);
+    if (i < 0) return false;
+    const next = nextVersion(this.version, nowMs);
+    const groups = this.localGroups.filter((_, j) => j !== i);
+    this.setLocal(next, this.localSorted, this.localResponders, groups);
+    return true;
+  }
+
+  /**
+   * Members of queue `group` for the concrete `topic` (a membership of the topic itself or of a
+   * pattern matching it), sorted; the local node when it is one, remote nodes when `isAlive`.
+   */
+  groupMembersOf(topic: string, group: string, isAlive: (node: string) => boolean): string[] {
+    return this.alive(this.groupIndex.matching(topic, group), isAlive, true);
   }
 
   /** The local responder set, sorted ascending. */
   localResponderList(): readonly string[] {
     return this.localResponders;
-  }
-
-  /** Whether `topicOrPattern` is valid and not in `list` yet; throws when it cannot be added. */
-  private isNewLocal(topicOrPattern: string, list: readonly string[], verb: string): boolean {
-    const reason = validatePattern(topicOrPattern);
-    if (reason !== null) throw new InvalidTopicError(topicOrPattern, reason);
-    const { maxTopicBytes, maxSubscriptions } = this.options;
-    if (Buffer.byteLength(topicOrPattern, 'utf8') > maxTopicBytes) {
-      throw new InvalidTopicError(
-        topicOrPattern,
-        `topic pattern is longer than maxTopicBytes (${maxTopicBytes})`,
-      );
-    }
-    if (list.includes(topicOrPattern)) return false;
-    if (list.length + 1 > maxSubscriptions) {
-      throw new DirectoryLimitError(
-        'maxSubscriptions',
-        `cannot ${verb} "${topicOrPattern}": this node already holds maxSubscriptions (${maxSubscriptions})`,
-      );
-    }
-    return true;
-  }
-
-  private checkEntrySize(
-    version: number,
-    subs: readonly string[],
-    responders: readonly string[],
-    what: string,
-  ): void {
-    const { maxEntryBytes } = this.options;
-    // + 2: the entry message's codec version and kind bytes.
-    if (2 + directoryEntryBodySize(this.localName, version, subs, responders) > maxEntryBytes) {
-      throw new DirectoryLimitError(
-        'maxEntryBytes',
-        `cannot ${what}: the local entry would exceed maxEntryBytes (${maxEntryBytes})`,
-      );
-    }
   }
 
   /**
@@ -227,12 +235,13 @@ export class TopicDirectory {
    */
   unsubscribe(topicOrPattern: string, nowMs: number): boolean {
     if (!this.localSubs.has(topicOrPattern)) return false;
-    const next = this.nextVersion(nowMs);
+    const next = nextVersion(this.version, nowMs);
     this.localSubs.delete(topicOrPattern);
     this.setLocal(
       next,
       this.localSorted.filter((s) => s !== topicOrPattern),
       this.localResponders,
+      this.localGroups,
     );
     return true;
   }
@@ -407,10 +416,7 @@ export class TopicDirectory {
    * to {@link onListenerError}'s handler.
    */
   onChange(listener: (node: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.add(listener);
   }
 
   /**
@@ -418,7 +424,7 @@ export class TopicDirectory {
    * Without a handler they are rethrown in a microtask, as an unhandled error.
    */
   onListenerError(handler: ((error: unknown, node: string) => void) | undefined): void {
-    this.reportListenerError = handler;
+    this.listeners.onError(handler);
   }
 
   /** Counters; `drops` counts rejected input by {@link DirectoryDropReason}. */
@@ -430,32 +436,33 @@ export class TopicDirectory {
       received: this.received,
       applied: this.applied,
       stale: this.stale,
-      listenerErrors: this.listenerErrors,
+      listenerErrors: this.listeners.errors,
     };
   }
 
   // -------------------------------------------------------------------------------------------
 
-  private nextVersion(nowMs: number): number {
-    if (!Number.isFinite(nowMs) || nowMs < 0) {
-      throw new TypeError(`nowMs must be a finite non-negative number (got ${String(nowMs)})`);
-    }
-    const next = Math.max(this.version + 1, Math.floor(nowMs));
-    if (!Number.isSafeInteger(next)) {
-      throw new DirectoryLimitError('version', 'the local version has no room left below 2^53');
-    }
-    return next;
+  /** {@link checkEntrySize} of the local entry with `change` applied. */
+  private checkSize(version: number, change: Partial<LocalLists>, what: string): void {
+    const lists: LocalLists = {
+      subscriptions: change.subscriptions ?? this.localSorted,
+      responders: change.responders ?? this.localResponders,
+      groups: change.groups ?? this.localGroups,
+    };
+    checkEntrySize(this.options, this.localName, version, lists, what);
   }
 
   private setLocal(
     version: number,
     sorted: readonly string[],
     responders: readonly string[],
+    groups: readonly GroupMembership[],
   ): void {
     this.version = version;
     this.localSorted = Object.freeze([...sorted]);
     this.localPatterns = Object.freeze(this.localSorted.filter(isPattern));
     this.localResponders = Object.freeze([...responders]);
+    this.localGroups = Object.freeze([...groups]);
     this.storeLocal();
     this.changed(this.localName);
   }
@@ -470,8 +477,15 @@ export class TopicDirectory {
         version: this.version,
         subscriptions: this.localSorted,
         responders: this.localResponders,
+        groups: this.localGroups,
       },
-      directoryEntryBodySize(this.localName, this.version, this.localSorted, this.localResponders),
+      directoryEntryBodySize(
+        this.localName,
+        this.version,
+        this.localSorted,
+        this.localResponders,
+        this.localGroups,
+      ),
     );
     this.localEntryCache = undefined;
     this.digestCache = undefined;
@@ -506,6 +520,7 @@ export class TopicDirectory {
         version: e.version,
         subscriptions: Object.freeze(e.subscriptions as string[]),
         responders: Object.freeze(e.responders as string[]),
+        groups: Object.freeze(e.groups as GroupMembership[]),
       },
       e.bodyBytes,
     );
@@ -523,7 +538,8 @@ export class TopicDirectory {
       e.version > this.version ||
       (e.version === this.version &&
         (!sameList(e.subscriptions, this.localSorted) ||
-          !sameList(e.responders, this.localResponders)));
+          !sameList(e.responders, this.localResponders) ||
+          !sameGroups(e.groups, this.localGroups)));
     if (!newer) {
       this.stale++;
       return false;
@@ -544,6 +560,7 @@ export class TopicDirectory {
     this.totalBytes += bodyBytes;
     for (const s of e.subscriptions) this.subscribers.add(s, e.node);
     for (const s of e.responders) this.responders.add(s, e.node);
+    this.groupIndex.add(e.node, e.groups);
   }
 
   private remove(stored: StoredEntry): void {
@@ -552,27 +569,12 @@ export class TopicDirectory {
     this.totalBytes -= stored.bodyBytes;
     for (const s of e.subscriptions) this.subscribers.remove(s, e.node);
     for (const s of e.responders) this.responders.remove(s, e.node);
+    this.groupIndex.remove(e.node, e.groups);
   }
 
   private changed(node: string): void {
     this.stateCache = undefined;
-    for (const l of [...this.listeners]) {
-      try {
-        l(node);
-      } catch (err) {
-        // The directory is already consistent; surface the listener's bug without unwinding
-        // a decoder that promised never to throw.
-        this.listenerErrors++;
-        const report = this.reportListenerError;
-        if (report !== undefined) {
-          report(err, node);
-        } else {
-          queueMicrotask(() => {
-            throw err;
-          });
-        }
-      }
-    }
+    this.listeners.notify(node);
   }
 
   private drop(reason: DirectoryDropReason): void {

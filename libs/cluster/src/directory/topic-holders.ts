@@ -50,6 +50,11 @@ export class TopicHolders {
     return found;
   }
 
+  /** Whether no node holds anything. */
+  isEmpty(): boolean {
+    return this.holders.size === 0;
+  }
+
   /** The concrete (non-pattern) topics held, unsorted. */
   concreteTopics(): string[] {
     const out: string[] = [];

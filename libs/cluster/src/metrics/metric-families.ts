@@ -70,6 +70,17 @@ function byKey(record: Readonly<Record<string, number>>, label: string, prefix =
 
 const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
 
+/** The queue group counters as `outcome` label values (docs/queue-groups.md). */
+const GROUP_OUTCOMES = [
+  ['handled', 'handled'],
+  ['shadowed', 'shadowed'],
+  ['acknowledged', 'acknowledged'],
+  ['taken-over', 'takenOver'],
+  ['claimed', 'claimed'],
+  ['dropped', 'dropped'],
+  ['duplicate', 'duplicates'],
+] as const;
+
 /** Every polled family. */
 export const POLLED_FAMILIES: readonly PolledFamily[] = [
   {
@@ -224,6 +235,24 @@ export const POLLED_FAMILIES: readonly PolledFamily[] = [
     help: 'Members declared suspect, as this node learnt it (own probes and gossip).',
     type: 'counter',
     read: (s) => s.swim.stats().suspicions,
+  },
+  {
+    name: 'plumtree_queue_group_messages_total',
+    help: 'Messages of each queue group by outcome on this node (handled, shadowed, ...).',
+    type: 'counter',
+    labelNames: ['group', 'outcome'],
+    read: (s) =>
+      Object.entries(s.stats.groups).flatMap(([group, c]) =>
+        GROUP_OUTCOMES.map(([outcome, key]) => ({ labels: { group, outcome }, value: c[key] })),
+      ),
+  },
+  {
+    name: 'plumtree_queue_group_shadow_messages',
+    help: 'Messages held for another member of each queue group until it acknowledges them.',
+    type: 'gauge',
+    labelNames: ['group'],
+    read: (s) =>
+      Object.entries(s.stats.groups).map(([group, c]) => ({ labels: { group }, value: c.held })),
   },
   {
     name: 'swim_refutes_total',

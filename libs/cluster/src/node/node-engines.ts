@@ -13,7 +13,8 @@
  * - publish/outgoing-messages.ts: the topic, payload, headers and id of a publish;
  * - readiness/link-sync.ts and readiness/topic-readiness.ts: recent deliveries told to new tree
  *   links, and `ready(topic)`;
- * - publish/publish-window.ts: flow control of what enters a tree here (publishes, hand-offs).
+ * - publish/publish-window.ts: flow control of what enters a tree here (publishes, hand-offs);
+ * - groups/queue-groups.ts: queue groups (who of a group handles a message, shadows, takeover).
  *
  * Received frames reach their engine by first byte through one table (frame-kinds.ts); SWIM
  * events are routed here too: membership changes reach the core, every engine that tracks peers
@@ -39,6 +40,7 @@ import type { NodePersistence } from '../persistence/node-persistence.js';
 import { OutgoingMessages } from '../publish/outgoing-messages.js';
 import { formatMessageId } from '../delivery/message-id.js';
 import { GraftTimer } from '../metrics/graft-timer.js';
+import { QueueGroups } from '../groups/queue-groups.js';
 import { LinkSync } from '../readiness/link-sync.js';
 import { TopicReadiness } from '../readiness/topic-readiness.js';
 import { PublishWindow } from '../publish/publish-window.js';
@@ -99,6 +101,7 @@ export class NodeEngines {
   readonly durable: DurableTopics;
   readonly linkSync: LinkSync;
   readonly readiness: TopicReadiness;
+  readonly groups: QueueGroups;
   /** GRAFTs for missing messages waiting for their delivery (graft latency). */
   private readonly graftTimer = new GraftTimer();
   /** Frames that failed to decode (or of no known kind), by reason. */
@@ -214,9 +217,23 @@ export class NodeEngines {
       checkTopic: (topic) => this.outgoing.checkTopic(topic),
       closedError: () => new NodeClosedError(o.name),
     });
+    this.groups = new QueueGroups({
+      name: o.name,
+      membersOf: (topic, group) => directory.groupMembersOf(topic, group, this.isAlive),
+      redeliver: (group, m) => this.deliveries.redeliver(group, m),
+      send: (peer, frame) => {
+        if (!life.closed) send(peer, frame);
+      },
+      countDrop,
+    });
+    // A member that leaves a group (or whose entry goes) leaves its shadows to the others.
+    directory.onChange((node) => {
+      if (node !== o.name && !life.closed) this.groups.membersChanged(Date.now());
+    });
     this.deliveries = new Subscriptions(
       {
         name: o.name,
+        groups: this.groups,
         codec: o.codec,
         life,
         directory,
@@ -311,6 +328,7 @@ export class NodeEngines {
         [FrameKind.RpcResponse]: (from, frame) => this.rpc.onFrame(from, frame),
         [FrameKind.CatchupRequest]: (from, frame) => this.durable.onFrame(from, frame),
         [FrameKind.CatchupResponse]: (from, frame) => this.durable.onFrame(from, frame),
+        [FrameKind.GroupAck]: (from, frame) => this.groups.onFrame(from, frame),
       },
       () => countDrop('unknown-kind'),
     );
@@ -411,6 +429,8 @@ export class NodeEngines {
         core.peerDown(peer, Date.now());
         this.handoff.peerDown(peer);
         this.rpc.peerDown(peer, e.type === 'member-left' ? 'left' : 'failed');
+        // Its shadowed messages go to the group's survivors (not alive any more in the view).
+        this.groups.membersChanged(Date.now());
         this.sync.scheduleRefresh();
         this.trees.drive();
         break;
@@ -452,6 +472,7 @@ export class NodeEngines {
     this.sync.close();
     this.handoff.close();
     this.rpc.close();
+    this.groups.close();
   }
 }
 

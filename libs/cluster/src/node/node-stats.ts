@@ -2,6 +2,7 @@
  * What `PlumtreeNode.stats()` reports, and its assembly from the engines' own counters: each
  * engine counts what it does, and this is the one place that lays the counters out.
  */
+import type { QueueGroupCounters } from '../groups/queue-groups.js';
 import type { Plumtree, PlumtreeCounters, TopicStats } from '@plumtree/plumtree';
 import type { SwimNode } from '@plumtree/swim';
 import type { DirectoryStats, TopicDirectory } from '../directory/index.js';
@@ -75,6 +76,8 @@ export interface PlumtreeNodeStats {
   readonly durable: DurableReplicatorStats;
   /** Durable deliveries kept for a first observer, and those refused over the cap (parked-deliveries.ts). */
   readonly parked: { readonly records: number; readonly dropped: number };
+  /** Queue groups this node is a member of, by group name (docs/queue-groups.md). */
+  readonly groups: Readonly<Record<string, QueueGroupCounters>>;
   /** Lazarus (null without static seeds or when disabled). */
   readonly lazarus: LazarusStats | null;
   /** The store: directory, what was read at start, saves and their errors. */
@@ -95,6 +98,7 @@ export interface NodeStatsSources {
   readonly window: { stats(): PublishWindowCounters };
   readonly rpc: { stats(): RpcCounters };
   readonly linkSync: { counters(): LinkSyncCounters };
+  readonly groups: { counters(): Record<string, QueueGroupCounters> };
   readonly durable: {
     stats(): DurableReplicatorStats;
     parkedStats(): { readonly records: number; readonly dropped: number };
@@ -141,6 +145,7 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
     },
     durable: s.durable.stats(),
     parked: s.durable.parkedStats(),
+    groups: s.groups.counters(),
     lazarus: s.lazarus?.stats() ?? null,
     persistence: s.persistence?.stats() ?? null,
     core: { ...s.core.counters, cache: sizes.cache, seen: sizes.seen, missing: sizes.missing },

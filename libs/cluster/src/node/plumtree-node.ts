@@ -251,6 +251,14 @@ export class PlumtreeNode {
     return this.engines.subscribersOf(topic);
   }
 
+  /**
+   * Members of queue `group` for the concrete `topic` that are alive in this node's view, this
+   * node included when it is one, sorted (docs/queue-groups.md).
+   */
+  groupMembersOf(topic: string, group: string): string[] {
+    return this.directory.groupMembersOf(topic, group, this.engines.isAlive);
+  }
+
   /** Counters of every layer; see {@link PlumtreeNodeStats}. */
   stats(): PlumtreeNodeStats {
     return assembleNodeStats({
@@ -328,8 +336,11 @@ export class PlumtreeNode {
    * is subscribed, and leaves when the last one unsubscribes. Each message is delivered at most
    * once per node (while its id is remembered) and shared by every observer.
    * With `{ durable: true }` the topic is durable on this node (see {@link SubscribeOptions}).
-   * Throws `InvalidTopicError` for an invalid topic or pattern and `NodeClosedError` on a closed
-   * node. The observable completes when the node closes.
+   * With `{ group }` the observer is one of the queue group's members: each message is handed to
+   * one member of the group in the cluster (docs/queue-groups.md); acknowledged when `next`
+   * returns, or with `ack: 'manual'` when the observer calls `delivery.ack()`.
+   * Throws `InvalidTopicError` for an invalid topic or pattern (or group name) on subscription,
+   * and `NodeClosedError` on a closed node. The observable completes when the node closes.
    */
   subscribe<T = unknown>(
     topicOrPattern: string,
@@ -341,7 +352,7 @@ export class PlumtreeNode {
     // Topics joined already (through another subscription) become durable now.
     if (options.durable === true)
       this.engines.durable.add(topicOrPattern, this.engines.trees.topics());
-    return this.engines.deliveries.observe(topicOrPattern, options.gate) as Observable<Delivery<T>>;
+    return this.engines.deliveries.observe(topicOrPattern, options) as Observable<Delivery<T>>;
   }
 
   /**
@@ -352,6 +363,8 @@ export class PlumtreeNode {
   async leave(): Promise<void> {
     if (this.life.stopping) return this.closing;
     this.life.leaving = true;
+    // What the handlers finished is acknowledged before the group sees this node go.
+    this.engines.groups.flush();
     const topics = this.engines.trees.unsubscribeAll(Date.now());
     // Durable records accepted are logged and handed over before the node goes.
     await this.engines.durable.whenAllIdle(topics, DURABLE_IDLE_TIMEOUT_MS);
