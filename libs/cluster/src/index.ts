@@ -85,7 +85,7 @@ export { DEFAULT_READY_TIMEOUT_MS, ReadyTimeoutError } from './readiness/topic-r
 export type { ReadyOptions } from './readiness/topic-readiness.js';
 export { NoRespondersError, RequestHandlerError, RequestTimeoutError } from './rpc/rpc-errors.js';
 export type { RequestHandler, RpcRequest, RpcResponderCounters } from './rpc/rpc-responder.js';
-export type { RequestOptions, RpcCounters } from './rpc/rpc.js';
+export type { RequestOptions, RpcCounters, RpcReply } from './rpc/rpc.js';
 export { PLUMTREE_STREAM_FIRST_BYTE } from './transport/frame-handshake.js';
 export type {
   FrameTransportOptions,

@@ -30,7 +30,7 @@ import type { Lazarus } from '../lazarus/index.js';
 import { NodePersistence } from '../persistence/node-persistence.js';
 import type { PublishOptions } from '../publish/outgoing-messages.js';
 import type { ReadyOptions } from '../readiness/index.js';
-import type { RequestHandler, RequestOptions } from '../rpc/rpc.js';
+import type { RequestHandler, RequestOptions, RpcReply } from '../rpc/rpc.js';
 import type { FrameTransport } from '../transport/index.js';
 import { NodeClosedError } from './errors.js';
 import { NodeEngines } from './node-engines.js';
@@ -411,6 +411,18 @@ export class PlumtreeNode {
    */
   request<T = unknown>(topic: string, payload: unknown, options: RequestOptions = {}): Promise<T> {
     return this.engines.rpc.request(topic, payload, options) as Promise<T>;
+  }
+
+  /**
+   * Like {@link request}, resolving with the reply and the reply headers its handler set
+   * (`RpcRequest.setReplyHeaders`; empty when none).
+   */
+  requestWithHeaders<T = unknown>(
+    topic: string,
+    payload: unknown,
+    options: RequestOptions = {},
+  ): Promise<RpcReply<T>> {
+    return this.engines.rpc.requestWithHeaders(topic, payload, options) as Promise<RpcReply<T>>;
   }
 
   /**

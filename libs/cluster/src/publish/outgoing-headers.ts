@@ -31,18 +31,36 @@ export function outgoingHeaders(
   if (headers === undefined || Object.keys(headers).length === 0) {
     return needsType ? { [CONTENT_TYPE_HEADER]: ct } : undefined;
   }
-  if (typeof headers !== 'object' || headers === null) {
+  checkHeaders(headers, MAX_HEADERS, true);
+  const out = needsType ? { ...headers, [CONTENT_TYPE_HEADER]: ct } : { ...headers };
+  if (needsType) measure(out);
+  return out;
+}
+
+/**
+ * Throws {@link InvalidHeadersError} unless `headers` is an object of at most `maxEntries` string
+ * values, of at most the decoder's `maxHeaderBytes` of keys and values, that the frame encoder can
+ * write; `reserveContentType`: the codec's content-type key is refused. Request and reply headers
+ * (rpc-codec.ts) are held to the same caps as a publish's.
+ */
+export function checkHeaders(
+  headers: unknown,
+  maxEntries: number = DEFAULT_FRAME_LIMITS.maxHeaders,
+  reserveContentType = false,
+): asserts headers is Readonly<Record<string, string>> {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
     throw new InvalidHeadersError('must be an object of strings');
   }
-  const keys = Object.keys(headers);
-  if (keys.length > MAX_HEADERS) {
-    throw new InvalidHeadersError(`at most ${MAX_HEADERS} headers (got ${keys.length})`);
+  const record = headers as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length > maxEntries) {
+    throw new InvalidHeadersError(`at most ${maxEntries} headers (got ${keys.length})`);
   }
   let bytes = 0;
   for (const k of keys) {
-    const v = headers[k];
+    const v = record[k];
     if (typeof v !== 'string') throw new InvalidHeadersError(`header ${k} is not a string`);
-    if (k === CONTENT_TYPE_HEADER) {
+    if (reserveContentType && k === CONTENT_TYPE_HEADER) {
       throw new InvalidHeadersError(`${CONTENT_TYPE_HEADER} is set by the codec`);
     }
     bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
@@ -50,12 +68,24 @@ export function outgoingHeaders(
   if (bytes > MAX_HEADER_BYTES) {
     throw new InvalidHeadersError(`at most ${MAX_HEADER_BYTES} bytes of keys and values`);
   }
-  const out = needsType ? { ...headers, [CONTENT_TYPE_HEADER]: ct } : { ...headers };
+  measure(record as Record<string, string>);
+}
+
+/** Throws for keys over 255 bytes or lone surrogates, as the frame encoder would. */
+function measure(headers: Readonly<Record<string, string>>): void {
   try {
-    // Throws for keys over 255 bytes or lone surrogates, as the encoder would.
-    encodedHeadersSize(out);
+    encodedHeadersSize(headers);
   } catch (e) {
     throw new InvalidHeadersError((e as Error).message);
   }
-  return out;
+}
+
+/** Whether `headers` passes {@link checkHeaders} (for decoders: bad remote input is dropped). */
+export function headersWithinLimits(headers: unknown): headers is Record<string, string> {
+  try {
+    checkHeaders(headers);
+    return true;
+  } catch {
+    return false;
+  }
 }

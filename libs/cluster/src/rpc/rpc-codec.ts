@@ -9,20 +9,26 @@
  * | 1      | 4    | request id, u32 big-endian (the requester's counter)                    |
  * | 5      | 1    | status: on a request 0, or 1 to cancel it ({@link RPC_CANCEL_STATUS}); on a response a {@link RpcStatus} |
  * | 6      | 4    | length M of the envelope, u32 big-endian (at most {@link RPC_MAX_ENVELOPE_BYTES}) |
- * | 10     | M    | envelope, UTF-8 JSON: request `{t, c, h, m, d?, s?}` (topic, content type, headers, metadata, the requester's timeout in ms, 1 when it takes streamed replies), cancel `{}`, response `{c}` |
+ * | 10     | M    | envelope, UTF-8 JSON: request `{t, c, h, m, d?, s?}` (topic, content type, headers, metadata, the requester's timeout in ms, 1 when it takes streamed replies), cancel `{}`, response `{c, h?}` (content type, reply headers) |
  * | 10+M   | rest | payload bytes (a response with status Error carries `{name, message, error?}` JSON) |
  *
  * A reply is one Ok frame, or, for a requester that sent `s: 1`, any number of Next frames (one
  * per value of the handler's stream) ended by an Ok frame (a last value, or none: empty content
  * type) or an Error frame. Fields and statuses added since the first release are ignored by
- * (`d`, `s`) or never sent to (Next) nodes of that release; its decoder drops a cancel as
- * malformed, which costs nothing but a counter.
+ * (`d`, `s`, a response's `h`) or never sent to (Next) nodes of that release; its decoder drops a
+ * cancel as malformed, which costs nothing but a counter.
+ *
+ * Headers (`h` of a request, and of a response: the reply headers the handler set since the
+ * previous frame of its reply, absent when none) are held to a publish's caps (`checkHeaders` in
+ * publish/outgoing-headers.ts: the frame decoder's `maxHeaders` entries and `maxHeaderBytes`);
+ * the encoder throws `InvalidHeadersError` beyond them, the decoder drops the frame.
  *
  * The envelope is small and rare next to Plumtree traffic, so JSON keeps it readable; the decoder
  * checks every field's type and never throws.
  */
 
 import { FrameKind } from '../frame-kinds.js';
+import { checkHeaders, headersWithinLimits } from '../publish/outgoing-headers.js';
 
 /** First byte of a request frame (`FrameKind.RpcRequest`). */
 export const RPC_REQUEST_KIND = FrameKind.RpcRequest;
@@ -78,6 +84,8 @@ export interface RpcResponseFrame {
   readonly requestId: number;
   readonly status: RpcStatus;
   readonly contentType: string;
+  /** Reply headers the handler set since the previous frame of its reply; absent when none. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** A view of the received frame. */
   readonly payload: Uint8Array;
 }
@@ -108,8 +116,12 @@ function frame(
   return out;
 }
 
-/** Encode a request. Throws `RangeError` when topic, headers and metadata exceed the envelope cap. */
+/**
+ * Encode a request. Throws `InvalidHeadersError` for headers over a publish's caps, `RangeError`
+ * when topic, headers and metadata exceed the envelope cap.
+ */
 export function encodeRpcRequest(r: Omit<RpcRequestFrame, 'kind'>): Uint8Array {
+  checkHeaders(r.headers);
   return frame(
     FrameKind.RpcRequest,
     r.requestId,
@@ -131,9 +143,18 @@ export function encodeRpcCancel(requestId: number): Uint8Array {
   return frame(FrameKind.RpcRequest, requestId, RPC_CANCEL_STATUS, {}, new Uint8Array(0));
 }
 
-/** Encode a response. */
+/** Encode a response. Throws `InvalidHeadersError` for headers over a publish's caps. */
 export function encodeRpcResponse(r: Omit<RpcResponseFrame, 'kind'>): Uint8Array {
-  return frame(FrameKind.RpcResponse, r.requestId, r.status, { c: r.contentType }, r.payload);
+  const h = r.headers;
+  if (h !== undefined) checkHeaders(h);
+  const withHeaders = h !== undefined && Object.keys(h).length > 0;
+  return frame(
+    FrameKind.RpcResponse,
+    r.requestId,
+    r.status,
+    withHeaders ? { c: r.contentType, h } : { c: r.contentType },
+    r.payload,
+  );
 }
 
 function isStringRecord(v: unknown): v is Record<string, string> {
@@ -173,7 +194,7 @@ export function decodeRpcFrame(
     const headers = e['h'];
     const metadata = e['m'];
     if (status !== 0 || typeof topic !== 'string' || topic.length === 0) return null;
-    if (!isStringRecord(headers) || !isStringRecord(metadata)) return null;
+    if (!headersWithinLimits(headers) || !isStringRecord(metadata)) return null;
     const d = e['d'];
     const timeoutMs =
       Number.isSafeInteger(d) && (d as number) > 0 && (d as number) <= RPC_MAX_TIMEOUT_MS
@@ -202,5 +223,8 @@ export function decodeRpcFrame(
   ) {
     return null;
   }
-  return { kind, requestId, status, contentType, payload };
+  const headers = e['h'];
+  if (headers === undefined) return { kind, requestId, status, contentType, payload };
+  if (!headersWithinLimits(headers)) return null;
+  return { kind, requestId, status, contentType, headers, payload };
 }

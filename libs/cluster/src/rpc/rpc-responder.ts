@@ -15,6 +15,10 @@
  * with an Error frame naming the problem, so the requester fails at once instead of waiting out
  * its timeout.
  *
+ * Reply headers: the handler calls `request.setReplyHeaders(h)` (merged over earlier calls, checked
+ * against a publish's caps at once: `InvalidHeadersError`); the headers set since the previous
+ * frame of the reply ride on the next one (an Error frame included).
+ *
  * A requester this node's SWIM has not met yet (its join is still gossiping) has no address here:
  * the transport refuses frames to it as `unknown-peer`. Its replies then wait, in order, and are
  * retried every {@link UNKNOWN_SENDER_RETRY_MS} until membership knows it or its requests'
@@ -27,6 +31,7 @@ import type { PayloadCodec } from '../delivery/payload-codec.js';
 import { PayloadTooLargeError } from '../node/errors.js';
 import { encodeRpcResponse, RpcStatus, type RpcRequestFrame } from './rpc-codec.js';
 import { encodeWireError } from './rpc-error-wire.js';
+import { checkHeaders } from '../publish/outgoing-headers.js';
 import { UNKNOWN_SENDER_RETRY_MS } from '../outbound/reply-sender.js';
 
 /** Content type of an empty reply (the handler returned `undefined`, or a stream ended). */
@@ -50,6 +55,11 @@ export interface RpcRequest<T = unknown> {
   readonly from: string;
   /** The requester's id of this request (unique per requester while it is pending). */
   readonly requestId: number;
+  /**
+   * Headers of the reply, merged over those set before; they go with the next frame of the reply
+   * (see the file comment). Throws `InvalidHeadersError` beyond a publish's header caps.
+   */
+  setReplyHeaders(headers: Readonly<Record<string, string>>): void;
 }
 
 /**
@@ -97,6 +107,10 @@ interface ActiveReply {
   timer: NodeJS.Timeout | undefined;
   /** How long replies may wait for an unknown requester: the request's timeout. */
   readonly waitMs: number;
+  /** Reply headers set since the last frame sent (see `RpcRequest.setReplyHeaders`). */
+  headers: Record<string, string> | undefined;
+  /** Reply headers set in all, for the caps. */
+  readonly allHeaders: Record<string, string>;
 }
 
 const NONE: unique symbol = Symbol('none');
@@ -171,7 +185,14 @@ export class RpcResponder {
       this.sendEmpty(from, f.requestId, RpcStatus.NoHandler, waitMs);
       return;
     }
-    const a: ActiveReply = { cancelled: false, subscription: undefined, timer: undefined, waitMs };
+    const a: ActiveReply = {
+      cancelled: false,
+      subscription: undefined,
+      timer: undefined,
+      waitMs,
+      headers: undefined,
+      allHeaders: {},
+    };
     this.active.set(activeKey(from, f.requestId), a);
     let result: unknown;
     try {
@@ -183,6 +204,7 @@ export class RpcResponder {
         metadata: f.metadata,
         from,
         requestId: f.requestId,
+        setReplyHeaders: (h) => setReplyHeaders(a, h),
       });
     } catch (e) {
       this.fail(from, f.requestId, a, e);
@@ -262,7 +284,7 @@ export class RpcResponder {
   private fail(from: string, requestId: number, a: ActiveReply, e: unknown): void {
     this.end(from, requestId, a);
     this.counters.handlerErrors++;
-    this.send(from, requestId, RpcStatus.Error, 'application/json', encodeWireError(e), a.waitMs);
+    this.send(from, requestId, RpcStatus.Error, 'application/json', encodeWireError(e), a);
   }
 
   /**
@@ -277,7 +299,7 @@ export class RpcResponder {
     a: ActiveReply,
   ): boolean {
     if (value === undefined) {
-      this.sendEmpty(to, requestId, status, a.waitMs);
+      this.send(to, requestId, status, EMPTY_REPLY_CONTENT_TYPE, new Uint8Array(0), a);
       return true;
     }
     const codec = this.host.codec;
@@ -293,24 +315,28 @@ export class RpcResponder {
       return false;
     }
     const contentType = codec.contentTypeOf?.(value) ?? codec.contentType;
-    this.send(to, requestId, status, contentType, bytes, a.waitMs);
+    this.send(to, requestId, status, contentType, bytes, a);
     return true;
   }
 
   private sendEmpty(to: string, requestId: number, status: RpcStatus, waitMs: number): void {
-    this.send(to, requestId, status, EMPTY_REPLY_CONTENT_TYPE, new Uint8Array(0), waitMs);
+    this.send(to, requestId, status, EMPTY_REPLY_CONTENT_TYPE, new Uint8Array(0), { waitMs });
   }
 
+  /** Send one frame of a reply, with the reply headers `a` set since its previous frame. */
   private send(
     to: string,
     requestId: number,
     status: RpcStatus,
     contentType: string,
     payload: Uint8Array,
-    waitMs: number,
+    a: Pick<ActiveReply, 'waitMs'> & Partial<ActiveReply>,
   ): void {
     if (this.host.isClosed()) return;
-    const frame = encodeRpcResponse({ requestId, status, contentType, payload });
+    const headers = a.headers;
+    a.headers = undefined;
+    const waitMs = a.waitMs;
+    const frame = encodeRpcResponse({ requestId, status, contentType, headers, payload });
     const deadline = Date.now() + waitMs;
     const w = this.waiting.get(to);
     if (w !== undefined) {
@@ -356,6 +382,14 @@ export class RpcResponder {
       this.retryLater(to);
     }
   }
+}
+
+/** `RpcRequest.setReplyHeaders` of the reply `a`: checked against the caps with what was set before. */
+function setReplyHeaders(a: ActiveReply, headers: Readonly<Record<string, string>>): void {
+  checkHeaders(headers);
+  checkHeaders({ ...a.allHeaders, ...headers });
+  Object.assign(a.allHeaders, headers);
+  a.headers = { ...a.headers, ...headers };
 }
 
 function activeKey(from: string, requestId: number): string {

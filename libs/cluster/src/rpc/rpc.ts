@@ -16,6 +16,9 @@
  * all it rejects at once with {@link NoRespondersError}. Unsubscribing cancels: the responder is
  * told and unsubscribes its reply stream.
  *
+ * Reply headers (set by the handler, see rpc-responder.ts) are merged frame by frame, later over
+ * earlier; {@link RpcEngine.requestWithHeaders} gives them with the reply's last value.
+ *
  * Responder side: see rpc-responder.ts.
  *
  * The engine owns no socket and no membership: the node gives it a send function and a view of
@@ -72,6 +75,14 @@ export interface RequestOptions {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
+/** A reply with its headers (`requestWithHeaders`). */
+export interface RpcReply<T = unknown> {
+  /** The reply's last value (`undefined` for none). */
+  readonly data: T;
+  /** The reply headers the handler set (empty when none). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /** What the engine needs from its node. */
 export interface RpcHost {
   readonly name: string;
@@ -119,6 +130,8 @@ interface PendingRequest {
   answered: boolean;
   timer: NodeJS.Timeout | undefined;
   readonly sink: Subscriber<unknown>;
+  /** Takes the reply headers of each frame that carries some. */
+  readonly onHeaders: ((headers: Readonly<Record<string, string>>) => void) | undefined;
 }
 
 /** The request/reply engine of one node; see the file comment. */
@@ -181,17 +194,33 @@ export class RpcEngine {
     return lastValueFrom(this.requestStream(topic, payload, options), { defaultValue: undefined });
   }
 
+  /** Send a request; resolves with the reply's last value and the reply headers. */
+  async requestWithHeaders(
+    topic: string,
+    payload: unknown,
+    options: RequestOptions = {},
+  ): Promise<RpcReply> {
+    let headers: Readonly<Record<string, string>> = {};
+    const stream = this.requestStream(topic, payload, options, (h) => {
+      headers = { ...headers, ...h };
+    });
+    const data = await lastValueFrom(stream, { defaultValue: undefined });
+    return { data, headers };
+  }
+
   /**
    * Send a request when subscribed; emits every value of the reply and completes with it. See
-   * the file comment for attempts, retries, errors and cancelling.
+   * the file comment for attempts, retries, errors and cancelling. `onHeaders` takes the reply
+   * headers of each frame that carries some.
    */
   requestStream(
     topic: string,
     payload: unknown,
     options: RequestOptions = {},
+    onHeaders?: (headers: Readonly<Record<string, string>>) => void,
   ): Observable<unknown> {
     return new Observable<unknown>((sink) => {
-      const p = this.start(topic, payload, options, sink);
+      const p = this.start(topic, payload, options, sink, onHeaders);
       if (p === undefined) return undefined;
       return () => this.cancel(p);
     });
@@ -226,6 +255,7 @@ export class RpcEngine {
     payload: unknown,
     options: RequestOptions,
     sink: Subscriber<unknown>,
+    onHeaders: PendingRequest['onHeaders'],
   ): PendingRequest | undefined {
     if (this.host.isClosed()) {
       sink.error(new NodeClosedError(this.host.name));
@@ -280,6 +310,7 @@ export class RpcEngine {
       answered: false,
       timer: undefined,
       sink,
+      onHeaders,
     };
     this.pending.set(requestId, p);
     this.nextAttempt(p);
@@ -408,6 +439,7 @@ export class RpcEngine {
   private onResponse(from: string, f: RpcResponseFrame): void {
     const p = this.pending.get(f.requestId);
     if (p === undefined || p.current !== from) return; // late, or from a responder given up on
+    if (f.headers !== undefined && f.status !== RpcStatus.NoHandler) p.onHeaders?.(f.headers);
     switch (f.status) {
       case RpcStatus.NoHandler:
         this.retry(p, 'no handler');
