@@ -27,6 +27,7 @@ export type {
   PlumtreeNodeStats,
   PublishOptions,
   RequestOptions,
+  RpcReply,
   SubscribeOptions,
 } from '@plumtree/cluster';
 export type { PlumtreeDeadLetter } from './delivery/dead-letter.js';

@@ -43,6 +43,7 @@ export interface AckControl {
 /** `@Ctx()` of Plumtree handlers: topic, message id, origin, hops, headers and metadata. */
 export class PlumtreeContext extends BaseRpcContext<PlumtreeContextArgs> {
   private control: AckControl | undefined;
+  private request: RpcRequest | undefined;
 
   /** The context of a delivered event (`control`: the attempt, and manual acknowledgement). */
   static fromDelivery(d: Delivery, control?: AckControl): PlumtreeContext {
@@ -56,7 +57,7 @@ export class PlumtreeContext extends BaseRpcContext<PlumtreeContextArgs> {
 
   /** The context of an incoming request. */
   static fromRequest(r: RpcRequest): PlumtreeContext {
-    return new PlumtreeContext([
+    const ctx = new PlumtreeContext([
       {
         topic: r.topic,
         id: `${r.from}/rpc/${r.requestId}`,
@@ -66,6 +67,8 @@ export class PlumtreeContext extends BaseRpcContext<PlumtreeContextArgs> {
         metadata: r.metadata,
       },
     ]);
+    ctx.request = r;
+    return ctx;
   }
 
   /** The concrete topic. */
@@ -125,6 +128,18 @@ export class PlumtreeContext extends BaseRpcContext<PlumtreeContextArgs> {
    */
   nack(error: unknown = new Error('nacked')): void {
     this.manual('nack').nack!(error);
+  }
+  /**
+   * `@MessagePattern` handlers: headers of the reply, merged over those set before (returning a
+   * `PlumtreeRecord` sets them too); the requester reads them with `requestWithHeaders`. Throws
+   * `InvalidHeadersError` beyond a publish's header caps, and a plain `Error` on an event's
+   * context (an event has no reply).
+   */
+  setReplyHeaders(headers: Readonly<Record<string, string>>): void {
+    if (this.request === undefined) {
+      throw new Error('setReplyHeaders() needs a request (@MessagePattern); an event has no reply');
+    }
+    this.request.setReplyHeaders(headers);
   }
   /** On a dead-letter topic's handler: what the dead letter says of the message it carries. */
   getDeadLetter(): PlumtreeDeadLetter | undefined {

@@ -13,14 +13,24 @@
  * (`@EventPattern('orders.created', { retry: { attempts: 3 }, concurrency: 2 })`, over the options'
  * `handlers` defaults) and run through delivery-runner.ts (acknowledgement, retries, dead letters,
  * concurrency, trace context), as `@PlumtreeSubscribe` handlers do; each handler of a pattern on its
- * own (handler-bindings.ts). Requests run in the trace context they carry.
+ * own (handler-bindings.ts). Requests run in the trace context they carry, and the reply carries
+ * the handler's span back in its headers (`traceparent`), beside the reply headers the handler set
+ * with `ctx.setReplyHeaders` or by returning (or emitting) a `PlumtreeRecord`, whose `data` is the
+ * reply value.
  *
  * `listen` subscribes every handler before it joins the cluster, and resolves once the join is
  * done, when the members joined through hold those subscriptions (see start-node.ts): a client
  * call made right after `app.listen()` / `startAllMicroservices()` reaches this server. A failed
  * `listen` leaves nothing running: the node it started is closed.
  */
-import { finalize, isObservable, lastValueFrom, type Observable, type Subscription } from 'rxjs';
+import {
+  finalize,
+  isObservable,
+  lastValueFrom,
+  map,
+  type Observable,
+  type Subscription,
+} from 'rxjs';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { PlumtreeNode, PlumtreeNodeEvent, RpcRequest } from '@plumtree/cluster';
 import {
@@ -35,11 +45,12 @@ import {
   type ResolvedHandlerPolicy,
 } from './delivery/handler-policy.js';
 import { HandlerSlots } from './delivery/handler-slots.js';
-import { loadTracing, runTraced } from './delivery/trace-context.js';
+import { loadTracing, runTraced, withTraceContext } from './delivery/trace-context.js';
 import { bindHandlers } from './handler-bindings.js';
 import { replyStream } from './reply-stream.js';
 import { PLUMTREE_TRANSPORT } from './plumtree.constants.js';
 import { PlumtreeContext } from './plumtree.context.js';
+import { PlumtreeRecord } from './plumtree-record.builder.js';
 import {
   resolvePlumtreeModuleOptions,
   type PlumtreeModuleOptions,
@@ -282,16 +293,29 @@ export class PlumtreeServer
     });
   }
 
-  /** The reply stream of a request (see reply-stream.ts), in the trace context it carries. */
+  /**
+   * The reply stream of a request (see reply-stream.ts), in the trace context it carries; a
+   * `PlumtreeRecord` value is its data with its headers as reply headers.
+   */
   private answer(handler: MessageHandler, req: RpcRequest): Observable<unknown> {
     const info = { name: `${req.topic} process`, topic: req.topic, attempt: 1 };
     return replyStream(handler, req.payload, PlumtreeContext.fromRequest(req), {
       runWithProcessingHooks: (ctx, fn) =>
         this.runWithProcessingHooks(ctx, (end) =>
-          runTraced(req.headers, { ...info, messageId: ctx.getArgByIndex(0).id }, () => fn(end)),
+          runTraced(req.headers, { ...info, messageId: ctx.getArgByIndex(0).id }, () => {
+            const trace = withTraceContext(undefined);
+            if (trace !== undefined) req.setReplyHeaders(trace);
+            return fn(end);
+          }),
         ),
       transformToObservable: (result) => this.transformToObservable(result),
-    });
+    }).pipe(
+      map((value) => {
+        if (!(value instanceof PlumtreeRecord)) return value;
+        req.setReplyHeaders(value.headers);
+        return value.data as unknown;
+      }),
+    );
   }
 
   private onHandlerError(route: string, e: unknown): void {

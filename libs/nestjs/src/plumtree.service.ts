@@ -12,6 +12,7 @@ import type {
   PublishOptions,
   ReadyOptions,
   RequestOptions,
+  RpcReply,
 } from '@plumtree/cluster';
 import type { SwimMember } from '@plumtree/swim';
 import { checkDto } from './dto-validation.js';
@@ -154,12 +155,31 @@ export class PlumtreeService {
     options: RequestOptions = {},
   ): Promise<T> {
     const node = await this.ref.ready;
+    return node.request<T>(topic, payload, await this.requestOptions(options));
+  }
+
+  /**
+   * Like {@link request}, resolving with the reply's data and the reply headers its handler set
+   * (`PlumtreeContext.setReplyHeaders`, or a returned `PlumtreeRecord`; `traceparent` of the
+   * handler's span with `@opentelemetry/api`). The way to read reply headers from Nest code:
+   * `ClientProxy.send` gives the data alone.
+   */
+  async requestWithHeaders<T = unknown>(
+    topic: string,
+    payload: unknown,
+    options: RequestOptions = {},
+  ): Promise<RpcReply<T>> {
+    const node = await this.ref.ready;
+    return node.requestWithHeaders<T>(topic, payload, await this.requestOptions(options));
+  }
+
+  /** `options` over the module's request options, with the active trace context. */
+  private async requestOptions(options: RequestOptions): Promise<RequestOptions> {
     await loadTracing();
     const headers = withTraceContext(options.headers);
-    return node.request<T>(
-      topic,
-      payload,
-      requestOptionsOf(this.ref.options, headers !== undefined ? { ...options, headers } : options),
+    return requestOptionsOf(
+      this.ref.options,
+      headers !== undefined ? { ...options, headers } : options,
     );
   }
 
