@@ -137,7 +137,7 @@ export class QueueGroups {
   route(group: string, m: GroupMessage, nowMs: number): boolean {
     const g = this.state(group);
     const key = keyOf(m.topic, m.id);
-    const owner = rendezvousOwner(formatMessageId(m.id), this.host.membersOf(m.topic, group));
+    const owner = rendezvousOwner(ownerKey(group, m.id), this.host.membersOf(m.topic, group));
     if (owner === undefined || owner === this.host.name) {
       g.handled++;
       this.remember(g, key);
@@ -206,7 +206,7 @@ export class QueueGroups {
       };
       const mine = g.shadows.reassign(
         (e) => !membersOf(e.value.topic).includes(e.owner),
-        (e) => rendezvousOwner(formatMessageId(e.value.id), membersOf(e.value.topic)),
+        (e) => rendezvousOwner(ownerKey(group, e.value.id), membersOf(e.value.topic)),
         this.host.name,
         nowMs,
       );
@@ -242,7 +242,7 @@ export class QueueGroups {
         (e) => e.atMs < before,
         (e) =>
           rendezvousOwner(
-            formatMessageId(e.value.id),
+            ownerKey(group, e.value.id),
             this.host.membersOf(e.value.topic, group).filter((m) => m !== e.owner),
           ),
         this.host.name,
@@ -349,4 +349,13 @@ function ackFrames(topic: string, group: string, byOrigin: Map<string, number[]>
   }
   emit();
   return frames;
+}
+
+/**
+ * What a message's owner in `group` is hashed from: the group name with the id, so groups with
+ * the same members spread each message independently (with the id alone, every such group would
+ * put each message on the same member).
+ */
+function ownerKey(group: string, id: MessageId): string {
+  return `${group}\u0000${formatMessageId(id)}`;
 }
