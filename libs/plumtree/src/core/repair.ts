@@ -24,10 +24,18 @@ const MAX_DEFERRALS = 50;
  * from an eager peer and has not reached the id yet: a GOSSIP stream is FIFO along a tree path,
  * so such an id is late (queued behind earlier messages), not lost. An id below the highest seq
  * delivered is a gap, grafted at once when its timer fires.
+ *
+ * Bounds (peers' IHAVEs feed this state): at most `maxMissingIds` missing ids, all topics
+ * together; a new one at the cap gives the oldest up (`missingEvicted`), and an incarnation
+ * that only that announcement had created is forgotten with it. At most `maxAnnouncersPerId`
+ * announcers per id (`announcersDropped`). The timer heap drops stale entries once they
+ * outnumber the live ones.
  */
 export class Repair {
   private readonly timers = new DeadlineHeap<Missing>();
   private readonly buckets = new Map<string, TokenBucket>();
+  /** Every missing id, oldest first (a Set keeps insertion order): the cap evicts the first. */
+  private readonly order = new Set<Missing>();
   private missingCount = 0;
 
   constructor(
@@ -76,6 +84,7 @@ export class Repair {
         let m = s.missing.get(seq);
         if (m === undefined) {
           const id = seq === first.seq ? first : { origin: first.origin, epoch: first.epoch, seq };
+          if (this.missingCount >= c.maxMissingIds) this.evictOldest(s);
           m = {
             stream: s,
             id,
@@ -87,11 +96,14 @@ export class Repair {
             deferrals: 0,
           };
           s.missing.set(seq, m);
+          this.order.add(m);
           this.missingCount++;
           this.timers.push(m.deadlineMs, m);
         }
         if (!m.announcers.some((a) => a.peer === from)) {
-          m.announcers.push({ peer: from, hops: entry.hops });
+          if (m.announcers.length < c.maxAnnouncersPerId) {
+            m.announcers.push({ peer: from, hops: entry.hops });
+          } else this.ctx.counters.announcersDropped++;
         }
         // A fresh announcement renews the right to one more GRAFT. A peer whose answer did not
         // fit a full queue announces the id again (the runtime's backpressure), possibly after
@@ -100,7 +112,25 @@ export class Repair {
         if (m.attempts >= c.graftMaxRetries) m.attempts = c.graftMaxRetries - 1;
       }
     }
+    // Re-armed and evicted timers stay in the heap until due: rebuild it once they dominate.
+    if (this.timers.size > 2 * this.missingCount + 1024) {
+      this.timers.compact((deadlineMs, m) => this.isLive(m) && m.deadlineMs === deadlineMs);
+    }
     this.ctx.scheduleMaintenance(nowMs);
+  }
+
+  /** Give the oldest missing id up to make room (the cap); counted. `current` is kept. */
+  private evictOldest(current: IdStream): void {
+    const oldest = this.order.values().next().value;
+    if (oldest === undefined) return;
+    this.arrived(oldest.stream, oldest.id.seq);
+    this.order.delete(oldest);
+    this.ctx.counters.missingEvicted++;
+    if (oldest.stream !== current) this.ctx.ids.forgetUnused(oldest.stream);
+  }
+
+  private isLive(m: Missing): boolean {
+    return m.stream.missing.get(m.id.seq) === m;
   }
 
   /** `id` arrived: its timer is moot. Returns the missing entry (its announcers), if any. */
@@ -108,6 +138,7 @@ export class Repair {
     const m = s.missing.get(seq);
     if (m !== undefined) {
       s.missing.delete(seq);
+      this.order.delete(m);
       this.missingCount--;
     }
     return m;
@@ -118,7 +149,7 @@ export class Repair {
     let grafts: Map<TopicTree, Map<string, MessageId[]>> | undefined;
     this.timers.forEachDue(nowMs, (m) => {
       const s = m.stream;
-      if (s.missing.get(m.id.seq) !== m || m.deadlineMs > nowMs) return; // arrived, or re-armed
+      if (!this.isLive(m) || m.deadlineMs > nowMs) return; // arrived, evicted, or re-armed
       const c = this.ctx.config;
       if (
         m.id.seq > s.high &&
@@ -228,6 +259,7 @@ export class Repair {
   forget(tree: TopicTree): void {
     for (const s of [...this.ctx.ids.withMissing(tree.ids)]) {
       this.missingCount -= s.missing.size;
+      for (const m of s.missing.values()) this.order.delete(m);
       s.missing.clear();
     }
   }
