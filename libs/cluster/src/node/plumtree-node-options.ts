@@ -36,8 +36,11 @@ import {
 } from '../directory/index.js';
 import { PlumtreeNodeOptionsError, type NodeOptionProblem } from './errors.js';
 import { resolvePersistence, type PersistenceSettings } from './persistence-options.js';
+import { resolveLimits, type LimitsOptions, type NodeLimits } from './limits-options.js';
 
 export { PERSISTENCE_DEFAULTS } from './persistence-options.js';
+export { LIMITS_DEFAULTS } from './limits-options.js';
+export type { LimitsOptions } from './limits-options.js';
 import {
   defaultPayloadCodec,
   isPayloadCodec,
@@ -137,6 +140,11 @@ export interface PlumtreeNodeOptions extends Pick<
    * lossy link would; counted in `stats().node.framesDroppedByFilter`). Default none.
    */
   readonly frameFilter?: (peer: string, frame: Uint8Array) => boolean;
+  /**
+   * Caps on what remote input grows (pattern-joined topics, concurrent requests and catch-up
+   * serves, durable stream tracking); docs/limits.md. Defaults: {@link LIMITS_DEFAULTS}.
+   */
+  readonly limits?: LimitsOptions;
 }
 
 /** The node's own scalar options, validated with class-validator (the house pattern). */
@@ -180,6 +188,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'staticSeeds',
   'lazarus',
   'durable',
+  'limits',
 ]);
 
 type NodeOptionsFilledIn = PersistenceSettings &
@@ -205,6 +214,7 @@ type NodeOptionsFilledIn = PersistenceSettings &
     readonly leaveTimeoutMs: number;
     readonly directory: NonNullable<PlumtreeNodeOptions['directory']>;
     readonly frameFilter: ((peer: string, frame: Uint8Array) => boolean) | undefined;
+    readonly limits: NodeLimits;
   };
 
 /** The options checked and completed by {@link resolvePlumtreeNodeOptions}; frozen. */
@@ -433,6 +443,7 @@ function checkNodeOptions(options: PlumtreeNodeOptions): NodeOptionsFilledIn {
   }
 
   const persistence = resolvePersistence(raw, settings.name, problems);
+  const limits = resolveLimits(raw['limits'], problems);
 
   if (problems.length > 0 || plumtree === undefined || swim === undefined) {
     throw new PlumtreeNodeOptionsError(problems);
@@ -462,6 +473,7 @@ function checkNodeOptions(options: PlumtreeNodeOptions): NodeOptionsFilledIn {
     leaveTimeoutMs: settings.leaveTimeoutMs,
     directory,
     frameFilter: frameFilter as ResolvedNodeOptions['frameFilter'],
+    limits,
     ...persistence,
   };
 }

@@ -8,7 +8,11 @@
  *   single timer is re-armed for the earlier of `pollTimeout()` and the outbound backlog's retry.
  * - Topics: joining a topic subscribes the core with the topic's view (a {@link TopicPeers}
  *   that directory sync refreshes); leaving unsubscribes it. A topic first seen in an arriving
- *   frame or hand-off is joined when a local pattern matches it (not while leaving).
+ *   frame or hand-off is joined when a local pattern matches it (not while leaving), a frame's
+ *   only when the directory lists its sender as a subscriber of the topic (a tree spans the
+ *   topic's subscribers: anyone else naming a new topic is refused, `unlistedTopicFrames`).
+ *   Topics joined only through a pattern are capped (`maxPatternTopics`, from any source);
+ *   beyond, the topic is not joined (`patternJoinsRefused`) and its frames drop.
  * - Frames in: a Plumtree frame is decoded within the node's frame limits (malformed ones are
  *   counted drops), counted, and given to the core; the GOSSIP bytes are kept for forwarding.
  *
@@ -54,6 +58,12 @@ export interface TopicTreesHost {
   subscribersOf(topic: string): string[];
   /** Whether a local subscription (topic or pattern) matches `topic`. */
   localMatches(topic: string): boolean;
+  /** Whether the local subscriptions hold `topic` itself (not only a pattern matching it). */
+  localHolds(topic: string): boolean;
+  /** Whether the directory lists `node` as a subscriber of `topic`. */
+  lists(node: string, topic: string): boolean;
+  /** Topics joined only because a local pattern matches them, at most. */
+  readonly maxPatternTopics: number;
   /** The core delivered a message. */
   delivered(e: DeliveredEvent): void;
   emit(e: PlumtreeNodeEvent): void;
@@ -77,6 +87,16 @@ export interface InboundCounters {
   readonly framesReceivedUnsubscribed: number;
 }
 
+/** Joins refused by the pattern caps (part of `stats().limits`). */
+export interface PatternJoinCounters {
+  /** Topics joined only through a local pattern, now. */
+  readonly patternTopics: number;
+  /** Joins of a pattern-matched topic refused at `maxPatternTopics`. */
+  readonly patternJoinsRefused: number;
+  /** Frames naming a new pattern-matched topic from a sender the directory does not list for it. */
+  readonly unlistedTopicFrames: number;
+}
+
 interface TopicState {
   readonly view: TopicPeers;
   bytesSent: number;
@@ -89,6 +109,10 @@ export class TopicTrees {
   private readonly framesReceived = zeroFrames();
   private gossipReceivedUnsubscribed = 0;
   private framesReceivedUnsubscribed = 0;
+  /** Joined topics no local subscription holds exactly (a pattern matched them). */
+  private readonly patternTopics = new Set<string>();
+  private patternJoinsRefused = 0;
+  private unlistedTopicFrames = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt: number | undefined;
   private driving = false;
@@ -107,22 +131,39 @@ export class TopicTrees {
     return this.core.isSubscribed(topic);
   }
 
-  /** Join `topic`'s tree with its current view (not before start, not once closed). */
-  join(topic: string): void {
-    const life = this.host.life;
-    if (this.core.isSubscribed(topic) || life.closed || !life.started) return;
+  /**
+   * Join `topic`'s tree with its current view (not before start, not once closed, not beyond
+   * `maxPatternTopics` for a topic only a pattern matches). True when the node is in the tree.
+   */
+  join(topic: string): boolean {
+    const { life, maxPatternTopics } = this.host;
+    const patternOnly = !this.host.localHolds(topic);
+    if (this.core.isSubscribed(topic)) {
+      if (!patternOnly) this.patternTopics.delete(topic);
+      return true;
+    }
+    if (life.closed || !life.started) return false;
+    if (patternOnly) {
+      if (this.patternTopics.size >= maxPatternTopics) {
+        this.patternJoinsRefused++;
+        return false;
+      }
+      this.patternTopics.add(topic);
+    }
     const state: TopicState = { view: new TopicPeers(topic), bytesSent: 0, bytesReceived: 0 };
     state.view.update(this.host.subscribersOf(topic));
     this.states.set(topic, state);
     this.core.subscribe(topic, state.view, Date.now());
     this.host.emit({ type: 'topic-joined', topic });
     this.host.joined(topic);
+    return true;
   }
 
   leave(topic: string, nowMs: number): void {
     if (!this.core.isSubscribed(topic)) return;
     this.core.unsubscribe(topic, nowMs);
     this.states.delete(topic);
+    this.patternTopics.delete(topic);
     this.host.left(topic);
     this.host.emit({ type: 'topic-left', topic });
   }
@@ -137,13 +178,17 @@ export class TopicTrees {
 
   /**
    * Whether the node takes messages of `topic`: in its tree, or joining it now because a local
-   * subscription matches a topic first seen here (not while leaving).
+   * subscription matches a topic first seen here (not while leaving). `from`, the sender of a
+   * Plumtree frame, must be listed in the directory for the topic (see the file comment).
    */
-  accepts(topic: string): boolean {
+  accepts(topic: string, from?: string): boolean {
     if (this.core.isSubscribed(topic)) return true;
     if (this.host.life.leaving || !this.host.localMatches(topic)) return false;
-    this.join(topic);
-    return true;
+    if (from !== undefined && !this.host.lists(from, topic)) {
+      this.unlistedTopicFrames++;
+      return false;
+    }
+    return this.join(topic);
   }
 
   /**
@@ -193,7 +238,7 @@ export class TopicTrees {
     }
     const msg = d.message;
     countFrame(this.framesReceived, msg.type);
-    if (!this.accepts(msg.topic)) {
+    if (!this.accepts(msg.topic, from)) {
       this.framesReceivedUnsubscribed++;
       if (msg.type === FrameType.Gossip || msg.type === FrameType.GossipRun) {
         this.gossipReceivedUnsubscribed++;
@@ -254,6 +299,14 @@ export class TopicTrees {
       framesReceived: { ...this.framesReceived },
       gossipReceivedUnsubscribed: this.gossipReceivedUnsubscribed,
       framesReceivedUnsubscribed: this.framesReceivedUnsubscribed,
+    };
+  }
+
+  patternCounters(): PatternJoinCounters {
+    return {
+      patternTopics: this.patternTopics.size,
+      patternJoinsRefused: this.patternJoinsRefused,
+      unlistedTopicFrames: this.unlistedTopicFrames,
     };
   }
 
