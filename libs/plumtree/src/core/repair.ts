@@ -34,8 +34,13 @@ const MAX_DEFERRALS = 50;
 export class Repair {
   private readonly timers = new DeadlineHeap<Missing>();
   private readonly buckets = new Map<string, TokenBucket>();
-  /** Every missing id, oldest first (a Set keeps insertion order): the cap evicts the first. */
-  private readonly order = new Set<Missing>();
+  /**
+   * Missing ids in creation order, the cap evicting from `head`; entries that arrived or were
+   * given up stay until passed or compacted (a JS Set deleted from the front makes reading its
+   * first element cost every deleted slot before it: O(n) per eviction under a flood).
+   */
+  private order: Missing[] = [];
+  private head = 0;
   private missingCount = 0;
 
   constructor(
@@ -96,7 +101,7 @@ export class Repair {
             deferrals: 0,
           };
           s.missing.set(seq, m);
-          this.order.add(m);
+          this.order.push(m);
           this.missingCount++;
           this.timers.push(m.deadlineMs, m);
         }
@@ -116,15 +121,33 @@ export class Repair {
     if (this.timers.size > 2 * this.missingCount + 1024) {
       this.timers.compact((deadlineMs, m) => this.isLive(m) && m.deadlineMs === deadlineMs);
     }
+    if (this.order.length - this.head > 2 * this.missingCount + 1024) {
+      this.order = this.order.slice(this.head).filter((m) => this.isLive(m));
+      this.head = 0;
+    }
     this.ctx.scheduleMaintenance(nowMs);
   }
 
   /** Give the oldest missing id up to make room (the cap); counted. `current` is kept. */
   private evictOldest(current: IdStream): void {
-    const oldest = this.order.values().next().value;
+    let oldest: Missing | undefined;
+    while (this.head < this.order.length) {
+      const m = this.order[this.head++]!;
+      if (this.isLive(m)) {
+        oldest = m;
+        break;
+      }
+    }
+    if (this.head === this.order.length) {
+      this.order = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.order.length) {
+      // Passed entries still hold their objects: drop them once they are half the array.
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
     if (oldest === undefined) return;
     this.arrived(oldest.stream, oldest.id.seq);
-    this.order.delete(oldest);
     this.ctx.counters.missingEvicted++;
     if (oldest.stream !== current) this.ctx.ids.forgetUnused(oldest.stream);
   }
@@ -138,7 +161,6 @@ export class Repair {
     const m = s.missing.get(seq);
     if (m !== undefined) {
       s.missing.delete(seq);
-      this.order.delete(m);
       this.missingCount--;
     }
     return m;
@@ -259,7 +281,6 @@ export class Repair {
   forget(tree: TopicTree): void {
     for (const s of [...this.ctx.ids.withMissing(tree.ids)]) {
       this.missingCount -= s.missing.size;
-      for (const m of s.missing.values()) this.order.delete(m);
       s.missing.clear();
     }
   }
