@@ -152,11 +152,17 @@ describe('a member floods a pattern subscriber', () => {
     for (let i = 0; sent + ihaves.reduce((n, f) => n + f.length, 0) < 2 * MiB; i++) {
       ihaves.push(ihaveFlood(joined[i % joined.length]!, i * 200, 200));
     }
+    const target = victim.stats().transport.framesReceived + ihaves.length;
     sent += await flood(mallory, ihaves);
     ihaves.length = 0;
-    await waitFor('the missing map at its cap', () => victim.stats().limits.missingEvicted > 0, {
-      timeoutMs: 60_000,
-    });
+    await waitFor(
+      'every flood frame read',
+      () =>
+        victim.stats().transport.framesReceived >= target &&
+        mallory.stats().transport.queuedBytes === 0,
+      { timeoutMs: 120_000 },
+    );
+    expect(victim.stats().limits.missingEvicted).toBeGreaterThan(0);
     const stats = victim.stats();
     expect(stats.core.missing).toBeLessThanOrEqual(20_000);
     expect(sent).toBeGreaterThanOrEqual(2 * MiB);

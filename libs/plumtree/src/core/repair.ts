@@ -2,6 +2,7 @@ import { FrameType, type GraftMessage, type IHaveMessage, type MessageId } from 
 import { MAX_FRAME_HOPS } from '../wire/frame-limits.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineHeap } from './deadline-heap.js';
+import { OutputQueue } from './output-queue.js';
 import type { IdStream, Missing } from './id-stream.js';
 import { TokenBucket } from './token-bucket.js';
 import type { TopicTree } from './topic-tree.js';
@@ -35,12 +36,11 @@ export class Repair {
   private readonly timers = new DeadlineHeap<Missing>();
   private readonly buckets = new Map<string, TokenBucket>();
   /**
-   * Missing ids in creation order, the cap evicting from `head`; entries that arrived or were
+   * Missing ids in creation order, the cap evicting the first; entries that arrived or were
    * given up stay until passed or compacted (a JS Set deleted from the front makes reading its
    * first element cost every deleted slot before it: O(n) per eviction under a flood).
    */
-  private order: Missing[] = [];
-  private head = 0;
+  private readonly order = new OutputQueue<Missing>();
   private missingCount = 0;
 
   constructor(
@@ -121,31 +121,14 @@ export class Repair {
     if (this.timers.size > 2 * this.missingCount + 1024) {
       this.timers.compact((deadlineMs, m) => this.isLive(m) && m.deadlineMs === deadlineMs);
     }
-    if (this.order.length - this.head > 2 * this.missingCount + 1024) {
-      this.order = this.order.slice(this.head).filter((m) => this.isLive(m));
-      this.head = 0;
-    }
+    if (this.order.length > 2 * this.missingCount + 1024) this.order.retain((m) => this.isLive(m));
     this.ctx.scheduleMaintenance(nowMs);
   }
 
   /** Give the oldest missing id up to make room (the cap); counted. `current` is kept. */
   private evictOldest(current: IdStream): void {
-    let oldest: Missing | undefined;
-    while (this.head < this.order.length) {
-      const m = this.order[this.head++]!;
-      if (this.isLive(m)) {
-        oldest = m;
-        break;
-      }
-    }
-    if (this.head === this.order.length) {
-      this.order = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.order.length) {
-      // Passed entries still hold their objects: drop them once they are half the array.
-      this.order = this.order.slice(this.head);
-      this.head = 0;
-    }
+    let oldest = this.order.shift();
+    while (oldest !== undefined && !this.isLive(oldest)) oldest = this.order.shift();
     if (oldest === undefined) return;
     this.arrived(oldest.stream, oldest.id.seq);
     this.ctx.counters.missingEvicted++;
