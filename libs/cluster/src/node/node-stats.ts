@@ -57,6 +57,8 @@ export interface LimitCounters extends PatternJoinCounters {
   readonly announcersDropped: number;
   /** Cached messages evicted before their TTL by `messageCacheMaxSize` / `messageCacheMaxBytes`. */
   readonly cacheEvictedForSize: number;
+  /** Origin incarnations forgotten before their TTL by `plumtree.seenSoftCap` / `seenHardCap`. */
+  readonly seenEvictedForCap: number;
   /** Requests answered `ResponderBusyError` at `limits.maxRequestsPerPeer` / `maxRequests`. */
   readonly requestsBusy: number;
   /** Catch-up requests dropped at `limits.maxCatchupServesPerPeer` / `maxCatchupServes`. */
@@ -170,6 +172,7 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
       missingEvicted: s.core.counters.missingEvicted,
       announcersDropped: s.core.counters.announcersDropped,
       cacheEvictedForSize: sizes.cacheEvictedForSize,
+      seenEvictedForCap: sizes.seenEvictedForCap,
       requestsBusy: rpc.busy,
       catchupServesDropped: durable.servesDropped,
       durableStreamsForgotten: Object.values(durable.topics).reduce(
