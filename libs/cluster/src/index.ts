@@ -63,7 +63,13 @@ export {
   PlumtreeNodeOptionsError,
 } from './node/errors.js';
 export type { NodeOptionProblem } from './node/errors.js';
-export type { NodeCounters, NodeTopicStats, PlumtreeNodeStats } from './node/node-stats.js';
+export type {
+  LimitCounters,
+  NodeCounters,
+  NodeTopicStats,
+  PlumtreeNodeStats,
+} from './node/node-stats.js';
+export type { PatternJoinCounters } from './tree/topic-trees.js';
 export {
   LIMITS_DEFAULTS,
   resolvePlumtreeNodeOptions,

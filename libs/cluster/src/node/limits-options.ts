@@ -47,7 +47,9 @@ class LimitsSettings {
 export type NodeLimits = Required<LimitsOptions>;
 
 /** The defaults (docs/limits.md). */
-export const LIMITS_DEFAULTS: Readonly<NodeLimits> = Object.freeze({ ...new LimitsSettings() });
+export const LIMITS_DEFAULTS: Readonly<Required<LimitsOptions>> = Object.freeze({
+  ...new LimitsSettings(),
+});
 
 /** `raw.limits` checked (unknown keys, types, ranges); problems collected as `limits.x`. */
 export function resolveLimits(raw: unknown, problems: NodeOptionProblem[]): NodeLimits {

@@ -71,6 +71,7 @@ export class NoRespondersError extends NoSubscribersError {
 export class ResponderBusyError extends PlumtreeNodeError {
   override readonly name = 'ResponderBusyError';
   constructor(
+    /** The topic of the refused request. */
     readonly topic: string,
     /** The busy responder. */
     readonly peer: string,
