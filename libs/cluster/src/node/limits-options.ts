@@ -18,6 +18,12 @@ export interface LimitsOptions {
    * drop. Default 1,000.
    */
   readonly maxPatternTopics?: number;
+  /**
+   * At `maxPatternTopics`, a new topic takes the place of the pattern-joined topic that delivered
+   * nothing for longest, once that is this long: a flood that filled the cap holds it only while
+   * it keeps every one of its topics busy. Default 300,000 ms (5 min).
+   */
+  readonly patternTopicIdleMs?: number;
   /** Requests of one peer whose handler runs at once; beyond, answered `ResponderBusyError`. Default 64. */
   readonly maxRequestsPerPeer?: number;
   /** Requests whose handler runs at once, every peer together. Default 1,024. */
@@ -36,6 +42,7 @@ export interface LimitsOptions {
 /** Validated with class-validator; the initialisers are the defaults. */
 class LimitsSettings {
   @IsInt() @Min(1) maxPatternTopics = 1_000;
+  @IsInt() @Min(1) patternTopicIdleMs = 300_000;
   @IsInt() @Min(1) maxRequestsPerPeer = 64;
   @IsInt() @Min(1) maxRequests = 1_024;
   @IsInt() @Min(1) maxCatchupServesPerPeer = 4;

@@ -164,6 +164,7 @@ export class NodeEngines {
         localHolds: (topic) => directory.localHolds(topic),
         lists: (node, topic) => directory.lists(node, topic),
         maxPatternTopics: o.limits.maxPatternTopics,
+        patternTopicIdleMs: o.limits.patternTopicIdleMs,
         delivered: (e) => {
           // Stamped with the publish time, the clock subscriptions are compared with.
           this.linkSync.delivered(e.topic, e.id, e.hops, e.publishedAtMs);

@@ -79,4 +79,29 @@ describe('pattern-joined topics', () => {
     victim.subscribe('orders.mine').subscribe();
     expect(victim.topics()).toContain('orders.mine');
   });
+
+  it('at the cap, a new topic replaces one idle for patternTopicIdleMs', async () => {
+    const net = new MemoryNetwork();
+    const victim = await start(net, 'victim', {
+      limits: { maxPatternTopics: 3, patternTopicIdleMs: 100 },
+    });
+    const mallory = await start(net, 'mallory');
+    await waitFor('membership', () => nodes.every((n) => n.members().length === 2));
+    victim.subscribe('orders.#').subscribe();
+    const handOff = (topic: string, seq: number): string =>
+      framesOf(mallory).send('victim', encodeHandoffRequest(gossip(topic, seq)));
+    await waitFor('connected', () => handOff('orders.a', 1) === 'queued');
+    handOff('orders.b', 2);
+    handOff('orders.c', 3);
+    await waitFor('the cap filled', () => victim.topics().length === 3);
+    // Once one of them is idle long enough, a new topic takes its place (and only then).
+    let seq = 10;
+    await waitFor('the new topic joined', () => {
+      handOff(`orders.new`, seq++);
+      return victim.topics().includes('orders.new');
+    });
+    expect(victim.topics()).toHaveLength(3);
+    expect(victim.topics()).not.toContain('orders.a');
+    expect(victim.stats().limits.patternTopicsReplaced).toBe(1);
+  });
 });

@@ -12,7 +12,9 @@
  *   only when the directory lists its sender as a subscriber of the topic (a tree spans the
  *   topic's subscribers: anyone else naming a new topic is refused, `unlistedTopicFrames`).
  *   Topics joined only through a pattern are capped (`maxPatternTopics`, from any source);
- *   beyond, the topic is not joined (`patternJoinsRefused`) and its frames drop.
+ *   beyond, a new one replaces the one idle longest once it delivered nothing for
+ *   `patternTopicIdleMs` (`patternTopicsReplaced`), else it is not joined
+ *   (`patternJoinsRefused`) and its frames drop.
  * - Frames in: a Plumtree frame is decoded within the node's frame limits (malformed ones are
  *   counted drops), counted, and given to the core; the GOSSIP bytes are kept for forwarding.
  *
@@ -64,6 +66,8 @@ export interface TopicTreesHost {
   lists(node: string, topic: string): boolean;
   /** Topics joined only because a local pattern matches them, at most. */
   readonly maxPatternTopics: number;
+  /** How long such a topic delivers nothing before a new one may take its place at the cap. */
+  readonly patternTopicIdleMs: number;
   /** The core delivered a message. */
   delivered(e: DeliveredEvent): void;
   emit(e: PlumtreeNodeEvent): void;
@@ -93,6 +97,8 @@ export interface PatternJoinCounters {
   readonly patternTopics: number;
   /** Joins of a pattern-matched topic refused at `maxPatternTopics`. */
   readonly patternJoinsRefused: number;
+  /** Pattern-joined topics left at the cap for a new one, idle `patternTopicIdleMs` or more. */
+  readonly patternTopicsReplaced: number;
   /** Frames naming a new pattern-matched topic from a sender the directory does not list for it. */
   readonly unlistedTopicFrames: number;
 }
@@ -101,6 +107,8 @@ interface TopicState {
   readonly view: TopicPeers;
   bytesSent: number;
   bytesReceived: number;
+  /** When the topic was joined or last delivered a message. */
+  activeAtMs: number;
 }
 
 /** See the file comment. */
@@ -112,6 +120,7 @@ export class TopicTrees {
   /** Joined topics no local subscription holds exactly (a pattern matched them). */
   private readonly patternTopics = new Set<string>();
   private patternJoinsRefused = 0;
+  private patternTopicsReplaced = 0;
   private unlistedTopicFrames = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt: number | undefined;
@@ -143,19 +152,39 @@ export class TopicTrees {
       return true;
     }
     if (life.closed || !life.started) return false;
+    const now = Date.now();
     if (patternOnly) {
-      if (this.patternTopics.size >= maxPatternTopics) {
+      if (this.patternTopics.size >= maxPatternTopics && !this.replaceIdlest(now)) {
         this.patternJoinsRefused++;
         return false;
       }
       this.patternTopics.add(topic);
     }
-    const state: TopicState = { view: new TopicPeers(topic), bytesSent: 0, bytesReceived: 0 };
+    const state: TopicState = {
+      view: new TopicPeers(topic),
+      bytesSent: 0,
+      bytesReceived: 0,
+      activeAtMs: now,
+    };
     state.view.update(this.host.subscribersOf(topic));
     this.states.set(topic, state);
-    this.core.subscribe(topic, state.view, Date.now());
+    this.core.subscribe(topic, state.view, now);
     this.host.emit({ type: 'topic-joined', topic });
     this.host.joined(topic);
+    return true;
+  }
+
+  /** Leave the pattern-joined topic idle longest if it is idle `patternTopicIdleMs`; true if so. */
+  private replaceIdlest(nowMs: number): boolean {
+    let idlest: string | undefined;
+    let at = Infinity;
+    for (const t of this.patternTopics) {
+      const a = this.states.get(t)?.activeAtMs ?? -Infinity;
+      if (a < at) [idlest, at] = [t, a];
+    }
+    if (idlest === undefined || nowMs - at < this.host.patternTopicIdleMs) return false;
+    this.leave(idlest, nowMs);
+    this.patternTopicsReplaced++;
     return true;
   }
 
@@ -306,6 +335,7 @@ export class TopicTrees {
     return {
       patternTopics: this.patternTopics.size,
       patternJoinsRefused: this.patternJoinsRefused,
+      patternTopicsReplaced: this.patternTopicsReplaced,
       unlistedTopicFrames: this.unlistedTopicFrames,
     };
   }
@@ -341,9 +371,12 @@ export class TopicTrees {
   private onCoreEvent(e: PlumtreeEvent): void {
     const emit = (ev: PlumtreeNodeEvent): void => this.host.emit(ev);
     switch (e.type) {
-      case 'delivered':
+      case 'delivered': {
+        const state = this.states.get(e.topic);
+        if (state !== undefined) state.activeAtMs = Date.now();
         this.host.delivered(e);
         break;
+      }
       case 'eagerPromotion':
         emit({ type: 'promotion', topic: e.topic, peer: e.peer });
         break;
