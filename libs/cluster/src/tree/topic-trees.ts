@@ -12,7 +12,7 @@
  *   only when the directory lists its sender as a subscriber of the topic (a tree spans the
  *   topic's subscribers: anyone else naming a new topic is refused, `unlistedTopicFrames`).
  *   Topics joined only through a pattern are capped (`maxPatternTopics`, from any source);
- *   beyond, a new one replaces the one idle longest once it delivered nothing for
+ *   beyond, a new one replaces the one idle longest once it received no payload for
  *   `patternTopicIdleMs` (`patternTopicsReplaced`), else it is not joined
  *   (`patternJoinsRefused`) and its frames drop.
  * - Frames in: a Plumtree frame is decoded within the node's frame limits (malformed ones are
@@ -107,7 +107,7 @@ interface TopicState {
   readonly view: TopicPeers;
   bytesSent: number;
   bytesReceived: number;
-  /** When the topic was joined or last delivered a message. */
+  /** When the topic was joined or last received a payload frame. */
   activeAtMs: number;
 }
 
@@ -174,7 +174,7 @@ export class TopicTrees {
     return true;
   }
 
-  /** Leave the pattern-joined topic idle longest if it is idle `patternTopicIdleMs`; true if so. */
+  /** Leave the pattern-joined topic idle longest (no payload received) if idle `patternTopicIdleMs`; true if so. */
   private replaceIdlest(nowMs: number): boolean {
     let idlest: string | undefined;
     let at = Infinity;
@@ -227,7 +227,10 @@ export class TopicTrees {
    */
   inject(message: GossipMessage, from?: string, frame?: Uint8Array): boolean {
     if (frame !== undefined) this.host.outbound.rememberGossip(message.id, frame);
-    return this.core.inject(message.topic, message.id, message.payload, Date.now(), {
+    const nowMs = Date.now();
+    const state = this.states.get(message.topic);
+    if (state !== undefined) state.activeAtMs = nowMs;
+    return this.core.inject(message.topic, message.id, message.payload, nowMs, {
       ...(from !== undefined ? { from } : {}),
       publishedAtMs: message.publishedAtMs,
       ...(message.headers !== undefined ? { headers: message.headers } : {}),
@@ -274,12 +277,19 @@ export class TopicTrees {
       }
       return;
     }
+    const nowMs = Date.now();
     const state = this.states.get(msg.topic);
-    if (state !== undefined) state.bytesReceived += frame.length;
+    if (state !== undefined) {
+      state.bytesReceived += frame.length;
+      // Payloads keep a pattern-joined topic from being replaced at the cap.
+      if (msg.type === FrameType.Gossip || msg.type === FrameType.GossipRun) {
+        state.activeAtMs = nowMs;
+      }
+    }
     this.host.heard(msg.topic, from);
     if (msg.type === FrameType.Gossip) this.host.outbound.rememberGossip(msg.id, frame);
     else if (msg.type === FrameType.GossipRun) this.host.outbound.rememberRun(msg.messages, frame);
-    this.core.handleMessage(from, msg, Date.now());
+    this.core.handleMessage(from, msg, nowMs);
     this.drive();
   }
 
@@ -371,12 +381,9 @@ export class TopicTrees {
   private onCoreEvent(e: PlumtreeEvent): void {
     const emit = (ev: PlumtreeNodeEvent): void => this.host.emit(ev);
     switch (e.type) {
-      case 'delivered': {
-        const state = this.states.get(e.topic);
-        if (state !== undefined) state.activeAtMs = Date.now();
+      case 'delivered':
         this.host.delivered(e);
         break;
-      }
       case 'eagerPromotion':
         emit({ type: 'promotion', topic: e.topic, peer: e.peer });
         break;
