@@ -68,9 +68,23 @@ export {
   PlumtreeNodeOptionsError,
 } from './node/errors.js';
 export type { NodeOptionProblem } from './node/errors.js';
-export type { NodeCounters, NodeTopicStats, PlumtreeNodeStats } from './node/node-stats.js';
-export { resolvePlumtreeNodeOptions, withoutSeeds } from './node/plumtree-node-options.js';
-export type { PlumtreeNodeOptions, ResolvedNodeOptions } from './node/plumtree-node-options.js';
+export type {
+  LimitCounters,
+  NodeCounters,
+  NodeTopicStats,
+  PlumtreeNodeStats,
+} from './node/node-stats.js';
+export type { PatternJoinCounters } from './tree/topic-trees.js';
+export {
+  LIMITS_DEFAULTS,
+  resolvePlumtreeNodeOptions,
+  withoutSeeds,
+} from './node/plumtree-node-options.js';
+export type {
+  LimitsOptions,
+  PlumtreeNodeOptions,
+  ResolvedNodeOptions,
+} from './node/plumtree-node-options.js';
 export { PlumtreeNode } from './node/plumtree-node.js';
 export { PlumtreeNodeError } from './plumtree-node-error.js';
 export { GRAFT_LATENCY_BUCKETS, createPlumtreeMetrics } from './metrics/plumtree-metrics.js';
@@ -83,7 +97,12 @@ export { LINK_SYNC_CLOCK_SLACK_MS, RECENT_IDS_PER_TOPIC } from './readiness/link
 export type { LinkSyncCounters } from './readiness/link-sync.js';
 export { DEFAULT_READY_TIMEOUT_MS, ReadyTimeoutError } from './readiness/topic-readiness.js';
 export type { ReadyOptions } from './readiness/topic-readiness.js';
-export { NoRespondersError, RequestHandlerError, RequestTimeoutError } from './rpc/rpc-errors.js';
+export {
+  NoRespondersError,
+  RequestHandlerError,
+  RequestTimeoutError,
+  ResponderBusyError,
+} from './rpc/rpc-errors.js';
 export type { RequestHandler, RpcRequest, RpcResponderCounters } from './rpc/rpc-responder.js';
 export type { RequestOptions, RpcCounters, RpcReply } from './rpc/rpc.js';
 export { PLUMTREE_STREAM_FIRST_BYTE } from './transport/frame-handshake.js';

@@ -18,6 +18,7 @@ export {
   PlumtreeNodeOptionsError,
   RequestHandlerError,
   RequestTimeoutError,
+  ResponderBusyError,
   UnserializablePayloadError,
 } from '@plumtree/cluster';
 export type {

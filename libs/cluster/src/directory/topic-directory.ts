@@ -370,6 +370,16 @@ export class TopicDirectory {
     return false;
   }
 
+  /** Whether the local set holds `topic` itself, not only a pattern matching it. */
+  localHolds(topic: string): boolean {
+    return this.localSubs.has(topic);
+  }
+
+  /** Whether `node`'s entry subscribes to the concrete `topic` (exactly or through a pattern). */
+  lists(node: string, topic: string): boolean {
+    return this.subscribers.matching(topic).has(node);
+  }
+
   /**
    * Concrete (non-pattern) topics named in any entry, the local one included, sorted: what a
    * local pattern is resolved against.

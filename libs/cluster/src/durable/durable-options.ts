@@ -52,6 +52,17 @@ export interface DurableReplicatorOptions {
   readonly maxPendingPerTopic?: number;
   /** Streams named per request; beyond it the oldest epochs are left out. Default 4,096. */
   readonly maxMarksPerRequest?: number;
+  /** Catch-up requests of one peer served at once; more are dropped (it retries). Default 4. */
+  readonly maxServesPerPeer?: number;
+  /** Catch-up requests served at once, every peer together. Default 32. */
+  readonly maxServes?: number;
+  /**
+   * Streams (origin incarnations) whose order a topic tracks. A new one at the cap first forgets
+   * those idle past `retentionMs` with nothing held back, then the longest idle. Default 10,000.
+   */
+  readonly maxStreamsPerTopic?: number;
+  /** A stream idle this long is forgotten first at the cap (the log's retention). Default 24 h. */
+  readonly retentionMs?: number;
 }
 
 /** Every option with its value. */
@@ -71,6 +82,10 @@ export const DEFAULT_DURABLE_REPLICATOR_OPTIONS: ResolvedDurableReplicatorOption
   maxHeldPerTopic: 1_024,
   maxPendingPerTopic: 4_096,
   maxMarksPerRequest: 4_096,
+  maxServesPerPeer: 4,
+  maxServes: 32,
+  maxStreamsPerTopic: 10_000,
+  retentionMs: 24 * 60 * 60 * 1000,
 };
 
 /** Invalid replicator options; `problems` lists every one found. */
@@ -94,6 +109,10 @@ const MIN: Record<keyof DurableReplicatorOptions, number> = {
   maxHeldPerTopic: 1,
   maxPendingPerTopic: 1,
   maxMarksPerRequest: 1,
+  maxServesPerPeer: 1,
+  maxServes: 1,
+  maxStreamsPerTopic: 1,
+  retentionMs: 1,
 };
 
 /** Fill in defaults and check every field; throws {@link DurableOptionsError} listing all problems. */

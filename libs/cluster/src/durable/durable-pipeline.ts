@@ -24,6 +24,7 @@ import type {
 import {
   hasHoles,
   recordKey,
+  pruneStreams,
   streamKey,
   type Entry,
   type StreamState,
@@ -73,14 +74,24 @@ export class DurablePipeline {
     for (const w of ts.idleWaiters.splice(0)) w();
   }
 
-  /** The state of `r`'s stream; a stream not seen yet starts at cursor 0. */
+  /**
+   * The state of `r`'s stream. A stream not seen yet starts at cursor 0, or after `r`'s
+   * predecessor when the log holds it (a stream forgotten at `maxStreamsPerTopic` that resumes).
+   */
   stream(ts: TopicState, r: DurableRecord): StreamState {
     const key = streamKey(r.origin, r.epoch);
     let st = ts.streams.get(key);
+    const nowMs = this.host.now();
     if (st === undefined) {
-      st = { key, cursor: 0, held: new Map(), firstHeldAtMs: 0 };
+      const o = this.options;
+      if (ts.streams.size >= o.maxStreamsPerTopic) {
+        ts.stats.streamsForgotten += pruneStreams(ts, nowMs, o.retentionMs);
+      }
+      const cursor = r.seq > 1 && ts.log.has(r.origin, r.epoch, r.seq - 1) ? r.seq - 1 : 0;
+      st = { key, cursor, held: new Map(), firstHeldAtMs: 0, lastSeenMs: nowMs };
       ts.streams.set(key, st);
     }
+    st.lastSeenMs = nowMs;
     return st;
   }
 

@@ -91,6 +91,8 @@ export interface DurableTopicStats {
   readonly appendFailures: number;
   /** `host.deliver` calls that threw. */
   readonly deliveryErrors: number;
+  /** Streams forgotten to stay under `maxStreamsPerTopic` (idle past retention first). */
+  readonly streamsForgotten: number;
 }
 
 /** What `stats()` returns. */
@@ -99,6 +101,8 @@ export interface DurableReplicatorStats {
   readonly topics: Readonly<Record<string, DurableTopicStats>>;
   /** Catch-up frames that did not decode. */
   readonly malformedFrames: number;
+  /** Catch-up requests dropped: `maxServesPerPeer` of the peer's, or `maxServes` in all, in progress. */
+  readonly servesDropped: number;
   /** Responses to no request in flight (late after a timeout, or from the wrong peer). */
   readonly unexpectedResponses: number;
 }

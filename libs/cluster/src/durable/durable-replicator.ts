@@ -41,6 +41,11 @@
  * The parts: durable-pipeline.ts (steps 1-4), catchup-requester.ts (catch-up), catchup-server.ts
  * (answering peers' requests), durable-topic-state.ts (what is kept per topic).
  *
+ * Serving: at most `maxServesPerPeer` requests of one peer and `maxServes` in all are read and
+ * answered at once; a request beyond is dropped and counted (`servesDropped`): the requester's
+ * timeout moves it to another peer or asks again. Stream tracking is bounded per topic by
+ * `maxStreamsPerTopic` (durable-topic-state.ts `pruneStreams`).
+ *
  * Memory is bounded per topic by `maxHeldPerTopic` held records, `maxPendingPerTopic`
  * accepted-but-not-delivered records (beyond it `onLive` returns false: the record is refused,
  * the cursor does not move, and a catch-up pulls it later, so refusal loses nothing while a peer
@@ -49,7 +54,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { FrameKind } from '../frame-kinds.js';
 import { PlumtreeNodeError } from '../plumtree-node-error.js';
-import { decodeCatchupFrame } from './catchup-codec.js';
+import { decodeCatchupFrame, type CatchupRequest } from './catchup-codec.js';
 import { CatchupRequester } from './catchup-requester.js';
 import { serveCatchup } from './catchup-server.js';
 import type { DurableLog, DurableRecord } from './durable-log.js';
@@ -85,6 +90,10 @@ export class DurableReplicator {
   private readonly pipeline: DurablePipeline;
   private readonly catchups: CatchupRequester;
   private malformedFrames = 0;
+  /** Catch-up requests being served, per requesting peer, and in all. */
+  private readonly serving = new Map<string, number>();
+  private servingTotal = 0;
+  private servesDropped = 0;
 
   /** Throws `DurableOptionsError` listing every invalid option. */
   constructor(
@@ -176,12 +185,30 @@ export class DurableReplicator {
     if (decoded === null) {
       this.malformedFrames++;
     } else if (decoded.kind === FrameKind.CatchupRequest) {
-      const send = (f: Uint8Array): void => void this.host.send(peer, f);
-      void serveCatchup(this.topics.get(decoded.topic), decoded, this.options, send);
+      this.serve(peer, decoded);
     } else {
       this.catchups.onResponse(peer, decoded);
     }
     return true;
+  }
+
+  /** Answer a catch-up request within the serving caps (see the file comment). */
+  private serve(peer: string, req: CatchupRequest): void {
+    const o = this.options;
+    const mine = this.serving.get(peer) ?? 0;
+    if (mine >= o.maxServesPerPeer || this.servingTotal >= o.maxServes) {
+      this.servesDropped++;
+      return;
+    }
+    this.serving.set(peer, mine + 1);
+    this.servingTotal++;
+    const send = (f: Uint8Array): void => void this.host.send(peer, f);
+    void serveCatchup(this.topics.get(req.topic), req, o, send).finally(() => {
+      this.servingTotal--;
+      const n = (this.serving.get(peer) ?? 1) - 1;
+      if (n > 0) this.serving.set(peer, n);
+      else this.serving.delete(peer);
+    });
   }
 
   /** Counters per topic and for the frames. */
@@ -193,6 +220,7 @@ export class DurableReplicator {
     return {
       topics,
       malformedFrames: this.malformedFrames,
+      servesDropped: this.servesDropped,
       unexpectedResponses: this.catchups.unexpectedResponses,
     };
   }

@@ -20,6 +20,8 @@ export interface StreamState {
   readonly held: Map<number, Entry>;
   /** When the oldest record still held was held. */
   firstHeldAtMs: number;
+  /** When a record of the stream last arrived (0 for a stream read from the log at start). */
+  lastSeenMs: number;
 }
 
 export interface Catchup {
@@ -99,6 +101,7 @@ function emptyStats(): Mutable<DurableTopicStats> {
     pending: 0,
     appendFailures: 0,
     deliveryErrors: 0,
+    streamsForgotten: 0,
   };
 }
 
@@ -135,7 +138,37 @@ export function newTopicState(topic: string, log: DurableLog): TopicState {
   };
   for (const m of log.marks()) {
     const key = streamKey(m.origin, m.epoch);
-    ts.streams.set(key, { key, cursor: m.lastSeq, held: new Map(), firstHeldAtMs: 0 });
+    ts.streams.set(key, {
+      key,
+      cursor: m.lastSeq,
+      held: new Map(),
+      firstHeldAtMs: 0,
+      lastSeenMs: 0,
+    });
   }
   return ts;
+}
+
+/**
+ * Make room for a new stream of `ts` (at `maxStreamsPerTopic`): forget the streams with nothing
+ * held back that were idle past `retentionMs` (the log keeps nothing older), else the longest
+ * idle tenth of them, so meeting new streams at the cap costs O(1) amortised. A forgotten stream
+ * that comes back resumes after the record before its next one when the log holds it
+ * (durable-pipeline.ts). Returns how many were forgotten.
+ */
+export function pruneStreams(ts: TopicState, nowMs: number, retentionMs: number): number {
+  const idle: StreamState[] = [];
+  let forgotten = 0;
+  for (const st of ts.streams.values()) {
+    if (st.held.size > 0) continue;
+    if (st.lastSeenMs <= nowMs - retentionMs) {
+      ts.streams.delete(st.key);
+      forgotten++;
+    } else idle.push(st);
+  }
+  if (forgotten > 0) return forgotten;
+  idle.sort((a, b) => a.lastSeenMs - b.lastSeenMs);
+  const count = Math.max(1, Math.ceil(idle.length / 10));
+  for (const st of idle.slice(0, count)) ts.streams.delete(st.key);
+  return Math.min(count, idle.length);
 }

@@ -26,6 +26,7 @@ import { isPattern, topicMatches } from '../directory/index.js';
 import type { PlumtreeNodeEvent } from '../delivery/delivery.js';
 import type { DurableDelivery } from '../delivery/subscriptions.js';
 import type { NodeLife } from '../node/node-lifecycle.js';
+import type { NodeLimits } from '../node/limits-options.js';
 import type { DeliveredEvent } from '../tree/topic-trees.js';
 import type { DurableLog, DurableRecord } from './durable-log.js';
 import { DurableReplicator } from './durable-replicator.js';
@@ -73,6 +74,11 @@ export interface DurableTopicsOptions {
   readonly maxFrameBytes: number;
   /** Most messages kept for a first observer (the node's `maxPendingDeliveries`). */
   readonly maxParked: number;
+  /** The node's caps on catch-up serving and stream tracking (limits-options.ts). */
+  readonly limits: Pick<
+    NodeLimits,
+    'maxCatchupServesPerPeer' | 'maxCatchupServes' | 'maxDurableStreamsPerTopic'
+  >;
 }
 
 /** A durable record that found no observer. */
@@ -115,7 +121,13 @@ export class DurableTopics {
         },
         clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
       },
-      { maxFrameBytes: options.maxFrameBytes },
+      {
+        maxFrameBytes: options.maxFrameBytes,
+        retentionMs: options.retentionMs,
+        maxServesPerPeer: options.limits.maxCatchupServesPerPeer,
+        maxServes: options.limits.maxCatchupServes,
+        maxStreamsPerTopic: options.limits.maxDurableStreamsPerTopic,
+      },
     );
   }
 

@@ -208,6 +208,22 @@ export const POLLED_FAMILIES: readonly PolledFamily[] = [
     read: (s) => s.stats.transport.pendingConnections,
   },
   {
+    name: 'plumtree_limit_drops_total',
+    help: 'Input dropped, refused or evicted because a cap on remote-fed state was reached, by limit (docs/limits.md).',
+    type: 'counter',
+    labelNames: ['limit'],
+    read: (s) => {
+      const { patternTopics: _gauge, ...counters } = s.stats.limits;
+      return byKey(counters, 'limit');
+    },
+  },
+  {
+    name: 'plumtree_pattern_topics',
+    help: 'Topics this node is in the tree of only because a local pattern matches them (capped by limits.maxPatternTopics).',
+    type: 'gauge',
+    read: (s) => s.stats.limits.patternTopics,
+  },
+  {
     name: 'swim_members',
     help: 'Members known to SWIM, by state (this node included).',
     type: 'gauge',

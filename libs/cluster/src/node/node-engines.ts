@@ -121,7 +121,7 @@ export class NodeEngines {
     };
     const subscribersOf = (topic: string): string[] => this.subscribersOf(topic);
     const drive = (): void => this.trees.drive();
-    const joinTopic = (topic: string): void => this.trees.join(topic);
+    const joinTopic = (topic: string): void => void this.trees.join(topic);
     const send = (peer: string, frame: Uint8Array): string => this.outbound.sendFrame(peer, frame);
 
     this.outgoing = new OutgoingMessages({
@@ -164,6 +164,10 @@ export class NodeEngines {
         outbound: this.outbound,
         subscribersOf,
         localMatches: (topic) => directory.localMatches(topic),
+        localHolds: (topic) => directory.localHolds(topic),
+        lists: (node, topic) => directory.lists(node, topic),
+        maxPatternTopics: o.limits.maxPatternTopics,
+        patternTopicIdleMs: o.limits.patternTopicIdleMs,
         delivered: (e) => {
           // Stamped with the publish time, the clock subscriptions are compared with.
           this.linkSync.delivered(e.topic, e.id, e.hops, e.publishedAtMs);
@@ -273,6 +277,7 @@ export class NodeEngines {
         retentionMs: o.durable.retentionMs,
         maxFrameBytes: o.maxFrameBytes,
         maxParked: o.maxPendingDeliveries,
+        limits: o.limits,
       },
     );
     this.handoff = new HandoffEngine({
@@ -302,6 +307,8 @@ export class NodeEngines {
       checkTopic: (topic) => this.outgoing.checkTopic(topic),
       isClosed: () => life.stopping,
       countDrop,
+      maxRequestsPerPeer: o.limits.maxRequestsPerPeer,
+      maxRequests: o.limits.maxRequests,
     });
     this.sync = new DirectorySync({
       name: o.name,

@@ -16,7 +16,7 @@ import type { PersistenceStats } from '../persistence/node-persistence.js';
 import type { LinkSyncCounters } from '../readiness/link-sync.js';
 import type { RpcCounters } from '../rpc/rpc.js';
 import type { FrameTransportStats } from '../transport/index.js';
-import type { InboundCounters } from '../tree/topic-trees.js';
+import type { InboundCounters, PatternJoinCounters } from '../tree/topic-trees.js';
 
 /** Statistics of one topic this node is in the tree of. */
 export interface NodeTopicStats extends TopicStats {
@@ -47,12 +47,37 @@ export interface NodeCounters extends InboundCounters, OutboundCounters, Deliver
   readonly linkSync: LinkSyncCounters;
 }
 
+/**
+ * What the caps on remote-fed structures dropped (docs/limits.md), in one place: each counter
+ * moves only when a cap bites, which a healthy cluster never makes it do.
+ */
+export interface LimitCounters extends PatternJoinCounters {
+  /** Missing ids given up at `plumtree.maxMissingIds`, oldest first. */
+  readonly missingEvicted: number;
+  /** Announcers not kept beyond `plumtree.maxAnnouncersPerId`. */
+  readonly announcersDropped: number;
+  /** Cached messages evicted before their TTL by `messageCacheMaxSize` / `messageCacheMaxBytes`. */
+  readonly cacheEvictedForSize: number;
+  /** Origin incarnations forgotten before their TTL by `plumtree.seenSoftCap` / `seenHardCap`. */
+  readonly seenEvictedForCap: number;
+  /** Requests answered `ResponderBusyError` at `limits.maxRequestsPerPeer` / `maxRequests`. */
+  readonly requestsBusy: number;
+  /** Catch-up requests dropped at `limits.maxCatchupServesPerPeer` / `maxCatchupServes`. */
+  readonly catchupServesDropped: number;
+  /** Durable streams forgotten at `limits.maxDurableStreamsPerTopic`, all topics. */
+  readonly durableStreamsForgotten: number;
+  /** SWIM TCP streams closed unread at `swim.maxInboundStreams`. */
+  readonly swimStreamsRefused: number;
+}
+
 /** Everything `stats()` reports. */
 export interface PlumtreeNodeStats {
   readonly name: string;
   /** One entry per topic this node is in the tree of. */
   readonly topics: Readonly<Record<string, NodeTopicStats>>;
   readonly node: NodeCounters;
+  /** What the caps on remote-fed structures dropped (docs/limits.md). */
+  readonly limits: LimitCounters;
   /** The core's node-wide counters and sizes: `cache` and `seen` hold ids of every topic. */
   readonly core: PlumtreeCounters & {
     readonly cache: number;
@@ -91,6 +116,7 @@ export interface NodeStatsSources {
   readonly trees: {
     topicStats(observers: (topic: string) => number): Record<string, NodeTopicStats>;
     counters(): InboundCounters;
+    patternCounters(): PatternJoinCounters;
   };
   readonly outbound: { counters(): OutboundCounters };
   readonly deliveries: { counters(): DeliveryCounters; observerCount(topic: string): number };
@@ -120,6 +146,8 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
   const sizes = s.core.sizes();
   const members = s.swim?.members() ?? [];
   const swimStats = s.swim?.stats();
+  const durable = s.durable.stats();
+  const rpc = s.rpc.stats();
   return {
     name: s.name,
     topics: s.trees.topicStats((topic) => s.deliveries.observerCount(topic)),
@@ -139,11 +167,25 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
       handoffs: s.handoff.stats(),
       deferredAnnouncementsDropped: out.deferredAnnouncementsDropped,
       encoder: out.encoder,
-      rpc: s.rpc.stats(),
+      rpc,
       linkSync: s.linkSync.counters(),
       deliveryQueue: delivered.deliveryQueue,
     },
-    durable: s.durable.stats(),
+    limits: {
+      ...s.trees.patternCounters(),
+      missingEvicted: s.core.counters.missingEvicted,
+      announcersDropped: s.core.counters.announcersDropped,
+      cacheEvictedForSize: sizes.cacheEvictedForSize,
+      seenEvictedForCap: sizes.seenEvictedForCap,
+      requestsBusy: rpc.busy,
+      catchupServesDropped: durable.servesDropped,
+      durableStreamsForgotten: Object.values(durable.topics).reduce(
+        (n, t) => n + t.streamsForgotten,
+        0,
+      ),
+      swimStreamsRefused: swimStats?.drops['stream:too-many-streams'] ?? 0,
+    },
+    durable,
     parked: s.durable.parkedStats(),
     groups: s.groups.counters(),
     lazarus: s.lazarus?.stats() ?? null,

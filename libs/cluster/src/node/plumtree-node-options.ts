@@ -37,8 +37,11 @@ import {
 import type { FrameSourceCheck } from '../transport/index.js';
 import { PlumtreeNodeOptionsError, type NodeOptionProblem } from './errors.js';
 import { resolvePersistence, type PersistenceSettings } from './persistence-options.js';
+import { resolveLimits, type LimitsOptions, type NodeLimits } from './limits-options.js';
 
 export { PERSISTENCE_DEFAULTS } from './persistence-options.js';
+export { LIMITS_DEFAULTS } from './limits-options.js';
+export type { LimitsOptions } from './limits-options.js';
 import {
   defaultPayloadCodec,
   isPayloadCodec,
@@ -145,6 +148,11 @@ export interface PlumtreeNodeOptions extends Pick<
    * docs/cluster.md, "Who may send frames".
    */
   readonly frameSourceCheck?: FrameSourceCheck;
+  /**
+   * Caps on what remote input grows (pattern-joined topics, concurrent requests and catch-up
+   * serves, durable stream tracking); docs/limits.md. Defaults: {@link LIMITS_DEFAULTS}.
+   */
+  readonly limits?: LimitsOptions;
 }
 
 /** The node's own scalar options, validated with class-validator (the house pattern). */
@@ -189,6 +197,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'staticSeeds',
   'lazarus',
   'durable',
+  'limits',
 ]);
 
 type NodeOptionsFilledIn = PersistenceSettings &
@@ -215,6 +224,7 @@ type NodeOptionsFilledIn = PersistenceSettings &
     readonly directory: NonNullable<PlumtreeNodeOptions['directory']>;
     readonly frameFilter: ((peer: string, frame: Uint8Array) => boolean) | undefined;
     readonly frameSourceCheck: FrameSourceCheck;
+    readonly limits: NodeLimits;
   };
 
 /** The options checked and completed by {@link resolvePlumtreeNodeOptions}; frozen. */
@@ -443,6 +453,7 @@ function checkNodeOptions(options: PlumtreeNodeOptions): NodeOptionsFilledIn {
   }
 
   const persistence = resolvePersistence(raw, settings.name, problems);
+  const limits = resolveLimits(raw['limits'], problems);
 
   if (problems.length > 0 || plumtree === undefined || swim === undefined) {
     throw new PlumtreeNodeOptionsError(problems);
@@ -473,6 +484,7 @@ function checkNodeOptions(options: PlumtreeNodeOptions): NodeOptionsFilledIn {
     directory,
     frameFilter: frameFilter as ResolvedNodeOptions['frameFilter'],
     frameSourceCheck: settings.frameSourceCheck,
+    limits,
     ...persistence,
   };
 }

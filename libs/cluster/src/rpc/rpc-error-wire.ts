@@ -15,6 +15,9 @@ export interface WireError {
   readonly error: unknown;
 }
 
+/** The wire name of a refusal for load (`ResponderBusyError`, rpc-errors.ts): the handler did not run. */
+export const BUSY_ERROR_NAME = 'ResponderBusyError';
+
 /** Largest error body sent; a bigger `error` value is replaced by its name and message. */
 export const MAX_ERROR_BODY_BYTES = 16 * 1024;
 

@@ -61,3 +61,21 @@ export class NoRespondersError extends NoSubscribersError {
     this.message = `no live member answers requests on topic ${JSON.stringify(topic)}`;
   }
 }
+
+/**
+ * The responder had too many requests running (`limits.maxRequestsPerPeer` from this node, or
+ * `limits.maxRequests` in all) and refused this one without running its handler: retrying later
+ * (or on another responder) is safe. Crosses the wire as an error response named
+ * `ResponderBusyError`, so a requester of an earlier release sees a `RequestHandlerError`.
+ */
+export class ResponderBusyError extends PlumtreeNodeError {
+  override readonly name = 'ResponderBusyError';
+  constructor(
+    /** The topic of the refused request. */
+    readonly topic: string,
+    /** The busy responder. */
+    readonly peer: string,
+  ) {
+    super(`responder ${peer} is busy: request on ${JSON.stringify(topic)} refused, not run`);
+  }
+}

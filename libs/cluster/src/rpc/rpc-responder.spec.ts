@@ -12,7 +12,10 @@ import { RpcResponder } from './rpc-responder.js';
 import { waitFor } from '../../../../test/support/wait-for.js';
 
 /** A responder whose transport does not know the requester until `known` is set. */
-function setup(): {
+function setup(
+  maxActivePerPeer = 64,
+  maxActive = 1024,
+): {
   responder: RpcResponder;
   sent: RpcResponseFrame[];
   state: { known: boolean; closed: boolean };
@@ -28,6 +31,8 @@ function setup(): {
       return 'queued';
     },
     isClosed: () => state.closed,
+    maxActivePerPeer,
+    maxActive,
   });
   return { responder, sent, state };
 }
@@ -81,5 +86,30 @@ describe('RpcResponder', () => {
     await waitFor('the reply to be dropped', () => responder.counters.repliesDropped === 1);
     state.known = true;
     expect(responder.counters.answered).toBe(1);
+  });
+
+  it('answers busy, without running the handler, beyond the per-peer and total caps', async () => {
+    const { responder, sent, state } = setup(2, 3);
+    state.known = true;
+    const open = new Subject<number>();
+    let runs = 0;
+    responder.addHandler('slow', () => {
+      runs++;
+      return open;
+    });
+    for (let id = 1; id <= 3; id++) await responder.onRequest('a', request(id, 'slow'));
+    await responder.onRequest('b', request(1, 'slow'));
+    await responder.onRequest('c', request(1, 'slow'));
+    // a: 2 run, its third refused; b runs (3 in all); c refused by the total.
+    expect(runs).toBe(3);
+    expect(responder.counters.busy).toBe(2);
+    const busy = sent.filter((f) => f.status === RpcStatus.Error);
+    expect(busy.map((f) => f.requestId)).toEqual([3, 1]);
+    expect(JSON.parse(Buffer.from(busy[0]!.payload).toString()).name).toBe('ResponderBusyError');
+    // Once replies end, the peer is served again.
+    open.complete();
+    await responder.onRequest('a', request(4, 'slow'));
+    expect(runs).toBe(4);
+    expect(responder.counters.busy).toBe(2);
   });
 });

@@ -24,13 +24,18 @@
  * retried every {@link UNKNOWN_SENDER_RETRY_MS} until membership knows it or its requests'
  * timeouts pass (a later frame never overtakes an earlier one: a stream's end cannot arrive
  * before its values).
+ *
+ * Load: at most `maxActivePerPeer` replies of one requester and `maxActive` in all are in
+ * progress (a handler running, or its reply stream open); a request beyond is answered at once
+ * with an error named {@link BUSY_ERROR_NAME} (the requester's `ResponderBusyError`), its
+ * handler not run, and counted in `busy`.
  */
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 import { topicMatches } from '../directory/index.js';
 import type { PayloadCodec } from '../delivery/payload-codec.js';
 import { PayloadTooLargeError } from '../node/errors.js';
 import { encodeRpcResponse, RpcStatus, type RpcRequestFrame } from './rpc-codec.js';
-import { encodeWireError } from './rpc-error-wire.js';
+import { BUSY_ERROR_NAME, encodeWireError } from './rpc-error-wire.js';
 import { checkHeaders } from '../publish/outgoing-headers.js';
 import { UNKNOWN_SENDER_RETRY_MS } from '../outbound/reply-sender.js';
 
@@ -76,6 +81,10 @@ export interface RpcResponderHost {
   /** Queue a frame to a peer (this node included); `'queued'` when taken. */
   send(peer: string, frame: Uint8Array): string;
   isClosed(): boolean;
+  /** Replies of one requester in progress at most; beyond, requests are answered busy. */
+  readonly maxActivePerPeer: number;
+  /** Replies in progress at most, every requester together. */
+  readonly maxActive: number;
 }
 
 /** Responder counters (part of `stats().node.rpc`). */
@@ -92,6 +101,8 @@ export interface RpcResponderCounters {
   /** Reply streams ended because the requester cancelled, or its timeout passed. */
   streamsCancelled: number;
   streamsTimedOut: number;
+  /** Requests refused unrun because too many of the requester's (or in all) were in progress. */
+  busy: number;
 }
 
 /** Replies to a requester membership does not know yet, in order, until `deadline`. */
@@ -120,6 +131,8 @@ export class RpcResponder {
   private readonly handlers = new Map<string, RequestHandler>();
   /** Replies in progress by `from \u0000 requestId`, for cancels and the close. */
   private readonly active = new Map<string, ActiveReply>();
+  /** Replies in progress per requester (the entries of `active`, counted by `from`). */
+  private readonly activeOf = new Map<string, number>();
   /** Replies waiting for their requester to be known (see the file comment), by requester. */
   private readonly waiting = new Map<string, WaitingReplies>();
   readonly counters: RpcResponderCounters = {
@@ -131,6 +144,7 @@ export class RpcResponder {
     repliesTooLarge: 0,
     streamsCancelled: 0,
     streamsTimedOut: 0,
+    busy: 0,
   };
 
   constructor(private readonly host: RpcResponderHost) {}
@@ -167,6 +181,7 @@ export class RpcResponder {
   /** Stop every reply in progress (the node is closing). */
   close(): void {
     this.waiting.clear();
+    this.activeOf.clear();
     for (const [key, a] of [...this.active]) {
       this.active.delete(key);
       a.cancelled = true;
@@ -185,6 +200,15 @@ export class RpcResponder {
       this.sendEmpty(from, f.requestId, RpcStatus.NoHandler, waitMs);
       return;
     }
+    const running = this.activeOf.get(from) ?? 0;
+    if (running >= this.host.maxActivePerPeer || this.active.size >= this.host.maxActive) {
+      this.counters.busy++;
+      const busy = { name: BUSY_ERROR_NAME, message: 'too many requests in progress' };
+      this.send(from, f.requestId, RpcStatus.Error, 'application/json', encodeWireError(busy), {
+        waitMs,
+      });
+      return;
+    }
     const a: ActiveReply = {
       cancelled: false,
       subscription: undefined,
@@ -193,7 +217,9 @@ export class RpcResponder {
       headers: undefined,
       allHeaders: {},
     };
-    this.active.set(activeKey(from, f.requestId), a);
+    const key = activeKey(from, f.requestId);
+    if (!this.active.has(key)) this.activeOf.set(from, running + 1);
+    this.active.set(key, a);
     let result: unknown;
     try {
       const payload = this.host.codec.decode(f.payload, f.contentType);
@@ -274,7 +300,13 @@ export class RpcResponder {
 
   /** Forget the reply `a`: no more frames, its stream unsubscribed. */
   private end(from: string, requestId: number, a: ActiveReply): void {
-    this.active.delete(activeKey(from, requestId));
+    const key = activeKey(from, requestId);
+    if (this.active.get(key) === a) {
+      this.active.delete(key);
+      const n = (this.activeOf.get(from) ?? 1) - 1;
+      if (n > 0) this.activeOf.set(from, n);
+      else this.activeOf.delete(from);
+    }
     a.cancelled = true;
     if (a.timer !== undefined) clearTimeout(a.timer);
     a.timer = undefined;

@@ -8,7 +8,9 @@ import {
   PlumtreeNode,
   RequestHandlerError,
   RequestTimeoutError,
+  ResponderBusyError,
   UnserializablePayloadError,
+  type PlumtreeNodeOptions,
   type RpcRequest,
 } from '../index.js';
 import { decodeWireError, encodeWireError } from './rpc-error-wire.js';
@@ -150,6 +152,7 @@ describe('PlumtreeNode request/reply on a MemoryNetwork', () => {
     net: MemoryNetwork,
     n: number,
     plumtree?: { maxMessageSize: number },
+    limits?: PlumtreeNodeOptions['limits'],
   ): Promise<PlumtreeNode[]> {
     for (let i = 0; i < n; i++) {
       const node = await PlumtreeNode.start({
@@ -158,6 +161,7 @@ describe('PlumtreeNode request/reply on a MemoryNetwork', () => {
         transport: net.bind(`10.0.0.${i + 1}:7946`, { streamTimeoutMs: 600_000 }),
         swim: FAST_SWIM,
         ...(plumtree !== undefined ? { plumtree } : {}),
+        ...(limits !== undefined ? { limits } : {}),
         seeds: nodes.length > 0 ? [nodes[0]!.address] : [],
         seed: i + 1,
       });
@@ -200,6 +204,25 @@ describe('PlumtreeNode request/reply on a MemoryNetwork', () => {
       metadata: { trace: 'abc' },
     });
     expect(a!.stats().node.rpc).toMatchObject({ requests: 1, attempts: 1, replies: 1 });
+  });
+
+  it('answers ResponderBusyError, unrun, beyond maxRequestsPerPeer; counted in stats().limits', async () => {
+    const [a, b] = await cluster(new MemoryNetwork(), 2, undefined, {
+      maxRequestsPerPeer: 1,
+      maxRequests: 8,
+    });
+    let runs = 0;
+    b!.handleRequests('slow', () => {
+      runs++;
+      return new Observable<number>(() => undefined);
+    });
+    await waitFor('the responder in the directory', () => a!.respondersOf('slow').length === 1);
+    const first = a!.request('slow', 1, { timeoutMs: 5_000 }).catch((e: unknown) => e);
+    await waitFor('the first handler running', () => runs === 1);
+    await expect(a!.request('slow', 2)).rejects.toBeInstanceOf(ResponderBusyError);
+    expect(runs).toBe(1);
+    expect(b!.stats().limits.requestsBusy).toBe(1);
+    void first;
   });
 
   it('routes only to responders: event-only subscribers of the topic are never asked', async () => {

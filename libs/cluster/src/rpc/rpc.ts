@@ -37,8 +37,13 @@ import {
   RpcStatus,
   type RpcResponseFrame,
 } from './rpc-codec.js';
-import { decodeWireError } from './rpc-error-wire.js';
-import { NoRespondersError, RequestHandlerError, RequestTimeoutError } from './rpc-errors.js';
+import { BUSY_ERROR_NAME, decodeWireError } from './rpc-error-wire.js';
+import {
+  NoRespondersError,
+  RequestHandlerError,
+  RequestTimeoutError,
+  ResponderBusyError,
+} from './rpc-errors.js';
 import {
   EMPTY_REPLY_CONTENT_TYPE,
   RpcResponder,
@@ -100,6 +105,9 @@ export interface RpcHost {
   isClosed(): boolean;
   /** A frame that failed to decode. */
   countDrop(reason: string): void;
+  /** Requests of one peer (and of all peers) whose reply is in progress at most (rpc-responder.ts). */
+  readonly maxRequestsPerPeer: number;
+  readonly maxRequests: number;
 }
 
 /** Request/reply counters (`stats().node.rpc`). */
@@ -157,6 +165,8 @@ export class RpcEngine {
       maxPayloadBytes: host.maxPayloadBytes,
       send: (peer, frame) => this.send(peer, frame),
       isClosed: () => host.isClosed(),
+      maxActivePerPeer: host.maxRequestsPerPeer,
+      maxActive: host.maxRequests,
     });
   }
 
@@ -448,7 +458,11 @@ export class RpcEngine {
         this.finish(p);
         this.counters.remoteErrors++;
         const w = decodeWireError(f.payload);
-        p.sink.error(new RequestHandlerError(p.topic, from, w.name, w.message, w.error));
+        p.sink.error(
+          w.name === BUSY_ERROR_NAME
+            ? new ResponderBusyError(p.topic, from)
+            : new RequestHandlerError(p.topic, from, w.name, w.message, w.error),
+        );
         return;
       }
       case RpcStatus.Next:

@@ -8,7 +8,13 @@
  *   single timer is re-armed for the earlier of `pollTimeout()` and the outbound backlog's retry.
  * - Topics: joining a topic subscribes the core with the topic's view (a {@link TopicPeers}
  *   that directory sync refreshes); leaving unsubscribes it. A topic first seen in an arriving
- *   frame or hand-off is joined when a local pattern matches it (not while leaving).
+ *   frame or hand-off is joined when a local pattern matches it (not while leaving), a frame's
+ *   only when the directory lists its sender as a subscriber of the topic (a tree spans the
+ *   topic's subscribers: anyone else naming a new topic is refused, `unlistedTopicFrames`).
+ *   Topics joined only through a pattern are capped (`maxPatternTopics`, from any source);
+ *   beyond, a new one replaces the one idle longest once it received no payload for
+ *   `patternTopicIdleMs` (`patternTopicsReplaced`), else it is not joined
+ *   (`patternJoinsRefused`) and its frames drop.
  * - Frames in: a Plumtree frame is decoded within the node's frame limits (malformed ones are
  *   counted drops), counted, and given to the core; the GOSSIP bytes are kept for forwarding.
  *
@@ -54,6 +60,14 @@ export interface TopicTreesHost {
   subscribersOf(topic: string): string[];
   /** Whether a local subscription (topic or pattern) matches `topic`. */
   localMatches(topic: string): boolean;
+  /** Whether the local subscriptions hold `topic` itself (not only a pattern matching it). */
+  localHolds(topic: string): boolean;
+  /** Whether the directory lists `node` as a subscriber of `topic`. */
+  lists(node: string, topic: string): boolean;
+  /** Topics joined only because a local pattern matches them, at most. */
+  readonly maxPatternTopics: number;
+  /** How long such a topic delivers nothing before a new one may take its place at the cap. */
+  readonly patternTopicIdleMs: number;
   /** The core delivered a message. */
   delivered(e: DeliveredEvent): void;
   emit(e: PlumtreeNodeEvent): void;
@@ -77,10 +91,24 @@ export interface InboundCounters {
   readonly framesReceivedUnsubscribed: number;
 }
 
+/** Joins refused by the pattern caps (part of `stats().limits`). */
+export interface PatternJoinCounters {
+  /** Topics joined only through a local pattern, now. */
+  readonly patternTopics: number;
+  /** Joins of a pattern-matched topic refused at `maxPatternTopics`. */
+  readonly patternJoinsRefused: number;
+  /** Pattern-joined topics left at the cap for a new one, idle `patternTopicIdleMs` or more. */
+  readonly patternTopicsReplaced: number;
+  /** Frames naming a new pattern-matched topic from a sender the directory does not list for it. */
+  readonly unlistedTopicFrames: number;
+}
+
 interface TopicState {
   readonly view: TopicPeers;
   bytesSent: number;
   bytesReceived: number;
+  /** When the topic was joined or last received a payload frame. */
+  activeAtMs: number;
 }
 
 /** See the file comment. */
@@ -89,6 +117,11 @@ export class TopicTrees {
   private readonly framesReceived = zeroFrames();
   private gossipReceivedUnsubscribed = 0;
   private framesReceivedUnsubscribed = 0;
+  /** Joined topics no local subscription holds exactly (a pattern matched them). */
+  private readonly patternTopics = new Set<string>();
+  private patternJoinsRefused = 0;
+  private patternTopicsReplaced = 0;
+  private unlistedTopicFrames = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt: number | undefined;
   private driving = false;
@@ -107,22 +140,59 @@ export class TopicTrees {
     return this.core.isSubscribed(topic);
   }
 
-  /** Join `topic`'s tree with its current view (not before start, not once closed). */
-  join(topic: string): void {
-    const life = this.host.life;
-    if (this.core.isSubscribed(topic) || life.closed || !life.started) return;
-    const state: TopicState = { view: new TopicPeers(topic), bytesSent: 0, bytesReceived: 0 };
+  /**
+   * Join `topic`'s tree with its current view (not before start, not once closed, not beyond
+   * `maxPatternTopics` for a topic only a pattern matches). True when the node is in the tree.
+   */
+  join(topic: string): boolean {
+    const { life, maxPatternTopics } = this.host;
+    const patternOnly = !this.host.localHolds(topic);
+    if (this.core.isSubscribed(topic)) {
+      if (!patternOnly) this.patternTopics.delete(topic);
+      return true;
+    }
+    if (life.closed || !life.started) return false;
+    const now = Date.now();
+    if (patternOnly) {
+      if (this.patternTopics.size >= maxPatternTopics && !this.replaceIdlest(now)) {
+        this.patternJoinsRefused++;
+        return false;
+      }
+      this.patternTopics.add(topic);
+    }
+    const state: TopicState = {
+      view: new TopicPeers(topic),
+      bytesSent: 0,
+      bytesReceived: 0,
+      activeAtMs: now,
+    };
     state.view.update(this.host.subscribersOf(topic));
     this.states.set(topic, state);
-    this.core.subscribe(topic, state.view, Date.now());
+    this.core.subscribe(topic, state.view, now);
     this.host.emit({ type: 'topic-joined', topic });
     this.host.joined(topic);
+    return true;
+  }
+
+  /** Leave the pattern-joined topic idle longest (no payload received) if idle `patternTopicIdleMs`; true if so. */
+  private replaceIdlest(nowMs: number): boolean {
+    let idlest: string | undefined;
+    let at = Infinity;
+    for (const t of this.patternTopics) {
+      const a = this.states.get(t)?.activeAtMs ?? -Infinity;
+      if (a < at) [idlest, at] = [t, a];
+    }
+    if (idlest === undefined || nowMs - at < this.host.patternTopicIdleMs) return false;
+    this.leave(idlest, nowMs);
+    this.patternTopicsReplaced++;
+    return true;
   }
 
   leave(topic: string, nowMs: number): void {
     if (!this.core.isSubscribed(topic)) return;
     this.core.unsubscribe(topic, nowMs);
     this.states.delete(topic);
+    this.patternTopics.delete(topic);
     this.host.left(topic);
     this.host.emit({ type: 'topic-left', topic });
   }
@@ -137,13 +207,17 @@ export class TopicTrees {
 
   /**
    * Whether the node takes messages of `topic`: in its tree, or joining it now because a local
-   * subscription matches a topic first seen here (not while leaving).
+   * subscription matches a topic first seen here (not while leaving). `from`, the sender of a
+   * Plumtree frame, must be listed in the directory for the topic (see the file comment).
    */
-  accepts(topic: string): boolean {
+  accepts(topic: string, from?: string): boolean {
     if (this.core.isSubscribed(topic)) return true;
     if (this.host.life.leaving || !this.host.localMatches(topic)) return false;
-    this.join(topic);
-    return true;
+    if (from !== undefined && !this.host.lists(from, topic)) {
+      this.unlistedTopicFrames++;
+      return false;
+    }
+    return this.join(topic);
   }
 
   /**
@@ -153,7 +227,10 @@ export class TopicTrees {
    */
   inject(message: GossipMessage, from?: string, frame?: Uint8Array): boolean {
     if (frame !== undefined) this.host.outbound.rememberGossip(message.id, frame);
-    return this.core.inject(message.topic, message.id, message.payload, Date.now(), {
+    const nowMs = Date.now();
+    const state = this.states.get(message.topic);
+    if (state !== undefined) state.activeAtMs = nowMs;
+    return this.core.inject(message.topic, message.id, message.payload, nowMs, {
       ...(from !== undefined ? { from } : {}),
       publishedAtMs: message.publishedAtMs,
       ...(message.headers !== undefined ? { headers: message.headers } : {}),
@@ -193,19 +270,26 @@ export class TopicTrees {
     }
     const msg = d.message;
     countFrame(this.framesReceived, msg.type);
-    if (!this.accepts(msg.topic)) {
+    if (!this.accepts(msg.topic, from)) {
       this.framesReceivedUnsubscribed++;
       if (msg.type === FrameType.Gossip || msg.type === FrameType.GossipRun) {
         this.gossipReceivedUnsubscribed++;
       }
       return;
     }
+    const nowMs = Date.now();
     const state = this.states.get(msg.topic);
-    if (state !== undefined) state.bytesReceived += frame.length;
+    if (state !== undefined) {
+      state.bytesReceived += frame.length;
+      // Payloads keep a pattern-joined topic from being replaced at the cap.
+      if (msg.type === FrameType.Gossip || msg.type === FrameType.GossipRun) {
+        state.activeAtMs = nowMs;
+      }
+    }
     this.host.heard(msg.topic, from);
     if (msg.type === FrameType.Gossip) this.host.outbound.rememberGossip(msg.id, frame);
     else if (msg.type === FrameType.GossipRun) this.host.outbound.rememberRun(msg.messages, frame);
-    this.core.handleMessage(from, msg, Date.now());
+    this.core.handleMessage(from, msg, nowMs);
     this.drive();
   }
 
@@ -254,6 +338,15 @@ export class TopicTrees {
       framesReceived: { ...this.framesReceived },
       gossipReceivedUnsubscribed: this.gossipReceivedUnsubscribed,
       framesReceivedUnsubscribed: this.framesReceivedUnsubscribed,
+    };
+  }
+
+  patternCounters(): PatternJoinCounters {
+    return {
+      patternTopics: this.patternTopics.size,
+      patternJoinsRefused: this.patternJoinsRefused,
+      patternTopicsReplaced: this.patternTopicsReplaced,
+      unlistedTopicFrames: this.unlistedTopicFrames,
     };
   }
 

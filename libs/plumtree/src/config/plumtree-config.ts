@@ -84,6 +84,20 @@ export class PlumtreeConfig {
   @IsInt() @Min(1) graftBackoffMaxMs = 4_000;
   /** GRAFTs sent for one missing id before it is given up (`graftFailed`). Default 5. */
   @IsInt() @Min(1) @Max(100) graftMaxRetries = 5;
+  /**
+   * Missing ids (announced by IHAVE, not received) tracked at most, all topics together; a new
+   * one at the cap evicts the oldest (counted in `missingEvicted`). A peer's IHAVE can announce
+   * 65,536 ids in a few bytes, so without a bound any peer grows this map at will. Default
+   * 20,000 (about 5 MiB): a node misses ids for at most a few graft timeouts at a time, and the
+   * 1,000- and 10,000-node simulations never hold more than a few hundred per node.
+   */
+  @IsInt() @Min(1) maxMissingIds = 20_000;
+  /**
+   * Announcers kept per missing id (the peers a GRAFT can go to); later ones are not kept
+   * (counted in `announcersDropped`). Default 16: more than the eager and lazy fanouts of any
+   * preset, so every neighbour of a tree fits.
+   */
+  @IsInt() @Min(1) @Max(1024) maxAnnouncersPerId = 16;
   /** Largest payload accepted for broadcast or from the network. Default 64 KiB. */
   @IsInt() @Min(1) @Max(16 * 1024 * 1024) maxMessageSize = 64 * 1024;
   /** Token-bucket refill rate of GRAFT answers per requesting peer. Default 10/s. */

@@ -47,6 +47,10 @@ export interface PlumtreeCounters {
   eagerRefused: number;
   /** Messages delivered but not pushed on: one more hop would pass the format's 65,535. */
   hopLimitReached: number;
+  /** Missing ids given up, oldest first, because `maxMissingIds` were tracked. */
+  missingEvicted: number;
+  /** Announcers not kept for a missing id that had `maxAnnouncersPerId` already. */
+  announcersDropped: number;
 }
 
 /**
@@ -69,6 +73,8 @@ export class CoreContext {
     oversizedDropped: 0,
     eagerRefused: 0,
     hopLimitReached: 0,
+    missingEvicted: 0,
+    announcersDropped: 0,
   };
   readonly trees = new Map<string, TopicTree>();
   readonly ids: IdMemory;

@@ -60,6 +60,19 @@ export class DeadlineHeap<K> {
     for (let key = this.popDue(nowMs); key !== undefined; key = this.popDue(nowMs)) fn(key);
   }
 
+  /** Keep only the pairs `keep` accepts (dropping stale ones early), in heap order again. */
+  compact(keep: (deadlineMs: number, key: K) => boolean): void {
+    const entries: { at: number; seq: number; key: K }[] = [];
+    for (let i = 0; i < this.at.length; i++) {
+      if (keep(this.at[i]!, this.keys[i]!))
+        entries.push({ at: this.at[i]!, seq: this.seq[i]!, key: this.keys[i]! });
+    }
+    // Sorted by (deadline, insertion): a sorted array is a valid min-heap.
+    entries.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    this.clear();
+    entries.forEach((e, i) => this.place(i, e.at, e.seq, e.key));
+  }
+
   clear(): void {
     this.at.length = 0;
     this.seq.length = 0;

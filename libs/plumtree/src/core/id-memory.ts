@@ -151,6 +151,14 @@ export class IdMemory {
     }
   }
 
+  /**
+   * Forget `s` when it holds nothing: no message of it was delivered, none is cached or missing
+   * (an incarnation met only through an announcement given up). Not counted as an eviction.
+   */
+  forgetUnused(s: IdStream): void {
+    if (s.high === 0 && !s.busy) this.forget(s, false);
+  }
+
   /** Every remembered incarnation of `ids` with missing ids. */
   *withMissing(ids: TopicIds): Iterable<IdStream> {
     for (const byEpoch of ids.values()) {
@@ -181,16 +189,16 @@ export class IdMemory {
     // Forget a tenth at once, so meeting new incarnations at the cap costs O(1) amortised.
     const count = Math.min(all.length, Math.max(n, Math.ceil(all.length / 10)));
     all.sort((a, b) => a.lastDeliveredAtMs - b.lastDeliveredAtMs);
-    for (let i = 0; i < count; i++) this.forget(all[i]!);
+    for (let i = 0; i < count; i++) this.forget(all[i]!, true);
   }
 
-  private forget(s: IdStream): void {
+  private forget(s: IdStream, evicted: boolean): void {
     const ids = this.topics.get(s.topic);
     const byEpoch = ids?.get(s.origin);
     if (byEpoch?.get(s.epoch) !== s) return;
     byEpoch.delete(s.epoch);
     if (byEpoch.size === 0) ids!.delete(s.origin);
     this.streamCount--;
-    this.evictedForCap++;
+    if (evicted) this.evictedForCap++;
   }
 }

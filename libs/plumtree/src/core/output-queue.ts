@@ -1,4 +1,4 @@
-/** FIFO with O(1) push and shift, for the core's `poll*` outputs. */
+/** FIFO with O(1) push and shift, for the core's `poll*` outputs (and repair's eviction order). */
 export class OutputQueue<T> {
   private items: (T | undefined)[] = [];
   private head = 0;
@@ -23,5 +23,11 @@ export class OutputQueue<T> {
       this.head = 0;
     }
     return item;
+  }
+
+  /** Keep only the items `keep` accepts, in order. */
+  retain(keep: (item: T) => boolean): void {
+    this.items = this.items.slice(this.head).filter((i) => i !== undefined && keep(i));
+    this.head = 0;
   }
 }

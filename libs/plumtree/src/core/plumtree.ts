@@ -165,7 +165,9 @@ export class Plumtree {
 
   /**
    * Sizes of the node-wide structures: cached messages and their payload bytes, origin
-   * incarnations remembered (`seen`), missing ids, peers with a GRAFT answer budget.
+   * incarnations remembered (`seen`), missing ids, peers with a GRAFT answer budget; and how
+   * often their bounds evicted: cached messages before their TTL (`cacheEvictedForSize`, by
+   * `messageCacheMaxSize` or `messageCacheMaxBytes`), incarnations by the seen caps.
    */
   sizes(): {
     cache: number;
@@ -173,6 +175,8 @@ export class Plumtree {
     seen: number;
     missing: number;
     rateLimitedPeers: number;
+    cacheEvictedForSize: number;
+    seenEvictedForCap: number;
   } {
     const ids = this.ctx.ids;
     return {
@@ -181,6 +185,8 @@ export class Plumtree {
       seen: ids.streams,
       missing: this.repair.missing,
       rateLimitedPeers: this.repair.rateLimitedPeers,
+      cacheEvictedForSize: ids.evictedForSize,
+      seenEvictedForCap: ids.evictedForCap,
     };
   }
 

@@ -2,6 +2,7 @@ import { FrameType, type GraftMessage, type IHaveMessage, type MessageId } from 
 import { MAX_FRAME_HOPS } from '../wire/frame-limits.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineHeap } from './deadline-heap.js';
+import { OutputQueue } from './output-queue.js';
 import type { IdStream, Missing } from './id-stream.js';
 import { TokenBucket } from './token-bucket.js';
 import type { TopicTree } from './topic-tree.js';
@@ -24,10 +25,22 @@ const MAX_DEFERRALS = 50;
  * from an eager peer and has not reached the id yet: a GOSSIP stream is FIFO along a tree path,
  * so such an id is late (queued behind earlier messages), not lost. An id below the highest seq
  * delivered is a gap, grafted at once when its timer fires.
+ *
+ * Bounds (peers' IHAVEs feed this state): at most `maxMissingIds` missing ids, all topics
+ * together; a new one at the cap gives the oldest up (`missingEvicted`), and an incarnation
+ * that only that announcement had created is forgotten with it. At most `maxAnnouncersPerId`
+ * announcers per id (`announcersDropped`). The timer heap drops stale entries once they
+ * outnumber the live ones.
  */
 export class Repair {
   private readonly timers = new DeadlineHeap<Missing>();
   private readonly buckets = new Map<string, TokenBucket>();
+  /**
+   * Missing ids in creation order, the cap evicting the first; entries that arrived or were
+   * given up stay until passed or compacted (a JS Set deleted from the front makes reading its
+   * first element cost every deleted slot before it: O(n) per eviction under a flood).
+   */
+  private readonly order = new OutputQueue<Missing>();
   private missingCount = 0;
 
   constructor(
@@ -81,6 +94,7 @@ export class Repair {
             s.add(seq, nowMs);
             continue;
           }
+          if (this.missingCount >= c.maxMissingIds) this.evictOldest(s);
           m = {
             stream: s,
             id,
@@ -92,11 +106,14 @@ export class Repair {
             deferrals: 0,
           };
           s.missing.set(seq, m);
+          this.order.push(m);
           this.missingCount++;
           this.timers.push(m.deadlineMs, m);
         }
         if (!m.announcers.some((a) => a.peer === from)) {
-          m.announcers.push({ peer: from, hops: entry.hops });
+          if (m.announcers.length < c.maxAnnouncersPerId) {
+            m.announcers.push({ peer: from, hops: entry.hops });
+          } else this.ctx.counters.announcersDropped++;
         }
         // A fresh announcement renews the right to one more GRAFT. A peer whose answer did not
         // fit a full queue announces the id again (the runtime's backpressure), possibly after
@@ -105,7 +122,26 @@ export class Repair {
         if (m.attempts >= c.graftMaxRetries) m.attempts = c.graftMaxRetries - 1;
       }
     }
+    // Re-armed and evicted timers stay in the heap until due: rebuild it once they dominate.
+    if (this.timers.size > 2 * this.missingCount + 1024) {
+      this.timers.compact((deadlineMs, m) => this.isLive(m) && m.deadlineMs === deadlineMs);
+    }
+    if (this.order.length > 2 * this.missingCount + 1024) this.order.retain((m) => this.isLive(m));
     this.ctx.scheduleMaintenance(nowMs);
+  }
+
+  /** Give the oldest missing id up to make room (the cap); counted. `current` is kept. */
+  private evictOldest(current: IdStream): void {
+    let oldest = this.order.shift();
+    while (oldest !== undefined && !this.isLive(oldest)) oldest = this.order.shift();
+    if (oldest === undefined) return;
+    this.arrived(oldest.stream, oldest.id.seq);
+    this.ctx.counters.missingEvicted++;
+    if (oldest.stream !== current) this.ctx.ids.forgetUnused(oldest.stream);
+  }
+
+  private isLive(m: Missing): boolean {
+    return m.stream.missing.get(m.id.seq) === m;
   }
 
   /** `id` arrived: its timer is moot. Returns the missing entry (its announcers), if any. */
@@ -123,7 +159,7 @@ export class Repair {
     let grafts: Map<TopicTree, Map<string, MessageId[]>> | undefined;
     this.timers.forEachDue(nowMs, (m) => {
       const s = m.stream;
-      if (s.missing.get(m.id.seq) !== m || m.deadlineMs > nowMs) return; // arrived, or re-armed
+      if (!this.isLive(m) || m.deadlineMs > nowMs) return; // arrived, evicted, or re-armed
       const c = this.ctx.config;
       if (
         m.id.seq > s.high &&

@@ -165,6 +165,14 @@ export class SwimConfig {
   @IsBoolean() enableCompression = true;
   /** Depth of the shell's queue of received alive/suspect/dead/user messages. Default 1024. */
   @IsInt() @Min(1) handoffQueueDepth = 1_024;
+  /**
+   * Inbound TCP streams (push-pull, fallback ping, reliable user message) served at once; one
+   * more is closed unread and counted (`stream:too-many-streams`). Each may buffer up to the
+   * transport's `maxStreamBytes` (20 MiB), so this bounds what peers can make the node hold.
+   * Memberlist serves every stream it accepts; refusing is a closed connection, which its dialer
+   * treats as a failed stream (it retries the push-pull later). Default 64 (shell concern).
+   */
+  @IsInt() @Min(1) maxInboundStreams = 64;
   /** Largest packet the core fills with messages and piggybacked broadcasts. Default 1400 bytes. */
   @IsInt() @Min(64) @Max(65_507) udpBufferSize = 1_400;
   /**

@@ -54,6 +54,31 @@ describe('SwimNode on a MemoryNetwork', () => {
     ).toEqual(['m0', 'm1']);
   });
 
+  it('serves at most maxInboundStreams streams at once: one more is closed and counted', async () => {
+    const net = new MemoryNetwork();
+    const a = await SwimNode.start({
+      name: 'a',
+      transport: net.bind('10.0.0.1:7946'),
+      config: { ...FAST, maxInboundStreams: 3, tcpTimeoutMs: 60_000 },
+      seed: 1,
+    });
+    nodes.push(a);
+    const stranger = net.bind('10.0.0.99:7946');
+    // Streams that send the first byte of a push-pull and no more: each is held being read
+    // until its timeout.
+    const open = await Promise.all([1, 2, 3, 4, 5].map(() => stranger.dial(a.boundAddress, 1_000)));
+    for (const s of open) {
+      s.on('error', () => {});
+      s.write(Uint8Array.of(6));
+    }
+    await waitFor(
+      'two streams refused',
+      () => (a.stats().drops['stream:too-many-streams'] ?? 0) === 2,
+    );
+    for (const s of open) s.destroy();
+    await stranger.close();
+  });
+
   it('counts a packet with the wrong label as a drop', async () => {
     const net = new MemoryNetwork();
     const [a] = (await cluster(net, 2, 'blue')) as [SwimNode, SwimNode];

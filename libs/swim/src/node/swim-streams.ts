@@ -54,6 +54,8 @@ export class SwimStreams {
   /** Push-pulls answered (a peer's anti-entropy or join) and opened by this node. */
   readonly pushPulls = { received: 0, sent: 0 };
   private inboundPushPulls = 0;
+  /** Inbound streams being read or answered now (capped by `maxInboundStreams`). */
+  private inbound = 0;
 
   constructor(
     private readonly host: SwimStreamsHost,
@@ -61,10 +63,25 @@ export class SwimStreams {
     private readonly maxStreamBytes: number,
   ) {}
 
-  /** An accepted memberlist stream (net.go `handleConn`). */
+  /** An accepted memberlist stream (net.go `handleConn`), within `maxInboundStreams`. */
   async serve(stream: Duplex, from: string): Promise<void> {
     const { host } = this;
     stream.on('error', () => {});
+    if (this.inbound >= host.config.maxInboundStreams) {
+      host.countDrop('stream:too-many-streams');
+      stream.destroy();
+      return;
+    }
+    this.inbound++;
+    try {
+      await this.serveOne(stream, from);
+    } finally {
+      this.inbound--;
+    }
+  }
+
+  private async serveOne(stream: Duplex, from: string): Promise<void> {
+    const { host } = this;
     let msg: StreamMessage;
     try {
       msg = await this.readMessage(stream, host.config.tcpTimeoutMs);
