@@ -376,11 +376,9 @@ export class Plumtree {
   }
 
   /**
-   * Record that `id` reached this node by another way than the tree (a durable topic's catch-up
-   * from a peer's log), so an IHAVE announcing it later does not GRAFT a copy that would then be
-   * pushed on to every eager peer as a duplicate. Nothing is delivered, cached or sent; a
-   * missing-message timer for the id is cancelled. Returns false when the id was already seen or
-   * the node does not subscribe to the topic.
+   * `id` reached this node another way (a durable topic's catch-up): remembered, its GRAFT timer
+   * cancelled, nothing delivered, cached or sent, so a later IHAVE of it GRAFTs no duplicate.
+   * False when already seen or the topic is not subscribed.
    */
   markSeen(topic: string, id: MessageId, nowMs: number): boolean {
     const tree = this.trees.get(topic);
