@@ -30,6 +30,10 @@ import fc from 'fast-check';
 import { AgentProcess } from '../../apps/bench/src/swim/agent-process.js';
 import type { PlumtreeNodeStats } from '../../libs/cluster/src/node/index.js';
 import { encodeHandoffRequest } from '../../libs/cluster/src/handoff/handoff-codec.js';
+import {
+  FRAME_PROTOCOL_VERSION,
+  PLUMTREE_STREAM_FIRST_BYTE,
+} from '../../libs/cluster/src/transport/frame-handshake.js';
 import { encodeFrame, FrameType, type GossipMessage } from '../../libs/plumtree/src/index.js';
 import {
   encodeMessage,
@@ -191,10 +195,17 @@ function memberlistStreams(m: readonly Member[]): Uint8Array[] {
   ];
 }
 
-/** `[0x50 'P'][version 1, unsealed][name length][name]` (libs/cluster/src/transport/frame-handshake.ts). */
+/**
+ * `[0x50 'P'][version, unsealed][name length][name]` (libs/cluster/src/transport/frame-handshake.ts),
+ * the version spoken now: claiming `f1`, a member, from its own address, the mutated frames
+ * after it reach the frame parsers.
+ */
 function preamble(name: string): Buffer {
   const n = Buffer.from(name, 'utf8');
-  return Buffer.concat([Buffer.of(0x50, 1, n.length), n]);
+  return Buffer.concat([
+    Buffer.of(PLUMTREE_STREAM_FIRST_BYTE, FRAME_PROTOCOL_VERSION, n.length),
+    n,
+  ]);
 }
 
 function framed(frames: readonly Uint8Array[]): Buffer {
