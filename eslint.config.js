@@ -49,7 +49,8 @@ const RUNTIME_MODULES = [
 function restrictedImports(pkg, { product, sansIo }) {
   const patterns = [
     {
-      regex: '^@plumtree/[^/]+/(?!sans-io$)',
+      // The two subpath exports: SWIM's sans-IO core and the Nest package's terminus indicator.
+      regex: '^@plumtree/(?!swim/sans-io$|nestjs/health$)[^/]+/',
       message: 'Import a package by its name (its `exports`), never a file inside it.',
     },
   ];

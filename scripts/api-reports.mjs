@@ -1,7 +1,10 @@
-// The API report of every library (api/<name>.api.md, made by API Extractor from the
-// built .d.ts): `--check` fails when a public surface differs from its committed report (npm
-// test), `--update` rewrites the reports (npm run api:update). Run after `npm run build`.
-import { readdirSync, existsSync } from 'node:fs';
+// The API report of every entry point of every library (api/<name>.api.md, made by API Extractor
+// from the built .d.ts; one config per entry: libs/<lib>/api-extractor.json for the package root,
+// api-extractor.<subpath>.json for a subpath export): `--check` fails when a public surface
+// differs from its committed report or API Extractor warns (a public signature naming a type the
+// entry does not export, say), `--update` rewrites the reports (npm run api:update). Run after
+// `npm run build`.
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 
@@ -11,9 +14,20 @@ if (!update && !process.argv.includes('--check')) {
   process.exit(2);
 }
 const failed = [];
-for (const lib of readdirSync('libs').sort()) {
-  const configFile = join('libs', lib, 'api-extractor.json');
-  if (!existsSync(configFile)) continue;
+const configs = readdirSync('libs', { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort()
+  .flatMap((lib) =>
+    readdirSync(join('libs', lib))
+      .filter((f) => /^api-extractor(\.[a-z-]+)?\.json$/.test(f))
+      .sort()
+      .map((f) => ({
+        lib: f === 'api-extractor.json' ? lib : `${lib} (${f})`,
+        file: join('libs', lib, f),
+      })),
+  );
+for (const { lib, file: configFile } of configs) {
   const result = Extractor.invoke(ExtractorConfig.loadFileAndPrepare(configFile), {
     localBuild: update,
     showVerboseMessages: false,
@@ -22,11 +36,12 @@ for (const lib of readdirSync('libs').sort()) {
       if (m.messageId === 'console-api-report-changed') m.handled = true;
     },
   });
-  if (!result.succeeded || (!update && result.apiReportChanged)) failed.push(lib);
+  const warned = result.errorCount + result.warningCount > 0;
+  if (!result.succeeded || warned || (!update && result.apiReportChanged)) failed.push(lib);
 }
 if (failed.length > 0) {
   process.stderr.write(
-    `API reports differ or failed for: ${failed.join(', ')}.\n` +
+    `API reports differ, warned or failed for: ${failed.join(', ')}.\n` +
       'Review the change (diff api/ against dist/api-report/) and, if it is meant, ' +
       'run `npm run api:update` and commit the reports.\n',
   );

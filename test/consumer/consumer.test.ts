@@ -3,7 +3,9 @@
  * into a fresh app in a temporary folder outside the repository (Nest and its peers from the npm
  * registry), typecheck it with `strict`, and run it: two Nest microservices on loopback with
  * `PlumtreeModule`, `@PlumtreeSubscribe` and `PlumtreeClient`, a message each way, a
- * request/reply, one copy of Nest (and of each peer) per process, then a graceful shutdown. The
+ * request/reply, one copy of Nest (and of each peer) per process, then a graceful shutdown, all
+ * without `@nestjs/terminus` installed (an optional peer); then, with terminus installed, the
+ * health indicator from the subpath `@plumtree/nestjs/health` (test/consumer/app/health). The
  * app is test/consumer/app; the commands are the README's Install section. Needs the registry:
  * `npm run test:consumer` (.ci/run), not `npm test`.
  */
@@ -143,6 +145,9 @@ describe('a Nest app outside the repository, installed from the packed packages'
     for (const peer of PEERS) {
       expect({ peer, copies: installedCopies(appDir, peer).length }).toEqual({ peer, copies: 1 });
     }
+    // Terminus is an optional peer (the health indicator is `@plumtree/nestjs/health`): no
+    // package pulls it in, and the app below imports `@plumtree/nestjs` and runs without it.
+    expect(installedCopies(appDir, '@nestjs/terminus')).toEqual([]);
   }, 600_000);
 
   /** Starts the app as `node dist/main.js ...args`. */
@@ -209,4 +214,18 @@ describe('a Nest app outside the repository, installed from the packed packages'
     b.proc.kill('SIGTERM');
     await b.exit;
   });
+
+  it('serves the health indicator from @plumtree/nestjs/health once the app installs terminus', () => {
+    sh(appDir, 'npm', ['install', '--no-audit', '--no-fund', '@nestjs/terminus@12']);
+    const health = join(appDir, 'health');
+    sh(health, 'npx', ['tsc', '-p', '.']);
+    const result = JSON.parse(sh(health, process.execPath, ['dist/main.js'], 60_000)) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(result['plumtree']).toMatchObject({ status: 'up', node: 'health', members: 1 });
+    for (const peer of PEERS) {
+      expect({ peer, copies: installedCopies(appDir, peer).length }).toEqual({ peer, copies: 1 });
+    }
+  }, 300_000);
 });

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { waitUntil } from '@plumtree/testing';
+import { waitUntil } from '../../libs/testing/src/wait-until.js';
 import { isRunning, ROOT } from './support/app-process.js';
 
 jest.setTimeout(300_000);

@@ -11,11 +11,8 @@ import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Keyring, SwimNode, UdpTcpTransport, type SwimConfigInput } from '@plumtree/swim';
-import {
-  FrameTransport,
-  PLUMTREE_STREAM_FIRST_BYTE,
-  type FrameTransportOptions,
-} from '@plumtree/cluster';
+import { FrameTransport, type FrameTransportOptions } from '@plumtree/cluster';
+import { PLUMTREE_STREAM_FIRST_BYTE } from '../../libs/cluster/src/transport/frame-handshake.js';
 import {
   encodePlainPreamble,
   FRAME_PROTOCOL_VERSION,

@@ -80,6 +80,12 @@ const CASES: readonly Case[] = [
     code: "import '@plumtree/cluster/dist/index.js';",
     rule: 'no-restricted-imports',
   },
+  { file: 'apps/cli/src/x.ts', code: "import '@plumtree/nestjs/health';", rule: null },
+  {
+    file: 'apps/cli/src/x.ts',
+    code: "import '@plumtree/cluster/health';",
+    rule: 'no-restricted-imports',
+  },
 ];
 
 /** Lints every case in one ESLint process; the rule ids reported per case. */

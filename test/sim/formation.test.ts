@@ -5,7 +5,7 @@
  * node being ready (its join answered) to every node listing all as alive.
  */
 import { describe, expect, it } from '@jest/globals';
-import { runFormationScenario, type FormationResult } from '@plumtree/sim';
+import { runFormationScenario, type FormationResult } from '../../libs/sim/src/swim/index.js';
 
 /** memberlist's own rules: gossip only, no direct join notice, no early push-pull, no floor. */
 const MEMBERLIST = { joinNoticeFanout: 0, joinPushPullDelayMs: 0, aliveRetransmitFloor: 0 };

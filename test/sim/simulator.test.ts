@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { floodingProtocol, Simulator } from '@plumtree/sim';
+import { floodingProtocol } from '@plumtree/sim';
+import { Simulator } from '../../libs/sim/src/simulator.js';
 import { SIM_SEEDS } from '../support/sim-seeds.js';
 
 function payload(): Uint8Array {

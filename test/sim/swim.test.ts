@@ -7,7 +7,8 @@
  * 10 simulated minutes, once per seed of SIM_SEEDS (about 10-15 s of CPU each).
  */
 import { describe, it, expect } from '@jest/globals';
-import { compareAwareness, detectionBoundMs, runSwimScenario } from '@plumtree/sim';
+import { runSwimScenario } from '@plumtree/sim';
+import { compareAwareness, detectionBoundMs } from '../../libs/sim/src/swim/index.js';
 import { SIM_SEEDS } from '../support/sim-seeds.js';
 
 describe('the detection bound', () => {

@@ -4,14 +4,14 @@
  * advances the clock, so every run is the same. Kept out of src/ so it does not ship.
  */
 import { expect } from '@jest/globals';
+import type { DurableRecord } from '@plumtree/store';
 import {
   DurableReplicator,
   MemoryDurableLog,
   type DurableLog,
-  type DurableRecord,
   type DurableReplicatorEvent,
   type DurableReplicatorOptions,
-} from '@plumtree/cluster';
+} from '../../libs/cluster/src/durable/index.js';
 
 export const TOPIC = 'orders';
 

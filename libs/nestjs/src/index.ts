@@ -3,7 +3,9 @@
  *
  * The public API is what docs/nestjs.md shows (api/nestjs.api.md is its report, checked by
  * `npm test`). A Nest app imports from this package only: it re-exports the node's errors a
- * handler or caller catches and the node types `PlumtreeService.node` and the options name.
+ * handler or caller catches (and their base `ProblemListError`) and every node type a signature
+ * here names (`PlumtreeService.node`, the options, events, requests, stats, metrics). The
+ * terminus health indicator is the subpath `@plumtree/nestjs/health` (terminus is optional).
  */
 export {
   DirectoryLimitError,
@@ -16,6 +18,7 @@ export {
   PlumtreeNode,
   PlumtreeNodeError,
   PlumtreeNodeOptionsError,
+  ReadyTimeoutError,
   RequestHandlerError,
   RequestTimeoutError,
   ResponderBusyError,
@@ -23,23 +26,27 @@ export {
 } from '@plumtree/cluster';
 export type {
   Delivery,
+  NodeOptionProblem,
+  PlumtreeMetrics,
+  PlumtreeMetricsOptions,
   PlumtreeNodeEvent,
   PlumtreeNodeOptions,
   PlumtreeNodeStats,
   PublishOptions,
+  ReadyOptions,
   RequestOptions,
   RpcReply,
+  RpcRequest,
   SubscribeOptions,
 } from '@plumtree/cluster';
+export { ProblemListError } from '@plumtree/common';
+export type { SwimMember } from '@plumtree/swim';
 export type { PlumtreeDeadLetter } from './delivery/dead-letter.js';
 export type {
   PlumtreeHandlerOptions,
   PlumtreeRetryPolicy,
   ResolvedHandlerPolicy,
 } from './delivery/handler-policy.js';
-export type { HealthCheckedNode } from './health/plumtree-health-check.js';
-export { PlumtreeHealthIndicator } from './health/plumtree.health.js';
-export type { PlumtreeHealthOptions } from './health/plumtree.health.js';
 export {
   PlumtreeMetricsModule,
   PlumtreeMetricsService,
@@ -63,7 +70,11 @@ export {
   PlumtreeOptionsError,
   PlumtreeStartError,
 } from './plumtree.errors.js';
-export { PLUMTREE_MODULE_OPTIONS, PlumtreeModule } from './plumtree.module.js';
+export {
+  PLUMTREE_MODULE_OPTIONS,
+  PlumtreeConfigurableModule,
+  PlumtreeModule,
+} from './plumtree.module.js';
 export type {
   PlumtreeModuleAsyncOptions,
   PlumtreeModuleForRootOptions,

@@ -11,6 +11,7 @@
  */
 import {
   ConfigurableModuleBuilder,
+  type ConfigurableModuleAsyncOptions,
   Inject,
   Module,
   type OnApplicationShutdown,
@@ -41,9 +42,13 @@ const built = new ConfigurableModuleBuilder<PlumtreeModuleOptions>()
 /** The injection token of the module options (what `forRoot` / `forRootAsync` produced). */
 export const PLUMTREE_MODULE_OPTIONS = built.MODULE_OPTIONS_TOKEN;
 /** The type `forRoot` takes (options plus `isGlobal`). */
-export type PlumtreeModuleForRootOptions = typeof built.OPTIONS_TYPE;
+export type PlumtreeModuleForRootOptions = PlumtreeModuleOptions & { readonly isGlobal?: boolean };
 /** The type `forRootAsync` takes (`useFactory`, `inject`, `imports`, `useClass`, `useExisting`). */
-export type PlumtreeModuleAsyncOptions = typeof built.ASYNC_OPTIONS_TYPE;
+export type PlumtreeModuleAsyncOptions = ConfigurableModuleAsyncOptions<PlumtreeModuleOptions> & {
+  readonly isGlobal?: boolean;
+};
+/** The class `PlumtreeModule` extends: its `forRoot` and `forRootAsync` (ConfigurableModuleBuilder). */
+export const PlumtreeConfigurableModule = built.ConfigurableModuleClass;
 
 /**
  * Builds the module's node reference: resolves the options once, then starts a node with them
@@ -77,7 +82,7 @@ export async function createNodeRef(options: PlumtreeModuleOptions): Promise<Plu
   exports: [PlumtreeService, PLUMTREE_NODE_REF],
 })
 export class PlumtreeModule
-  extends built.ConfigurableModuleClass
+  extends PlumtreeConfigurableModule
   implements OnModuleInit, OnApplicationShutdown
 {
   constructor(@Inject(PLUMTREE_NODE_REF) private readonly ref: PlumtreeNodeRef) {

@@ -19,9 +19,19 @@ export type {
   PlumtreePresetName,
   ResolvedPlumtreeConfig,
 } from './config/plumtree-config.js';
-export { MessageTooLargeError, NotSubscribedError, PlumtreeError } from './core/errors.js';
+export {
+  MessageTooLargeError,
+  NotSubscribedError,
+  PlumtreeError,
+  UnencodableError,
+} from './core/errors.js';
 export { Plumtree } from './core/plumtree.js';
-export type { PlumtreeCounters, PlumtreeOptions, TopicStats } from './core/plumtree.js';
+export type {
+  OwnOptions as BroadcastOptions,
+  PlumtreeCounters,
+  PlumtreeOptions,
+  TopicStats,
+} from './core/plumtree.js';
 export type { FrameCounters } from './core/topic-tree.js';
 export { FrameType, keyed, messageKey } from './types.js';
 export type {

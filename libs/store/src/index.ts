@@ -9,6 +9,7 @@ export { TopicLog } from './topic-log.js';
 export type {
   DurableRecord,
   PeerMark,
+  StoreDb,
   StreamMark,
   TopicLogOptions,
   TopicLogStats,

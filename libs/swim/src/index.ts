@@ -7,7 +7,8 @@
  * catches and the types those signatures name (api/swim.api.md is its report, checked by
  * `npm test`). Internals are not exported: code and tests inside the package import them by path.
  */
-export * from './sans-io.js';
+export { JoinError } from './node/join-retry.js';
+export type { JoinRetryOptions } from './node/join-retry.js';
 export {
   DEFAULT_JOIN_RETRY,
   DEFAULT_JOIN_TIMEOUT_MS,
@@ -17,14 +18,14 @@ export {
   withNodeHooks,
 } from './node/swim-node-options.js';
 export type {
-  ResolvedNodeOptions,
+  NodeOptionsFilledIn as SwimNodeSettings,
+  ResolvedNodeOptions as ResolvedSwimNodeOptions,
   SwimNodeHooks,
   SwimNodeOptions,
 } from './node/swim-node-options.js';
-export { JoinError } from './node/join-retry.js';
-export type { JoinRetryOptions } from './node/join-retry.js';
 export { PayloadTooLargeError as SwimPayloadTooLargeError, SwimNode } from './node/swim-node.js';
 export type { SwimNodeStats } from './node/swim-node.js';
+export * from './sans-io.js';
 export { FilteringTransport } from './transport/filtering-transport.js';
 export type { FilteringStats, FilteringTransportOptions } from './transport/filtering-transport.js';
 export { MemoryNetwork, MemoryStream, MemoryTransport } from './transport/memory-network.js';
@@ -33,7 +34,7 @@ export type {
   NetworkDropReason,
   Scheduler,
 } from './transport/memory-network.js';
-export { StreamReadError } from './transport/stream-reader.js';
+export { TransportBase } from './transport/transport-base.js';
 export type { TransportLimits } from './transport/transport-base.js';
 export {
   DialError,

@@ -35,14 +35,10 @@ export type {
   SwimStreamRequest,
   SwimTransmit,
 } from './protocol/types.js';
-export { CompoundTooLargeError, decodeCompound, encodeCompound } from './wire/compound.js';
-export { decodeCompress, encodeCompress } from './wire/compress.js';
 export type { DecodeFailure, DecodeFailureReason, DecodeResult } from './wire/decode-result.js';
 export { decryptPayload, encryptOverhead, encryptPayload } from './wire/encryption.js';
 export { Keyring, KeyringError } from './wire/keyring.js';
 export { LabelError, labelBytes } from './wire/label.js';
-export { lzwCompress, lzwDecompress } from './wire/lzw.js';
-export { decodeMessage, encodeMessage } from './wire/message-codec.js';
 export { EncryptionVersion, MessageType, NodeStateType } from './wire/message-types.js';
 export type {
   AckResp,
@@ -56,18 +52,3 @@ export type {
   PushNodeState,
   Suspect,
 } from './wire/messages.js';
-export { decodePacket, encodePacket, unwrapPacket } from './wire/packet.js';
-export type {
-  DecodedPacket,
-  PacketDecodeOptions,
-  PacketEncodeOptions,
-  UnwrappedPacket,
-} from './wire/packet.js';
-export { encodeStreamMessage, readStreamMessage } from './wire/stream.js';
-export type {
-  ReadStreamResult,
-  StreamDecodeOptions,
-  StreamEncodeOptions,
-  StreamMessage,
-} from './wire/stream.js';
-export type { WireConfig } from './wire/wire-config.js';

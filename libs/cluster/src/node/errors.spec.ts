@@ -1,12 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   DirectoryLimitError,
-  DirectoryOptionsError,
-  DurableOptionsError,
-  DurableTopicExistsError,
   InvalidHeadersError,
   InvalidTopicError,
-  LazarusOptionsError,
   NoRespondersError,
   NoSubscribersError,
   NodeClosedError,
@@ -17,6 +13,12 @@ import {
   RequestTimeoutError,
   UnserializablePayloadError,
 } from '../index.js';
+// Internal errors (option problems of the engines a node wires; caught and rethrown as
+// PlumtreeNodeOptionsError, or never reaching a caller): not exported by the package.
+import { DirectoryOptionsError } from '../directory/directory-errors.js';
+import { DurableOptionsError } from '../durable/durable-options.js';
+import { DurableTopicExistsError } from '../durable/durable-replicator.js';
+import { LazarusOptionsError } from '../lazarus/lazarus.js';
 
 describe('error classes', () => {
   const cases: [Error, string, string][] = [

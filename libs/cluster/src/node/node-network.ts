@@ -9,7 +9,7 @@ import {
   parseIp,
   UdpTcpTransport,
   withNodeHooks,
-  type ResolvedNodeOptions as ResolvedSwimNodeOptions,
+  type ResolvedSwimNodeOptions,
   type SwimNode,
   type SwimTransport,
 } from '@plumtree/swim';

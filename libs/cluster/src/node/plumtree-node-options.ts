@@ -24,7 +24,7 @@ import {
   resolveNodeOptions,
   splitHostPort,
   SwimNodeOptionsError,
-  type ResolvedNodeOptions as ResolvedSwimNodeOptions,
+  type ResolvedSwimNodeOptions,
   type SwimConfigInput,
   type SwimNodeOptions,
   type SwimTransport,
@@ -200,7 +200,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'limits',
 ]);
 
-type NodeOptionsFilledIn = PersistenceSettings &
+/** The options filled in: what {@link ResolvedNodeOptions} holds (exported as `PlumtreeNodeSettings`). */
+export type NodeOptionsFilledIn = PersistenceSettings &
   Pick<
     ResolvedSwimNodeOptions,
     'name' | 'bindAddr' | 'bindPort' | 'advertiseAddr' | 'advertisePort' | 'keyring' | 'label'

@@ -11,7 +11,7 @@
  * }
  * ```
  */
-import { Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { PlumtreeService } from '../plumtree.service.js';
 import { checkPlumtreeHealth, type HealthCheckedNode } from './plumtree-health-check.js';
@@ -32,7 +32,11 @@ export interface PlumtreeHealthOptions {
 export class PlumtreeHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
-    @Optional() private readonly plumtree?: PlumtreeService,
+    // Typed by what it reads, so the indicator's signature (and this subpath's API) does not
+    // drag in the whole service; Nest injects the module's PlumtreeService by class.
+    @Optional()
+    @Inject(PlumtreeService)
+    private readonly plumtree?: { readonly node: HealthCheckedNode },
   ) {}
 
   /**

@@ -99,7 +99,7 @@ type DeliveredEvent = Extract<PlumtreeEvent, { type: 'delivered' }>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** What a message originated here carries besides topic, id and payload. */
-interface OwnOptions {
+export interface OwnOptions {
   headers?: Readonly<Record<string, string>>;
   publishedAtMs?: number;
 }

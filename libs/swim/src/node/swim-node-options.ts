@@ -108,7 +108,8 @@ export type SwimNodeHooks = Pick<
   'seeds' | 'meta' | 'transport' | 'seed' | 'incarnation' | 'delegate'
 >;
 
-type NodeOptionsFilledIn = SwimNodeHooks &
+/** The options filled in: what {@link ResolvedNodeOptions} holds (exported as `SwimNodeSettings`). */
+export type NodeOptionsFilledIn = SwimNodeHooks &
   Pick<SwimNodeOptions, 'name' | 'advertiseAddr' | 'advertisePort' | 'maxStreamBytes'> & {
     /** The SWIM configuration, its `name`, `bindAddr` and `bindPort` set from the options. */
     readonly config: ResolvedSwimConfig;
