@@ -187,6 +187,7 @@ export class NodeEngines {
           this.deliveries.forgetRoute(topic);
           this.durable.leave(topic);
           this.linkSync.forgetTopic(topic);
+          this.handoff.topicLeft(topic);
         },
         countDrop,
         heard: (topic, from) => this.linkSync.heard(topic, from, Date.now()),
@@ -291,6 +292,9 @@ export class NodeEngines {
       send,
       subscribersOf,
       acceptsTopic: (topic) => this.trees.accepts(topic) && this.trees.isSubscribed(topic),
+      knownTopic: (topic) =>
+        this.trees.isSubscribed(topic) || directory.localHolds(topic) || directory.holds(topic),
+      maxTopicsPerPeer: o.limits.maxHandoffTopicsPerPeer,
       inject: (message, from, frame) => this.trees.inject(message, from, frame),
       drive,
       admit: (bytes, accept) => this.window.admit(bytes, accept),

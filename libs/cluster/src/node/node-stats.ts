@@ -70,6 +70,8 @@ export interface LimitCounters extends PatternJoinCounters {
   readonly durableStreamsForgotten: number;
   /** SWIM TCP streams closed unread at `swim.maxInboundStreams`. */
   readonly swimStreamsRefused: number;
+  /** Hand-offs answered NACK: their sender held `limits.maxHandoffTopicsPerPeer` topics. */
+  readonly handoffTopicsRefused: number;
 }
 
 /** Everything `stats()` reports. */
@@ -187,6 +189,7 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
         0,
       ),
       swimStreamsRefused: swimStats?.drops['stream:too-many-streams'] ?? 0,
+      handoffTopicsRefused: s.handoff.stats().topicsRefused,
     },
     durable,
     parked: s.durable.parkedStats(),
