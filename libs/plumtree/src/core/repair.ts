@@ -81,7 +81,8 @@ export class Repair {
   onIHave(tree: TopicTree, from: string, msg: IHaveMessage, nowMs: number): void {
     const ids = this.ctx.ids;
     const c = this.ctx.config;
-    const budget = this.budget.of(from, nowMs);
+    // Looked up on the first unknown id only: an IHAVE of ids delivered costs nothing more.
+    let budget: TokenBucket | undefined;
     for (const entry of msg.entries) {
       const first = entry.id;
       const count = entry.count ?? 1;
@@ -91,7 +92,7 @@ export class Repair {
       // Acting on later IHAVEs too was measured: no LDH gain, and link flapping between sources.)
       if (s !== undefined && first.seq + count - 1 <= s.low) continue;
       // A peer out of budget creates no incarnation either.
-      if (s === undefined && budget.available(nowMs) < 1) {
+      if (s === undefined && (budget ??= this.budget.of(from, nowMs)).available(nowMs) < 1) {
         this.ctx.counters.missingOverBudget += count;
         continue;
       }
@@ -106,7 +107,7 @@ export class Repair {
             s.add(seq, nowMs);
             continue;
           }
-          if (!budget.tryTake(nowMs)) {
+          if (!(budget ??= this.budget.of(from, nowMs)).tryTake(nowMs)) {
             this.ctx.counters.missingOverBudget++;
             continue;
           }
