@@ -380,11 +380,6 @@ export class TopicDirectory {
     return this.subscribers.matching(topic).has(node);
   }
 
-  /** Whether some entry (the local one included) subscribes to the concrete `topic` itself. */
-  holds(topic: string): boolean {
-    return this.subscribers.holds(topic);
-  }
-
   /**
    * Concrete (non-pattern) topics named in any entry, the local one included, sorted: what a
    * local pattern is resolved against.

@@ -50,11 +50,6 @@ export class TopicHolders {
     return found;
   }
 
-  /** Whether some node holds `topicOrPattern` itself. */
-  holds(topicOrPattern: string): boolean {
-    return this.holders.has(topicOrPattern);
-  }
-
   /** Whether no node holds anything. */
   isEmpty(): boolean {
     return this.holders.size === 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { HandoffTopics } from './handoff-topics.js';
+import { HandoffTopics, memberHolds } from './handoff-topics.js';
 
 describe('HandoffTopics', () => {
   const join = (): boolean => true;
@@ -26,5 +26,21 @@ describe('HandoffTopics', () => {
     expect(t.accept('a.2', 'm', false, join)).toBe(true);
     t.left('unknown');
     expect(t.refused).toBe(1);
+  });
+
+  it('finds a topic held by an alive member itself, not through a pattern or a dead member', () => {
+    const subs: Record<string, string[]> = { p: ['orders.#'], q: ['orders.eu'], d: ['orders.us'] };
+    const directory = {
+      subscribersOf: (topic: string, isAlive: (n: string) => boolean) =>
+        Object.keys(subs).filter(
+          (n) => isAlive(n) && subs[n]!.some((s) => s === topic || s === 'orders.#'),
+        ),
+      entry: (n: string) =>
+        subs[n] && { node: n, version: 1, subscriptions: subs[n], responders: [], groups: [] },
+    };
+    const alive = (n: string): boolean => n !== 'd';
+    expect(memberHolds(directory, 'orders.eu', alive)).toBe(true);
+    expect(memberHolds(directory, 'orders.us', alive)).toBe(false);
+    expect(memberHolds(directory, 'orders.new', alive)).toBe(false);
   });
 });

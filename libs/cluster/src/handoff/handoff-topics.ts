@@ -9,13 +9,30 @@
  * `limits.maxPatternTopics`, and so kept legitimate pattern topics out for
  * `limits.patternTopicIdleMs`.
  *
- * Topics the directory holds are joined as before (a member subscribes to the topic itself:
+ * Topics the directory holds are joined as before (an alive member subscribes to the topic itself:
  * directory sync joins it anyway), as are topics the node is in or subscribes to itself. Every
  * other topic a hand-off would join is charged to its sender while the node stays in it; a
  * sender holding `maxPerPeer` of them is answered NACK for the next one (`refused`), and its
  * publisher tries another subscriber. Memory: one entry per topic joined this way, so at most
  * `limits.maxPatternTopics` entries; an entry goes when its topic is left.
  */
+
+import type { TopicDirectory } from '../directory/index.js';
+
+/**
+ * Whether an alive member's directory entry subscribes to `topic` itself, not only through a
+ * pattern (only pattern subscribers are candidates: `subscribersOf` finds both kinds).
+ */
+export function memberHolds(
+  directory: Pick<TopicDirectory, 'subscribersOf' | 'entry'>,
+  topic: string,
+  isAlive: (node: string) => boolean,
+): boolean {
+  for (const node of directory.subscribersOf(topic, isAlive)) {
+    if (directory.entry(node)?.subscriptions.includes(topic) === true) return true;
+  }
+  return false;
+}
 
 /** See the file comment. */
 export class HandoffTopics {

@@ -34,6 +34,7 @@ import { Subscriptions } from '../delivery/subscriptions.js';
 import { DirectorySync } from '../directory-sync/directory-sync.js';
 import { DurableTopics } from '../durable/durable-topics.js';
 import { FrameKind, routeFrames, type FrameHandler } from '../frame-kinds.js';
+import { memberHolds } from '../handoff/handoff-topics.js';
 import { HandoffEngine } from '../handoff/handoff.js';
 import { Outbound } from '../outbound/outbound.js';
 import type { NodePersistence } from '../persistence/node-persistence.js';
@@ -293,7 +294,9 @@ export class NodeEngines {
       subscribersOf,
       acceptsTopic: (topic) => this.trees.accepts(topic) && this.trees.isSubscribed(topic),
       knownTopic: (topic) =>
-        this.trees.isSubscribed(topic) || directory.localHolds(topic) || directory.holds(topic),
+        this.trees.isSubscribed(topic) ||
+        directory.localHolds(topic) ||
+        memberHolds(directory, topic, this.isAlive),
       maxTopicsPerPeer: o.limits.maxHandoffTopicsPerPeer,
       inject: (message, from, frame) => this.trees.inject(message, from, frame),
       drive,
