@@ -59,8 +59,9 @@ describe('FrameTransport on real sockets', () => {
     opts: Partial<FrameTransportOptions> = {},
     port = 0,
     keep = false,
+    bindAddr = '127.0.0.1',
   ): Promise<End> {
-    const swim = await UdpTcpTransport.bind({ bindAddr: '127.0.0.1', bindPort: port });
+    const swim = await UdpTcpTransport.bind({ bindAddr, bindPort: port });
     addrs.set(name, swim.localAddress);
     const ft = new FrameTransport({
       transport: swim,
@@ -106,6 +107,17 @@ describe('FrameTransport on real sockets', () => {
     expect(b.got.every((g) => g.from === 'a')).toBe(true);
     expect(b.ft.stats().drops).toEqual(a.ft.stats().drops);
     expect(Object.values(b.ft.stats().drops).every((v) => v === 0)).toBe(true);
+  });
+
+  it('dials from the bound address, so the member gate admits a node on a second address', async () => {
+    // a on 127.0.0.2 dials b on 127.0.0.1: the route alone would send from 127.0.0.1, which is
+    // not a's address, and b's gate (sourceCheck 'address', the default) would refuse it.
+    const a = await end('a', {}, 0, false, '127.0.0.2');
+    const b = await end('b');
+    expect(a.ft.send('b', Uint8Array.of(1))).toBe('queued');
+    await waitFor('the frame', () => b.got.length === 1);
+    expect(b.got[0]!.from).toBe('a');
+    expect(b.ft.stats().refused['address'] ?? 0).toBe(0);
   });
 
   it('writes the frames queued in one tick with one socket write', async () => {

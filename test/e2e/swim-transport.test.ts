@@ -1,6 +1,7 @@
 /**
  * UdpTcpTransport on real sockets: UDP and TCP share one ephemeral port, oversized packets are
- * refused, accepted TCP streams are routed by their first byte, and idle streams time out.
+ * refused, accepted TCP streams are routed by their first byte, idle streams time out, and a
+ * transport bound to a specific address dials from it.
  */
 import { connect } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
@@ -87,6 +88,29 @@ describe('UdpTcpTransport', () => {
       expect(t.stats().drops['stream-timeout']).toBe(1);
     } finally {
       await t.close();
+    }
+  });
+
+  it('dials from its bound address, not the one the route picks (two loopback addresses)', async () => {
+    // 127.0.0.2 is on Linux's loopback too: a connection to 127.0.0.1 would leave from 127.0.0.1.
+    const a = await UdpTcpTransport.bind({ bindAddr: '127.0.0.2', bindPort: 0 });
+    const b = await UdpTcpTransport.bind({ bindAddr: '127.0.0.1', bindPort: 0 });
+    const wild = await UdpTcpTransport.bind({ bindAddr: '0.0.0.0', bindPort: 0 });
+    const sources: string[] = [];
+    b.streams.register([6], (s, from) => {
+      sources.push(from.slice(0, from.lastIndexOf(':')));
+      s.resume();
+    });
+    try {
+      for (const t of [a, wild]) {
+        const c = await t.dial(b.localAddress, 1_000);
+        c.write(Uint8Array.of(6));
+        await waitFor('the stream accepted', () => sources.length === (t === a ? 1 : 2));
+        c.destroy();
+      }
+      expect(sources).toEqual(['127.0.0.2', '127.0.0.1']);
+    } finally {
+      await Promise.all([a.close(), b.close(), wild.close()]);
     }
   });
 

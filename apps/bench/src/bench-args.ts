@@ -88,12 +88,18 @@ export class BenchArgs {
   private readonly values: ArgValues;
   private readonly problems = new Problems();
 
-  /** Parses `argv` strictly; `names` are the bench's string-valued options. */
-  constructor(argv: readonly string[], names: readonly string[]) {
+  /** Parses `argv` strictly; `names` are the bench's string-valued options, `flags` its boolean ones. */
+  constructor(argv: readonly string[], names: readonly string[], flags: readonly string[] = []) {
     this.values = parseStrictArgs(argv, {
       ...stringOptions(...names, 'json'),
+      ...Object.fromEntries(flags.map((f) => [f, { type: 'boolean' } as const])),
       help: { type: 'boolean' },
     });
+  }
+
+  /** Whether boolean option `name` was given. */
+  flag(name: string): boolean {
+    return this.values[name] === true;
   }
 
   /** The string value of option `name`, if given. */

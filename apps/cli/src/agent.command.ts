@@ -66,10 +66,17 @@ function busyWait(ms: number): void {
  * The warnings printed once at start (stderr) about what is open (docs/security.md): a
  * non-loopback bind without `--key` (anyone who reaches the port joins, reads and publishes) and
  * an HTTP API without a token (any local process may use it; the agent allows that on loopback).
+ * `nodeWarns`: the node binds its sockets itself and so gives the keyless warning already
+ * (`PLUMTREE_NO_KEYS`); the agent then does not repeat it. It binds them itself only for
+ * `--fault-control`, and a node given its transport does not warn.
  */
-export function startWarnings(args: AgentArgs, http: string | undefined): string[] {
+export function startWarnings(
+  args: AgentArgs,
+  http: string | undefined,
+  nodeWarns: boolean,
+): string[] {
   const out: string[] = [];
-  if (args.keys.length === 0 && !isLoopbackHost(args.bindHost)) {
+  if (!nodeWarns && args.keys.length === 0 && !isLoopbackHost(args.bindHost)) {
     out.push(
       `no --key: anyone who reaches ${joinHostPort(args.bindHost, args.bindPort)} can join the cluster, read every topic and publish (docs/security.md)`,
     );
@@ -233,7 +240,7 @@ export async function runAgent(args: AgentArgs): Promise<number> {
     });
     http = joinHostPort(args.http.host, (server.address() as AddressInfo).port);
   }
-  for (const w of startWarnings(args, http))
+  for (const w of startWarnings(args, http, fault === undefined))
     process.stderr.write(`plumtree agent: warning: ${w}\n`);
   const self = swim.localMember;
   out(

@@ -16,6 +16,7 @@ describe('parseClusterBenchArgs', () => {
       window: 1000,
       burst: undefined,
       modes: ['plumtree', 'flood'],
+      keys: false,
       json: undefined,
       help: false,
     });
@@ -36,6 +37,7 @@ describe('parseClusterBenchArgs', () => {
         'flood',
         '--json',
         'out.json',
+        '--keys',
       ]),
     ).toMatchObject({
       nodes: 32,
@@ -43,6 +45,7 @@ describe('parseClusterBenchArgs', () => {
       seconds: 2,
       window: 50,
       modes: ['flood'],
+      keys: true,
       json: 'out.json',
     });
   });

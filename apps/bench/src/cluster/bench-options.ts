@@ -20,6 +20,8 @@ export interface ClusterBenchOptions {
   readonly burst: number | undefined;
   /** Variants to run, in order. */
   readonly modes: readonly ClusterBenchMode[];
+  /** Every node with one keyring (a random key per run): frames and SWIM sealed. */
+  readonly keys: boolean;
   /** Write the figures as JSON here. */
   readonly json: string | undefined;
   readonly help: boolean;
@@ -52,13 +54,18 @@ counts the burst's messages that never reached every subscriber (after 5 s witho
   --window W      closed-loop in-flight messages (default 1000)
   --burst N       open loop: a burst of N messages instead of the closed loop
   --modes LIST    comma list of plumtree,flood (default plumtree,flood)
+  --keys          every node with a keyring (one random key per run): SWIM and frames sealed
   --json FILE     also write the figures as JSON
   --help          this text
 `;
 
 /** Parses and validates the command line; throws {@link UsageError} listing every problem. */
 export function parseClusterBenchArgs(argv: readonly string[]): ClusterBenchOptions {
-  const args = new BenchArgs(argv, ['nodes', 'payload', 'seconds', 'window', 'burst', 'modes']);
+  const args = new BenchArgs(
+    argv,
+    ['nodes', 'payload', 'seconds', 'window', 'burst', 'modes'],
+    ['keys'],
+  );
   const burst = args.optionalInt('burst', 1, 1_000_000);
   if (args.string('burst') !== undefined) {
     for (const k of ['window', 'seconds']) {
@@ -72,6 +79,7 @@ export function parseClusterBenchArgs(argv: readonly string[]): ClusterBenchOpti
     window: args.int('window', 1000, 1, 100_000),
     burst,
     modes: args.list<ClusterBenchMode>('modes', ['plumtree', 'flood'], ['plumtree', 'flood']),
+    keys: args.flag('keys'),
   });
 }
 

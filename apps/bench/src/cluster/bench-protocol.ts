@@ -14,6 +14,8 @@ export interface WorkerConfig {
   readonly seeds: readonly string[];
   /** Plumtree core flooding baseline. */
   readonly flood: boolean;
+  /** The node's keyring (`keys`), empty for plain. */
+  readonly keys: readonly string[];
 }
 
 /** Phases a payload is tagged with, so subscribers count each separately. */

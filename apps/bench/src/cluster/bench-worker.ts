@@ -40,6 +40,7 @@ async function run(cfg: WorkerConfig): Promise<void> {
     swim: { preset: 'local', tcpTimeoutMs: 10_000 },
     plumtree: { preset: 'lan', flood: cfg.flood },
     topics: [cfg.topic],
+    keys: [...cfg.keys],
   });
   const counts = new Map<number, number>();
   const seen = new Map<number, Set<number>>();

@@ -7,6 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import {
@@ -375,7 +376,8 @@ async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promi
     process.stderr.write(`[${mode}] ${s}\n`);
   };
   const flood = mode === 'flood';
-  const base = { topic: TOPIC, payload: opts.payload, flood };
+  const keys = opts.keys ? [randomBytes(32).toString('base64')] : [];
+  const base = { topic: TOPIC, payload: opts.payload, flood, keys };
   const workers: Worker[] = [];
   try {
     const t0 = performance.now();
@@ -474,7 +476,7 @@ async function run(opts: ClusterBenchOptions): Promise<number> {
     ['lost', (r) => r.lost.toString()],
   ];
   const lines = [
-    `bench:cluster: 1 publisher + ${opts.nodes.toString()} subscriber processes on one topic (publisher in the tree), ${opts.payload.toString()}-byte payloads, 127.0.0.1, SWIM local, Plumtree lan; ${opts.burst === undefined ? `closed loop window ${opts.window.toString()}, ${opts.seconds.toString()} s measured` : `open-loop burst of ${opts.burst.toString()} messages, measured from the first publish to the last delivery`}; latency = publish to last subscriber at half the saturating rate and at 200 msg/s; bytes (frame transport wire bytes, all frame types), CPU (all worker processes) and RMR over the ${opts.burst === undefined ? 'saturation window' : 'burst'}, RMR@200 over the 200 msg/s run`,
+    `bench:cluster: 1 publisher + ${opts.nodes.toString()} subscriber processes on one topic (publisher in the tree), ${opts.payload.toString()}-byte payloads, 127.0.0.1, SWIM local, Plumtree lan, ${opts.keys ? 'sealed (--keys: one keyring)' : 'no keys (plain)'}; ${opts.burst === undefined ? `closed loop window ${opts.window.toString()}, ${opts.seconds.toString()} s measured` : `open-loop burst of ${opts.burst.toString()} messages, measured from the first publish to the last delivery`}; latency = publish to last subscriber at half the saturating rate and at 200 msg/s; bytes (frame transport wire bytes, all frame types), CPU (all worker processes) and RMR over the ${opts.burst === undefined ? 'saturation window' : 'burst'}, RMR@200 over the 200 msg/s run`,
     ['mode'.padEnd(9), ...cols.map(([h]) => h.padStart(Math.max(h.length, 9) + 2))].join(''),
   ];
   for (const r of results) {
@@ -492,6 +494,7 @@ async function run(opts: ClusterBenchOptions): Promise<number> {
     window: opts.window,
     seconds: opts.seconds,
     burst: opts.burst ?? null,
+    keys: opts.keys,
     results,
   };
   if (pl !== undefined && fl !== undefined) {

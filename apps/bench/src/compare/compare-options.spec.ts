@@ -21,6 +21,7 @@ describe('parseCompareArgs', () => {
       transports: ['nats', 'redis', 'ours-tree', 'ours-handoff'],
       json: undefined,
       chart: DEFAULT_CHART,
+      keys: false,
       help: false,
     });
   });
@@ -42,6 +43,7 @@ describe('parseCompareArgs', () => {
         'out.json',
         '--chart',
         'c.svg',
+        '--keys',
         '--help',
       ]),
     ).toEqual({
@@ -52,6 +54,7 @@ describe('parseCompareArgs', () => {
       transports: ['ours-handoff', 'nats'],
       json: 'out.json',
       chart: 'c.svg',
+      keys: true,
       help: true,
     });
   });

@@ -27,6 +27,8 @@ export interface CompareOptions {
   readonly json: string | undefined;
   /** Where the SVG chart of the table is written. */
   readonly chart: string;
+  /** Ours with a keyring (one random key per run): SWIM and frames sealed. */
+  readonly keys: boolean;
   readonly help: boolean;
 }
 
@@ -58,6 +60,7 @@ emit errors, and the ratio to NATS. docs/performance.md says how each figure is 
   --transports LIST comma list of ${TRANSPORTS.join(',')} (default all, in that order)
   --json FILE       also write the figures as JSON
   --chart FILE      where to write the SVG chart of the table (default ${DEFAULT_CHART})
+  --keys            ours with a keyring (one random key per run): SWIM and frames sealed
   --help            this text
 `;
 
@@ -71,6 +74,7 @@ export function parseCompareArgs(argv: readonly string[]): CompareOptions {
     transports: { type: 'string' },
     json: { type: 'string' },
     chart: { type: 'string' },
+    keys: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   const problems = new Problems();
@@ -99,6 +103,7 @@ export function parseCompareArgs(argv: readonly string[]): CompareOptions {
     transports,
     json: str('json'),
     chart: str('chart') ?? DEFAULT_CHART,
+    keys: values['keys'] === true,
     help: values['help'] === true,
   };
 }

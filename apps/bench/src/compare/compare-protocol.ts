@@ -42,6 +42,8 @@ export interface ChildConfig {
   readonly broker: BrokerAddress | undefined;
   /** Ours: `host:port` of members to join (empty for the first subscriber). */
   readonly seeds: readonly string[];
+  /** Ours: the keyring (`keys`), empty for plain. */
+  readonly keys: readonly string[];
 }
 
 /** Parent -> child. */

@@ -31,7 +31,8 @@ function writeFile(path: string, text: string): string {
 function describeWorkload(opts: CompareOptions): string {
   const mode =
     opts.rate === undefined ? 'burst (open loop)' : `${opts.rate.toString()} msg/s (fixed rate)`;
-  return `${opts.subs.toString()} subscriber processes x ${opts.messages.toLocaleString('en-US')} messages, ${opts.payload.toString()}-byte pad, ${mode}`;
+  const keys = opts.keys ? 'ours sealed (--keys: one keyring)' : 'ours without keys';
+  return `${opts.subs.toString()} subscriber processes x ${opts.messages.toLocaleString('en-US')} messages, ${opts.payload.toString()}-byte pad, ${mode}, ${keys}`;
 }
 
 function machine(): string {

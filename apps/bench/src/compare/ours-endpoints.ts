@@ -19,6 +19,7 @@ function oursOptions(cfg: ChildConfig): PlumtreeModuleOptions {
     seeds: cfg.seeds,
     swim: { preset: 'local' },
     persistence: false,
+    keys: [...cfg.keys],
     // BENCH_IHAVE_REPEATS=n measures the node option's cost (docs/performance.md, ihaveRepeats).
     ...(IHAVE_REPEATS !== undefined ? { plumtree: { ihaveRepeats: Number(IHAVE_REPEATS) } } : {}),
   };

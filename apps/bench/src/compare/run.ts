@@ -15,6 +15,7 @@
  * 5. latencies, duplicates and the subscribers' VmHWM are read, then everything is stopped.
  */
 import { waitUntil } from '../wait-until.js';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startBroker, type Broker } from './brokers.js';
 import { ChildHandle } from './child-handle.js';
@@ -90,6 +91,7 @@ export async function runOnce(
   try {
     const t0 = Date.now();
     if (!ours) broker = await startBroker(transport);
+    const keys = opts.keys ? [randomBytes(32).toString('base64')] : [];
     const config = (role: ChildConfig['role'], name: string, seeds: string[]): ChildConfig => ({
       role,
       name,
@@ -99,6 +101,7 @@ export async function runOnce(
       rate: opts.rate,
       broker: broker?.address,
       seeds,
+      keys,
     });
     /** Forks a child and waits for it; one that fails to start is started again (see START_ATTEMPTS). */
     const start = async (script: string, cfg: ChildConfig): Promise<ChildHandle> => {

@@ -18,7 +18,8 @@
  * queued before the ACK, so an acknowledged message is on its way. A retried hand-off of an id
  * the node knows already (from another subscriber's injection, or its own earlier one) is not
  * injected again and is acknowledged. A node outside the topic, or a payload above the core's
- * `maxMessageSize`, answers NACK. Answers reach a publisher that SWIM has not met yet (see
+ * `maxMessageSize`, answers NACK, as does a topic beyond its sender's allowance of topics
+ * (handoff-topics.ts). Answers reach a publisher that SWIM has not met yet (see
  * reply-sender.ts).
  *
  * The engine owns no socket and no tree: the node gives it both through {@link HandoffHost}.
@@ -42,6 +43,7 @@ import {
   encodeHandoffRequest,
   HandoffType,
 } from './handoff-codec.js';
+import { HandoffTopics } from './handoff-topics.js';
 
 /** What the engine needs from its node. */
 export interface HandoffHost {
@@ -62,6 +64,13 @@ export interface HandoffHost {
   subscribersOf(topic: string): string[];
   /** Whether this node is in `topic`'s tree, joining it when a local pattern matches. */
   acceptsTopic(topic: string): boolean;
+  /**
+   * Whether joining `topic` is charged to no sender: the node is in it or subscribes to it
+   * itself, or the directory holds it (a member subscribes to the topic itself).
+   */
+  knownTopic(topic: string): boolean;
+  /** Topics one sender's hand-offs may make this node join besides those (handoff-topics.ts). */
+  readonly maxTopicsPerPeer: number;
   /**
    * Inject a handed-off message into its tree (`frame`: its GOSSIP body, forwarded as is); true
    * when the id is new. Throws `MessageTooLargeError`.
@@ -86,6 +95,8 @@ export interface HandoffCounters {
   readonly received: number;
   readonly injected: number;
   readonly nacked: number;
+  /** Requests answered NACK because their sender held `maxTopicsPerPeer` topics (in `nacked` too). */
+  readonly topicsRefused: number;
 }
 
 /** A publish handed to subscribers, waiting for an ACK. */
@@ -129,10 +140,19 @@ export class HandoffEngine {
     isClosed: (): boolean => this.host.life.closed,
   };
 
-  constructor(private readonly host: HandoffHost) {}
+  private readonly topics: HandoffTopics;
+
+  constructor(private readonly host: HandoffHost) {
+    this.topics = new HandoffTopics(host.maxTopicsPerPeer);
+  }
 
   stats(): HandoffCounters {
-    return { ...this.counters };
+    return { ...this.counters, topicsRefused: this.topics.refused };
+  }
+
+  /** The node left `topic`'s tree: a sender it was charged to may hand another one off. */
+  topicLeft(topic: string): void {
+    this.topics.left(topic);
   }
 
   // ---------------------------------------------------------------- publisher side
@@ -271,7 +291,8 @@ export class HandoffEngine {
   private onRequest(from: string, msg: GossipMessage, gossipFrame: Uint8Array): void {
     this.counters.received++;
     const topic = msg.topic;
-    if (!this.host.acceptsTopic(topic)) {
+    const known = this.host.knownTopic(topic);
+    if (!this.topics.accept(topic, from, known, () => this.host.acceptsTopic(topic))) {
       this.nack(from, msg);
       return;
     }

@@ -24,6 +24,13 @@ export interface LimitsOptions {
    * it keeps every one of its topics busy. Default 300,000 ms (5 min).
    */
   readonly patternTopicIdleMs?: number;
+  /**
+   * Topics one member's hand-offs may make this node join while it is in them, beyond those the
+   * node or the directory holds (a member subscribes to the topic itself): only a local pattern
+   * matches them. Beyond, its hand-off of a new such topic is answered NACK (the publisher tries
+   * another subscriber). Default 250, a quarter of `maxPatternTopics`: one member cannot fill it.
+   */
+  readonly maxHandoffTopicsPerPeer?: number;
   /** Requests of one peer whose handler runs at once; beyond, answered `ResponderBusyError`. Default 64. */
   readonly maxRequestsPerPeer?: number;
   /** Requests whose handler runs at once, every peer together. Default 1,024. */
@@ -43,6 +50,7 @@ export interface LimitsOptions {
 class LimitsSettings {
   @IsInt() @Min(1) maxPatternTopics = 1_000;
   @IsInt() @Min(1) patternTopicIdleMs = 300_000;
+  @IsInt() @Min(1) maxHandoffTopicsPerPeer = 250;
   @IsInt() @Min(1) maxRequestsPerPeer = 64;
   @IsInt() @Min(1) maxRequests = 1_024;
   @IsInt() @Min(1) maxCatchupServesPerPeer = 4;

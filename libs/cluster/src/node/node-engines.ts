@@ -34,6 +34,7 @@ import { Subscriptions } from '../delivery/subscriptions.js';
 import { DirectorySync } from '../directory-sync/directory-sync.js';
 import { DurableTopics } from '../durable/durable-topics.js';
 import { FrameKind, routeFrames, type FrameHandler } from '../frame-kinds.js';
+import { memberHolds } from '../handoff/handoff-topics.js';
 import { HandoffEngine } from '../handoff/handoff.js';
 import { Outbound } from '../outbound/outbound.js';
 import type { NodePersistence } from '../persistence/node-persistence.js';
@@ -187,6 +188,7 @@ export class NodeEngines {
           this.deliveries.forgetRoute(topic);
           this.durable.leave(topic);
           this.linkSync.forgetTopic(topic);
+          this.handoff.topicLeft(topic);
         },
         countDrop,
         heard: (topic, from) => this.linkSync.heard(topic, from, Date.now()),
@@ -291,6 +293,11 @@ export class NodeEngines {
       send,
       subscribersOf,
       acceptsTopic: (topic) => this.trees.accepts(topic) && this.trees.isSubscribed(topic),
+      knownTopic: (topic) =>
+        this.trees.isSubscribed(topic) ||
+        directory.localHolds(topic) ||
+        memberHolds(directory, topic, this.isAlive),
+      maxTopicsPerPeer: o.limits.maxHandoffTopicsPerPeer,
       inject: (message, from, frame) => this.trees.inject(message, from, frame),
       drive,
       admit: (bytes, accept) => this.window.admit(bytes, accept),

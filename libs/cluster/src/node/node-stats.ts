@@ -56,6 +56,8 @@ export interface LimitCounters extends PatternJoinCounters {
   readonly missingEvicted: number;
   /** Announcers not kept beyond `plumtree.maxAnnouncersPerId`. */
   readonly announcersDropped: number;
+  /** Announced ids not tracked: their announcer spent `plumtree.newMissingPerPeerBurst` / `...PerSecond`. */
+  readonly missingOverBudget: number;
   /** Cached messages evicted before their TTL by `messageCacheMaxSize` / `messageCacheMaxBytes`. */
   readonly cacheEvictedForSize: number;
   /** Origin incarnations forgotten before their TTL by `plumtree.seenSoftCap` / `seenHardCap`. */
@@ -68,6 +70,8 @@ export interface LimitCounters extends PatternJoinCounters {
   readonly durableStreamsForgotten: number;
   /** SWIM TCP streams closed unread at `swim.maxInboundStreams`. */
   readonly swimStreamsRefused: number;
+  /** Hand-offs answered NACK: their sender held `limits.maxHandoffTopicsPerPeer` topics. */
+  readonly handoffTopicsRefused: number;
 }
 
 /** Everything `stats()` reports. */
@@ -175,6 +179,7 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
       ...s.trees.patternCounters(),
       missingEvicted: s.core.counters.missingEvicted,
       announcersDropped: s.core.counters.announcersDropped,
+      missingOverBudget: s.core.counters.missingOverBudget,
       cacheEvictedForSize: sizes.cacheEvictedForSize,
       seenEvictedForCap: sizes.seenEvictedForCap,
       requestsBusy: rpc.busy,
@@ -184,6 +189,7 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
         0,
       ),
       swimStreamsRefused: swimStats?.drops['stream:too-many-streams'] ?? 0,
+      handoffTopicsRefused: s.handoff.stats().topicsRefused,
     },
     durable,
     parked: s.durable.parkedStats(),

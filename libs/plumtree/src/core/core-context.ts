@@ -51,6 +51,11 @@ export interface PlumtreeCounters {
   missingEvicted: number;
   /** Announcers not kept for a missing id that had `maxAnnouncersPerId` already. */
   announcersDropped: number;
+  /**
+   * Announced ids not tracked as missing because their announcer had spent its budget of new
+   * missing ids (`newMissingPerPeerBurst`, `newMissingPerPeerPerSecond`; missing-budget.ts).
+   */
+  missingOverBudget: number;
 }
 
 /**
@@ -75,6 +80,7 @@ export class CoreContext {
     hopLimitReached: 0,
     missingEvicted: 0,
     announcersDropped: 0,
+    missingOverBudget: 0,
   };
   readonly trees = new Map<string, TopicTree>();
   readonly ids: IdMemory;

@@ -2,6 +2,7 @@ import { FrameType, type GraftMessage, type IHaveMessage, type MessageId } from 
 import { MAX_FRAME_HOPS } from '../wire/frame-limits.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineHeap } from './deadline-heap.js';
+import { MissingBudget } from './missing-budget.js';
 import { OutputQueue } from './output-queue.js';
 import type { IdStream, Missing } from './id-stream.js';
 import { TokenBucket } from './token-bucket.js';
@@ -29,7 +30,8 @@ const MAX_DEFERRALS = 50;
  * Bounds (peers' IHAVEs feed this state): at most `maxMissingIds` missing ids, all topics
  * together; a new one at the cap gives the oldest up (`missingEvicted`), and an incarnation
  * that only that announcement had created is forgotten with it. At most `maxAnnouncersPerId`
- * announcers per id (`announcersDropped`). The timer heap drops stale entries once they
+ * announcers per id (`announcersDropped`). Each announcing peer creates new missing ids within a
+ * budget (missing-budget.ts; `missingOverBudget`). The timer heap drops stale entries once they
  * outnumber the live ones.
  */
 export class Repair {
@@ -42,12 +44,16 @@ export class Repair {
    */
   private readonly order = new OutputQueue<Missing>();
   private missingCount = 0;
+  private readonly budget: MissingBudget;
 
   constructor(
     private readonly ctx: CoreContext,
     /** Makes `peer` eager in `tree` (a GRAFT asks the peer to push to this node). */
     private readonly promote: (tree: TopicTree, peer: string) => void,
-  ) {}
+  ) {
+    const c = ctx.config;
+    this.budget = new MissingBudget(c.newMissingPerPeerPerSecond, c.newMissingPerPeerBurst);
+  }
 
   /** Ids with a missing-message timer. */
   get missing(): number {
@@ -75,6 +81,8 @@ export class Repair {
   onIHave(tree: TopicTree, from: string, msg: IHaveMessage, nowMs: number): void {
     const ids = this.ctx.ids;
     const c = this.ctx.config;
+    // Looked up on the first unknown id only: an IHAVE of ids delivered costs nothing more.
+    let budget: TokenBucket | undefined;
     for (const entry of msg.entries) {
       const first = entry.id;
       const count = entry.count ?? 1;
@@ -83,6 +91,11 @@ export class Repair {
       // IHAVE arrived first, as in the paper: then the lazy path is both shorter and faster.
       // Acting on later IHAVEs too was measured: no LDH gain, and link flapping between sources.)
       if (s !== undefined && first.seq + count - 1 <= s.low) continue;
+      // A peer out of budget creates no incarnation either.
+      if (s === undefined && (budget ??= this.budget.of(from, nowMs)).available(nowMs) < 1) {
+        this.ctx.counters.missingOverBudget += count;
+        continue;
+      }
       s ??= ids.stream(tree.ids, tree.topic, first, nowMs);
       for (let seq = first.seq; seq < first.seq + count; seq++) {
         if (s.has(seq)) continue;
@@ -92,6 +105,10 @@ export class Repair {
           // Held outside the core (a durable log): remembered, never GRAFTed.
           if (this.ctx.holds?.(tree.topic, id) === true) {
             s.add(seq, nowMs);
+            continue;
+          }
+          if (!(budget ??= this.budget.of(from, nowMs)).tryTake(nowMs)) {
+            this.ctx.counters.missingOverBudget++;
             continue;
           }
           if (this.missingCount >= c.maxMissingIds) this.evictOldest(s);
@@ -273,8 +290,9 @@ export class Repair {
     }
   }
 
-  /** A peer failed: its answer budget goes. */
+  /** A peer failed: its answer budget and its missing-id budget go. */
   peerDown(peer: string): void {
     this.buckets.delete(peer);
+    this.budget.peerDown(peer);
   }
 }

@@ -2,10 +2,10 @@
  * memberlist's `NetTransport` on Node: UDP (node:dgram) and TCP (node:net) bound to ONE port.
  * Packets up to `maxPacketBytes` go out as single datagrams; accepted TCP connections get an idle
  * timeout and are routed by their first byte ({@link StreamDispatcher}); dialled connections get a
- * connect timeout. `close()` stops both listeners and destroys every open socket.
+ * connect timeout and leave from the bound address when it is not a wildcard. `close()` stops both listeners and destroys every open socket.
  */
 import * as dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { joinHostPort, splitHostPort } from '../protocol/address.js';
@@ -121,7 +121,12 @@ export class UdpTcpTransport extends TransportBase implements SwimTransport {
     if (!hp) return Promise.reject(new DialError(to, 'bad address'));
     if (this.closed) return Promise.reject(new DialError(to, 'transport closed'));
     return new Promise<Duplex>((resolve, reject) => {
-      const socket = net.connect({ host: hp.host, port: hp.port, allowHalfOpen: false });
+      const socket = net.connect({
+        host: hp.host,
+        port: hp.port,
+        allowHalfOpen: false,
+        ...this.dialSource(hp.host),
+      });
       this.track(socket);
       const timer = setTimeout(
         () => {
@@ -141,6 +146,21 @@ export class UdpTcpTransport extends TransportBase implements SwimTransport {
         resolve(socket);
       });
     });
+  }
+
+  /**
+   * Dial from the bound address when it is a specific one: on a host with several addresses the
+   * kernel would pick the source by route, and a peer checking that a connection comes from the
+   * member's advertised address (the frame transport's member gate) would refuse it. A wildcard
+   * bind (`0.0.0.0`, `::`) leaves the choice to the kernel; so does a target of the other family.
+   */
+  private dialSource(host: string): { localAddress?: string; family?: number } {
+    const bound = splitHostPort(this.localAddress)!.host;
+    const family = isIP(bound);
+    if (family === 0 || bound === '0.0.0.0' || bound === '::') return {};
+    const target = isIP(host);
+    if (target === 0) return { localAddress: bound, family }; // a name: resolved in our family
+    return target === family ? { localAddress: bound } : {};
   }
 
   async close(): Promise<void> {
