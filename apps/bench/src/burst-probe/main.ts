@@ -54,6 +54,9 @@ interface ProbeRun {
   readonly optimizations: number;
   readonly grafted: number;
   readonly overflows: number;
+  /** GOSSIP_RUN frames encoded afresh, and GOSSIP/GOSSIP_RUN frames forwarded as received. */
+  readonly runsEncoded: number;
+  readonly forwardedZeroCopy: number;
   /** Queued payloads withdrawn because their peer became lazy. */
   readonly withdrawn: number;
   /** Eager links (each side counted) when the burst started and when it ended. */
@@ -89,6 +92,8 @@ function counts(nodes: readonly PlumtreeNode[]): Counts {
     grafted: 0,
     overflows: 0,
     withdrawn: 0,
+    runsEncoded: 0,
+    forwardedZeroCopy: 0,
   };
   for (const n of nodes) {
     const s = n.stats();
@@ -101,6 +106,8 @@ function counts(nodes: readonly PlumtreeNode[]): Counts {
     c.grafted += s.core.graftsServed;
     c.overflows += s.transport.overflows;
     c.withdrawn += s.node.gossipWithdrawn;
+    c.runsEncoded += s.node.encoder.runsEncoded;
+    c.forwardedZeroCopy += s.node.encoder.forwardedZeroCopy;
   }
   return c;
 }
@@ -203,6 +210,8 @@ async function main(o: ProbeOptions): Promise<number> {
     'pruneFrames',
     'graftFrames',
     'withdrawn',
+    'runsEncoded',
+    'forwardedZeroCopy',
     'optimizations',
     'ms',
   ] as const) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   decodeFrame,
+  encodeFrame,
   FrameType,
   type GossipMessage,
   type PlumtreeMessage,
@@ -91,6 +92,32 @@ describe('Outbound runs', () => {
       FrameType.Gossip,
       FrameType.Prune,
     ]);
+  });
+});
+
+describe('Outbound forwarding', () => {
+  it('forwards GOSSIP_RUNs received in one turn as the received frames, not one run encoded afresh', () => {
+    const h = harness();
+    const frames: Uint8Array[] = [];
+    for (const seqs of [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]) {
+      const messages = seqs.map((seq) => gossip(seq));
+      const frame = encodeFrame({ type: FrameType.GossipRun, topic: 't', hops: 1, messages });
+      frames.push(frame);
+      // What the node does for a received run: remember its bytes, then the core pushes each
+      // message on with one more hop.
+      h.out.rememberRun(messages, frame);
+      for (const m of messages) h.out.transmit({ to: 'p', message: { ...m, hops: 2 } });
+    }
+    h.out.flushWaiting();
+    const runs = h.sent.map((x) => x.msg);
+    expect(runs.map((m) => (m.type === FrameType.GossipRun ? m.messages.length : 0))).toEqual([
+      3, 3,
+    ]);
+    expect(h.out.counters().encoder).toMatchObject({ forwardedZeroCopy: 2, runsEncoded: 0 });
+    expect(runs.every((m) => m.type === FrameType.GossipRun && m.hops === 2)).toBe(true);
   });
 });
 

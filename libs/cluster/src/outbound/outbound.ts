@@ -42,7 +42,7 @@ import {
 import type { SendResult } from '../transport/index.js';
 import { countFrame, zeroFrames } from '../tree/frame-counters.js';
 import { DeferredControl } from './deferred-control.js';
-import { FrameEncoder, type FrameEncoderStats } from './frame-encoder.js';
+import { endsSourceFrame, FrameEncoder, type FrameEncoderStats } from './frame-encoder.js';
 
 /** Retry period of frames refused by a full queue. */
 export const CONTROL_RETRY_MS = 50;
@@ -398,7 +398,8 @@ export class Outbound {
 /**
  * The end of the run starting at `start`: the GOSSIPs after it of the same topic, hops, origin
  * and epoch with increasing seqs, within {@link RUN_MAX_BYTES} and the decoder's
- * `maxRunMessages`, none above {@link RUN_MESSAGE_MAX_BYTES}.
+ * `maxRunMessages`, none above {@link RUN_MESSAGE_MAX_BYTES}, and not across the end of a frame
+ * the messages arrived in (see `endsSourceFrame`).
  */
 function runEnd(list: readonly GossipMessage[], start: number): number {
   const first = list[start]!;
@@ -417,7 +418,8 @@ function runEnd(list: readonly GossipMessage[], start: number): number {
       m.hops !== first.hops ||
       m.id.origin !== first.id.origin ||
       m.id.epoch !== first.id.epoch ||
-      m.id.seq <= prev.id.seq
+      m.id.seq <= prev.id.seq ||
+      endsSourceFrame(prev, m)
     ) {
       break;
     }
