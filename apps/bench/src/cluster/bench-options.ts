@@ -39,8 +39,8 @@ link eager, no IHAVE/GRAFT/PRUNE) it measures, in the same run:
   - saturating throughput: a closed loop keeps --window messages in flight (published, not yet
     delivered at every subscriber); messages/s delivered to every subscriber over --seconds;
   - over that window: wire bytes sent per delivery, CPU ms per delivery (process.cpuUsage summed
-    over every worker; this parent process excluded) and RMR (payload frames received /
-    deliveries - 1);
+    over every worker; this parent process excluded) and RMR (duplicate payload messages
+    received / deliveries, counted in messages: a GOSSIP_RUN frame carries many);
   - p50/p99 publish-to-last-delivery latency at half the saturating rate (high-resolution
     timestamps in the payload, one host clock).
 With --burst N the closed loop is replaced by an open-loop burst: the publisher publishes N

@@ -56,8 +56,10 @@ export interface WorkerSnapshot {
   readonly cpuUs: number;
   /** Deliveries of remote messages (all phases). */
   readonly delivered: number;
-  /** GOSSIP frames received. */
+  /** GOSSIP frames received (a GOSSIP_RUN frame carries many messages). */
   readonly gossipReceived: number;
+  /** Payload messages received for ids already delivered, on the bench topic. */
+  readonly duplicates: number;
   /** Bytes the frame transport wrote to sockets. */
   readonly bytesSent: number;
   /** GOSSIP frames sent. */

@@ -108,6 +108,7 @@ async function run(cfg: WorkerConfig): Promise<void> {
           cpuUs: cpu.user + cpu.system,
           delivered,
           gossipReceived: s.node.framesReceived.gossip,
+          duplicates: t?.duplicates ?? 0,
           bytesSent: s.transport.bytesSent,
           gossipSent: s.node.framesSent.gossip,
           controlSent: s.node.framesSent.ihave + s.node.framesSent.graft + s.node.framesSent.prune,

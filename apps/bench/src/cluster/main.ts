@@ -24,6 +24,7 @@ import {
   type WorkerConfig,
   type WorkerSnapshot,
 } from './bench-protocol.js';
+import { relativeMessageRedundancy } from './rmr.js';
 import { exitWhenDone, runBench } from '../bench-main.js';
 import { waitUntil } from '../wait-until.js';
 
@@ -411,7 +412,7 @@ async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promi
         : await burstRun(pub, subs, snap, opts.burst, log);
     const { throughput, s0, s1, messages } = sat;
     const deliveries = sumDelta(s0, s1, (s) => s.delivered);
-    const gossipRecv = sumDelta(s0, s1, (s) => s.gossipReceived);
+    const duplicates = sumDelta(s0, s1, (s) => s.duplicates);
     let lost = sat.lost;
 
     // Fixed rate at half the saturating throughput, then at the Targets table's 200 msg/s.
@@ -420,10 +421,10 @@ async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promi
     const t0Snap = await snap();
     const atTarget = await latencyRun(pub, subs, Phase.Target, TARGET_RATE, opts.nodes, log);
     const t1Snap = await snap();
-    const targetRmr =
-      sumDelta(t0Snap, t1Snap, (s) => s.gossipReceived) /
-        sumDelta(t0Snap, t1Snap, (s) => s.delivered) -
-      1;
+    const targetRmr = relativeMessageRedundancy(
+      sumDelta(t0Snap, t1Snap, (s) => s.duplicates),
+      sumDelta(t0Snap, t1Snap, (s) => s.delivered),
+    );
     lost += atHalf.lost + atTarget.lost;
     const end = await snap();
     return {
@@ -432,7 +433,7 @@ async function runMode(mode: ClusterBenchMode, opts: ClusterBenchOptions): Promi
       deliveriesPerSec: throughput * opts.nodes,
       bytesPerDelivery: sumDelta(s0, s1, (s) => s.bytesSent) / deliveries,
       cpuMsPerDelivery: sumDelta(s0, s1, (s) => s.cpuUs) / 1000 / deliveries,
-      rmr: gossipRecv / deliveries - 1,
+      rmr: relativeMessageRedundancy(duplicates, deliveries),
       gossipFramesPerMessage: sumDelta(s0, s1, (s) => s.gossipSent) / messages,
       controlFramesPerMessage: sumDelta(s0, s1, (s) => s.controlSent) / messages,
       p50Ms: atHalf.p50Ms,

@@ -109,11 +109,33 @@ describe('GraftTimer', () => {
     expect(t.delivered('t', 'never', 10)).toBeUndefined();
   });
 
+  it('tells by sequence number, without building a key, which deliveries may have a GRAFT open', () => {
+    const t = new GraftTimer();
+    expect(t.mayBeOpen(7)).toBe(false);
+    t.grafted('t', 'node/a/1764000000000/7', 100);
+    t.grafted('u', 'node/b/1764000000001/7', 100);
+    expect(t.mayBeOpen(7)).toBe(true);
+    expect(t.mayBeOpen(8)).toBe(false);
+    expect(t.delivered('t', 'node/a/1764000000000/7', 130)).toBe(30);
+    expect(t.mayBeOpen(7)).toBe(true);
+    t.failed('u', 'node/b/1764000000001/7');
+    expect(t.mayBeOpen(7)).toBe(false);
+    // An id without a sequence number keeps every delivery asking while it is open.
+    t.grafted('t', 'x', 0);
+    expect(t.mayBeOpen(8)).toBe(true);
+    expect(t.delivered('t', 'x', 5)).toBe(5);
+    expect(t.mayBeOpen(8)).toBe(false);
+  });
+
   it('is bounded: past the cap the oldest request is forgotten', () => {
     const t = new GraftTimer();
     for (let i = 0; i <= GRAFT_TIMER_CAP; i++) t.grafted('t', `id${i}`, i);
     expect(t.size).toBe(GRAFT_TIMER_CAP);
     expect(t.delivered('t', 'id0', 10_000)).toBeUndefined();
     expect(t.delivered('t', `id${GRAFT_TIMER_CAP}`, 10_000)).toBe(10_000 - GRAFT_TIMER_CAP);
+    for (let i = 0; i <= GRAFT_TIMER_CAP; i++) t.grafted('u', `o/1/${i}`, i);
+    // The evicted oldest request's seq is no longer open; the newest one's is.
+    expect(t.mayBeOpen(0)).toBe(false);
+    expect(t.mayBeOpen(GRAFT_TIMER_CAP)).toBe(true);
   });
 });

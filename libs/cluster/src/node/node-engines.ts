@@ -144,6 +144,7 @@ export class NodeEngines {
     this.outbound = new Outbound(
       {
         send: (peer, frame) => parts.frames().send(peer, frame),
+        unqueue: (peer, select) => parts.frames().unqueue(peer, select),
         requestFlush: () => parts.frames().requestFlush(),
         pressuredPeers: () => parts.frames().pressuredPeers(),
         frameFilter: o.frameFilter,
@@ -172,7 +173,7 @@ export class NodeEngines {
         delivered: (e) => {
           // Stamped with the publish time, the clock subscriptions are compared with.
           this.linkSync.delivered(e.topic, e.id, e.hops, e.publishedAtMs);
-          if (this.graftTimer.size > 0) this.timeGraft(e.topic, formatMessageId(e.id));
+          if (this.graftTimer.mayBeOpen(e.id.seq)) this.timeGraft(e.topic, formatMessageId(e.id));
           if (this.durable.take(e)) return;
           const { topic, id, hops, from, headers, publishedAtMs, payload } = e;
           this.deliveries.deliver(topic, id, hops, from, headers, publishedAtMs, payload);

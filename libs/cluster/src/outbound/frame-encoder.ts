@@ -132,6 +132,19 @@ export class FrameEncoder {
   }
 }
 
+/**
+ * Whether a run should end between `prev` and `next` so that each side can leave as the frame it
+ * arrived in: `prev` is the last message of its remembered frame and `next` the first of another.
+ * GOSSIPs read in one turn from several frames would otherwise leave as one run encoded afresh
+ * (a subscriber's CPU profile in a burst: ~2 % in the run encoder, plus the new buffers' GC).
+ */
+export function endsSourceFrame(prev: GossipMessage, next: GossipMessage): boolean {
+  const a = (prev.id as WithSource)[SOURCE];
+  if (a === undefined || a.index !== a.count - 1) return false;
+  const b = (next.id as WithSource)[SOURCE];
+  return b !== undefined && b.index === 0 && b.frame !== a.frame;
+}
+
 /** Whether every message of `run` sits at its own index of `src`'s frame. */
 function sameSource(run: readonly GossipMessage[], src: FrameSource): boolean {
   for (let i = 1; i < run.length; i++) {

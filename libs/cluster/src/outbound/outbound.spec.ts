@@ -1,16 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   decodeFrame,
+  encodeFrame,
   FrameType,
   type GossipMessage,
   type PlumtreeMessage,
 } from '@plumtree/plumtree';
 import { Outbound, RUN_MESSAGE_MAX_BYTES, type OutboundHost } from './outbound.js';
 
-function gossip(seq: number, bytes = 16): GossipMessage {
+function gossip(seq: number, bytes = 16, topic = 't'): GossipMessage {
   return {
     type: FrameType.Gossip,
-    topic: 't',
+    topic,
     id: { origin: 'o', epoch: 1, seq },
     hops: 1,
     publishedAtMs: 0,
@@ -22,15 +23,24 @@ function harness(): {
   out: Outbound;
   sent: { to: string; msg: PlumtreeMessage }[];
   flushes: number;
+  queued: () => PlumtreeMessage[];
 } {
   const sent: { to: string; msg: PlumtreeMessage }[] = [];
+  let queue: { to: string; frame: Uint8Array }[] = [];
   const h = { flushes: 0 };
   const host: OutboundHost = {
     send: (to, frame) => {
       const d = decodeFrame(frame);
       if (!d.ok) throw new Error(`undecodable frame: ${d.error.reason}`);
       sent.push({ to, msg: d.message });
+      queue.push({ to, frame });
       return 'queued';
+    },
+    // The frame transport's queue: every frame sent is still queued (the socket took none).
+    unqueue: (to, select) => {
+      const taken = queue.filter((q) => q.to === to && select(q.frame));
+      queue = queue.filter((q) => !taken.includes(q));
+      return taken.map((q) => q.frame);
     },
     requestFlush: () => h.flushes++,
     pressuredPeers: () => 0,
@@ -47,6 +57,12 @@ function harness(): {
     get flushes() {
       return h.flushes;
     },
+    queued: () =>
+      queue.map((q) => {
+        const d = decodeFrame(q.frame);
+        if (!d.ok) throw new Error(`undecodable frame: ${d.error.reason}`);
+        return d.message;
+      }),
   };
 }
 
@@ -76,5 +92,73 @@ describe('Outbound runs', () => {
       FrameType.Gossip,
       FrameType.Prune,
     ]);
+  });
+});
+
+describe('Outbound forwarding', () => {
+  it('forwards GOSSIP_RUNs received in one turn as the received frames, not one run encoded afresh', () => {
+    const h = harness();
+    const frames: Uint8Array[] = [];
+    for (const seqs of [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]) {
+      const messages = seqs.map((seq) => gossip(seq));
+      const frame = encodeFrame({ type: FrameType.GossipRun, topic: 't', hops: 1, messages });
+      frames.push(frame);
+      // What the node does for a received run: remember its bytes, then the core pushes each
+      // message on with one more hop.
+      h.out.rememberRun(messages, frame);
+      for (const m of messages) h.out.transmit({ to: 'p', message: { ...m, hops: 2 } });
+    }
+    h.out.flushWaiting();
+    const runs = h.sent.map((x) => x.msg);
+    expect(runs.map((m) => (m.type === FrameType.GossipRun ? m.messages.length : 0))).toEqual([
+      3, 3,
+    ]);
+    expect(h.out.counters().encoder).toMatchObject({ forwardedZeroCopy: 2, runsEncoded: 0 });
+    expect(runs.every((m) => m.type === FrameType.GossipRun && m.hops === 2)).toBe(true);
+  });
+});
+
+describe('Outbound.withdrawGossip', () => {
+  it("takes back a lazy peer's queued and waiting payloads of the topic and announces them instead", () => {
+    const h = harness();
+    for (let seq = 1; seq <= 3; seq++) h.out.transmit({ to: 'p', message: gossip(seq) });
+    h.out.transmit({ to: 'p', message: gossip(1, 16, 'u') });
+    h.out.transmit({ to: 'q', message: gossip(4) });
+    h.out.flushWaiting();
+    // Still waiting for the next flush turn when the PRUNE arrives.
+    h.out.transmit({ to: 'p', message: gossip(7) });
+
+    expect(h.out.withdrawGossip('t', 'p')).toBe(4);
+
+    // Left queued: the other topic's payload to p, and the payload to q.
+    expect(h.queued().map((m) => [m.type, m.topic])).toEqual([
+      [FrameType.Gossip, 'u'],
+      [FrameType.Gossip, 't'],
+    ]);
+    h.out.flushWaiting();
+    expect(h.queued()).toHaveLength(2);
+    expect(h.out.counters().gossipWithdrawn).toBe(4);
+    // The withdrawn ids reach p as an announcement: it can still GRAFT any its tree does not bring.
+    h.out.retryDeferred();
+    const ihave = h.queued()[2]!;
+    expect(ihave.type).toBe(FrameType.IHave);
+    if (ihave.type !== FrameType.IHave) return;
+    expect(ihave.topic).toBe('t');
+    const seqs = ihave.entries.flatMap((e) =>
+      Array.from({ length: e.count ?? 1 }, (_, k) => e.id.seq + k),
+    );
+    expect(seqs).toEqual([1, 2, 3, 7]);
+  });
+
+  it('withdraws nothing when nothing of the topic waits for the peer', () => {
+    const h = harness();
+    h.out.transmit({ to: 'p', message: gossip(1, 16, 'u') });
+    h.out.flushWaiting();
+    expect(h.out.withdrawGossip('t', 'p')).toBe(0);
+    h.out.retryDeferred();
+    expect(h.queued()).toHaveLength(1);
   });
 });
