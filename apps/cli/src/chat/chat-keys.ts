@@ -61,23 +61,18 @@ export function keyAction(mode: 'normal' | 'typing', input: string, key: KeyFlag
   if (key.return) return { type: 'type' };
   if (key.ctrl || key.meta || input.length !== 1) return { type: 'none' };
   if (/^[0-9]$/.test(input)) return { type: 'user', index: input === '0' ? 9 : Number(input) - 1 };
-  switch (input.toLowerCase()) {
-    case 'q':
-      return { type: 'quit' };
-    case 'f':
-      return { type: 'offline-toggle' };
-    case 'l':
-      return { type: 'loss-toggle' };
-    case 'e':
-      return { type: 'eager-toggle' };
-    case 'r':
-      return { type: 'reset-metrics' };
-    case 'm':
-      return { type: 'metrics-toggle' };
-    default:
-      return { type: 'none' };
-  }
+  return NORMAL_KEYS[input.toLowerCase()] ?? { type: 'none' };
 }
+
+/** The letter keys of normal mode (case-insensitive). */
+const NORMAL_KEYS: Readonly<Record<string, ChatAction>> = {
+  q: { type: 'quit' },
+  f: { type: 'offline-toggle' },
+  l: { type: 'loss-toggle' },
+  e: { type: 'eager-toggle' },
+  r: { type: 'reset-metrics' },
+  m: { type: 'metrics-toggle' },
+};
 
 /** The key a control character stands for when it arrives inside a chunk of input. */
 const CONTROL_KEYS: Record<string, KeyFlags> = {
