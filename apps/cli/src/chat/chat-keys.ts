@@ -40,6 +40,10 @@ export interface KeyFlags {
   readonly pageDown?: boolean;
 }
 
+/** The actions a letter key raises (they carry nothing but their type). */
+type LetterAction =
+  'quit' | 'offline-toggle' | 'loss-toggle' | 'eager-toggle' | 'reset-metrics' | 'metrics-toggle';
+
 /** The loss the L key toggles, as the crate's: 20 %. */
 export const LOSS_KEY_RATE = 0.2;
 
@@ -61,17 +65,17 @@ export function keyAction(mode: 'normal' | 'typing', input: string, key: KeyFlag
   if (key.return) return { type: 'type' };
   if (key.ctrl || key.meta || input.length !== 1) return { type: 'none' };
   if (/^[0-9]$/.test(input)) return { type: 'user', index: input === '0' ? 9 : Number(input) - 1 };
-  return NORMAL_KEYS[input.toLowerCase()] ?? { type: 'none' };
+  return { type: NORMAL_KEYS[input.toLowerCase()] ?? 'none' };
 }
 
-/** The letter keys of normal mode (case-insensitive). */
-const NORMAL_KEYS: Readonly<Record<string, ChatAction>> = {
-  q: { type: 'quit' },
-  f: { type: 'offline-toggle' },
-  l: { type: 'loss-toggle' },
-  e: { type: 'eager-toggle' },
-  r: { type: 'reset-metrics' },
-  m: { type: 'metrics-toggle' },
+/** The letter keys of normal mode (case-insensitive): the action each one raises. */
+const NORMAL_KEYS: Readonly<Record<string, LetterAction>> = {
+  q: 'quit',
+  f: 'offline-toggle',
+  l: 'loss-toggle',
+  e: 'eager-toggle',
+  r: 'reset-metrics',
+  m: 'metrics-toggle',
 };
 
 /** The key a control character stands for when it arrives inside a chunk of input. */
