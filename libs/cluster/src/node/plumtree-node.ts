@@ -13,7 +13,7 @@
 import { randomInt } from 'node:crypto';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import { createRng, Plumtree, type GossipMessage } from '@plumtree/plumtree';
-import type { SwimMember, SwimNode } from '@plumtree/swim';
+import { type SwimMember, type SwimNode } from '@plumtree/swim';
 import { InvalidTopicError, TopicDirectory, validatePattern } from '../directory/index.js';
 import type { Delivery, PlumtreeNodeEvent, SubscribeOptions } from '../delivery/delivery.js';
 import { formatMessageId } from '../delivery/message-id.js';

@@ -11,6 +11,7 @@
 import { fail, WireDecodeError, type DecodeResult } from './decode-result.js';
 import { MessageType, NodeStateType } from './message-types.js';
 import type * as M from './messages.js';
+import type { Message } from './messages.js';
 import { MsgpackReader, MsgpackWriter } from './msgpack.js';
 
 /** Go field types that occur in memberlist structs. */
@@ -274,14 +275,14 @@ const BODY_SCHEMAS = {
  * Encodes a message as memberlist's `encode(msgType, in)`: the type byte, then the msgpack
  * body. A `User` message is the type byte followed by the payload bytes untouched.
  */
-export function encodeMessage(msg: M.Message): Uint8Array {
+export function encodeMessage(msg: Message): Uint8Array {
   const w = new MsgpackWriter(msg.type === MessageType.User ? msg.body.length + 1 : 64);
   writeMessage(w, msg);
   return w.finish();
 }
 
 /** Appends the encoded `msg` to `w` (lets callers build compound packets without copies). */
-export function writeMessage(w: MsgpackWriter, msg: M.Message): void {
+export function writeMessage(w: MsgpackWriter, msg: Message): void {
   w.byte(msg.type);
   if (msg.type === MessageType.User) {
     w.bytes(msg.body);
@@ -295,7 +296,7 @@ export function writeMessage(w: MsgpackWriter, msg: M.Message): void {
  * Layer types (compound, compress, CRC, encrypt, label) and stream-only types (push-pull) are
  * `unknown-type` here: packet.ts peels the layers first.
  */
-export function decodeMessage(buf: Uint8Array): DecodeResult<{ message: M.Message }> {
+export function decodeMessage(buf: Uint8Array): DecodeResult<{ message: Message }> {
   if (buf.length < 1) return fail('truncated');
   const type = buf[0]!;
   if (type === MessageType.User) {
@@ -305,5 +306,5 @@ export function decodeMessage(buf: Uint8Array): DecodeResult<{ message: M.Messag
   if (schema === undefined) return fail('unknown-type');
   const r = decodeStruct(buf, schema, 1);
   if (!r.ok) return r;
-  return { ok: true, message: { type, body: r.value } as M.Message };
+  return { ok: true, message: { type, body: r.value } as Message };
 }
