@@ -22,8 +22,19 @@ export { pushPullScaleMs, retransmitLimit, suspicionTimeoutMs } from './protocol
 export { Suspicion } from './protocol/suspicion.js';
 export { SwimCore } from './protocol/swim-core.js';
 export type { SwimCoreOptions, SwimStats } from './protocol/swim-core.js';
-// Every type of the protocol's vocabulary (members, events, delegate, transmits).
-export type * from './protocol/types.js';
+export type {
+  MemberState,
+  ProtocolVersions,
+  PushPullState,
+  StreamPingResult,
+  SwimDelegate,
+  SwimDropReason,
+  SwimEvent,
+  SwimMember,
+  SwimNodeInfo,
+  SwimStreamRequest,
+  SwimTransmit,
+} from './protocol/types.js';
 export { CompoundTooLargeError, decodeCompound, encodeCompound } from './wire/compound.js';
 export { decodeCompress, encodeCompress } from './wire/compress.js';
 export type { DecodeFailure, DecodeFailureReason, DecodeResult } from './wire/decode-result.js';
