@@ -42,7 +42,7 @@ interface FrameWriter {
   send(peer: string, frame: Uint8Array): string;
 }
 function framesOf(node: PlumtreeNode): FrameWriter {
-  return (node as unknown as { frames: FrameWriter }).frames;
+  return (node as unknown as { parts: { frames: FrameWriter } }).parts.frames;
 }
 
 function gossip(topic: string, seq: number): GossipMessage {

@@ -40,6 +40,10 @@ export interface KeyFlags {
   readonly pageDown?: boolean;
 }
 
+/** The actions a letter key raises (they carry nothing but their type). */
+type LetterAction =
+  'quit' | 'offline-toggle' | 'loss-toggle' | 'eager-toggle' | 'reset-metrics' | 'metrics-toggle';
+
 /** The loss the L key toggles, as the crate's: 20 %. */
 export const LOSS_KEY_RATE = 0.2;
 
@@ -61,23 +65,18 @@ export function keyAction(mode: 'normal' | 'typing', input: string, key: KeyFlag
   if (key.return) return { type: 'type' };
   if (key.ctrl || key.meta || input.length !== 1) return { type: 'none' };
   if (/^[0-9]$/.test(input)) return { type: 'user', index: input === '0' ? 9 : Number(input) - 1 };
-  switch (input.toLowerCase()) {
-    case 'q':
-      return { type: 'quit' };
-    case 'f':
-      return { type: 'offline-toggle' };
-    case 'l':
-      return { type: 'loss-toggle' };
-    case 'e':
-      return { type: 'eager-toggle' };
-    case 'r':
-      return { type: 'reset-metrics' };
-    case 'm':
-      return { type: 'metrics-toggle' };
-    default:
-      return { type: 'none' };
-  }
+  return { type: NORMAL_KEYS[input.toLowerCase()] ?? 'none' };
 }
+
+/** The letter keys of normal mode (case-insensitive): the action each one raises. */
+const NORMAL_KEYS: Readonly<Record<string, LetterAction>> = {
+  q: 'quit',
+  f: 'offline-toggle',
+  l: 'loss-toggle',
+  e: 'eager-toggle',
+  r: 'reset-metrics',
+  m: 'metrics-toggle',
+};
 
 /** The key a control character stands for when it arrives inside a chunk of input. */
 const CONTROL_KEYS: Record<string, KeyFlags> = {

@@ -4,6 +4,7 @@
  * be a pair of pure functions.
  */
 import { stringifyPayload } from './json-payload.js';
+import { hasMembers } from '../has-members.js';
 
 /** The header that carries a payload's content type when it differs from the codec's default. */
 export const CONTENT_TYPE_HEADER = 'content-type';
@@ -77,12 +78,10 @@ export const rawPayloadCodec: PayloadCodec = {
 
 /** Whether `c` has the shape of a {@link PayloadCodec} (checked once at start). */
 export function isPayloadCodec(c: unknown): c is PayloadCodec {
-  if (typeof c !== 'object' || c === null) return false;
-  const o = c as Record<string, unknown>;
-  return (
-    typeof o['encode'] === 'function' &&
-    typeof o['decode'] === 'function' &&
-    typeof o['contentType'] === 'string' &&
-    (o['contentTypeOf'] === undefined || typeof o['contentTypeOf'] === 'function')
-  );
+  return hasMembers(c, {
+    encode: 'function',
+    decode: 'function',
+    contentType: 'string',
+    contentTypeOf: 'function?',
+  });
 }

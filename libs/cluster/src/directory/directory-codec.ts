@@ -122,18 +122,25 @@ export const DIRECTORY_DROP_REASONS = [
 /** One of {@link DIRECTORY_DROP_REASONS}. */
 export type DirectoryDropReason = (typeof DIRECTORY_DROP_REASONS)[number];
 
-/** One node's subscription set at a version, as decoded or about to be encoded. */
-export interface DecodedDirectoryEntry {
+/** One node's subscription set at a version. */
+export interface DirectoryEntry {
   /** Node name (the SWIM member name). */
   readonly node: string;
-  /** Version of the set; higher wins. */
+  /** Version of the set; a higher version replaces a lower one. */
   readonly version: number;
-  /** Topics and patterns, strictly ascending. */
+  /** Topics and patterns, sorted ascending (JavaScript string order). */
   readonly subscriptions: readonly string[];
-  /** Topics and patterns the node answers requests on, strictly ascending. */
+  /** Topics and patterns the node answers requests on, sorted ascending. */
   readonly responders: readonly string[];
-  /** Queue groups the node is a member of, strictly ascending by (topic, group). */
+  /** Queue groups the node is a member of, sorted by (topic, group). */
   readonly groups: readonly GroupMembership[];
+}
+
+/**
+ * An entry as decoded or about to be encoded: on the wire its lists are strictly ascending (the
+ * decoder drops an entry whose lists are not).
+ */
+export interface DecodedDirectoryEntry extends DirectoryEntry {
   /** Size of the entry body at version 2 or 3 (what it adds to a state; see the file comment). */
   readonly bodyBytes: number;
 }

@@ -28,6 +28,7 @@ import {
   directoryEntryBodySize,
   directoryNameHash,
   type DecodedDirectoryEntry,
+  type DirectoryEntry,
   type DirectoryDigest,
   type DirectoryDropReason,
   type GroupMembership,
@@ -46,19 +47,7 @@ import { GroupIndex, sameGroups } from './group-index.js';
 import { TopicHolders } from './topic-holders.js';
 import { isPattern, topicMatches, validateTopic } from './topic-pattern.js';
 
-/** One node's subscription set at a version. */
-export interface DirectoryEntry {
-  /** Node name (the SWIM member name). */
-  readonly node: string;
-  /** Version of the set; a higher version replaces a lower one. */
-  readonly version: number;
-  /** Topics and patterns, sorted ascending (JavaScript string order). */
-  readonly subscriptions: readonly string[];
-  /** Topics and patterns the node answers requests on, sorted ascending. */
-  readonly responders: readonly string[];
-  /** Queue groups the node is a member of, sorted by (topic, group). */
-  readonly groups: readonly GroupMembership[];
-}
+export type { DirectoryEntry };
 
 /** Counters of a directory. */
 export interface DirectoryStats {

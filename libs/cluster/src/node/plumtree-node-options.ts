@@ -47,6 +47,7 @@ import {
   isPayloadCodec,
   type PayloadCodec,
 } from '../delivery/payload-codec.js';
+import { hasMembers } from '../has-members.js';
 
 /**
  * How to start a {@link PlumtreeNode}. Only `name` is required. The fields it shares with the SWIM
@@ -500,14 +501,11 @@ const KNOWN_SETTING_KEYS = new Set([
 ]);
 
 function isSwimTransport(t: unknown): t is SwimTransport {
-  if (typeof t !== 'object' || t === null) return false;
-  const o = t as Record<string, unknown>;
-  return (
-    typeof o['localAddress'] === 'string' &&
-    typeof o['sendPacket'] === 'function' &&
-    typeof o['dial'] === 'function' &&
-    typeof o['onPacket'] === 'function' &&
-    typeof o['streams'] === 'object' &&
-    o['streams'] !== null
-  );
+  return hasMembers(t, {
+    localAddress: 'string',
+    sendPacket: 'function',
+    dial: 'function',
+    onPacket: 'function',
+    streams: 'object',
+  });
 }

@@ -8,45 +8,32 @@
  * other, and docs/architecture.md draws the map. The public methods below are thin: each checks
  * the node's state and calls the engine that owns the role.
  *
- * Start order: the store (a second process on the same data directory fails before binding
- * anything), the frame transport on the SWIM port, SWIM with the directory as its delegate,
- * then the pinned topics, the first announcement and view refresh, the peers of the previous
- * life and Lazarus (see node-network.ts).
+ * The start sequence is node-boot.ts, `leave` and `close` are node-stop.ts.
  */
 import { randomInt } from 'node:crypto';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import { createRng, Plumtree, type GossipMessage } from '@plumtree/plumtree';
-import { SwimNode, type SwimMember } from '@plumtree/swim';
-import {
-  InvalidTopicError,
-  isPattern,
-  TopicDirectory,
-  validatePattern,
-} from '../directory/index.js';
+import { type SwimMember, type SwimNode } from '@plumtree/swim';
+import { InvalidTopicError, TopicDirectory, validatePattern } from '../directory/index.js';
 import type { Delivery, PlumtreeNodeEvent, SubscribeOptions } from '../delivery/delivery.js';
 import { formatMessageId } from '../delivery/message-id.js';
 import type { DurableReplicatorEvent } from '../durable/index.js';
 import type { Lazarus } from '../lazarus/index.js';
-import { NodePersistence } from '../persistence/node-persistence.js';
 import type { PublishOptions } from '../publish/outgoing-messages.js';
 import type { ReadyOptions } from '../readiness/index.js';
 import type { RequestHandler, RequestOptions, RpcReply } from '../rpc/rpc.js';
-import type { FrameTransport } from '../transport/index.js';
 import { NodeClosedError } from './errors.js';
+import { BootedParts, bootNode, type BootHost } from './node-boot.js';
 import { NodeEngines } from './node-engines.js';
 import { NodeLifecycle } from './node-lifecycle.js';
-import { joinLater, openTransports, rejoin, swimOptions, waitForDrain } from './node-network.js';
+import { joinLater } from './node-network.js';
 import { assembleNodeStats, type PlumtreeNodeStats } from './node-stats.js';
+import { closeNode, leaveNode } from './node-stop.js';
 import {
   resolvePlumtreeNodeOptions,
   type PlumtreeNodeOptions,
   type ResolvedNodeOptions,
 } from './plumtree-node-options.js';
-
-/** How long `leave()` waits for durable appends in flight. */
-const DURABLE_IDLE_TIMEOUT_MS = 2_000;
-/** How long `leave()` lets queued frames (the PRUNEs) drain before closing the transport. */
-const LEAVE_DRAIN_MS = 500;
 
 /** A running node. Start one with {@link PlumtreeNode.start}; the file comment shows the wiring. */
 export class PlumtreeNode {
@@ -68,10 +55,9 @@ export class PlumtreeNode {
   private readonly directory: TopicDirectory;
   private readonly core: Plumtree;
   private readonly engines: NodeEngines;
-  private swim!: SwimNode;
-  private frames!: FrameTransport;
-  private persistence: NodePersistence | undefined;
-  private lazarusTask: Lazarus | null = null;
+  private readonly parts = new BootedParts();
+  /** What the start and stop sequences (node-boot.ts, node-stop.ts) reach of this node. */
+  private readonly host: BootHost;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -100,11 +86,20 @@ export class PlumtreeNode {
       life: this.life,
       directory: this.directory,
       core: this.core,
-      frames: () => this.frames,
-      swim: () => this.swim,
-      persistence: () => this.persistence,
+      frames: () => this.parts.frames,
+      swim: () => this.parts.swim,
+      persistence: () => this.parts.persistence,
       emit: (e) => this.eventsSubject.next(e),
     });
+    this.host = {
+      options,
+      life: this.life,
+      directory: this.directory,
+      engines: this.engines,
+      parts: this.parts,
+      membersChanged: (m) => this.membersSubject.next(m),
+      completeSubjects: () => this.completeSubjects(),
+    };
   }
 
   /**
@@ -117,74 +112,15 @@ export class PlumtreeNode {
     const resolved = resolvePlumtreeNodeOptions(options);
     const seed = resolved.seed ?? randomInt(2 ** 31);
     const node = new PlumtreeNode(resolved, seed);
-    await node.boot(seed);
+    await bootNode(node.host, seed);
     return node;
-  }
-
-  private async boot(seed: number): Promise<void> {
-    const o = this.options;
-    // The store first: a second process on the same dataDir fails before binding anything.
-    try {
-      this.persistence = await NodePersistence.open(o.dataDir, o.durable);
-    } catch (e) {
-      this.life.closed = true;
-      // A transport handed in belongs to the node from `start` on, as on every other failure.
-      await o.transport?.close();
-      this.completeSubjects();
-      throw e;
-    }
-    try {
-      await this.bootNetwork(seed, this.persistence);
-    } catch (e) {
-      this.engines.durable.close();
-      await this.persistence.close();
-      throw e;
-    }
-  }
-
-  private async bootNetwork(seed: number, persistence: NodePersistence): Promise<void> {
-    const o = this.options;
-    this.engines.deliveries.pin(o.topics, Date.now());
-    const { transport, frames } = await openTransports(o, (peer) => this.engines.addressOf(peer));
-    this.frames = frames;
-    frames.onFrame(this.engines.onFrame);
-    frames.beforeFlush(this.engines.outbound.flushWaiting);
-    frames.onPressure((_peer, high) => {
-      if (!high) this.engines.window.relieved();
-    });
-    frames.onPeerState((peer, up) => this.engines.onPeerState(peer, up));
-    try {
-      this.swim = await SwimNode.start(
-        swimOptions(o, this.directory, transport, seed, persistence.storedIncarnation),
-      );
-    } catch (e) {
-      this.life.closed = true;
-      await frames.close();
-      await transport.close();
-      this.completeSubjects();
-      throw e;
-    }
-    const swim = this.swim;
-    this.life.started = true;
-    swim.events$.subscribe({ next: (e) => this.engines.onSwimEvent(e) });
-    swim.members$.subscribe({ next: (m) => this.membersSubject.next(m) });
-    // Frame connections from members met during the join waited for SWIM to start.
-    frames.membersChanged();
-    // Members met during the join raised their events before anyone listened: start from now.
-    for (const t of o.topics) if (!isPattern(t)) this.engines.trees.join(t);
-    this.engines.sync.announce();
-    this.engines.sync.refresh();
-    // The members of the join are on disk before `start` resolves (see NodePersistence.attach).
-    await persistence.attach(swim);
-    this.lazarusTask = await rejoin(o, swim, persistence);
-    this.engines.durable.startTrimming();
   }
 
   // ---------------------------------------------------------------- getters
 
   /** The bound `host:port` of SWIM and of the frame streams. */
   get address(): string {
-    return this.swim.boundAddress;
+    return this.parts.swim.boundAddress;
   }
 
   /**
@@ -192,7 +128,7 @@ export class PlumtreeNode {
    * `start` resolved. Leave and close through this node, not through it.
    */
   get swimNode(): SwimNode {
-    return this.swim;
+    return this.parts.swim;
   }
 
   /**
@@ -200,7 +136,7 @@ export class PlumtreeNode {
    * reconnections, seeds missing now) and `reconnections$`. Null otherwise.
    */
   get lazarus(): Lazarus | null {
-    return this.lazarusTask;
+    return this.parts.lazarus;
   }
 
   /** Catch-up progress and failures of durable topics, and log append failures. */
@@ -210,7 +146,7 @@ export class PlumtreeNode {
 
   /** The store directory, or null with `persistence: false`. */
   get dataDir(): string | null {
-    return this.persistence?.dataDir ?? null;
+    return this.parts.persistence?.dataDir ?? null;
   }
 
   /** Whether `topic` is durable on this node now (its log is open). */
@@ -233,7 +169,7 @@ export class PlumtreeNode {
 
   /** The alive and suspect members now, this node included. */
   members(): SwimMember[] {
-    return this.swim.members();
+    return this.parts.swim.members();
   }
 
   /** Concrete topics whose tree this node is in (subscribed, matched by a pattern, or pinned). */
@@ -265,11 +201,11 @@ export class PlumtreeNode {
       ...this.engines,
       name: this.name,
       core: this.core,
-      transport: this.frames,
-      swim: this.life.started ? this.swim : undefined,
+      transport: this.parts.frames,
+      swim: this.life.started ? this.parts.swim : undefined,
       directory: this.directory,
-      lazarus: this.lazarusTask,
-      persistence: this.persistence,
+      lazarus: this.parts.lazarus,
+      persistence: this.parts.persistence,
     });
   }
 
@@ -316,7 +252,7 @@ export class PlumtreeNode {
   join(seeds: readonly string[], options: { timeoutMs?: number } = {}): Promise<number> {
     if (this.life.stopping) return Promise.reject(new NodeClosedError(this.name));
     const timeoutMs = options.timeoutMs ?? this.options.swim.joinTimeoutMs;
-    return joinLater(this.swim, this.persistence, seeds, timeoutMs);
+    return joinLater(this.parts.swim, this.parts.persistence, seeds, timeoutMs);
   }
 
   /**
@@ -362,17 +298,7 @@ export class PlumtreeNode {
    */
   async leave(): Promise<void> {
     if (this.life.stopping) return this.closing;
-    this.life.leaving = true;
-    // What the handlers finished is acknowledged before the group sees this node go.
-    this.engines.groups.flush();
-    const topics = this.engines.trees.unsubscribeAll(Date.now());
-    // Durable records accepted are logged and handed over before the node goes.
-    await this.engines.durable.whenAllIdle(topics, DURABLE_IDLE_TIMEOUT_MS);
-    await waitForDrain(this.frames, LEAVE_DRAIN_MS);
-    this.engines.handoff.close();
-    this.engines.rpc.close();
-    await this.swim.leave(this.options.leaveTimeoutMs).catch(() => false);
-    await this.close();
+    return leaveNode(this.host, () => this.close());
   }
 
   /**
@@ -380,21 +306,7 @@ export class PlumtreeNode {
    * observers complete, pending hand-offs reject with `NodeClosedError`. Idempotent.
    */
   close(): Promise<void> {
-    if (this.closing !== undefined) return this.closing;
-    this.life.closed = true;
-    this.engines.close();
-    this.lazarusTask?.stop();
-    // Records not yet logged are dropped: they were not delivered, and catch-up pulls them later.
-    this.engines.durable.close();
-    // What was received is handed over before the observers complete.
-    this.engines.deliveries.closeQueue();
-    this.closing = (async () => {
-      await this.frames.close();
-      await this.swim.close();
-      await this.persistence?.close();
-      this.engines.deliveries.completeAll();
-      this.completeSubjects();
-    })();
+    this.closing ??= closeNode(this.host);
     return this.closing;
   }
 

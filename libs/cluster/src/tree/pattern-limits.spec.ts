@@ -14,7 +14,7 @@ import { waitFor } from '../../../../test/support/wait-for.js';
 
 /** A member's frame transport: the attacker writes crafted frames on it. */
 function framesOf(node: PlumtreeNode): FrameTransport {
-  return (node as unknown as { frames: FrameTransport }).frames;
+  return (node as unknown as { parts: { frames: FrameTransport } }).parts.frames;
 }
 
 function gossip(topic: string, seq: number): GossipMessage {
@@ -74,6 +74,9 @@ describe('pattern-joined topics', () => {
     await waitFor('the refusals counted', () => victim.stats().limits.patternJoinsRefused === 15);
     expect(victim.topics()).toHaveLength(5);
     expect(victim.stats().limits.patternTopics).toBe(5);
+    // The joined topics' messages reach the observer through the delivery queue, a turn after
+    // the frames that carried them were counted.
+    await waitFor('the joined topics delivered', () => got.length >= 5);
     expect(got).toHaveLength(5);
     // A concrete subscription is not a pattern join: it is never refused.
     victim.subscribe('orders.mine').subscribe();

@@ -10,21 +10,8 @@
  */
 import { fail, WireDecodeError, type DecodeResult } from './decode-result.js';
 import { MessageType, NodeStateType } from './message-types.js';
-import type {
-  AckResp,
-  Alive,
-  Compress,
-  Dead,
-  ErrResp,
-  IndirectPingReq,
-  Message,
-  NackResp,
-  Ping,
-  PushNodeState,
-  PushPullHeader,
-  Suspect,
-  UserMsgHeader,
-} from './messages.js';
+import type * as M from './messages.js';
+import type { Message } from './messages.js';
 import { MsgpackReader, MsgpackWriter } from './msgpack.js';
 
 /** Go field types that occur in memberlist structs. */
@@ -67,16 +54,23 @@ function defineStruct<T>(
   return { goName, fields, sorted, names: fields.map((f) => f.nameBytes) };
 }
 
+/** `suspect` and `dead` declare the same fields in net.go: who, at which incarnation, said by whom. */
+const ACCUSATION_FIELDS: ReadonlyArray<[keyof M.Suspect & keyof M.Dead, FieldKind]> = [
+  ['Incarnation', 'uint32'],
+  ['Node', 'string'],
+  ['From', 'string'],
+];
+
 /** Schemas of the memberlist structs, in net.go's declaration order. */
 export const Schemas = {
-  ping: defineStruct<Ping>('ping', [
+  ping: defineStruct<M.Ping>('ping', [
     ['SeqNo', 'uint32'],
     ['Node', 'string'],
     ['SourceAddr', 'bytes', true],
     ['SourcePort', 'uint16', true],
     ['SourceNode', 'string', true],
   ]),
-  indirectPingReq: defineStruct<IndirectPingReq>('indirectPingReq', [
+  indirectPingReq: defineStruct<M.IndirectPingReq>('indirectPingReq', [
     ['SeqNo', 'uint32'],
     ['Target', 'bytes'],
     ['Port', 'uint16'],
@@ -86,18 +80,14 @@ export const Schemas = {
     ['SourcePort', 'uint16', true],
     ['SourceNode', 'string', true],
   ]),
-  ackResp: defineStruct<AckResp>('ackResp', [
+  ackResp: defineStruct<M.AckResp>('ackResp', [
     ['SeqNo', 'uint32'],
     ['Payload', 'bytes'],
   ]),
-  nackResp: defineStruct<NackResp>('nackResp', [['SeqNo', 'uint32']]),
-  errResp: defineStruct<ErrResp>('errResp', [['Error', 'string']]),
-  suspect: defineStruct<Suspect>('suspect', [
-    ['Incarnation', 'uint32'],
-    ['Node', 'string'],
-    ['From', 'string'],
-  ]),
-  alive: defineStruct<Alive>('alive', [
+  nackResp: defineStruct<M.NackResp>('nackResp', [['SeqNo', 'uint32']]),
+  errResp: defineStruct<M.ErrResp>('errResp', [['Error', 'string']]),
+  suspect: defineStruct<M.Suspect>('suspect', ACCUSATION_FIELDS),
+  alive: defineStruct<M.Alive>('alive', [
     ['Incarnation', 'uint32'],
     ['Node', 'string'],
     ['Addr', 'bytes'],
@@ -105,18 +95,14 @@ export const Schemas = {
     ['Meta', 'bytes'],
     ['Vsn', 'bytes'],
   ]),
-  dead: defineStruct<Dead>('dead', [
-    ['Incarnation', 'uint32'],
-    ['Node', 'string'],
-    ['From', 'string'],
-  ]),
-  pushPullHeader: defineStruct<PushPullHeader>('pushPullHeader', [
+  dead: defineStruct<M.Dead>('dead', ACCUSATION_FIELDS),
+  pushPullHeader: defineStruct<M.PushPullHeader>('pushPullHeader', [
     ['Nodes', 'int'],
     ['UserStateLen', 'int'],
     ['Join', 'bool'],
   ]),
-  userMsgHeader: defineStruct<UserMsgHeader>('userMsgHeader', [['UserMsgLen', 'int']]),
-  pushNodeState: defineStruct<PushNodeState>('pushNodeState', [
+  userMsgHeader: defineStruct<M.UserMsgHeader>('userMsgHeader', [['UserMsgLen', 'int']]),
+  pushNodeState: defineStruct<M.PushNodeState>('pushNodeState', [
     ['Name', 'string'],
     ['Addr', 'bytes'],
     ['Port', 'uint16'],
@@ -125,7 +111,7 @@ export const Schemas = {
     ['State', 'state'],
     ['Vsn', 'bytes'],
   ]),
-  compress: defineStruct<Compress>('compress', [
+  compress: defineStruct<M.Compress>('compress', [
     ['Algo', 'uint8'],
     ['Buf', 'bytes'],
   ]),
