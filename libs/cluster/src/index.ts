@@ -7,12 +7,8 @@
  * engines, queues) are not exported: code and tests inside the package import them by path.
  */
 export type { DeliveryQueueStats } from './delivery/delivery-queue.js';
-export type {
-  Delivery,
-  DeliveryGate,
-  PlumtreeNodeEvent,
-  SubscribeOptions,
-} from './delivery/delivery.js';
+// Whole modules, all public: the delivery types, the node's errors, the request errors.
+export type * from './delivery/delivery.js';
 export { UnserializablePayloadError } from './delivery/json-payload.js';
 export type { PayloadCodec } from './delivery/payload-codec.js';
 export type { DeliveryCounters } from './delivery/subscriptions.js';
@@ -45,14 +41,7 @@ export type {
 export { validateSeedAddresses } from './lazarus/seed-address.js';
 export { createPlumtreeMetrics } from './metrics/plumtree-metrics.js';
 export type { PlumtreeMetrics, PlumtreeMetricsOptions } from './metrics/plumtree-metrics.js';
-export {
-  InvalidHeadersError,
-  NoSubscribersError,
-  NodeClosedError,
-  PayloadTooLargeError,
-  PlumtreeNodeOptionsError,
-} from './node/errors.js';
-export type { NodeOptionProblem } from './node/errors.js';
+export * from './node/errors.js';
 export type { NodeLimits } from './node/limits-options.js';
 export type {
   LimitCounters,
@@ -82,12 +71,7 @@ export type { PublishWindowCounters } from './publish/publish-window.js';
 export type { LinkSyncCounters } from './readiness/link-sync.js';
 export { ReadyTimeoutError } from './readiness/topic-readiness.js';
 export type { ReadyOptions } from './readiness/topic-readiness.js';
-export {
-  NoRespondersError,
-  RequestHandlerError,
-  RequestTimeoutError,
-  ResponderBusyError,
-} from './rpc/rpc-errors.js';
+export * from './rpc/rpc-errors.js';
 export type { RequestHandler, RpcRequest, RpcResponderCounters } from './rpc/rpc-responder.js';
 export type { RequestOptions, RpcCounters, RpcReply } from './rpc/rpc.js';
 export type {

@@ -22,19 +22,8 @@ export { pushPullScaleMs, retransmitLimit, suspicionTimeoutMs } from './protocol
 export { Suspicion } from './protocol/suspicion.js';
 export { SwimCore } from './protocol/swim-core.js';
 export type { SwimCoreOptions, SwimStats } from './protocol/swim-core.js';
-export type {
-  MemberState,
-  ProtocolVersions,
-  PushPullState,
-  StreamPingResult,
-  SwimDelegate,
-  SwimDropReason,
-  SwimEvent,
-  SwimMember,
-  SwimNodeInfo,
-  SwimStreamRequest,
-  SwimTransmit,
-} from './protocol/types.js';
+// Every type of protocol/types.ts is public: the core's inputs, outputs and events.
+export type * from './protocol/types.js';
 export type { DecodeFailure, DecodeFailureReason, DecodeResult } from './wire/decode-result.js';
 export { decryptPayload, encryptOverhead, encryptPayload } from './wire/encryption.js';
 export { Keyring, KeyringError } from './wire/keyring.js';

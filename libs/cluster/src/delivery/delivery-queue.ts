@@ -23,6 +23,8 @@
  * the FIFO keeps its order) and fills, with the backpressure above, until the gate calls back.
  */
 
+import { FifoQueue } from '@plumtree/common';
+
 /**
  * An observer that takes deliveries only while it has room (a handler running at most N at once):
  * the queue asks before handing it the delivery at its head, and waits while it is shut.
@@ -84,8 +86,7 @@ export interface DeliveryQueueStats {
 
 /** See the file header. */
 export class DeliveryQueue<T> {
-  private entries: Entry<T>[] = [];
-  private head = 0;
+  private readonly entries = new FifoQueue<Entry<T>>();
   private bytes = 0;
   private scheduled = false;
   /** The head waits for a shut gate; its `onOpen` callback schedules the next slice. */
@@ -109,7 +110,7 @@ export class DeliveryQueue<T> {
 
   /** Deliveries waiting. */
   get pending(): number {
-    return this.entries.length - this.head;
+    return this.entries.length;
   }
 
   /**
@@ -143,12 +144,9 @@ export class DeliveryQueue<T> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    while (this.head < this.entries.length) {
-      const entry = this.entries[this.head++]!;
+    for (let entry = this.entries.shift(); entry !== undefined; entry = this.entries.shift()) {
       for (const o of entry.observers) o.next(entry.value);
     }
-    this.entries = [];
-    this.head = 0;
     this.bytes = 0;
   }
 
@@ -180,28 +178,20 @@ export class DeliveryQueue<T> {
     const start = this.now();
     const deadline = start + this.options.sliceMs;
     do {
-      const entry = this.entries[this.head]!;
+      const entry = this.entries.peek()!;
       const shut = shutGate(entry.observers);
       if (shut !== undefined) {
         this.waiting = true;
         shut.onOpen(this.resume);
         break;
       }
-      this.entries[this.head] = undefined as unknown as Entry<T>;
-      this.head++;
+      this.entries.shift();
       this.bytes -= entry.bytes;
       for (const o of entry.observers) o.next(entry.value);
       if (this.closed) return;
-    } while (this.head < this.entries.length && this.now() < deadline);
+    } while (this.entries.length > 0 && this.now() < deadline);
     const took = this.now() - start;
     if (took > this.longestSliceMs) this.longestSliceMs = took;
-    if (this.head === this.entries.length) {
-      this.entries = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
-      this.head = 0;
-    }
     if (
       this.paused &&
       this.pending <= this.options.highWater / 2 &&

@@ -1,3 +1,4 @@
+import { FifoQueue } from '@plumtree/common';
 import type { PlumtreeConfig } from '../config/plumtree-config.js';
 import {
   FrameType,
@@ -9,7 +10,6 @@ import {
 } from '../types.js';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../wire/frame-limits.js';
 import { IdMemory } from './id-memory.js';
-import { OutputQueue } from './output-queue.js';
 import type { FrameCounters, TopicTree } from './topic-tree.js';
 
 /** The counter of each frame type the core sends. */
@@ -84,8 +84,8 @@ export class CoreContext {
   };
   readonly trees = new Map<string, TopicTree>();
   readonly ids: IdMemory;
-  readonly transmits = new OutputQueue<Transmit>();
-  readonly events = new OutputQueue<PlumtreeEvent>();
+  readonly transmits = new FifoQueue<Transmit>();
+  readonly events = new FifoQueue<PlumtreeEvent>();
   /**
    * The decoder's limits (its defaults): GRAFTs and IHAVEs are split to fit them, so no peer
    * ever refuses a frame this core built.

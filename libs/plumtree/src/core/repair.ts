@@ -1,9 +1,9 @@
+import { FifoQueue } from '@plumtree/common';
 import { FrameType, type GraftMessage, type IHaveMessage, type MessageId } from '../types.js';
 import { MAX_FRAME_HOPS } from '../wire/frame-limits.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { MissingBudget } from './missing-budget.js';
-import { OutputQueue } from './output-queue.js';
 import type { IdStream, Missing } from './id-stream.js';
 import { TokenBucket } from './token-bucket.js';
 import type { TopicTree } from './topic-tree.js';
@@ -42,7 +42,7 @@ export class Repair {
    * given up stay until passed or compacted (a JS Set deleted from the front makes reading its
    * first element cost every deleted slot before it: O(n) per eviction under a flood).
    */
-  private readonly order = new OutputQueue<Missing>();
+  private readonly order = new FifoQueue<Missing>();
   private missingCount = 0;
   private readonly budget: MissingBudget;
 
