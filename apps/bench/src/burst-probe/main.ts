@@ -57,8 +57,6 @@ interface ProbeRun {
   /** GOSSIP_RUN frames encoded afresh, and GOSSIP/GOSSIP_RUN frames forwarded as received. */
   readonly runsEncoded: number;
   readonly forwardedZeroCopy: number;
-  /** Queued payloads withdrawn because their peer became lazy. */
-  readonly withdrawn: number;
   /** Eager links (each side counted) when the burst started and when it ended. */
   readonly eagerBefore: number;
   readonly eagerAfter: number;
@@ -91,7 +89,6 @@ function counts(nodes: readonly PlumtreeNode[]): Counts {
     optimizations: 0,
     grafted: 0,
     overflows: 0,
-    withdrawn: 0,
     runsEncoded: 0,
     forwardedZeroCopy: 0,
   };
@@ -105,7 +102,6 @@ function counts(nodes: readonly PlumtreeNode[]): Counts {
     c.optimizations += s.core.optimizations;
     c.grafted += s.core.graftsServed;
     c.overflows += s.transport.overflows;
-    c.withdrawn += s.node.gossipWithdrawn;
     c.runsEncoded += s.node.encoder.runsEncoded;
     c.forwardedZeroCopy += s.node.encoder.forwardedZeroCopy;
   }
@@ -209,7 +205,6 @@ async function main(o: ProbeOptions): Promise<number> {
     'rmr',
     'pruneFrames',
     'graftFrames',
-    'withdrawn',
     'runsEncoded',
     'forwardedZeroCopy',
     'optimizations',

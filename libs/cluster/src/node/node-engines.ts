@@ -144,7 +144,6 @@ export class NodeEngines {
     this.outbound = new Outbound(
       {
         send: (peer, frame) => parts.frames().send(peer, frame),
-        unqueue: (peer, select) => parts.frames().unqueue(peer, select),
         requestFlush: () => parts.frames().requestFlush(),
         pressuredPeers: () => parts.frames().pressuredPeers(),
         frameFilter: o.frameFilter,

@@ -170,7 +170,6 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
       decodeErrors: delivered.decodeErrors,
       handoffs: s.handoff.stats(),
       deferredAnnouncementsDropped: out.deferredAnnouncementsDropped,
-      gossipWithdrawn: out.gossipWithdrawn,
       encoder: out.encoder,
       rpc,
       linkSync: s.linkSync.counters(),

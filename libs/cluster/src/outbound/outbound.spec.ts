@@ -8,10 +8,10 @@ import {
 } from '@plumtree/plumtree';
 import { Outbound, RUN_MESSAGE_MAX_BYTES, type OutboundHost } from './outbound.js';
 
-function gossip(seq: number, bytes = 16, topic = 't'): GossipMessage {
+function gossip(seq: number, bytes = 16): GossipMessage {
   return {
     type: FrameType.Gossip,
-    topic,
+    topic: 't',
     id: { origin: 'o', epoch: 1, seq },
     hops: 1,
     publishedAtMs: 0,
@@ -23,24 +23,15 @@ function harness(): {
   out: Outbound;
   sent: { to: string; msg: PlumtreeMessage }[];
   flushes: number;
-  queued: () => PlumtreeMessage[];
 } {
   const sent: { to: string; msg: PlumtreeMessage }[] = [];
-  let queue: { to: string; frame: Uint8Array }[] = [];
   const h = { flushes: 0 };
   const host: OutboundHost = {
     send: (to, frame) => {
       const d = decodeFrame(frame);
       if (!d.ok) throw new Error(`undecodable frame: ${d.error.reason}`);
       sent.push({ to, msg: d.message });
-      queue.push({ to, frame });
       return 'queued';
-    },
-    // The frame transport's queue: every frame sent is still queued (the socket took none).
-    unqueue: (to, select) => {
-      const taken = queue.filter((q) => q.to === to && select(q.frame));
-      queue = queue.filter((q) => !taken.includes(q));
-      return taken.map((q) => q.frame);
     },
     requestFlush: () => h.flushes++,
     pressuredPeers: () => 0,
@@ -57,12 +48,6 @@ function harness(): {
     get flushes() {
       return h.flushes;
     },
-    queued: () =>
-      queue.map((q) => {
-        const d = decodeFrame(q.frame);
-        if (!d.ok) throw new Error(`undecodable frame: ${d.error.reason}`);
-        return d.message;
-      }),
   };
 }
 
@@ -118,47 +103,5 @@ describe('Outbound forwarding', () => {
     ]);
     expect(h.out.counters().encoder).toMatchObject({ forwardedZeroCopy: 2, runsEncoded: 0 });
     expect(runs.every((m) => m.type === FrameType.GossipRun && m.hops === 2)).toBe(true);
-  });
-});
-
-describe('Outbound.withdrawGossip', () => {
-  it("takes back a lazy peer's queued and waiting payloads of the topic and announces them instead", () => {
-    const h = harness();
-    for (let seq = 1; seq <= 3; seq++) h.out.transmit({ to: 'p', message: gossip(seq) });
-    h.out.transmit({ to: 'p', message: gossip(1, 16, 'u') });
-    h.out.transmit({ to: 'q', message: gossip(4) });
-    h.out.flushWaiting();
-    // Still waiting for the next flush turn when the PRUNE arrives.
-    h.out.transmit({ to: 'p', message: gossip(7) });
-
-    expect(h.out.withdrawGossip('t', 'p')).toBe(4);
-
-    // Left queued: the other topic's payload to p, and the payload to q.
-    expect(h.queued().map((m) => [m.type, m.topic])).toEqual([
-      [FrameType.Gossip, 'u'],
-      [FrameType.Gossip, 't'],
-    ]);
-    h.out.flushWaiting();
-    expect(h.queued()).toHaveLength(2);
-    expect(h.out.counters().gossipWithdrawn).toBe(4);
-    // The withdrawn ids reach p as an announcement: it can still GRAFT any its tree does not bring.
-    h.out.retryDeferred();
-    const ihave = h.queued()[2]!;
-    expect(ihave.type).toBe(FrameType.IHave);
-    if (ihave.type !== FrameType.IHave) return;
-    expect(ihave.topic).toBe('t');
-    const seqs = ihave.entries.flatMap((e) =>
-      Array.from({ length: e.count ?? 1 }, (_, k) => e.id.seq + k),
-    );
-    expect(seqs).toEqual([1, 2, 3, 7]);
-  });
-
-  it('withdraws nothing when nothing of the topic waits for the peer', () => {
-    const h = harness();
-    h.out.transmit({ to: 'p', message: gossip(1, 16, 'u') });
-    h.out.flushWaiting();
-    expect(h.out.withdrawGossip('t', 'p')).toBe(0);
-    h.out.retryDeferred();
-    expect(h.queued()).toHaveLength(1);
   });
 });

@@ -16,17 +16,11 @@
  *   queue drains. The refused payload (within a per-peer budget), IHAVEs and PRUNEs wait in
  *   {@link DeferredControl} and are retried every {@link CONTROL_RETRY_MS} until the queue takes
  *   them; a refused GRAFT is retried by the core's own missing-message timer.
- * - Withdrawal: when an eager peer of a topic becomes lazy (it PRUNEd us, or we PRUNEd it), the
- *   payloads of that topic still queued for it (waiting for the flush turn, or on the frame
- *   transport behind a full socket) are withdrawn and announced instead ({@link withdrawGossip}):
- *   in a burst a link holds hundreds of messages in flight, and sending them after the PRUNE
- *   only made duplicates. What the socket took already is on its way.
  *
  * The engine owns no socket and no core: the node gives it both through {@link OutboundHost}.
  */
 import {
   DEFAULT_FRAME_LIMITS,
-  decodeFrame,
   encodeFrame,
   FrameType,
   type FrameCounters,
@@ -36,8 +30,6 @@ import {
   type MessageId,
   type PruneMessage,
   type Transmit,
-  peekTopic,
-  readGossipHops,
 } from '@plumtree/plumtree';
 import type { SendResult } from '../transport/index.js';
 import { countFrame, zeroFrames } from '../tree/frame-counters.js';
@@ -66,8 +58,6 @@ export const RUN_MESSAGE_MAX_BYTES = 4 * 1024;
 export interface OutboundHost {
   /** Queue a frame on the frame transport. */
   send(peer: string, frame: Uint8Array): SendResult;
-  /** Take back the frames queued for `peer` that `select` picks and the socket has not taken. */
-  unqueue(peer: string, select: (frame: Uint8Array) => boolean): Uint8Array[];
   /** Make sure the frame transport runs a flush turn (and the runs waiting here join it). */
   requestFlush(): void;
   /** How many peers' queues are under pressure now (above the transport's high-water mark). */
@@ -106,8 +96,6 @@ export interface OutboundCounters {
   readonly framesDroppedByFilter: number;
   /** Announcements dropped because a full peer's backlog was full too. */
   readonly deferredAnnouncementsDropped: number;
-  /** Queued payloads withdrawn (and announced instead) because their peer became lazy. */
-  readonly gossipWithdrawn: number;
   /** Frame encoding work (fresh encodings, zero-copy forwards, reuses). */
   readonly encoder: Readonly<FrameEncoderStats>;
 }
@@ -127,7 +115,6 @@ export class Outbound {
   /** Overflows while other peers were under pressure too (no demotion). */
   private sharedOverflows = 0;
   private framesDroppedByFilter = 0;
-  private gossipWithdrawn = 0;
 
   constructor(
     private readonly host: OutboundHost,
@@ -302,41 +289,6 @@ export class Outbound {
     if (!this.deferred.isEmpty) this.deferred.flush(this.trySendControl, this.trySendGossip);
   }
 
-  /**
-   * `peer` is no longer an eager peer of `topic`: withdraw the payloads of `topic` still queued
-   * for it (see the file comment) and announce them instead, so that it can still GRAFT one its
-   * other paths do not bring. Returns how many messages were withdrawn.
-   */
-  withdrawGossip(topic: string, peer: string): number {
-    const withdrawn: GossipMessage[] = [];
-    // Oldest first: what the transport holds, then what waits for the flush turn.
-    const frames = this.host.unqueue(
-      peer,
-      (f) => readGossipHops(f) !== undefined && peekTopic(f) === topic,
-    );
-    for (const f of frames) {
-      // Encoded here, so it decodes; a frame that did not would only not be announced.
-      const d = decodeFrame(f);
-      if (!d.ok) continue;
-      const m = d.message;
-      if (m.type === FrameType.Gossip) withdrawn.push(m);
-      else if (m.type === FrameType.GossipRun) withdrawn.push(...m.messages);
-    }
-    const list = this.waiting.get(peer);
-    if (list !== undefined) {
-      const kept = list.filter((m) => m.topic !== topic);
-      if (kept.length < list.length) {
-        for (const m of list) if (m.topic === topic) withdrawn.push(m);
-        if (kept.length === 0) this.waiting.delete(peer);
-        else this.waiting.set(peer, kept);
-      }
-    }
-    if (withdrawn.length === 0) return 0;
-    this.gossipWithdrawn += withdrawn.length;
-    this.deferred.addAnnouncements(peer, topic, runEntries(withdrawn));
-    return withdrawn.length;
-  }
-
   /** Drop what waits for a peer that failed or left. */
   forget(peer: string): void {
     this.waiting.delete(peer);
@@ -351,7 +303,6 @@ export class Outbound {
       sharedOverflows: this.sharedOverflows,
       framesDroppedByFilter: this.framesDroppedByFilter,
       deferredAnnouncementsDropped: this.deferred.dropped,
-      gossipWithdrawn: this.gossipWithdrawn,
       encoder: { ...this.encoder.stats },
     };
   }

@@ -185,19 +185,6 @@ export class FrameTransport {
     return this.highLinks;
   }
 
-  /**
-   * Takes back the frames queued for `peer` that `select` picks and that the socket has not taken
-   * yet (they are not sent), and returns them in order: a sender withdrawing copies it no longer
-   * wants to push.
-   */
-  unqueue(peer: string, select: (frame: Uint8Array) => boolean): Uint8Array[] {
-    const link = this.links.get(peer);
-    if (link === undefined) return [];
-    const taken = link.take(select);
-    if (taken.length > 0) this.checkLow(link);
-    return taken;
-  }
-
   /** Bytes waiting for `peer`: queued plus accepted by its socket but not yet sent. */
   queuedBytes(peer: string): number {
     return this.links.get(peer)?.waitingBytes ?? 0;

@@ -82,25 +82,6 @@ export class PeerLink {
   }
 
   /**
-   * Takes the queued frames `select` picks out of the queue (frames not yet handed to the socket;
-   * what the socket took is on its way) and returns them, in order.
-   */
-  take(select: (frame: Uint8Array) => boolean): Uint8Array[] {
-    const taken: Uint8Array[] = [];
-    const kept: Uint8Array[] = [];
-    for (let i = this.head; i < this.queue.length; i++) {
-      const f = this.queue[i]!;
-      if (select(f)) taken.push(f);
-      else kept.push(f);
-    }
-    if (taken.length === 0) return taken;
-    this.queue = kept;
-    this.head = 0;
-    for (const f of taken) this.queuedBytes -= FRAME_HEADER_BYTES + f.length;
-    return taken;
-  }
-
-  /**
    * Writes queued frames (sealed with `sealWith`'s primary key, when given) until the queue is empty or the socket asks to wait for 'drain'.
    * Plain: small frames are copied into batch buffers, large ones written by reference. Sealed:
    * the frames of a batch are sealed together, one AES-GCM seal per batch instead of per frame.

@@ -55,7 +55,6 @@ export interface TopicTreesHost {
     | 'takeBackpressureDemotion'
     | 'retryAt'
     | 'retryDeferred'
-    | 'withdrawGossip'
   >;
   /** Alive subscribers of `topic`, this node excluded. */
   subscribersOf(topic: string): string[];
@@ -389,13 +388,11 @@ export class TopicTrees {
         emit({ type: 'promotion', topic: e.topic, peer: e.peer });
         break;
       case 'lazyDemotion':
-        if (this.host.outbound.takeBackpressureDemotion(e.topic, e.peer)) {
-          emit({ type: 'demotion', topic: e.topic, peer: e.peer, reason: 'backpressure' });
-        } else {
-          // A PRUNE either way: the copies still queued for the peer would arrive as duplicates.
-          this.host.outbound.withdrawGossip(e.topic, e.peer);
-          emit({ type: 'demotion', topic: e.topic, peer: e.peer });
-        }
+        emit(
+          this.host.outbound.takeBackpressureDemotion(e.topic, e.peer)
+            ? { type: 'demotion', topic: e.topic, peer: e.peer, reason: 'backpressure' }
+            : { type: 'demotion', topic: e.topic, peer: e.peer },
+        );
         break;
       case 'graftSent':
         emit(
