@@ -22,7 +22,8 @@ import {
   type IHaveMessage,
 } from '@plumtree/plumtree';
 import { MemoryNetwork } from '@plumtree/swim';
-import { PlumtreeNode, type PlumtreeNodeOptions } from '@plumtree/cluster';
+import { PlumtreeNode } from '@plumtree/cluster';
+import { memoryNodes } from '../support/memory-nodes.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** The collector, exposed for this process (jest runs without --expose-gc). */
@@ -74,27 +75,11 @@ function ihaveFlood(topic: string, from: number, n: number): Uint8Array {
 }
 
 describe('a member floods a pattern subscriber', () => {
-  const nodes: PlumtreeNode[] = [];
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.close()));
-  });
-
-  async function start(net: MemoryNetwork, name: string, extra: Partial<PlumtreeNodeOptions> = {}) {
-    const node = await PlumtreeNode.start({
-      name,
-      persistence: false,
-      transport: net.bind(`10.0.0.${nodes.length + 1}:7946`, { streamTimeoutMs: 600_000 }),
-      // Local timers, not the tests' fast ones: the three nodes share one event loop, which the
-      // victim's work on the flood holds for seconds; 50 ms probe timeouts would declare every
-      // node dead and measure SWIM, not the caps.
-      swim: { preset: 'local' },
-      seeds: nodes.length > 0 ? [nodes[0]!.address] : [],
-      seed: nodes.length + 1,
-      ...extra,
-    });
-    nodes.push(node);
-    return node;
-  }
+  // Local timers, not the tests' fast ones: the three nodes share one event loop, which the
+  // victim's work on the flood holds for seconds; 50 ms probe timeouts would declare every node
+  // dead and measure SWIM, not the caps (memoryNodes uses the local preset).
+  const { nodes, start, closeAll } = memoryNodes({}, { streamTimeoutMs: 600_000 });
+  afterAll(closeAll);
 
   /** Write `frames` on mallory's connection to the victim, waiting while its queue is full. */
   async function flood(mallory: PlumtreeNode, frames: Uint8Array[]): Promise<number> {

@@ -8,31 +8,15 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { MemoryNetwork } from '@plumtree/swim';
-import { NoSubscribersError, PlumtreeNode, type PlumtreeNodeOptions } from '@plumtree/cluster';
+import { NoSubscribersError } from '@plumtree/cluster';
+import { memoryNodes } from '../support/memory-nodes.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CAP = 5;
 
 describe("a member's hand-offs to many topics", () => {
-  const nodes: PlumtreeNode[] = [];
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.close()));
-  });
-
-  async function start(net: MemoryNetwork, name: string, extra: Partial<PlumtreeNodeOptions> = {}) {
-    const node = await PlumtreeNode.start({
-      name,
-      persistence: false,
-      transport: net.bind(`10.0.0.${(nodes.length + 1).toString()}:7946`),
-      swim: { preset: 'local' },
-      seeds: nodes.length > 0 ? [nodes[0]!.address] : [],
-      seed: nodes.length + 1,
-      handoffMaxAttempts: 1,
-      ...extra,
-    });
-    nodes.push(node);
-    return node;
-  }
+  const { nodes, start, closeAll } = memoryNodes({ handoffMaxAttempts: 1 });
+  afterAll(closeAll);
 
   it('joins at most maxHandoffTopicsPerPeer topics for one sender, beyond those the directory holds', async () => {
     const net = new MemoryNetwork();
