@@ -137,6 +137,9 @@ export async function runAgent(args: AgentArgs): Promise<number> {
     ...(args.maxPendingDeliveries !== undefined
       ? { maxPendingDeliveries: args.maxPendingDeliveries }
       : {}),
+    ...(args.messageCacheTtlMs !== undefined
+      ? { plumtree: { messageCacheTtlMs: args.messageCacheTtlMs } }
+      : {}),
   });
   let server: Server | null = null;
   let http: string | undefined;

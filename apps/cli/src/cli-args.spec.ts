@@ -30,7 +30,7 @@ describe('parseAgentArgs: topics and the hidden test flags', () => {
     expect(parseAgentArgs(base).topics).toEqual([]);
   });
 
-  it('reads --handler-delay-ms and --max-queue-bytes', () => {
+  it('reads the hidden --handler-delay-ms, --max-queue-bytes, --max-pending-deliveries and --message-cache-ttl-ms', () => {
     const a = parseAgentArgs([
       ...base,
       '--handler-delay-ms',
@@ -39,7 +39,11 @@ describe('parseAgentArgs: topics and the hidden test flags', () => {
       '65536',
       '--max-pending-deliveries',
       '32',
+      '--message-cache-ttl-ms',
+      '30000',
     ]);
+    expect(a.messageCacheTtlMs).toBe(30_000);
+    expect(parseAgentArgs(base).messageCacheTtlMs).toBeUndefined();
     expect(a.handlerDelayMs).toBe(5);
     expect(a.maxQueueBytes).toBe(65536);
     expect(a.maxPendingDeliveries).toBe(32);
@@ -66,6 +70,8 @@ describe('parseAgentArgs: topics and the hidden test flags', () => {
         '12',
         '--max-pending-deliveries',
         '0',
+        '--message-cache-ttl-ms',
+        '999',
       ]);
     } catch (e) {
       err = e;
@@ -76,6 +82,7 @@ describe('parseAgentArgs: topics and the hidden test flags', () => {
     expect(msg).toMatch(/--handler-delay-ms: expected an integer >= 0/);
     expect(msg).toMatch(/--max-queue-bytes: expected an integer >= 1024/);
     expect(msg).toMatch(/--max-pending-deliveries: expected an integer >= 1/);
+    expect(msg).toMatch(/--message-cache-ttl-ms: expected an integer >= 1000/);
   });
 });
 

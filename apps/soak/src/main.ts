@@ -1,5 +1,8 @@
 /**
- * `npm run soak -- --minutes 30 [--out DIR] [--warmup-s S] [--heap-slope-mb-per-min B]`
+ * `npm run soak -- --minutes 30 [--out DIR] [--cache-ttl-s T] [--warmup-s S] [--heap-slope-mb-per-min B]`
+ *
+ * `--cache-ttl-s` sets every agent's message cache TTL (default: the node's, 120 s); the warm-up
+ * defaults to that TTL plus 10 s, the time the caches take to fill (soak.ts).
  *
  * Runs the soak (soak.ts) as root on Linux, then writes to DIR (default `.soak/`):
  * `soak-<minutes>m.svg` (RSS solid and heap dashed of every node over time, faults marked),
@@ -16,6 +19,8 @@ import { runSoak, type SoakResult } from './soak.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 const MB = 1024 * 1024;
+/** The node's default message cache TTL (`messageCacheTtlMs`), in seconds. */
+const DEFAULT_CACHE_TTL_S = 120;
 
 /** The chart: per node RSS (solid) and heap after GC (dashed), MB over minutes. */
 export function soakChart(r: SoakResult): string {
@@ -62,7 +67,7 @@ export function soakSummary(r: SoakResult): string[] {
     '',
     `- publish requests ${String(c['publish'] ?? 0)}, acknowledged ${String(c['ack'] ?? 0)}, deliveries ${String((c['deliver'] ?? 0) + (c['redelivered'] ?? 0))} (redelivered after a crash: ${String(c['redelivered'] ?? 0)}), faults ${String(c['fault'] ?? 0)}, membership events ${String(c['member'] ?? 0)}`,
     `- checker: ${r.violationText.split('\n')[0]!}`,
-    `- heap trend after ${(r.warmupMs / 1000).toString()} s of warm-up per life, bound ${r.bound.toString()} MB/min: ${r.heapPassed ? 'PASS' : 'FAIL'}`,
+    `- heap trend after ${(r.warmupMs / 1000).toString()} s of warm-up per life (message cache TTL ${r.cacheTtlMs === undefined ? `${DEFAULT_CACHE_TTL_S.toString()} s, the default` : `${(r.cacheTtlMs / 1000).toString()} s`}), bound ${r.bound.toString()} MB/min: ${r.heapPassed ? 'PASS' : 'FAIL'}`,
     `- machine load (1-minute average, ${r.cpus.toString()} CPUs, shared with other work): ${loadFigures(r.machineLoad)}`,
     '',
     '| node | life | samples after warm-up | heap slope MB/min | RSS slope MB/min | RSS MB first / last / max | heap MB first / last | fds min / max |',
@@ -90,7 +95,8 @@ async function main(argv: string[]): Promise<number> {
       options: {
         minutes: { type: 'string', default: '30' },
         out: { type: 'string', default: '.soak' },
-        'warmup-s': { type: 'string', default: '130' },
+        'cache-ttl-s': { type: 'string' },
+        'warmup-s': { type: 'string' },
         'heap-slope-mb-per-min': { type: 'string', default: '1' },
       },
       strict: true,
@@ -100,11 +106,18 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const minutes = Number(values.minutes);
-  const warmupS = Number(values['warmup-s']);
+  const ttlS = values['cache-ttl-s'] === undefined ? undefined : Number(values['cache-ttl-s']);
+  const warmupS = Number(values['warmup-s'] ?? (ttlS ?? DEFAULT_CACHE_TTL_S) + 10);
   const bound = Number(values['heap-slope-mb-per-min']);
-  if (!Number.isInteger(minutes) || minutes < 2 || !(warmupS >= 0) || !(bound > 0)) {
+  if (
+    !Number.isInteger(minutes) ||
+    minutes < 2 ||
+    (ttlS !== undefined && !(Number.isInteger(ttlS) && ttlS >= 1)) ||
+    !(warmupS >= 0) ||
+    !(bound > 0)
+  ) {
     process.stderr.write(
-      'soak: --minutes must be an integer >= 2, --warmup-s >= 0, --heap-slope-mb-per-min > 0\n',
+      'soak: --minutes must be an integer >= 2, --cache-ttl-s an integer >= 1, --warmup-s >= 0, --heap-slope-mb-per-min > 0\n',
     );
     return 2;
   }
@@ -114,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     repoRoot,
     warmupMs: warmupS * 1000,
     heapSlopeBoundMbPerMin: bound,
+    ...(ttlS !== undefined ? { cacheTtlMs: ttlS * 1000 } : {}),
     log: (l) => process.stderr.write(`${l}\n`),
   });
   const out = values.out;
