@@ -33,8 +33,8 @@ describe('hand-off frames', () => {
     expect([...h.gossipFrame]).toEqual([...encodeFrame(gossip)]);
   });
 
-  it('ACK and NACK name the topic and the id', () => {
-    for (const type of [HandoffType.Ack, HandoffType.Nack] as const) {
+  it('ACK, NACK and HOLD name the topic and the id', () => {
+    for (const type of [HandoffType.Ack, HandoffType.Nack, HandoffType.Hold] as const) {
       expect(decodeHandoff(encodeHandoffAnswer(type, 't', gossip.id))).toEqual({
         type,
         topic: 't',

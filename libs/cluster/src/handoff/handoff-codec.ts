@@ -6,9 +6,13 @@
  * | offset | size | field                                                                |
  * |--------|------|----------------------------------------------------------------------|
  * | 0      | 1    | `FrameKind.Handoff` (0x80)                                             |
- * | 1      | 1    | 1 = REQUEST, 2 = ACK, 3 = NACK                                        |
+ * | 1      | 1    | 1 = REQUEST, 2 = ACK, 3 = NACK, 4 = HOLD                              |
  * | 2      | rest | REQUEST: a Plumtree GOSSIP frame (hops 0) holding the message          |
- * |        |      | ACK/NACK: a Plumtree GRAFT frame naming the topic and the one id        |
+ * |        |      | ACK/NACK/HOLD: a Plumtree GRAFT frame naming the topic and the one id   |
+ *
+ * HOLD: the subscriber has the request and waits for its publish window to admit it; the ACK
+ * follows once it is injected (handoff.ts). A node older than HOLD drops it as malformed
+ * (`drops.handoff`) and keeps waiting for the ACK, as before.
  *
  * Reusing the Plumtree frame codec for the body keeps one fuzzed, bounded decoder for every byte
  * that comes off the wire, and lets the subscriber forward the GOSSIP body without re-encoding.
@@ -32,7 +36,12 @@ export enum HandoffType {
   Request = 1,
   Ack = 2,
   Nack = 3,
+  /** Received; waiting for the subscriber's publish window (the ACK follows). */
+  Hold = 4,
 }
+
+/** The answers to a REQUEST. */
+export type HandoffAnswerType = HandoffType.Ack | HandoffType.Nack | HandoffType.Hold;
 
 /** A decoded hand-off frame. */
 export type HandoffFrame =
@@ -43,7 +52,7 @@ export type HandoffFrame =
       readonly gossipFrame: Uint8Array;
     }
   | {
-      readonly type: HandoffType.Ack | HandoffType.Nack;
+      readonly type: HandoffAnswerType;
       readonly topic: string;
       readonly id: MessageId;
     };
@@ -58,9 +67,9 @@ export function encodeHandoffRequest(message: GossipMessage): Uint8Array {
   return out;
 }
 
-/** Encode an ACK (injected) or NACK (not a subscriber, or refused) of one message. */
+/** Encode an ACK (injected), NACK (not a subscriber, or refused) or HOLD (waiting) of one message. */
 export function encodeHandoffAnswer(
-  type: HandoffType.Ack | HandoffType.Nack,
+  type: HandoffAnswerType,
   topic: string,
   id: MessageId,
 ): Uint8Array {
@@ -88,6 +97,7 @@ export function decodeHandoff(
       return { type: HandoffType.Request, message: m, gossipFrame: body };
     case HandoffType.Ack:
     case HandoffType.Nack:
+    case HandoffType.Hold:
       if (m.type !== FrameType.Graft || m.ids.length !== 1) return null;
       return { type: bytes[1], topic: m.topic, id: m.ids[0]! };
     default:

@@ -3,10 +3,17 @@
  *
  * Publisher side ({@link HandoffEngine.handOff}): the message (a GOSSIP with hops 0, under the
  * publisher's id) is sent to one live subscriber chosen at random (hand-off frame, see
- * handoff-codec.ts). An ACK resolves the publish; no ACK within `timeoutMs`, a NACK, or the peer
+ * handoff-codec.ts). An ACK resolves the publish; no answer within `timeoutMs`, a NACK, or the peer
  * going down (membership or frame connection) moves it to another subscriber not tried yet, up
  * to `maxAttempts`; then it rejects with `NoSubscribersError`, as it does at once when no live
- * subscriber is known. An ACK from any subscriber tried, late ones included, resolves it: a
+ * subscriber is known. The attempt's clock is adaptive, as TCP's retransmission timer is (RFC
+ * 6298): the smoothed answer time of first attempts plus four times its variation, never below
+ * `timeoutMs` (nor above `HOLD_TIMEOUT_FACTOR` x `timeoutMs`), so subscribers that are slow to
+ * read (all of them, in a burst on a saturated machine) are not mistaken for lost ones and sent
+ * the same message again. A HOLD (the subscriber has it and waits for its publish window) stops the
+ * clock: the attempt then waits for the ACK as long as that subscriber stays up, at most
+ * `HOLD_TIMEOUT_FACTOR` x `timeoutMs`, instead of handing the same message to a second
+ * subscriber whose window is just as full (in a burst every subscriber's is). An ACK from any subscriber tried, late ones included, resolves it: a
  * subscriber that acknowledges has injected the message. At most `maxInFlight` hand-offs wait
  * for an answer; later ones wait, unsent, in arrival order (the publisher's flow control: the
  * subscriber acknowledges once its publish window admitted the message). Pending hand-offs
@@ -15,7 +22,8 @@
  * Subscriber side: a request for a topic this node is in the tree of (joined now when a local
  * pattern matches it) is admitted through the node's publish window (publish-window.ts) and
  * injected under the publisher's id, its GOSSIP body forwarded as it is; the tree's frames are
- * queued before the ACK, so an acknowledged message is on its way. A retried hand-off of an id
+ * queued before the ACK, so an acknowledged message is on its way. A request still waiting for
+ * the window `timeoutMs` / 4 after it arrived is answered HOLD, once. A retried hand-off of an id
  * the node knows already (from another subscriber's injection, or its own earlier one) is not
  * injected again and is acknowledged. A node outside the topic, or a payload above the core's
  * `maxMessageSize`, answers NACK, as does a topic beyond its sender's allowance of topics
@@ -33,6 +41,7 @@ import {
   type MessageId,
   type Rng,
 } from '@plumtree/plumtree';
+import { FifoQueue } from '@plumtree/common';
 import { formatMessageId } from '../delivery/message-id.js';
 import { NodeClosedError, NoSubscribersError } from '../node/errors.js';
 import type { NodeLife } from '../node/node-lifecycle.js';
@@ -44,6 +53,9 @@ import {
   HandoffType,
 } from './handoff-codec.js';
 import { HandoffTopics } from './handoff-topics.js';
+
+/** A held attempt (see the file comment) waits this many `timeoutMs` for its ACK at most. */
+export const HOLD_TIMEOUT_FACTOR = 30;
 
 /** What the engine needs from its node. */
 export interface HandoffHost {
@@ -95,6 +107,12 @@ export interface HandoffCounters {
   readonly received: number;
   readonly injected: number;
   readonly nacked: number;
+  /** Publisher side: attempts answered HOLD (the subscriber waits for its publish window). */
+  readonly held: number;
+  /** Subscriber side: requests answered HOLD. */
+  readonly holdsSent: number;
+  /** Publisher side: how long an attempt now waits for an answer (adaptive, see handoff.ts). */
+  readonly attemptTimeoutMs: number;
   /** Requests answered NACK because their sender held `maxTopicsPerPeer` topics (in `nacked` too). */
   readonly topicsRefused: number;
 }
@@ -110,8 +128,21 @@ interface PendingHandoff {
   timer: NodeJS.Timeout | undefined;
   /** Sent (counts against `maxInFlight`), not waiting in the backlog. */
   sent: boolean;
+  /** The current attempt was answered HOLD. */
+  held: boolean;
+  /** When the current attempt was sent (`Date.now()`). */
+  sentAtMs: number;
   readonly resolve: (id: string) => void;
   readonly reject: (e: Error) => void;
+}
+
+/** A received request waiting for this node's publish window (subscriber side). */
+interface WaitingRequest {
+  readonly from: string;
+  readonly topic: string;
+  readonly id: MessageId;
+  readonly since: number;
+  admitted: boolean;
 }
 
 function pendingKey(topic: string, id: MessageId): string {
@@ -133,7 +164,15 @@ export class HandoffEngine {
     received: 0,
     injected: 0,
     nacked: 0,
+    held: 0,
+    holdsSent: 0,
   };
+  /** Requests waiting for the publish window, in arrival order (admission is in that order). */
+  private readonly waiting = new FifoQueue<WaitingRequest>();
+  private holdTimer: NodeJS.Timeout | undefined;
+  /** Smoothed answer time of first attempts and its variation (ms); undefined before a sample. */
+  private srttMs: number | undefined;
+  private rttVarMs = 0;
   /** Answers stop only once the node is closed: a leaving node still answers. */
   private readonly answers = {
     send: (peer: string, frame: Uint8Array): string => this.host.send(peer, frame),
@@ -147,7 +186,33 @@ export class HandoffEngine {
   }
 
   stats(): HandoffCounters {
-    return { ...this.counters, topicsRefused: this.topics.refused };
+    return {
+      ...this.counters,
+      topicsRefused: this.topics.refused,
+      attemptTimeoutMs: this.attemptTimeoutMs(),
+    };
+  }
+
+  /** `srtt + 4 x rttvar`, within [`timeoutMs`, `HOLD_TIMEOUT_FACTOR` x `timeoutMs`]. */
+  private attemptTimeoutMs(): number {
+    const floor = this.host.timeoutMs;
+    if (this.srttMs === undefined) return floor;
+    const rto = Math.ceil(this.srttMs + 4 * this.rttVarMs);
+    return Math.min(Math.max(rto, floor), floor * HOLD_TIMEOUT_FACTOR);
+  }
+
+  /** The first answer (HOLD or ACK) of an attempt: an answer-time sample unless it was a retry. */
+  private sampleAnswer(p: PendingHandoff): void {
+    // Karn's rule: an answer to a retried message may answer an earlier attempt; not a sample.
+    if (p.held || p.tried.length !== 1) return;
+    const r = Math.max(0, Date.now() - p.sentAtMs);
+    if (this.srttMs === undefined) {
+      this.srttMs = r;
+      this.rttVarMs = r / 2;
+    } else {
+      this.rttVarMs = 0.75 * this.rttVarMs + 0.25 * Math.abs(this.srttMs - r);
+      this.srttMs = 0.875 * this.srttMs + 0.125 * r;
+    }
   }
 
   /** The node left `topic`'s tree: a sender it was charged to may hand another one off. */
@@ -175,6 +240,8 @@ export class HandoffEngine {
         current: undefined,
         timer: undefined,
         sent: false,
+        held: false,
+        sentAtMs: 0,
         resolve,
         reject,
       };
@@ -196,6 +263,8 @@ export class HandoffEngine {
 
   /** Reject every pending hand-off with `NodeClosedError` (the node is closing or leaving). */
   close(): void {
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     this.backlog.length = 0;
     this.backlogHead = 0;
     for (const p of [...this.pending.values()]) {
@@ -208,6 +277,7 @@ export class HandoffEngine {
   private nextAttempt(p: PendingHandoff): void {
     if (p.timer !== undefined) clearTimeout(p.timer);
     p.timer = undefined;
+    p.held = false;
     const host = this.host;
     for (;;) {
       if (host.life.stopping) {
@@ -228,10 +298,11 @@ export class HandoffEngine {
       p.current = peer;
       this.counters.sent++;
       if (host.send(peer, p.frame) !== 'queued') continue;
+      p.sentAtMs = Date.now();
       p.timer = setTimeout(() => {
         p.timer = undefined;
         this.nextAttempt(p);
-      }, host.timeoutMs);
+      }, this.attemptTimeoutMs());
       return;
     }
   }
@@ -278,11 +349,24 @@ export class HandoffEngine {
     if (h.type === HandoffType.Ack) {
       // A late ACK (from a subscriber tried before) counts: that subscriber injected it.
       if (!pending.tried.includes(from)) return;
+      if (pending.current === from) this.sampleAnswer(pending);
       this.counters.acked++;
       this.finish(pending);
       pending.resolve(pending.idText);
-    } else if (pending.current === from) {
+    } else if (pending.current !== from) {
+      // An answer of an attempt given up already.
+    } else if (h.type === HandoffType.Nack) {
       this.nextAttempt(pending);
+    } else if (!pending.held) {
+      // HOLD: the subscriber has it; wait for its ACK instead of trying another one.
+      this.sampleAnswer(pending);
+      this.counters.held++;
+      pending.held = true;
+      clearTimeout(pending.timer);
+      pending.timer = setTimeout(() => {
+        pending.timer = undefined;
+        this.nextAttempt(pending);
+      }, this.host.timeoutMs * HOLD_TIMEOUT_FACTOR);
     }
   }
 
@@ -296,8 +380,12 @@ export class HandoffEngine {
       this.nack(from, msg);
       return;
     }
+    let admittedNow = false;
+    let waiting: WaitingRequest | undefined;
     this.host
       .admit(msg.payload.length, () => {
+        admittedNow = true;
+        if (waiting !== undefined) waiting.admitted = true;
         // A known id (a retried hand-off) is not injected again: the core remembers it.
         if (this.host.inject(msg, from, gossipFrame)) this.counters.injected++;
         // The tree's frames are queued before the ACK: once acknowledged, it is on its way.
@@ -310,6 +398,46 @@ export class HandoffEngine {
           // Otherwise the node closed while the message waited: the publisher retries.
         },
       );
+    if (!admittedNow && !this.host.life.closed) {
+      // Not admitted at once: it waits for the window. HOLD it if it waits long.
+      waiting = { from, topic, id: msg.id, since: Date.now(), admitted: false };
+      this.waiting.push(waiting);
+      this.armHold();
+    }
+  }
+
+  /** The earliest wait for the window that may need a HOLD, checked once it is due. */
+  private armHold(): void {
+    if (this.holdTimer !== undefined) return;
+    const first = this.waiting.peek();
+    if (first === undefined) return;
+    const after = this.holdAfterMs();
+    const due = Math.max(0, first.since + after - Date.now());
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.sendHolds();
+    }, due);
+    this.holdTimer.unref();
+  }
+
+  /** `timeoutMs` / 4: well before the publisher's clock runs out, not for a wait of one turn. */
+  private holdAfterMs(): number {
+    return Math.max(1, Math.floor(this.host.timeoutMs / 4));
+  }
+
+  /** HOLD every request that has waited `timeoutMs` / 4, once; admitted ones leave the queue. */
+  private sendHolds(): void {
+    if (this.host.life.closed) return;
+    const cutoff = Date.now() - this.holdAfterMs();
+    for (;;) {
+      const w = this.waiting.peek();
+      if (w === undefined || (!w.admitted && w.since > cutoff)) break;
+      this.waiting.shift();
+      if (w.admitted) continue;
+      this.counters.holdsSent++;
+      this.answer(w.from, encodeHandoffAnswer(HandoffType.Hold, w.topic, w.id));
+    }
+    this.armHold();
   }
 
   private nack(to: string, msg: GossipMessage): void {
