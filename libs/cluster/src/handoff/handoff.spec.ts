@@ -231,13 +231,13 @@ describe('HandoffEngine: HOLD while the subscriber waits for its publish window'
     const net = { latencyMs: 0 };
     const n = cluster(['pub', 's1', 's2'], ['s1', 's2'], net);
     const pub = n.get('pub')!.engine;
-    // Answers slower than the clock: each first attempt times out, the retry is answered; the
-    // late answers of retried messages are not samples, so the clock does not grow.
+    // An answer slower than the clock: the first attempt times out, the retry is answered.
     net.latencyMs = 1_500;
     const done = pub.handOff(message(1));
     await advance(TIMEOUT_MS + 3_000);
     await done;
-    expect(pub.stats()).toMatchObject({ retried: 1, acked: 1, attemptTimeoutMs: TIMEOUT_MS });
+    // The timeout doubled the clock (Karn), and the retried message's answer was no sample.
+    expect(pub.stats()).toMatchObject({ retried: 1, acked: 1, attemptTimeoutMs: 2 * TIMEOUT_MS });
     // Answers that keep taking 90 % of the clock grow it, up to the cap and no further.
     const cap = HOLD_TIMEOUT_FACTOR * TIMEOUT_MS;
     for (let seq = 2; seq < 200 && pub.stats().attemptTimeoutMs < cap; seq++) {
@@ -249,5 +249,21 @@ describe('HandoffEngine: HOLD while the subscriber waits for its publish window'
     }
     expect(pub.stats().attemptTimeoutMs).toBe(cap);
     expect(pub.stats()).toMatchObject({ retried: 1, failed: 0 });
+  });
+
+  it('attempts that run out on the same clock double it once, not once each', async () => {
+    const net = { latencyMs: 5_000 };
+    const n = cluster(['pub', 's1', 's2', 's3'], ['s1', 's2', 's3'], net);
+    const pub = n.get('pub')!.engine;
+    const all = Array.from({ length: 10 }, (_, i) => pub.handOff(message(i + 1)));
+    await advance(TIMEOUT_MS);
+    expect(pub.stats()).toMatchObject({ retried: 10, attemptTimeoutMs: 2 * TIMEOUT_MS });
+    // The retries wait 4 s, run out too, and double it again; the third attempts wait 8 s, long
+    // enough for the first subscribers' answers (10 s after the first send).
+    await advance(2 * TIMEOUT_MS);
+    expect(pub.stats()).toMatchObject({ retried: 20, attemptTimeoutMs: 4 * TIMEOUT_MS });
+    await advance(10_000);
+    await Promise.all(all);
+    expect(pub.stats()).toMatchObject({ acked: 10, failed: 0 });
   });
 });

@@ -8,9 +8,9 @@
  * to `maxAttempts`; then it rejects with `NoSubscribersError`, as it does at once when no live
  * subscriber is known. The attempt's clock is adaptive, as TCP's retransmission timer is (RFC
  * 6298): the smoothed answer time of first attempts plus four times its variation, never below
- * `timeoutMs` (nor above `HOLD_TIMEOUT_FACTOR` x `timeoutMs`), so subscribers that are slow to
- * read (all of them, in a burst on a saturated machine) are not mistaken for lost ones and sent
- * the same message again. A HOLD (the subscriber has it and waits for its publish window) stops the
+ * `timeoutMs` (nor above `HOLD_TIMEOUT_FACTOR` x `timeoutMs`), doubled on a timeout until the
+ * next sample (Karn's algorithm), so subscribers that are slow to read (all of them, in a burst
+ * on a saturated machine) are not mistaken for lost ones and sent the same message again. A HOLD (the subscriber has it and waits for its publish window) stops the
  * clock: the attempt then waits for the ACK as long as that subscriber stays up, at most
  * `HOLD_TIMEOUT_FACTOR` x `timeoutMs`, instead of handing the same message to a second
  * subscriber whose window is just as full (in a burst every subscriber's is). An ACK from any subscriber tried, late ones included, resolves it: a
@@ -173,6 +173,8 @@ export class HandoffEngine {
   /** Smoothed answer time of first attempts and its variation (ms); undefined before a sample. */
   private srttMs: number | undefined;
   private rttVarMs = 0;
+  /** The clock after timeouts (Karn: doubled per timeout, until the next sample); 0: none. */
+  private backedOffMs = 0;
   /** Answers stop only once the node is closed: a leaving node still answers. */
   private readonly answers = {
     send: (peer: string, frame: Uint8Array): string => this.host.send(peer, frame),
@@ -196,9 +198,18 @@ export class HandoffEngine {
   /** `srtt + 4 x rttvar`, within [`timeoutMs`, `HOLD_TIMEOUT_FACTOR` x `timeoutMs`]. */
   private attemptTimeoutMs(): number {
     const floor = this.host.timeoutMs;
-    if (this.srttMs === undefined) return floor;
-    const rto = Math.ceil(this.srttMs + 4 * this.rttVarMs);
-    return Math.min(Math.max(rto, floor), floor * HOLD_TIMEOUT_FACTOR);
+    const rto = this.srttMs === undefined ? 0 : Math.ceil(this.srttMs + 4 * this.rttVarMs);
+    return Math.min(Math.max(rto, this.backedOffMs, floor), floor * HOLD_TIMEOUT_FACTOR);
+  }
+
+  /**
+   * An attempt that waited `usedMs` got no answer: double the clock (once for all the attempts
+   * that ran out on the same clock), so a burst of timeouts on a slow machine backs off instead
+   * of sending every message to a second and third subscriber as slow as the first.
+   */
+  private timedOut(usedMs: number): void {
+    if (usedMs < this.attemptTimeoutMs()) return;
+    this.backedOffMs = Math.min(2 * usedMs, this.host.timeoutMs * HOLD_TIMEOUT_FACTOR);
   }
 
   /** The first answer (HOLD or ACK) of an attempt: an answer-time sample unless it was a retry. */
@@ -206,6 +217,7 @@ export class HandoffEngine {
     // Karn's rule: an answer to a retried message may answer an earlier attempt; not a sample.
     if (p.held || p.tried.length !== 1) return;
     const r = Math.max(0, Date.now() - p.sentAtMs);
+    this.backedOffMs = 0;
     if (this.srttMs === undefined) {
       this.srttMs = r;
       this.rttVarMs = r / 2;
@@ -299,10 +311,12 @@ export class HandoffEngine {
       this.counters.sent++;
       if (host.send(peer, p.frame) !== 'queued') continue;
       p.sentAtMs = Date.now();
+      const waitMs = this.attemptTimeoutMs();
       p.timer = setTimeout(() => {
         p.timer = undefined;
+        this.timedOut(waitMs);
         this.nextAttempt(p);
-      }, this.attemptTimeoutMs());
+      }, waitMs);
       return;
     }
   }
