@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { createRng } from '@plumtree/common';
 import { FrameType, type GossipMessage } from '@plumtree/plumtree';
 import { HandoffEngine, HOLD_TIMEOUT_FACTOR, type HandoffHost } from './handoff.js';
+import { NoSubscribersError } from '../node/errors.js';
 import { decodeHandoff, HandoffType } from './handoff-codec.js';
 
 const TIMEOUT_MS = 2_000;
@@ -265,5 +266,48 @@ describe('HandoffEngine: HOLD while the subscriber waits for its publish window'
     await advance(10_000);
     await Promise.all(all);
     expect(pub.stats()).toMatchObject({ acked: 10, failed: 0 });
+  });
+
+  it('out of attempts while a subscriber that has the request is up, it waits for a late ACK; up to the cap', async () => {
+    const net = { latencyMs: 5_000 };
+    const n = cluster(['pub', 's1', 's2'], ['s1', 's2'], net);
+    const pub = n.get('pub')!.engine;
+    // Both attempts run out (2 s, then 4 s); the first subscriber's ACK comes 10 s after it.
+    const late = pub.handOff(message(1));
+    await advance(TIMEOUT_MS + 2 * TIMEOUT_MS);
+    expect(pub.stats()).toMatchObject({ retried: 1, lateWaits: 1, failed: 0 });
+    await advance(10_000 - 3 * TIMEOUT_MS);
+    await expect(late).resolves.toBe('pub/1/1');
+    // Answers that never come: rejected HOLD_TIMEOUT_FACTOR timeouts after the first attempt.
+    net.latencyMs = 1_000_000;
+    let outcome: unknown;
+    const never = pub.handOff(message(2)).catch((e: unknown) => (outcome = e));
+    await advance(HOLD_TIMEOUT_FACTOR * TIMEOUT_MS - 1);
+    expect(outcome).toBeUndefined();
+    await advance(1);
+    await never;
+    expect(outcome).toBeInstanceOf(NoSubscribersError);
+    expect(pub.stats()).toMatchObject({ lateWaits: 2, failed: 1 });
+  });
+
+  it('waiting for a late ACK, it rejects once no subscriber that had the request is up', async () => {
+    const subscribers = ['s1', 's2'];
+    const n = cluster(['pub', 's1', 's2'], subscribers, { latencyMs: 1_000_000 });
+    const pub = n.get('pub')!.engine;
+    let outcome: unknown;
+    const p = pub.handOff(message(1)).catch((e: unknown) => (outcome = e));
+    await advance(3 * TIMEOUT_MS);
+    expect(pub.stats()).toMatchObject({ retried: 1, lateWaits: 1 });
+    // One of the two goes down: the other may still answer.
+    subscribers.splice(subscribers.indexOf('s1'), 1);
+    pub.peerDown('s1');
+    await advance(0);
+    expect(outcome).toBeUndefined();
+    // The other one too: nobody has it any more.
+    subscribers.length = 0;
+    pub.peerDown('s2');
+    await p;
+    expect(outcome).toBeInstanceOf(NoSubscribersError);
+    expect(pub.stats()).toMatchObject({ lateWaits: 1, failed: 1 });
   });
 });

@@ -5,8 +5,9 @@
  * publisher's id) is sent to one live subscriber chosen at random (hand-off frame, see
  * handoff-codec.ts). An ACK resolves the publish; no answer within `timeoutMs`, a NACK, or the peer
  * going down (membership or frame connection) moves it to another subscriber not tried yet, up
- * to `maxAttempts`; then it rejects with `NoSubscribersError`, as it does at once when no live
- * subscriber is known. The attempt's clock is adaptive, as TCP's retransmission timer is (RFC
+ * to `maxAttempts`; then, while a subscriber that took the request is still up, it waits for a
+ * late ACK until `HOLD_TIMEOUT_FACTOR` x `timeoutMs` after the first attempt, and rejects with
+ * `NoSubscribersError` after that, or at once when no live subscriber is known. The attempt's clock is adaptive, as TCP's retransmission timer is (RFC
  * 6298): the smoothed answer time of first attempts plus four times its variation, never below
  * `timeoutMs` (nor above `HOLD_TIMEOUT_FACTOR` x `timeoutMs`), doubled on a timeout until the
  * next sample (Karn's algorithm), so subscribers that are slow to read (all of them, in a burst
@@ -111,6 +112,11 @@ export interface HandoffCounters {
   readonly held: number;
   /** Subscriber side: requests answered HOLD. */
   readonly holdsSent: number;
+  /**
+   * Publisher side: hand-offs out of attempts that kept waiting for a late ACK because a
+   * subscriber that had the request was still up (see handoff.ts).
+   */
+  readonly lateWaits: number;
   /** Publisher side: how long an attempt now waits for an answer (adaptive, see handoff.ts). */
   readonly attemptTimeoutMs: number;
   /** Requests answered NACK because their sender held `maxTopicsPerPeer` topics (in `nacked` too). */
@@ -132,6 +138,12 @@ interface PendingHandoff {
   held: boolean;
   /** When the current attempt was sent (`Date.now()`). */
   sentAtMs: number;
+  /** When the first attempt was sent; 0 before. */
+  firstSentAtMs: number;
+  /** Subscribers whose transport took the request and that did not refuse it (NACK). */
+  reached: string[];
+  /** Every attempt ran out; waiting for a late ACK from one of `reached` (counted once). */
+  lastWait: boolean;
   readonly resolve: (id: string) => void;
   readonly reject: (e: Error) => void;
 }
@@ -166,6 +178,7 @@ export class HandoffEngine {
     nacked: 0,
     held: 0,
     holdsSent: 0,
+    lateWaits: 0,
   };
   /** Requests waiting for the publish window, in arrival order (admission is in that order). */
   private readonly waiting = new FifoQueue<WaitingRequest>();
@@ -254,6 +267,9 @@ export class HandoffEngine {
         sent: false,
         held: false,
         sentAtMs: 0,
+        firstSentAtMs: 0,
+        reached: [],
+        lastWait: false,
         resolve,
         reject,
       };
@@ -270,6 +286,11 @@ export class HandoffEngine {
   peerDown(peer: string): void {
     for (const p of [...this.pending.values()]) {
       if (p.current === peer) this.nextAttempt(p);
+      else if (p.lastWait && p.reached.includes(peer)) {
+        // Waiting for a late ACK: without this one, is anybody who has it still up?
+        p.reached = p.reached.filter((n) => n !== peer);
+        this.nextAttempt(p);
+      }
     }
   }
 
@@ -297,8 +318,24 @@ export class HandoffEngine {
         p.reject(new NodeClosedError(host.name));
         return;
       }
-      const candidates = host.subscribersOf(p.topic).filter((n) => !p.tried.includes(n));
+      const subscribers = host.subscribersOf(p.topic);
+      const candidates = subscribers.filter((n) => !p.tried.includes(n));
       if (candidates.length === 0 || p.tried.length >= host.maxAttempts) {
+        const leftMs = p.firstSentAtMs + host.timeoutMs * HOLD_TIMEOUT_FACTOR - Date.now();
+        if (leftMs > 0 && p.reached.some((n) => subscribers.includes(n))) {
+          // Out of attempts, but a subscriber that has the request is still up: over TCP the
+          // request is not lost, only unread yet (its reading paused behind a full delivery
+          // queue), and its ACK resolves the publish whenever it comes. Rejecting now would
+          // report a message as not published that is then delivered.
+          if (!p.lastWait) this.counters.lateWaits++;
+          p.lastWait = true;
+          p.current = undefined;
+          p.timer = setTimeout(() => {
+            p.timer = undefined;
+            this.nextAttempt(p);
+          }, leftMs);
+          return;
+        }
         this.counters.failed++;
         this.finish(p);
         p.reject(new NoSubscribersError(p.topic, p.tried));
@@ -310,7 +347,9 @@ export class HandoffEngine {
       p.current = peer;
       this.counters.sent++;
       if (host.send(peer, p.frame) !== 'queued') continue;
+      p.reached.push(peer);
       p.sentAtMs = Date.now();
+      if (p.firstSentAtMs === 0) p.firstSentAtMs = p.sentAtMs;
       const waitMs = this.attemptTimeoutMs();
       p.timer = setTimeout(() => {
         p.timer = undefined;
@@ -370,6 +409,7 @@ export class HandoffEngine {
     } else if (pending.current !== from) {
       // An answer of an attempt given up already.
     } else if (h.type === HandoffType.Nack) {
+      pending.reached = pending.reached.filter((n) => n !== from);
       this.nextAttempt(pending);
     } else if (!pending.held) {
       // HOLD: the subscriber has it; wait for its ACK instead of trying another one.
