@@ -110,6 +110,20 @@ export interface InFlight {
   readonly missing: number;
   readonly queuedDeliveries: number;
   readonly queuedBytes: number;
+  /** The core's counters of ids given up, which explain a lost delivery (run.ts prints them). */
+  readonly givenUp: GivenUp;
+}
+
+/** Ours: why a node may have given an id up (the Plumtree core's counters, docs/limits.md). */
+export interface GivenUp {
+  /** Missing ids whose GRAFTs all went unanswered. */
+  readonly graftsFailed: number;
+  /** GRAFTs this node could not answer: the id was no longer cached. */
+  readonly graftsMissed: number;
+  /** Missing ids given up at the `maxMissingIds` cap. */
+  readonly missingEvicted: number;
+  /** Announced ids not tracked: their announcer's budget of new missing ids was spent. */
+  readonly missingOverBudget: number;
 }
 
 /** Child -> parent. */

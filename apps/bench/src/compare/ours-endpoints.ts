@@ -35,6 +35,12 @@ function inFlight(node: PlumtreeNode): InFlight {
     missing: s.core.missing,
     queuedDeliveries: s.node.deliveryQueue.pending,
     queuedBytes: s.transport.queuedBytes,
+    givenUp: {
+      graftsFailed: s.core.graftsFailed,
+      graftsMissed: s.core.graftsMissed,
+      missingEvicted: s.core.missingEvicted,
+      missingOverBudget: s.core.missingOverBudget,
+    },
   };
 }
 

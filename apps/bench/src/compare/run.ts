@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { startBroker, type Broker } from './brokers.js';
 import { ChildHandle } from './child-handle.js';
 import type { CompareOptions, TransportName } from './compare-options.js';
-import type { ChildConfig, InFlight } from './compare-protocol.js';
+import type { ChildConfig, GivenUp, InFlight } from './compare-protocol.js';
 import { computeFigures, type RunFigures } from './figures.js';
 import { liveProcesses } from './process-registry.js';
 import { readPeakRssBytes, readProcSample, sumDeltas, type ProcSample } from './proc-stats.js';
@@ -69,6 +69,23 @@ export interface RunResult {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Sum of `key` over the nodes that answered. */
+/** Ours, after a run that lost deliveries: every node's counters of ids given up, summed. */
+async function sayGivenUp(
+  children: readonly ChildHandle[],
+  say: (line: string) => void,
+): Promise<void> {
+  const held = await Promise.all(
+    children.map((c) =>
+      c.request({ type: 'in-flight' }, 'in-flight', IN_FLIGHT_ANSWER_MS).catch(() => undefined),
+    ),
+  );
+  const total = (key: keyof GivenUp): string =>
+    held.reduce((n, h) => n + (h?.givenUp[key] ?? 0), 0).toString();
+  say(
+    `ids given up, summed over the nodes: GRAFTs unanswered ${total('graftsFailed')}, GRAFTs for ids no longer cached ${total('graftsMissed')}, missing ids evicted at the cap ${total('missingEvicted')}, announcements over an announcer's budget ${total('missingOverBudget')}`,
+  );
+}
+
 function sumOf(
   held: readonly (InFlight | undefined)[],
   key: 'missing' | 'queuedDeliveries' | 'queuedBytes',
@@ -243,6 +260,7 @@ export async function runOnce(
       firstEmitError: p.firstError,
       unresolvedAtEnd: unresolved,
     });
+    if (ours && figures.lost > 0) await sayGivenUp(children, say);
     const allProcessesRssMB = pids.reduce((n, pid) => n + readPeakRssBytes(pid), 0) / 1e6;
     say(
       `${figures.deliveries.toString()} of ${expected.toString()} deliveries in ${Math.round(figures.elapsedMs).toString()} ms; peak RSS of the ${pids.length.toString()} processes summed: ${Math.round(allProcessesRssMB).toString()} MB`,

@@ -68,7 +68,13 @@ function brokerEndpoint<T>(endpoint: T): Endpoint<T> {
   return {
     endpoint,
     view: () => 0,
-    inFlight: () => ({ type: 'in-flight', missing: 0, queuedDeliveries: 0, queuedBytes: 0 }),
+    inFlight: () => ({
+      type: 'in-flight',
+      missing: 0,
+      queuedDeliveries: 0,
+      queuedBytes: 0,
+      givenUp: { graftsFailed: 0, graftsMissed: 0, missingEvicted: 0, missingOverBudget: 0 },
+    }),
     address: () => undefined,
   };
 }
