@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createRng } from '@plumtree/common';
 import { FrameType, type GossipMessage } from '@plumtree/plumtree';
-import { HandoffEngine, HOLD_TIMEOUT_FACTOR, type HandoffHost } from './handoff.js';
+import {
+  HandoffEngine,
+  HOLD_TIMEOUT_FACTOR,
+  MAX_WAITING_HANDOFFS_PER_PEER,
+  type HandoffHost,
+} from './handoff.js';
 import { NoSubscribersError } from '../node/errors.js';
 import { decodeHandoff, HandoffType } from './handoff-codec.js';
 
@@ -38,7 +43,7 @@ function cluster(
       rng: createRng(7),
       timeoutMs: TIMEOUT_MS,
       maxAttempts: 3,
-      maxInFlight: 16,
+      maxInFlight: 4096,
       frameLimits: {},
       maxTopicsPerPeer: 10,
       send: (peer, frame) => {
@@ -309,5 +314,37 @@ describe('HandoffEngine: HOLD while the subscriber waits for its publish window'
     await p;
     expect(outcome).toBeInstanceOf(NoSubscribersError);
     expect(pub.stats()).toMatchObject({ lateWaits: 1, failed: 1 });
+  });
+
+  it(`keeps at most ${MAX_WAITING_HANDOFFS_PER_PEER.toString()} of one sender's requests waiting for the window; NACKs the rest`, async () => {
+    const n = cluster(['pub', 's1'], ['s1']);
+    const s1 = n.get('s1')!;
+    s1.windowOpen = false;
+    const outcomes: Promise<unknown>[] = [];
+    for (let seq = 1; seq <= MAX_WAITING_HANDOFFS_PER_PEER + 1; seq++) {
+      outcomes.push(
+        n
+          .get('pub')!
+          .engine.handOff(message(seq))
+          .catch((e: unknown) => e),
+      );
+    }
+    await advance(0);
+    expect(s1.gate.length).toBe(MAX_WAITING_HANDOFFS_PER_PEER);
+    expect(s1.engine.stats()).toMatchObject({ waitingRefused: 1, nacked: 1 });
+    // The refused one had nobody else to go to.
+    await expect(outcomes.at(-1)).resolves.toBeInstanceOf(NoSubscribersError);
+    // Once the window admits them, the sender's requests are taken again.
+    s1.open();
+    await advance(0);
+    s1.windowOpen = false;
+    outcomes.push(n.get('pub')!.engine.handOff(message(5_000)));
+    await advance(0);
+    expect(s1.gate.length).toBe(1);
+    expect(s1.engine.stats().waitingRefused).toBe(1);
+    s1.open();
+    await advance(0);
+    await Promise.all(outcomes);
+    expect(s1.injected.length).toBe(MAX_WAITING_HANDOFFS_PER_PEER + 1);
   });
 });

@@ -55,6 +55,13 @@ import {
 } from './handoff-codec.js';
 import { HandoffTopics } from './handoff-topics.js';
 
+/**
+ * Hand-off requests of one sender waiting for this node's publish window at most; more are
+ * answered NACK (`waitingRefused`). Four times what a publisher keeps in flight (256), so only a
+ * member that ignores its own flow control meets it.
+ */
+export const MAX_WAITING_HANDOFFS_PER_PEER = 1024;
+
 /** A held attempt (see the file comment) waits this many `timeoutMs` for its ACK at most. */
 export const HOLD_TIMEOUT_FACTOR = 30;
 
@@ -119,6 +126,11 @@ export interface HandoffCounters {
   readonly lateWaits: number;
   /** Publisher side: how long an attempt now waits for an answer (adaptive, see handoff.ts). */
   readonly attemptTimeoutMs: number;
+  /**
+   * Requests answered NACK because `MAX_WAITING_HANDOFFS_PER_PEER` of their sender's waited for
+   * the publish window already (in `nacked` too).
+   */
+  readonly waitingRefused: number;
   /** Requests answered NACK because their sender held `maxTopicsPerPeer` topics (in `nacked` too). */
   readonly topicsRefused: number;
 }
@@ -179,7 +191,10 @@ export class HandoffEngine {
     held: 0,
     holdsSent: 0,
     lateWaits: 0,
+    waitingRefused: 0,
   };
+  /** Requests waiting for the publish window, per sender. */
+  private readonly waitingBy = new Map<string, number>();
   /** Requests waiting for the publish window, in arrival order (admission is in that order). */
   private readonly waiting = new FifoQueue<WaitingRequest>();
   private holdTimer: NodeJS.Timeout | undefined;
@@ -434,12 +449,24 @@ export class HandoffEngine {
       this.nack(from, msg);
       return;
     }
+    if ((this.waitingBy.get(from) ?? 0) >= MAX_WAITING_HANDOFFS_PER_PEER) {
+      this.counters.waitingRefused++;
+      this.nack(from, msg);
+      return;
+    }
     let admittedNow = false;
     let waiting: WaitingRequest | undefined;
+    const settled = (): void => {
+      if (waiting === undefined || waiting.admitted) return;
+      waiting.admitted = true;
+      const n = (this.waitingBy.get(from) ?? 1) - 1;
+      if (n === 0) this.waitingBy.delete(from);
+      else this.waitingBy.set(from, n);
+    };
     this.host
       .admit(msg.payload.length, () => {
         admittedNow = true;
-        if (waiting !== undefined) waiting.admitted = true;
+        settled();
         // A known id (a retried hand-off) is not injected again: the core remembers it.
         if (this.host.inject(msg, from, gossipFrame)) this.counters.injected++;
         // The tree's frames are queued before the ACK: once acknowledged, it is on its way.
@@ -448,6 +475,7 @@ export class HandoffEngine {
       .then(
         () => this.answer(from, encodeHandoffAnswer(HandoffType.Ack, topic, msg.id)),
         (e: unknown) => {
+          settled();
           if (e instanceof MessageTooLargeError) this.nack(from, msg);
           // Otherwise the node closed while the message waited: the publisher retries.
         },
@@ -456,6 +484,7 @@ export class HandoffEngine {
       // Not admitted at once: it waits for the window. HOLD it if it waits long.
       waiting = { from, topic, id: msg.id, since: Date.now(), admitted: false };
       this.waiting.push(waiting);
+      this.waitingBy.set(from, (this.waitingBy.get(from) ?? 0) + 1);
       this.armHold();
     }
   }

@@ -72,6 +72,8 @@ export interface LimitCounters extends PatternJoinCounters {
   readonly swimStreamsRefused: number;
   /** Hand-offs answered NACK: their sender held `limits.maxHandoffTopicsPerPeer` topics. */
   readonly handoffTopicsRefused: number;
+  /** Hand-offs answered NACK: `MAX_WAITING_HANDOFFS_PER_PEER` of their sender's waited already. */
+  readonly handoffsWaitingRefused: number;
 }
 
 /** Everything `stats()` reports. */
@@ -190,6 +192,7 @@ export function assembleNodeStats(s: NodeStatsSources): PlumtreeNodeStats {
       ),
       swimStreamsRefused: swimStats?.drops['stream:too-many-streams'] ?? 0,
       handoffTopicsRefused: s.handoff.stats().topicsRefused,
+      handoffsWaitingRefused: s.handoff.stats().waitingRefused,
     },
     durable,
     parked: s.durable.parkedStats(),
