@@ -95,7 +95,10 @@ export interface NodeCounters {
   readonly duplicates: number;
   /** Payload (GOSSIP) frames sent: eager pushes and GRAFT answers. */
   readonly gossipSent: number;
-  /** Payload frames received. */
+  /**
+   * Payload messages received from peers: first copies plus duplicates. Counted in messages, not
+   * frames: one GOSSIP_RUN frame carries many (the RMR below divides by messages).
+   */
   readonly gossipReceived: number;
   readonly ihaveSent: number;
   readonly graftsSent: number;

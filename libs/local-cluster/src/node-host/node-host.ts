@@ -24,6 +24,7 @@ import type {
 import { ChatRoomsService } from './chat-rooms.service.js';
 import { FaultHooks } from './fault-hooks.js';
 import { NodeAppModule } from './node-app.module.js';
+import { nodeCounters } from './node-counters.js';
 
 /** Least time between two snapshots, ms. */
 export const SNAPSHOT_MIN_GAP_MS = 100;
@@ -265,18 +266,7 @@ export class NodeHost {
       })),
       rooms: r.rooms.rooms(),
       trees,
-      counters: {
-        published: r.rooms.published,
-        delivered: s.core.delivered,
-        duplicates: s.core.duplicates,
-        gossipSent: s.node.framesSent.gossip,
-        gossipReceived: s.node.framesReceived.gossip,
-        ihaveSent: s.node.framesSent.ihave,
-        graftsSent: s.node.framesSent.graft,
-        prunesSent: s.node.framesSent.prune,
-        framesDropped: s.node.framesDroppedByFilter,
-        packetsLost: this.faults.packetsLost(),
-      },
+      counters: nodeCounters(s, r.rooms.published, this.faults.packetsLost()),
       faults: this.faults.faults,
       eagerAll: this.eagerAll,
     };
