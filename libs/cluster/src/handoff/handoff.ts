@@ -55,16 +55,6 @@ import {
 } from './handoff-codec.js';
 import { HandoffTopics } from './handoff-topics.js';
 
-/**
- * Hand-off requests of one sender waiting for this node's publish window at most; more are
- * answered NACK (`waitingRefused`). Four times what a publisher keeps in flight (256), so only a
- * member that ignores its own flow control meets it.
- */
-export const MAX_WAITING_HANDOFFS_PER_PEER = 1024;
-
-/** A held attempt (see the file comment) waits this many `timeoutMs` for its ACK at most. */
-export const HOLD_TIMEOUT_FACTOR = 30;
-
 /** What the engine needs from its node. */
 export interface HandoffHost {
   readonly name: string;
@@ -134,6 +124,16 @@ export interface HandoffCounters {
   /** Requests answered NACK because their sender held `maxTopicsPerPeer` topics (in `nacked` too). */
   readonly topicsRefused: number;
 }
+
+/**
+ * Hand-off requests of one sender waiting for this node's publish window at most; more are
+ * answered NACK (`waitingRefused`). Four times what a publisher keeps in flight (256), so only a
+ * member that ignores its own flow control meets it.
+ */
+export const MAX_WAITING_HANDOFFS_PER_PEER = 1024;
+
+/** A held attempt (see the file comment) waits this many `timeoutMs` for its ACK at most. */
+export const HOLD_TIMEOUT_FACTOR = 30;
 
 /** A publish handed to subscribers, waiting for an ACK. */
 interface PendingHandoff {
