@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createRng } from '@plumtree/common';
 import { resolvePlumtreeConfig, type PlumtreeConfig } from '../config/plumtree-config.js';
-import { FrameType, type GossipMessage, type IHaveMessage, type TopicView } from '../types.js';
+import { FrameType, type IHaveMessage, type TopicView } from '../types.js';
 import { Plumtree } from './plumtree.js';
 
 // The caps on state that peers' frames grow (docs/limits.md): each is hit here.
@@ -127,45 +127,5 @@ describe('Plumtree core caps', () => {
     }
     expect(c.sizes().cacheBytes).toBeLessThanOrEqual(10 * 1024);
     expect(c.sizes().cache).toBe(10);
-  });
-});
-
-/** A GOSSIP of `origin`'s message `seq` (incarnation 1) on T. */
-function gossip(origin: string, seq: number): GossipMessage {
-  return {
-    type: FrameType.Gossip,
-    topic: T,
-    id: { origin, epoch: 1, seq },
-    hops: 1,
-    publishedAtMs: 0,
-    headers: {},
-    payload: Uint8Array.of(seq & 0xff),
-  };
-}
-
-describe('Repair: settled missing entries', () => {
-  it('leave the creation-order queue as soon as they reach its front, not at the next compaction', () => {
-    const c = core({});
-    // The queue is private: the test reads its length (what the heap holds, live or settled).
-    const queued = (): number =>
-      (c as unknown as { repair: { order: { length: number } } }).repair.order.length;
-    // 500 ids announced by IHAVE, then each arrives, in order, as a GOSSIP.
-    c.handleMessage('b', ihave('x', 1, 500), 1);
-    expect(c.sizes().missing).toBe(500);
-    expect(queued()).toBe(500);
-    for (let seq = 1; seq <= 500; seq++) {
-      c.handleMessage('c', gossip('x', seq), 2);
-      while (c.pollTransmit() !== undefined || c.pollEvent() !== undefined);
-    }
-    expect(c.sizes().missing).toBe(0);
-    expect(queued()).toBe(0);
-    // Out of order: a settled entry behind a live one waits for it, then both leave.
-    c.handleMessage('b', ihave('y', 1, 3), 3);
-    for (const seq of [2, 3]) {
-      c.handleMessage('c', gossip('y', seq), 4);
-    }
-    expect(queued()).toBe(3);
-    c.handleMessage('c', gossip('y', 1), 5);
-    expect(queued()).toBe(0);
   });
 });

@@ -39,10 +39,8 @@ export class Repair {
   private readonly buckets = new Map<string, TokenBucket>();
   /**
    * Missing ids in creation order, the cap evicting the first; entries that arrived or were
-   * given up leave from the front as soon as they reach it (ids mostly arrive in the order they
-   * were announced), the others stay until passed or compacted (a JS Set deleted from the front
-   * makes reading its first element cost every deleted slot before it: O(n) per eviction under a
-   * flood).
+   * given up stay until passed or compacted (a JS Set deleted from the front makes reading its
+   * first element cost every deleted slot before it: O(n) per eviction under a flood).
    */
   private readonly order = new FifoQueue<Missing>();
   private missingCount = 0;
@@ -169,12 +167,6 @@ export class Repair {
     if (m !== undefined) {
       s.missing.delete(seq);
       this.missingCount--;
-      // Without this, up to 1,024 + 2 x live settled entries (each with its id and announcers)
-      // waited for the next compaction: the soak's heap kept growing for minutes.
-      const order = this.order;
-      for (let head = order.peek(); head !== undefined && !this.isLive(head); head = order.peek()) {
-        order.shift();
-      }
     }
     return m;
   }
