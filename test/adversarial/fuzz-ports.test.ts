@@ -409,13 +409,27 @@ describe('random and mutated bytes on the TCP and UDP ports', () => {
     // bound allows about 70; a phantom that never dies still fails the test.
     expect((await f0.httpFetch('/health')).status).toBe(200);
     const seen = new Set<string>();
+    /** f0's last member rows that are not dead, for the timeout's message: which phantom stayed. */
+    let notDead = '';
     await waitFor(
       'f0 to list exactly f0, f1, f2 alive',
       async () => {
-        for (const r of (await f0.members()) ?? []) seen.add(r.name);
+        const rows = (await f0.members()) ?? [];
+        for (const r of rows) seen.add(r.name);
+        notDead = rows
+          .filter((r) => r.state !== 'dead')
+          .map(
+            (r) =>
+              `${JSON.stringify(r.name)} ${r.state} at ${r.addr} inc ${String(r.incarnation)}`,
+          )
+          .join('; ');
         return (await aliveOf(f0))?.join() === names.join();
       },
-      { timeoutMs: 240_000, intervalMs: 250, lastSeen: () => [...seen].join(',') },
+      {
+        timeoutMs: 240_000,
+        intervalMs: 250,
+        lastSeen: () => `not dead: ${notDead}\n  every name seen: ${[...seen].join(',')}`,
+      },
     );
     const settleMs = performance.now() - t0 - sendMs;
     const after = await stats();
